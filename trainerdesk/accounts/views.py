@@ -1,0 +1,62 @@
+"""Account pages: sign-in (Django's views, throttled by django-axes), password, API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from trainerdesk.accounts import services
+from trainerdesk.accounts.forms import TokenForm
+from trainerdesk.accounts.models import ApiToken
+
+login = auth_views.LoginView.as_view(
+    template_name="accounts/login.html", redirect_authenticated_user=True
+)
+logout = auth_views.LogoutView.as_view()
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html",
+    success_url=reverse_lazy("accounts:password_change_done"),
+)
+password_change_done = auth_views.PasswordChangeDoneView.as_view(
+    template_name="accounts/password_change_done.html"
+)
+
+
+def _tokens_page(
+    request: HttpRequest, form: TokenForm, *, new_token: str | None = None, status: int = 200
+) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    context = {"form": form, "tokens": tokens, "new_token": new_token}
+    return TemplateResponse(request, "accounts/tokens.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _tokens_page(request, TokenForm())
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_page(request, form, status=400)
+    try:
+        _, full = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+    except services.AccountError as exc:
+        form.add_error("name", str(exc))
+        return _tokens_page(request, form, status=400)
+    # Rendered in the POST response, never stored: the secret exists only on this page.
+    return _tokens_page(request, TokenForm(), new_token=full)
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.revoke_api_token(token=token)
+    messages.success(request, f"Token “{token.name}” revoked; requests using it now fail.")
+    return redirect("accounts:tokens")

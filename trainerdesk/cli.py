@@ -1,0 +1,42 @@
+"""The `trainerdesk` command: Django's management commands under one name.
+
+`trainerdesk serve`, `trainerdesk demo`, `trainerdesk migrate`, `trainerdesk shell` ... all
+run through Django with the TrainerDesk settings, so there is no manage.py to find.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+HELP = """\
+TrainerDesk - self-hosted platform for AI trainers.
+
+Usage: trainerdesk COMMAND [options]     (trainerdesk COMMAND --help for its options)
+
+Main commands:
+  serve        run the web server and a background worker (migrates first)
+  worker       run only a background worker (imports and other queued tasks)
+  demo         load the demo organization, users and projects (idempotent)
+  import       import a file of items into a project
+  export       export a project's items and annotations
+  createuser   create a user, optionally in an organization
+  migrate      create or update the database tables
+
+Any Django management command works too (trainerdesk help lists them all).
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trainerdesk.settings")
+    if not args or args[0] in {"-h", "--help"}:
+        sys.stdout.write(HELP)
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["trainerdesk", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from trainerdesk.api import api
+
+urlpatterns = [
+    path("accounts/", include("trainerdesk.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("", include("trainerdesk.workbench.urls")),
+]

@@ -1,0 +1,77 @@
+"""The one place that decides who may see or change a workbench object.
+
+Each getter raises Http404 for anything the user may not touch, so a denial never
+reveals whether the object exists.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from trainerdesk.workbench.models import Annotation, ImportJob, Item, Project, ProjectMember
+
+Role = ProjectMember.Role
+
+# What each action needs, as the set of project roles allowed to do it.
+CAN = {
+    "view": {Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR},
+    "annotate": {Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR},
+    "see_all_work": {Role.MANAGER, Role.REVIEWER},
+    "manage": {Role.MANAGER},
+}
+
+
+def get_project_for_user(user, project_id, *, action: str = "view") -> Project:
+    try:
+        project = Project.objects.select_related("organization").get(pk=int(project_id))
+    except (Project.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such project") from None
+    role = project.role_of(user)
+    if role is None or role not in CAN[action]:
+        raise Http404("No such project")
+    project.user_role = role
+    return project
+
+
+def can(project: Project, action: str) -> bool:
+    return getattr(project, "user_role", None) in CAN[action]
+
+
+def get_item_for_user(user, project: Project, item_id) -> Item:
+    """Items of a project the user can already see (get_project_for_user checked that)."""
+    try:
+        return Item.objects.get(pk=int(item_id), project=project)
+    except (Item.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such item") from None
+
+
+def annotations_visible_to(user, project: Project):
+    qs = Annotation.objects.filter(project=project)
+    if can(project, "see_all_work") or project.annotators_see_others:
+        return qs
+    return qs.filter(annotator=user)
+
+
+def get_annotation_for_user(user, project: Project, annotation_id) -> Annotation:
+    try:
+        return annotations_visible_to(user, project).get(pk=int(annotation_id))
+    except (Annotation.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such annotation") from None
+
+
+def get_import_for_user(user, project: Project, job_id) -> ImportJob:
+    try:
+        return ImportJob.objects.get(pk=int(job_id), project=project)
+    except (ImportJob.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such import") from None
+
+
+def organizations_managed_by(user):
+    """Organizations where the user may create projects: those they own or administer."""
+    from trainerdesk.accounts.models import Membership, Organization
+
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        memberships__user=user, memberships__role__in=Membership.ADMIN_ROLES
+    ).order_by("name")

@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.workbench.schema import LabelSchema, parse_schema
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProjectQuerySet:
+        """Projects the user may open: any project of an organization they administer,
+        plus projects where they hold a role."""
+        if not user.is_authenticated:
+            return self.none()
+        admin_orgs = Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES)
+        return self.filter(
+            Q(organization__in=admin_orgs.values("organization"))
+            | Q(
+                members__user=user,
+                organization__memberships__user=user,
+            )
+        ).distinct()
+
+
+class Project(models.Model):
+    class Ordering(models.TextChoices):
+        SEQUENTIAL = "sequential", "Sequential (import order)"
+        RANDOM = "random", "Random"
+        PRIORITY = "priority", "By priority (highest first)"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, help_text="Markdown guidelines for annotators.")
+    guideline_version = models.PositiveIntegerField(default=1)
+    label_schema = models.JSONField()
+    overlap = models.PositiveSmallIntegerField(default=1)
+    ordering = models.CharField(max_length=16, choices=Ordering.choices, default="sequential")
+    annotators_see_others = models.BooleanField(
+        default=False, help_text="Annotators may see other annotators' answers."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProjectQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def schema(self) -> LabelSchema:
+        return parse_schema(self.label_schema)
+
+    def role_of(self, user) -> str | None:
+        """The user's effective role: org owners/admins act as managers."""
+        if not user.is_authenticated:
+            return None
+        org_role = self.organization.role_of(user)
+        if org_role is None:
+            return None
+        if org_role in Membership.ADMIN_ROLES:
+            return ProjectMember.Role.MANAGER
+        return self.members.filter(user=user).values_list("role", flat=True).first()
+
+    def queue_order(self) -> tuple[str, ...]:
+        return {
+            self.Ordering.SEQUENTIAL: ("id",),
+            self.Ordering.RANDOM: ("random_key", "id"),
+            self.Ordering.PRIORITY: ("-priority", "id"),
+        }[self.ordering]
+
+
+class GuidelineVersion(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="guidelines")
+    version = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="guideline_version_unique")
+        ]
+        ordering = ["-version"]
+
+
+class ProjectMember(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        REVIEWER = "reviewer", "Reviewer"
+        ANNOTATOR = "annotator", "Annotator"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_roles"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_member_unique")
+        ]
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    MAX_STORED_ERRORS = 1000
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    size_bytes = models.BigIntegerField(default=0)
+    processed_bytes = models.BigIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    items_added = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    annotations_added = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # The first MAX_STORED_ERRORS row errors as {"line": n, "message": "..."}; the count is exact.
+    errors = models.JSONField(default=list)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.original_name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        if self.status == self.Status.DONE:
+            return 1.0
+        return min(1.0, self.processed_bytes / self.size_bytes) if self.size_bytes else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ItemQuerySet(models.QuerySet):
+    def complete(self, overlap: int) -> ItemQuerySet:
+        return self.filter(done_count__gte=overlap)
+
+
+class Item(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    data = models.JSONField()
+    # blake2b-128 of the canonical JSON of data: re-importing the same rows adds nothing.
+    content_hash = models.CharField(max_length=32)
+    priority = models.IntegerField(default=0)
+    random_key = models.BigIntegerField(default=0)
+    reference = models.JSONField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Queue bookkeeping, kept in step by services in the same transaction as the
+    # annotation or lease that changes them, so "next item" is one indexed lookup.
+    done_count = models.PositiveIntegerField(default=0)
+    skip_count = models.PositiveIntegerField(default=0)
+    leased_count = models.PositiveIntegerField(default=0)
+    available = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="item_content_unique")
+        ]
+        indexes = [
+            # Partial indexes hold only items that still need annotators, so the queue
+            # lookup cost does not grow with finished work.
+            models.Index(
+                fields=["project", "id"], condition=Q(available=True), name="item_queue_seq"
+            ),
+            models.Index(
+                fields=["project", "random_key", "id"],
+                condition=Q(available=True),
+                name="item_queue_random",
+            ),
+            models.Index(
+                fields=["project", "-priority", "id"],
+                condition=Q(available=True),
+                name="item_queue_priority",
+            ),
+            models.Index(fields=["project", "done_count"], name="item_done"),
+            models.Index(fields=["project", "external_id"], name="item_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.pk}"
+
+
+class Lease(models.Model):
+    """An item handed to one annotator until they submit or the lease expires."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="leases")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # One open item per annotator and project: a reload hands back the same item.
+            models.UniqueConstraint(fields=["project", "annotator"], name="lease_one_per_user"),
+        ]
+        indexes = [models.Index(fields=["project", "expires_at"], name="lease_expiry")]
+
+
+class Annotation(models.Model):
+    class Origin(models.TextChoices):
+        QUEUE = "queue", "Annotation queue"
+        IMPORT = "import", "Imported"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    # Null for annotations imported from another tool; their author is kept as text.
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="annotations",
+    )
+    imported_annotator = models.CharField(max_length=255, blank=True)
+    answer = models.JSONField(default=dict)
+    skipped = models.BooleanField(default=False)
+    skip_reason = models.CharField(max_length=500, blank=True)
+    guideline_version = models.PositiveIntegerField()
+    lead_time = models.FloatField(null=True, blank=True, help_text="Active seconds on the item.")
+    client_id = models.UUIDField(null=True, blank=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.QUEUE)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "annotator"], name="annotation_one_per_user"),
+            # The retry key for idempotent submits.
+            models.UniqueConstraint(
+                fields=["annotator", "client_id"], name="annotation_client_id_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "annotator", "created_at"], name="annotation_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"annotation {self.pk} on item {self.item_id}"
+
+    @property
+    def author(self) -> str:
+        return self.annotator.get_username() if self.annotator_id else self.imported_annotator
+
+
+class Prediction(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.CharField(max_length=255, blank=True)
+    answer = models.JSONField(default=dict)
+    score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,8 @@
+from django_tasks import task
+
+from trainerdesk.workbench import services
+
+
+@task()
+def run_import_task(job_id: int) -> None:
+    services.run_import(job_id=job_id)

@@ -1,0 +1,212 @@
+"""The annotation page: one item at a time, keyboard first, next item without a reload.
+
+Kept apart from views.py because it is the hot path of the product and has its own
+partials (workspace, progress) that htmx swaps after every answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import markdown
+import nh3
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from trainerdesk.workbench import access, services
+from trainerdesk.workbench.models import Annotation, Item, Project
+
+TEMPLATE = "workbench/annotate.html"
+SKIP_REASONS = [
+    ("unsure", "Unsure"),
+    ("context", "Not enough context"),
+    ("unsafe", "Offensive or unsafe content"),
+    ("broken", "Broken or unreadable item"),
+    ("other", "Other"),
+]
+UI_TYPES = {"choice", "text"}
+
+
+def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    template = f"{TEMPLATE}#workspace" if request.htmx else TEMPLATE
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _guidelines_html(project: Project) -> str:
+    return nh3.clean(markdown.markdown(project.instructions or "", extensions=["extra"]))
+
+
+def _workspace(
+    request: HttpRequest,
+    project: Project,
+    item: Item | None,
+    *,
+    annotation: Annotation | None = None,
+    errors: list[str] | None = None,
+    chosen: dict | None = None,
+) -> dict:
+    schema = project.schema
+    if chosen is None:
+        chosen = dict(annotation.answer) if annotation and not annotation.skipped else {}
+    fields = []
+    for field in schema.fields:
+        if field.type not in UI_TYPES:
+            continue
+        value = chosen.get(field.name)
+        selected = set(value if isinstance(value, list) else [value]) if value else set()
+        fields.append(
+            {
+                "field": field,
+                "text_value": value if field.type == "text" and isinstance(value, str) else "",
+                "labels": [
+                    {"label": label, "checked": label.value in selected} for label in field.labels
+                ],
+            }
+        )
+    unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
+    source = next((f.source for f in schema.fields if f.source), "text")
+    data = item.data if item else {}
+    return {
+        "project": project,
+        "item": item,
+        "annotation": annotation,
+        "fields": fields,
+        "unsupported": unsupported,
+        "text": data.get(source) if isinstance(data.get(source), str) else None,
+        "title": data.get("title") if isinstance(data.get("title"), str) else None,
+        "meta": {
+            k: v
+            for k, v in data.items()
+            if k not in {source, "title"} and isinstance(v, str | int | float) and len(str(v)) < 200
+        },
+        "client_id": uuid.uuid4(),
+        "errors": errors or [],
+        "skip_reasons": SKIP_REASONS,
+        "guidelines_html": _guidelines_html(project),
+        "is_review_of_past": annotation is not None,
+    }
+
+
+def _answer_from_post(project: Project, post: QueryDict) -> dict:
+    """Form fields → answer dict; validation proper is the schema's job in the service."""
+    answer: dict = {}
+    for field in project.schema.fields:
+        if field.type == "choice":
+            values = post.getlist(f"f_{field.name}")
+            if field.multiple:
+                answer[field.name] = values or None
+            else:
+                answer[field.name] = values[0] if values else None
+        elif field.type == "text":
+            text = post.get(f"f_{field.name}", "")
+            answer[field.name] = text or None
+    return {k: v for k, v in answer.items() if v is not None}
+
+
+@login_required
+@require_GET
+def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="annotate")
+    item_id = request.GET.get("item")
+    if item_id:
+        # Going back: the user's own earlier answer on this item, to look at or change.
+        item = access.get_item_for_user(request.user, project, item_id)
+        annotation = Annotation.objects.filter(item=item, annotator=request.user).first()
+        if annotation is None and not services.lease_of(project=project, user=request.user):
+            return redirect("workbench:annotate", project_id=project.pk)
+        return _render(request, _workspace(request, project, item, annotation=annotation))
+    item = services.next_item(project=project, user=request.user)
+    return _render(request, _workspace(request, project, item))
+
+
+@login_required
+@require_GET
+def back(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The user's previous annotation in this project, before the one given (or latest)."""
+    project = access.get_project_for_user(request.user, project_id, action="annotate")
+    history = Annotation.objects.filter(project=project, annotator=request.user).order_by(
+        "-created_at", "-id"
+    )
+    before = request.GET.get("before")
+    if before:
+        current = history.filter(item_id=before).values_list("created_at", "id").first()
+        if current is not None:
+            history = history.filter(created_at__lte=current[0]).exclude(item_id=before)
+    previous = history.select_related("item").first()
+    if previous is None:
+        item = services.next_item(project=project, user=request.user)
+        context = _workspace(request, project, item)
+        context["errors"] = ["There is no earlier item: this is the first one you answered."]
+        return _render(request, context)
+    url = reverse("workbench:annotate", args=[project.pk]) + f"?item={previous.item_id}"
+    if request.htmx:
+        response = _render(
+            request, _workspace(request, project, previous.item, annotation=previous)
+        )
+        response["HX-Push-Url"] = url
+        return response
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="annotate")
+    item = access.get_item_for_user(request.user, project, request.POST.get("item"))
+    skipped = request.POST.get("action") == "skip"
+    try:
+        client_id = uuid.UUID(request.POST.get("client_id", ""))
+    except ValueError:
+        client_id = None
+    try:
+        lead_time = min(float(request.POST.get("lead_time") or 0), 86400.0)
+    except ValueError:
+        lead_time = None
+    answer = {} if skipped else _answer_from_post(project, request.POST)
+    try:
+        services.submit_annotation(
+            project=project,
+            item=item,
+            user=request.user,
+            answer=answer,
+            skipped=skipped,
+            skip_reason=request.POST.get("skip_reason", "") if skipped else "",
+            lead_time=lead_time,
+            client_id=client_id,
+        )
+    except services.WorkbenchError as exc:
+        errors = getattr(exc, "errors", None) or [str(exc)]
+        annotation = Annotation.objects.filter(item=item, annotator=request.user).first()
+        context = _workspace(
+            request, project, item, annotation=annotation, errors=errors, chosen=answer
+        )
+        return _render(request, context, status=422 if request.htmx else 200)
+    if not request.htmx:
+        return redirect("workbench:annotate", project_id=project.pk)
+    item = services.next_item(project=project, user=request.user)
+    response = _render(request, _workspace(request, project, item))
+    response["HX-Push-Url"] = reverse("workbench:annotate", args=[project.pk])
+    response["HX-Trigger"] = "answered"  # refreshes the progress counter
+    return response
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="annotate")
+    stats = services.project_progress(project=project, user=request.user)
+    return TemplateResponse(
+        request, f"{TEMPLATE}#progress", {"project": project, "progress": stats}
+    )
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/annotate/", annotate, name="annotate"),
+    path("projects/<int:project_id>/annotate/back/", back, name="annotate_back"),
+    path("projects/<int:project_id>/annotate/submit/", submit, name="annotate_submit"),
+    path("projects/<int:project_id>/annotate/progress/", progress, name="annotate_progress"),
+]
