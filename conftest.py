@@ -5,15 +5,10 @@ is an annotator on the project, `outsider` belongs to another organization and m
 never see any of it.
 """
 
-import os
-import tempfile
+import pytest
 
-# Before Django reads settings: keep tests away from the user's real data directory and
-# run background tasks inline so a test sees an import finish.
-os.environ.setdefault("TRAINERDESK_DATA_DIR", tempfile.mkdtemp(prefix="trainerdesk-test-"))
-os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")
-
-import pytest  # noqa: E402
+# The environment for tests (data directory, inline tasks) is set by the plugin
+# trainerdesk.lib.pytest_env, loaded from pyproject's addopts before Django starts.
 
 
 @pytest.fixture(autouse=True)

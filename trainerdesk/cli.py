@@ -35,7 +35,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["trainerdesk", *args])
+    try:
+        execute_from_command_line(["trainerdesk", *args])
+    except BrokenPipeError:
+        # `trainerdesk export P | head`: the reader left; stop quietly like other tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -192,7 +192,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Served straight from the app directories: no collectstatic step, so a fresh server
 # starts in seconds.
 WHITENOISE_USE_FINDERS = True

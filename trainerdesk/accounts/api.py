@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 
 from trainerdesk.accounts import services
 from trainerdesk.accounts.models import ApiToken, Membership
@@ -35,7 +35,9 @@ class MeOut(Schema):
 class TokenOut(Schema):
     id: int
     name: str
-    prefix: str = Field(description="The token starts `td_<prefix>_`; the secret is never shown again.")
+    prefix: str = Field(
+        description="The token starts `td_<prefix>_`; the secret is never shown again."
+    )
     created_at: datetime
     last_used_at: datetime | None = Field(None, description="Updated at most once a minute.")
     revoked_at: datetime | None = Field(None, description="Set once the token is revoked.")
@@ -90,7 +92,7 @@ def list_tokens(request: HttpRequest):
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
 def create_token(request: HttpRequest, payload: TokenIn):
     token, full = services.create_api_token(user=request.auth, name=payload.name)
-    return 201, {**_token_out(token), "token": full}
+    return Status(201, {**_token_out(token), "token": full})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke one of your tokens")

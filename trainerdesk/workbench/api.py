@@ -1,3 +1,699 @@
-from ninja import Router
+"""Workbench endpoints: projects, items, imports, the annotation queue and exports.
+
+Every project lookup goes through access.py, so anything the caller may not see is a 404
+with a JSON message, never a hint that it exists.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from ninja import Body, Field, File, Path, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench.models import (
+    Annotation,
+    GuidelineVersion,
+    ImportJob,
+    Item,
+    Project,
+    ProjectMember,
+)
 
 router = Router(tags=["workbench"])
+
+User = get_user_model()
+
+# Largest value a database bigint holds: larger ids are rejected before any query.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 1000
+MAX_ITEMS_PER_CALL = 10_000
+
+ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project id")]
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+After = Annotated[
+    int, Query(ge=0, le=MAX_ID, description="Return rows with an id above this (keyset paging).")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")]
+OrderingName = Literal["sequential", "random", "priority"]
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+class OrganizationRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class ProjectSummary(Schema):
+    id: int
+    organization: OrganizationRef
+    name: str
+    description: str
+    guideline_version: int = Field(description="Bumped each time the instructions change.")
+    overlap: int = Field(description="How many annotators answer each item.")
+    ordering: OrderingName = Field(description="The order the queue hands out items in.")
+    annotators_see_others: bool
+    role: str | None = Field(
+        description="Your role in the project: manager, reviewer or annotator."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectCounts(Schema):
+    items: int = Field(description="Items in the project.")
+    complete: int = Field(description="Items with as many answers as the overlap asks for.")
+    annotations: int = Field(description="Answers and skips recorded, by everyone.")
+    mine: int = Field(description="Items you answered (skips not counted).")
+    mine_today: int
+    percent: int = Field(description="complete / items, in percent.")
+
+
+class ProjectDetail(ProjectSummary):
+    instructions: str = Field(description="Markdown guidelines shown to annotators.")
+    label_schema: dict[str, Any] = Field(description="The label schema (see PUT /schema).")
+    counts: ProjectCounts
+
+
+class ProjectCreate(Schema):
+    organization: int | str = Field(
+        description="Id or slug of an organization you own or administer."
+    )
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    instructions: str = Field("", description="Markdown guidelines for annotators.")
+    label_schema: dict[str, Any] = Field(
+        description='The label schema, e.g. `{"fields": [{"name": "topic", "type": "choice", '
+        '"source": "text", "labels": [{"value": "sport"}]}]}`.'
+    )
+    overlap: int = Field(1, ge=1, le=100, description="Annotators per item.")
+    ordering: OrderingName = "sequential"
+    annotators_see_others: bool = False
+
+
+class ProjectPatch(Schema):
+    """Only the fields you send change. New instructions start a new guideline version."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = None
+    instructions: str | None = None
+    label_schema: dict[str, Any] | None = None
+    overlap: int | None = Field(None, ge=1, le=100)
+    ordering: OrderingName | None = None
+    annotators_see_others: bool | None = None
+
+
+class GuidelineOut(Schema):
+    version: int
+    text: str
+    created_by: str | None
+    created_at: datetime
+
+
+class MemberOut(Schema):
+    username: str
+    role: str
+    created_at: datetime
+
+
+class MemberIn(Schema):
+    username: str = Field(min_length=1, max_length=150, description="A member of the organization.")
+    role: Literal["manager", "reviewer", "annotator"]
+
+
+class ItemOut(Schema):
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+    priority: int
+    created_at: datetime
+    reference: Any = Field(None, description="Gold answer; shown to managers and reviewers only.")
+    done_count: int | None = Field(None, description="Answers so far (managers and reviewers).")
+    skip_count: int | None = Field(None, description="Skips so far (managers and reviewers).")
+
+
+class ItemPage(Schema):
+    items: list[ItemOut]
+    next_after: int | None = Field(
+        description="Pass as `after` for the next page; null at the end."
+    )
+
+
+class RowErrorOut(Schema):
+    line: int = Field(description="1-based position of the row (in the list, or line in the file).")
+    message: str
+
+
+class AddItemsOut(Schema):
+    added: int
+    duplicates: int = Field(description="Rows whose data is already in the project; not added.")
+    errors: list[RowErrorOut]
+
+
+class ImportJobOut(Schema):
+    id: int
+    original_name: str
+    format: str
+    status: str = Field(description="queued, running, done or failed.")
+    progress: float = Field(description="0.0 to 1.0, by bytes read.")
+    size_bytes: int
+    rows_read: int
+    items_added: int
+    duplicates: int
+    annotations_added: int
+    error_count: int = Field(description="All row errors; `errors` keeps the first 1,000.")
+    errors: list[RowErrorOut]
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class QueueItem(Schema):
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+
+
+class NextOut(Schema):
+    item: QueueItem | None = Field(description="Null when there is nothing left for you.")
+    lease_expires_at: datetime | None = Field(
+        None, description="The item is yours until then; asking again returns the same item."
+    )
+    guideline_version: int
+    message: str = ""
+
+
+class AnnotationIn(Schema):
+    item: int = Field(ge=1, le=MAX_ID, description="Id of the item answered.")
+    answer: dict[str, Any] | None = Field(
+        None, description='Answer keyed by schema field name, e.g. `{"topic": "sport"}`.'
+    )
+    skipped: bool = False
+    skip_reason: str = Field("", max_length=500)
+    lead_time: float | None = Field(None, description="Active seconds spent on the item.")
+    client_id: UUID | None = Field(
+        None, description="Retry key: resending the same client_id returns the first result."
+    )
+
+
+class AnnotationOut(Schema):
+    id: int
+    item: int
+    annotator: str | None
+    answer: dict[str, Any]
+    skipped: bool
+    skip_reason: str
+    guideline_version: int
+    lead_time: float | None
+    client_id: UUID | None
+    origin: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnnotationPage(Schema):
+    annotations: list[AnnotationOut]
+    next_after: int | None
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _org_ref(org: Organization) -> dict:
+    return {"id": org.pk, "slug": org.slug, "name": org.name}
+
+
+def _summary(project: Project, role: str | None) -> dict:
+    return {
+        "id": project.pk,
+        "organization": _org_ref(project.organization),
+        "name": project.name,
+        "description": project.description,
+        "guideline_version": project.guideline_version,
+        "overlap": project.overlap,
+        "ordering": project.ordering,
+        "annotators_see_others": project.annotators_see_others,
+        "role": role,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+def _detail(project: Project, user) -> dict:
+    progress = services.project_progress(project=project, user=user)
+    return {
+        **_summary(project, getattr(project, "user_role", None)),
+        "instructions": project.instructions,
+        "label_schema": project.label_schema,
+        "counts": {
+            "items": progress.total,
+            "complete": progress.complete,
+            "annotations": project.annotations.count(),
+            "mine": progress.mine,
+            "mine_today": progress.mine_today,
+            "percent": progress.percent,
+        },
+    }
+
+
+def _item(item: Item, *, full: bool) -> dict:
+    out = {
+        "id": item.pk,
+        "external_id": item.external_id,
+        "data": item.data,
+        "priority": item.priority,
+        "created_at": item.created_at,
+    }
+    if full:
+        out.update(reference=item.reference, done_count=item.done_count, skip_count=item.skip_count)
+    return out
+
+
+def _annotation(a: Annotation) -> dict:
+    return {
+        "id": a.pk,
+        "item": a.item_id,
+        "annotator": a.author or None,
+        "answer": a.answer,
+        "skipped": a.skipped,
+        "skip_reason": a.skip_reason,
+        "guideline_version": a.guideline_version,
+        "lead_time": a.lead_time,
+        "client_id": a.client_id,
+        "origin": a.origin,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    }
+
+
+def _job(job: ImportJob) -> dict:
+    return {
+        "id": job.pk,
+        "original_name": job.original_name,
+        "format": job.format,
+        "status": job.status,
+        "progress": job.progress,
+        "size_bytes": job.size_bytes,
+        "rows_read": job.rows_read,
+        "items_added": job.items_added,
+        "duplicates": job.duplicates,
+        "annotations_added": job.annotations_added,
+        "error_count": job.error_count,
+        "errors": job.errors,
+        "message": job.message,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _organization_to_manage(user, ref: int | str) -> Organization:
+    """The organization a new project goes in: 404 unless the user belongs to it, 403
+    unless they own or administer it."""
+    if isinstance(ref, int):
+        if not 1 <= ref <= MAX_ID:
+            raise Http404(f"No such organization: {ref}")
+        memberships = Membership.objects.filter(user=user, organization_id=ref)
+    else:
+        memberships = Membership.objects.filter(user=user, organization__slug=ref)
+    membership = memberships.select_related("organization").first()
+    if membership is None:
+        raise Http404(f"No such organization: {ref}")
+    if not membership.is_admin:
+        raise HttpError(
+            403,
+            f"organization: only owners and admins of {membership.organization} create projects",
+        )
+    return membership.organization
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+@router.get("/projects", response=list[ProjectSummary], summary="Projects you can open")
+def list_projects(request: HttpRequest):
+    user = request.auth
+    admin_orgs = set(
+        Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES).values_list(
+            "organization_id", flat=True
+        )
+    )
+    roles = dict(ProjectMember.objects.filter(user=user).values_list("project_id", "role"))
+    projects = Project.objects.visible_to(user).select_related("organization").order_by("id")
+    return [
+        _summary(
+            p, ProjectMember.Role.MANAGER if p.organization_id in admin_orgs else roles.get(p.pk)
+        )
+        for p in projects
+    ]
+
+
+@router.post("/projects", response={201: ProjectDetail}, summary="Create a project")
+def create_project(request: HttpRequest, payload: ProjectCreate):
+    organization = _organization_to_manage(request.auth, payload.organization)
+    project = services.create_project(
+        organization=organization,
+        created_by=request.auth,
+        **payload.model_dump(exclude={"organization"}),
+    )
+    project = access.get_project_for_user(request.auth, project.pk)
+    return Status(201, _detail(project, request.auth))
+
+
+@router.get("/projects/{project_id}", response=ProjectDetail, summary="One project")
+def get_project(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id)
+    return _detail(project, request.auth)
+
+
+@router.patch(
+    "/projects/{project_id}", response=ProjectDetail, summary="Change project settings (manager)"
+)
+def update_project(request: HttpRequest, project_id: ProjectId, payload: ProjectPatch):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    changes = payload.model_dump(exclude_unset=True)
+    nulls = [key for key, value in changes.items() if value is None]
+    if nulls:
+        raise services.InvalidInput([f"{key}: must not be null" for key in nulls])
+    project = services.update_project(project=project, by=request.auth, **changes)
+    project = access.get_project_for_user(request.auth, project.pk)
+    return _detail(project, request.auth)
+
+
+@router.get("/projects/{project_id}/schema", response=dict[str, Any], summary="The label schema")
+def get_schema(request: HttpRequest, project_id: ProjectId):
+    return access.get_project_for_user(request.auth, project_id).label_schema
+
+
+@router.put(
+    "/projects/{project_id}/schema",
+    response=dict[str, Any],
+    summary="Replace the label schema (manager)",
+    description="The body is the schema itself. Errors name the field, e.g. "
+    "`label_schema.fields[0].labels: ...`.",
+)
+def put_schema(
+    request: HttpRequest, project_id: ProjectId, label_schema: Annotated[dict[str, Any], Body()]
+):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    project = services.update_project(project=project, by=request.auth, label_schema=label_schema)
+    return project.label_schema
+
+
+@router.get(
+    "/projects/{project_id}/guidelines",
+    response=list[GuidelineOut],
+    summary="Guideline versions, newest first",
+)
+def list_guidelines(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id)
+    versions = GuidelineVersion.objects.filter(project=project).select_related("created_by")
+    return [
+        {
+            "version": g.version,
+            "text": g.text,
+            "created_by": g.created_by.get_username() if g.created_by_id else None,
+            "created_at": g.created_at,
+        }
+        for g in versions.order_by("-version")
+    ]
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+def _member_out(member: ProjectMember) -> dict:
+    return {
+        "username": member.user.get_username(),
+        "role": member.role,
+        "created_at": member.created_at,
+    }
+
+
+@router.get(
+    "/projects/{project_id}/members",
+    response=list[MemberOut],
+    summary="Project members (organization owners and admins manage every project too)",
+)
+def list_members(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id)
+    members = ProjectMember.objects.filter(project=project).select_related("user")
+    return [_member_out(m) for m in members.order_by("user__username")]
+
+
+@router.put(
+    "/projects/{project_id}/members", response=MemberOut, summary="Add a member or change a role"
+)
+def set_member(request: HttpRequest, project_id: ProjectId, payload: MemberIn):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    user = User.objects.filter(username=payload.username).first()
+    if user is None:
+        # Same words as the service's "not in the organization": no probing for usernames.
+        raise services.InvalidInput([f"user: {payload.username} is not in {project.organization}"])
+    member = services.set_project_member(
+        project=project, user=user, role=payload.role, by=request.auth
+    )
+    member.user = user
+    return _member_out(member)
+
+
+@router.delete(
+    "/projects/{project_id}/members/{username}",
+    response={204: None},
+    summary="Remove a member (their open lease is released)",
+)
+def remove_member(request: HttpRequest, project_id: ProjectId, username: str):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    member = ProjectMember.objects.filter(project=project, user__username=username).first()
+    if member is None:
+        raise Http404(f"No such member: {username}")
+    services.remove_project_member(project=project, user=member.user, by=request.auth)
+    return Status(204, None)
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/projects/{project_id}/items",
+    response=ItemPage,
+    exclude_unset=True,
+    summary="Items in id order, by keyset pages",
+)
+def list_items(request: HttpRequest, project_id: ProjectId, after: After = 0, limit: Limit = 100):
+    project = access.get_project_for_user(request.auth, project_id)
+    full = access.can(project, "see_all_work")
+    page = list(Item.objects.filter(project=project, pk__gt=after).order_by("pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "items": [_item(item, full=full) for item in page],
+        "next_after": page[-1].pk if more else None,
+    }
+
+
+@router.post(
+    "/projects/{project_id}/items",
+    response={200: AddItemsOut, 201: AddItemsOut},
+    summary="Add items (manager)",
+    description=f"The body is a JSON list of up to {MAX_ITEMS_PER_CALL:,} items, each shaped "
+    "like a JSONL import line. Invalid rows are reported by position and the valid ones kept; "
+    "rows already in the project count as duplicates. 201 when anything was added, else 200.",
+)
+def add_items(
+    request: HttpRequest,
+    project_id: ProjectId,
+    items: Annotated[list[Any], Body(max_length=MAX_ITEMS_PER_CALL)],
+):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    result = services.add_items(project=project, items=items)
+    body = {
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "errors": [{"line": e.line, "message": e.message} for e in result.errors],
+    }
+    return Status(201 if result.added else 200, body)
+
+
+@router.get(
+    "/projects/{project_id}/items/{item_id}",
+    response=ItemOut,
+    exclude_unset=True,
+    summary="One item",
+)
+def get_item(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
+    project = access.get_project_for_user(request.auth, project_id)
+    item = access.get_item_for_user(request.auth, project, item_id)
+    return _item(item, full=access.can(project, "see_all_work"))
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/projects/{project_id}/imports",
+    response={202: ImportJobOut},
+    summary="Upload a file to import (manager)",
+    description="Multipart upload in field `file`: .jsonl/.ndjson, .csv or Label Studio "
+    ".json. The file is processed in the background; poll the returned job for progress "
+    "and row errors (each names its line).",
+)
+def start_import(request: HttpRequest, project_id: ProjectId, file: File[UploadedFile]):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    job = services.start_import(project=project, upload=file, by=request.auth)
+    return Status(202, _job(job))
+
+
+@router.get(
+    "/projects/{project_id}/imports",
+    response=list[ImportJobOut],
+    summary="Import jobs, newest first (manager)",
+)
+def list_imports(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    return [_job(job) for job in ImportJob.objects.filter(project=project).order_by("-id")[:100]]
+
+
+@router.get(
+    "/projects/{project_id}/imports/{job_id}",
+    response=ImportJobOut,
+    summary="One import job (manager)",
+)
+def get_import(request: HttpRequest, project_id: ProjectId, job_id: ObjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    return _job(access.get_import_for_user(request.auth, project, job_id))
+
+
+# --- the annotation queue -----------------------------------------------------------------
+
+
+@router.get(
+    "/projects/{project_id}/next",
+    response=NextOut,
+    summary="Your next item, leased to you",
+    description="Always 200. When nothing is left for you, `item` is null and `message` says "
+    "so. Asking again while you hold a lease returns the same item.",
+)
+def next_item(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="annotate")
+    item = services.next_item(project=project, user=request.auth)
+    if item is None:
+        return {
+            "item": None,
+            "guideline_version": project.guideline_version,
+            "message": "No more items for you in this project.",
+        }
+    lease = services.lease_of(project=project, user=request.auth)
+    return {
+        "item": {"id": item.pk, "external_id": item.external_id, "data": item.data},
+        "lease_expires_at": lease.expires_at if lease else None,
+        "guideline_version": project.guideline_version,
+    }
+
+
+@router.post(
+    "/projects/{project_id}/annotations",
+    response={200: AnnotationOut, 201: AnnotationOut},
+    summary="Submit (or change) your answer on an item",
+    description="201 when a new annotation was recorded; 200 when the request was a retry "
+    "with the same `client_id`, or changed your earlier answer on the item. An answer that "
+    "breaks the schema is a 400 naming the field, e.g. `answer.topic: ...`.",
+)
+def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: AnnotationIn):
+    project = access.get_project_for_user(request.auth, project_id, action="annotate")
+    item = access.get_item_for_user(request.auth, project, payload.item)
+    result = services.submit_annotation(
+        project=project,
+        item=item,
+        user=request.auth,
+        answer={} if payload.answer is None else payload.answer,
+        skipped=payload.skipped,
+        skip_reason=payload.skip_reason,
+        lead_time=payload.lead_time,
+        client_id=payload.client_id,
+    )
+    return Status(201 if result.created else 200, _annotation(result.annotation))
+
+
+@router.get(
+    "/projects/{project_id}/annotations",
+    response=AnnotationPage,
+    summary="Annotations in id order, by keyset pages",
+    description="Annotators see only their own unless the project lets annotators see others.",
+)
+def list_annotations(
+    request: HttpRequest,
+    project_id: ProjectId,
+    after: After = 0,
+    limit: Limit = 100,
+    item: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this item.")] = None,
+):
+    project = access.get_project_for_user(request.auth, project_id)
+    qs = access.annotations_visible_to(request.auth, project).filter(pk__gt=after)
+    if item is not None:
+        qs = qs.filter(item_id=item)
+    page = list(qs.select_related("annotator").order_by("pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "annotations": [_annotation(a) for a in page],
+        "next_after": page[-1].pk if more else None,
+    }
+
+
+@router.get(
+    "/projects/{project_id}/annotations/{annotation_id}",
+    response=AnnotationOut,
+    summary="One annotation",
+)
+def get_annotation(request: HttpRequest, project_id: ProjectId, annotation_id: ObjectId):
+    project = access.get_project_for_user(request.auth, project_id)
+    return _annotation(access.get_annotation_for_user(request.auth, project, annotation_id))
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/projects/{project_id}/export",
+    response={200: None},
+    summary="Download the project's items and answers (manager)",
+    description="Streams the whole project. `format`: " + ", ".join(formats.EXPORT_FORMATS) + ".",
+)
+def export(
+    request: HttpRequest,
+    project_id: ProjectId,
+    format: Annotated[str, Query(description="jsonl, csv, labelstudio or conll")] = "jsonl",
+    only_labeled: Annotated[bool, Query(description="Only items with an answer.")] = False,
+    include_annotations: Annotated[
+        bool, Query(description="Include every annotator's answer, not only the final one.")
+    ] = True,
+) -> HttpResponse:
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    if format not in formats.EXPORT_FORMATS:
+        raise services.InvalidInput(
+            [f"format: {format!r} is not one of {', '.join(formats.EXPORT_FORMATS)}"]
+        )
+    # Built before the response starts so a refusal (e.g. CoNLL without spans) is a 400.
+    chunks = services.export_stream(
+        project=project,
+        fmt=format,
+        only_labeled=only_labeled,
+        include_annotations=include_annotations,
+    )
+    name = slugify(project.name) or f"project-{project.pk}"
+    filename = f"{name}-{timezone.localdate().isoformat()}.{formats.FILE_EXTENSIONS[format]}"
+    response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[format])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,1 +1,154 @@
+"""Forms check the shape of what a page posts and carry errors back to it; the workflows
+(and the label-schema rules) live in services.py."""
 
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from trainerdesk.workbench import formats
+from trainerdesk.workbench.models import Project, ProjectMember
+
+TASK_TYPES = [
+    ("classification", "Text classification (one label per item)"),
+    ("multilabel", "Multi-label classification (any number of labels)"),
+    ("ner", "Named entities (mark spans of text)"),
+    ("custom", "Custom: write the label schema JSON"),
+]
+# "label:key" — a trailing single character after a colon is the hotkey.
+_LABEL_LINE = re.compile(r"^(?P<value>.*?\S)\s*:\s*(?P<key>\S)$")
+
+
+class ProjectCreateForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown on the project list; for managers.",
+    )
+    instructions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Guidelines for annotators, in Markdown. Every change is kept as a new version.",
+    )
+    task_type = forms.ChoiceField(choices=TASK_TYPES, initial="classification")
+    source = forms.CharField(
+        required=False,
+        max_length=64,
+        initial="text",
+        label="Text key",
+        help_text="The key of each item's data that holds the text to label, e.g. "
+        '<code>text</code> for items like <code>{"text": "…"}</code>.',
+    )
+    labels = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "business:b\nsport:s\ntech:t"}),
+        help_text="One label per line. Add a keyboard shortcut with <code>label:key</code> "
+        "(a lowercase letter or a digit 1-9). Used unless the task type is Custom.",
+    )
+    label_schema = forms.CharField(
+        required=False,
+        label="Label schema (JSON)",
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        help_text="Used when the task type is Custom. Picking another task type and then "
+        "Custom fills in a template to start from.",
+    )
+    overlap = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        initial=1,
+        help_text="How many different annotators label each item.",
+    )
+    ordering = forms.ChoiceField(choices=Project.Ordering.choices, initial="sequential")
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+    def clean_labels(self) -> list[dict]:
+        """Parsed lines as {"line", "value", "hotkey"}; the schema rules check the values."""
+        parsed = []
+        for number, raw in enumerate(self.cleaned_data["labels"].splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            match = _LABEL_LINE.match(line)
+            value, hotkey = (match["value"], match["key"]) if match else (line, None)
+            parsed.append({"line": number, "value": value, "hotkey": hotkey})
+        return parsed
+
+    def clean(self):
+        cleaned = super().clean()
+        task_type = cleaned.get("task_type")
+        if task_type == "custom":
+            if not cleaned.get("label_schema", "").strip():
+                self.add_error("label_schema", "Write the label schema JSON, or pick a task type.")
+        elif task_type and "labels" in cleaned and not cleaned["labels"]:
+            self.add_error("labels", "Give at least one label, one per line.")
+        return cleaned
+
+
+class ProjectSettingsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    instructions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown. Saving a change creates a new guideline version; annotations "
+        "record the version they were made under.",
+    )
+    label_schema = forms.CharField(
+        label="Label schema (JSON)",
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+        help_text="Changing labels does not rewrite existing annotations.",
+    )
+    overlap = forms.IntegerField(
+        min_value=1, max_value=100, help_text="How many different annotators label each item."
+    )
+    ordering = forms.ChoiceField(choices=Project.Ordering.choices)
+    annotators_see_others = forms.BooleanField(
+        required=False,
+        label="Annotators may see other annotators' answers",
+    )
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        help_text="Someone already in the organization. Adding an existing member changes "
+        "their role.",
+        widget=forms.TextInput(attrs={"list": "org-usernames", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(choices=ProjectMember.Role.choices, initial="annotator")
+
+
+class ImportForm(forms.Form):
+    # Empty files pass here so the service can reject them with the file's name.
+    file = forms.FileField(allow_empty_file=True)
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=[], initial="jsonl", widget=forms.RadioSelect)
+    only_labeled = forms.BooleanField(required=False, label="Only items with at least one answer")
+    include_annotations = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Include every individual annotation (not just the majority answer)",
+    )
+
+    LABELS = {
+        "jsonl": "JSON Lines (.jsonl) — one item per line, round-trips into TrainerDesk",
+        "csv": "CSV (.csv) — one row per item, answers in answer.<field> columns",
+        "labelstudio": "Label Studio JSON (.json) — tasks with annotations and predictions",
+        "conll": "CoNLL (.conll) — token per line with BIO tags, for span projects",
+    }
+
+    def __init__(self, *args, formats_allowed: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [
+            (fmt, self.LABELS.get(fmt, fmt))
+            for fmt in formats.EXPORT_FORMATS
+            if fmt in formats_allowed
+        ]

@@ -1,2 +1,21 @@
+from django.urls import path
+
+from trainerdesk.workbench import views, views_annotate
+
 app_name = "workbench"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("projects/new/", views.project_new, name="project_new"),
+    path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
+    path("projects/<int:project_id>/settings/", views.project_settings, name="project_settings"),
+    path("projects/<int:project_id>/members/", views.project_members, name="project_members"),
+    path(
+        "projects/<int:project_id>/members/<int:user_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path("projects/<int:project_id>/import/", views.project_import, name="project_import"),
+    path("projects/<int:project_id>/imports/<int:job_id>/", views.import_job, name="import_job"),
+    path("projects/<int:project_id>/export/", views.project_export, name="project_export"),
+]
+urlpatterns += views_annotate.urlpatterns

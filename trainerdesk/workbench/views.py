@@ -1,1 +1,337 @@
+"""Project pages: the list, creation, overview, settings, members, import and export.
 
+Every project page starts with access.get_project_for_user, so a user without the right
+role gets the same 404 as for a project that does not exist. The annotation page lives in
+views_annotate.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import markdown
+import nh3
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trainerdesk.accounts.models import Membership
+from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench.forms import (
+    ExportForm,
+    ImportForm,
+    MemberForm,
+    ProjectCreateForm,
+    ProjectSettingsForm,
+)
+from trainerdesk.workbench.models import Project, ProjectMember
+
+User = get_user_model()
+_LABEL_PATH = re.compile(r"^fields\[0\]\.labels\[(\d+)\]\.?")
+RECENT_IMPORTS = 20
+SHOWN_ROW_ERRORS = 100
+
+
+def render_markdown(text: str) -> str:
+    """Guidelines are written by managers but read by everyone: sanitise the HTML."""
+    return nh3.clean(markdown.markdown(text or "", extensions=["extra", "sane_lists"]))
+
+
+def _show_errors(form, errors: list[str], *, fields: set[str], labels: list | None = None):
+    """Put each service error ("field.path: message") next to the form field it names."""
+    for error in errors:
+        rest = error.partition(".")[2]
+        key = error.split(":", 1)[0].split(".", 1)[0]
+        if key == "label_schema" and labels is not None and rest.startswith("fields[0].source"):
+            form.add_error("source", rest.split(":", 1)[-1].strip())
+        elif key == "label_schema" and labels is not None:
+            # Built from the labels box: point at the line instead of a JSON path.
+            match = _LABEL_PATH.match(rest)
+            if match and int(match[1]) < len(labels):
+                label = labels[int(match[1])]
+                detail = rest[match.end() :].lstrip(":").strip()
+                form.add_error("labels", f"line {label['line']} ({label['value']}): {detail}")
+            else:
+                form.add_error("labels", rest)
+        elif key == "label_schema" and key in fields:
+            form.add_error(key, rest)
+        elif key in fields:
+            form.add_error(key, error.split(":", 1)[1].strip() if ":" in error else error)
+        else:
+            form.add_error(None, error)
+
+
+def _schema_from_labels(task_type: str, source: str, labels: list[dict]) -> dict:
+    entries = [
+        {"value": label["value"]} | ({"hotkey": label["hotkey"]} if label["hotkey"] else {})
+        for label in labels
+    ]
+    if task_type == "ner":
+        field = {"name": "entities", "type": "spans", "source": source, "labels": entries}
+    else:
+        field = {
+            "name": "label",
+            "type": "choice",
+            "source": source,
+            "multiple": task_type == "multilabel",
+            "labels": entries,
+        }
+    return {"fields": [field]}
+
+
+# --- project list and creation ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    visible = Project.objects.visible_to(request.user).values("pk")
+    projects = (
+        Project.objects.filter(pk__in=visible)
+        .select_related("organization")
+        .annotate(
+            total=Count("items"),
+            done=Count("items", filter=Q(items__done_count__gte=F("overlap"))),
+        )
+        .order_by("organization__name", "name")
+    )
+    context = {
+        "projects": projects,
+        "can_create": access.organizations_managed_by(request.user).exists(),
+    }
+    return TemplateResponse(request, "workbench/home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_new(request: HttpRequest) -> HttpResponse:
+    organizations = access.organizations_managed_by(request.user)
+    if not organizations.exists():
+        raise Http404("Only organization owners and admins create projects")
+    form = ProjectCreateForm(request.POST or None, organizations=organizations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        from_labels = data["task_type"] != "custom"
+        schema = (
+            _schema_from_labels(data["task_type"], data["source"].strip() or "text", data["labels"])
+            if from_labels
+            else data["label_schema"]
+        )
+        try:
+            project = services.create_project(
+                organization=data["organization"],
+                created_by=request.user,
+                name=data["name"],
+                description=data["description"],
+                instructions=data["instructions"],
+                label_schema=schema,
+                overlap=data["overlap"],
+                ordering=data["ordering"],
+            )
+        except services.InvalidInput as exc:
+            _show_errors(
+                form,
+                exc.errors,
+                fields=set(form.fields),
+                labels=data["labels"] if from_labels else None,
+            )
+        else:
+            messages.success(request, f"Project “{project.name}” created. Import items next.")
+            return redirect("workbench:project_import", project_id=project.pk)
+    status = 400 if form.is_bound else 200
+    return TemplateResponse(request, "workbench/project_new.html", {"form": form}, status=status)
+
+
+# --- one project -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    context = {
+        "project": project,
+        "progress": services.project_progress(project=project, user=request.user),
+        "annotation_count": access.annotations_visible_to(request.user, project)
+        .filter(skipped=False)
+        .count(),
+        "guidelines": render_markdown(project.instructions),
+        "is_manager": access.can(project, "manage"),
+        "schema": project.schema,
+        "role": project.user_role,
+    }
+    return TemplateResponse(request, "workbench/project_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    initial = {
+        "name": project.name,
+        "description": project.description,
+        "instructions": project.instructions,
+        "label_schema": json.dumps(project.label_schema, indent=2, ensure_ascii=False),
+        "overlap": project.overlap,
+        "ordering": project.ordering,
+        "annotators_see_others": project.annotators_see_others,
+    }
+    form = ProjectSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_project(project=project, by=request.user, **form.cleaned_data)
+        except services.InvalidInput as exc:
+            _show_errors(form, exc.errors, fields=set(form.fields))
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("workbench:project_settings", project_id=project.pk)
+    context = {
+        "project": project,
+        "form": form,
+        "guidelines": project.guidelines.select_related("created_by")[:10],
+    }
+    status = 400 if form.is_bound else 200
+    return TemplateResponse(request, "workbench/project_settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_members(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        user = User.objects.filter(username=username).first()
+        try:
+            if user is None:
+                # Same words as for someone outside the organization: no account probing.
+                raise services.InvalidInput(
+                    [f"username: {username} is not in {project.organization}"]
+                )
+            services.set_project_member(
+                project=project, user=user, role=form.cleaned_data["role"], by=request.user
+            )
+        except services.InvalidInput as exc:
+            errors = [e.replace("user:", "username:", 1) for e in exc.errors]
+            _show_errors(form, errors, fields=set(form.fields))
+        else:
+            messages.success(request, f"{username} is now {form.cleaned_data['role']}.")
+            return redirect("workbench:project_members", project_id=project.pk)
+    org_members = Membership.objects.filter(organization=project.organization).select_related(
+        "user"
+    )
+    context = {
+        "project": project,
+        "form": form,
+        "members": ProjectMember.objects.filter(project=project)
+        .select_related("user")
+        .order_by("user__username"),
+        "org_admins": [m for m in org_members if m.is_admin],
+        "org_usernames": sorted(m.user.get_username() for m in org_members),
+    }
+    status = 400 if form.is_bound else 200
+    return TemplateResponse(request, "workbench/project_members.html", context, status=status)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    member = (
+        ProjectMember.objects.filter(project=project, user_id=user_id)
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise Http404("No such member")
+    services.remove_project_member(project=project, user=member.user, by=request.user)
+    messages.success(
+        request,
+        f"{member.user.get_username()} removed; their answers stay, their open item is released.",
+    )
+    return redirect("workbench:project_members", project_id=project.pk)
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_import(
+                project=project, upload=form.cleaned_data["file"], by=request.user
+            )
+        except services.InvalidInput as exc:
+            _show_errors(form, exc.errors, fields=set(form.fields))
+        else:
+            return redirect("workbench:import_job", project_id=project.pk, job_id=job.pk)
+    context = {
+        "project": project,
+        "form": form,
+        "imports": project.imports.select_related("created_by")[:RECENT_IMPORTS],
+        "required_data": project.schema.required_data(),
+        "max_upload_mb": settings.MAX_UPLOAD_BYTES / 1048576,
+    }
+    status = 400 if form.is_bound else 200
+    return TemplateResponse(request, "workbench/project_import.html", context, status=status)
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    job = access.get_import_for_user(request.user, project, job_id)
+    context = {
+        "project": project,
+        "job": job,
+        "row_errors": job.errors[:SHOWN_ROW_ERRORS],
+        "percent": round(job.progress * 100),
+    }
+    template = "workbench/import_job.html"
+    if request.htmx:
+        template += "#progress"
+    return TemplateResponse(request, template, context)
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    allowed = [
+        fmt for fmt in formats.EXPORT_FORMATS if fmt != "conll" or "spans" in project.schema.types
+    ]
+    bound = "format" in request.GET
+    form = ExportForm(request.GET if bound else None, formats_allowed=allowed)
+    if bound and form.is_valid():
+        fmt = form.cleaned_data["format"]
+        chunks = services.export_stream(
+            project=project,
+            fmt=fmt,
+            only_labeled=form.cleaned_data["only_labeled"],
+            include_annotations=form.cleaned_data["include_annotations"],
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        filename = f"{slugify(project.name) or 'project'}-{stamp}.{formats.FILE_EXTENSIONS[fmt]}"
+        response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    context = {"project": project, "form": form, "item_count": project.items.count()}
+    status = 400 if bound else 200
+    return TemplateResponse(request, "workbench/project_export.html", context, status=status)

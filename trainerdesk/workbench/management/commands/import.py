@@ -1,0 +1,88 @@
+"""`trainerdesk import PROJECT FILE`: import a file of items in this process, with progress.
+
+The same streaming path as an upload through the web page, run here instead of in the
+worker: rows are validated one by one, batches commit as they go, and re-importing a file
+adds nothing twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from trainerdesk.workbench import formats, services
+from trainerdesk.workbench.management.commands._project import find_project
+
+SHOWN_ERRORS = 20
+
+
+class Command(BaseCommand):
+    help = "Import items from a JSONL, CSV or Label Studio JSON file into a project."
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="project id or exact name")
+        parser.add_argument("file", help="file to import")
+        parser.add_argument(
+            "--format",
+            choices=formats.FORMATS,
+            help="file format (default: from the extension: .jsonl/.ndjson, .csv, .json)",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, project: str, file: str, **options):
+        target = find_project(project)
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file")
+        try:
+            fmt = options["format"] or formats.detect_format(path.name)
+        except formats.FormatError as exc:
+            raise CommandError(f"{file}: {exc}; or pass --format") from None
+        size = path.stat().st_size
+        if size == 0:
+            raise CommandError(f"{file}: the file is empty")
+
+        bar = tqdm(
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc=path.name,
+            disable=options["no_progress"] or None,
+            file=self.stderr._out,
+        )
+
+        def progress(_total, consumed: int, _stored) -> None:
+            bar.update(consumed - bar.n)
+
+        try:
+            with path.open("rb") as fp:
+                result = services.import_stream(
+                    project=target, fp=fp, fmt=fmt, on_progress=progress
+                )
+        except formats.FormatError as exc:
+            bar.close()
+            raise CommandError(
+                f"{file}: {exc} (rows before the problem that were already imported stay)"
+            ) from None
+        bar.update(size - bar.n)
+        bar.close()
+
+        self.stdout.write(
+            f"{target.name} (project {target.pk}): {result.added:,} added, "
+            f"{result.duplicates:,} duplicates skipped, {len(result.errors):,} errors"
+            + (f", {result.annotations:,} annotations" if result.annotations else "")
+        )
+        if result.errors:
+            # Parse errors are found while reading, schema errors when a batch is stored:
+            # sort so the lines read top to bottom.
+            errors = sorted(result.errors, key=lambda e: e.line)
+            for error in errors[:SHOWN_ERRORS]:
+                self.stderr.write(f"{file}: line {error.line}: {error.message}")
+            if len(result.errors) > SHOWN_ERRORS:
+                self.stderr.write(f"... and {len(result.errors) - SHOWN_ERRORS:,} more errors")
+            raise CommandError(
+                f"{len(result.errors):,} row(s) were not imported; fix them and import the "
+                "file again (rows already imported are skipped)"
+            )

@@ -1,0 +1,109 @@
+"""The newcomer's path in a real browser (headless Debian chromium via Playwright):
+log in, open the demo project, label three items with the keyboard only, go back and
+change one, export, and check the exported file.
+"""
+
+import json
+import os
+
+import pytest
+
+from trainerdesk.workbench.demo import PASSWORD, load_demo
+from trainerdesk.workbench.models import Annotation, Project
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, chromium spends its start-up trying to reach Google on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    # A missing browser must fail the suite, not skip it.
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make test` to install it"
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
+    # from a thread with a running loop unless told this is deliberate.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(accept_downloads=True)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, errors
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _label_current(page, key: str) -> int:
+    """Press a label's hotkey then Enter; return the id of the item that was answered."""
+    item = int(page.locator("#workspace").get_attribute("data-item"))
+    page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#workspace:not([data-item='{item}'])")
+    return item
+
+
+def test_newcomer_labels_three_items_with_the_keyboard_and_exports(
+    live_server, browser_page, tmp_path
+):
+    load_demo(limit=12)
+    project = Project.objects.get(name="BBC News topics")
+    page, errors = browser_page
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="BBC News topics").first.click()
+    page.get_by_role("link", name="Annotate", exact=True).first.click()
+    page.wait_for_selector("#annotate-form")
+
+    answered = [_label_current(page, key) for key in ("b", "t", "s")]
+    assert len(set(answered)) == 3
+
+    # Back goes to the last answered item with its answer shown; change it and submit.
+    page.keyboard.press("Backspace")
+    page.wait_for_selector(f"#workspace[data-item='{answered[-1]}']")
+    assert page.locator("input[value=sports]").is_checked()
+    page.keyboard.press("p")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#workspace:not([data-item='{answered[-1]}'])")
+    page.wait_for_selector("#progress .progress-text")
+    assert "mine today: 3" in page.locator("#progress").inner_text()
+
+    page.goto(f"{live_server.url}/projects/{project.pk}/export/")
+    page.check("input[name=format][value=jsonl]")
+    page.check("input[name=only_labeled]")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    path = tmp_path / "export.jsonl"
+    download_info.value.save_as(path)
+    assert errors == []
+
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    mine = {
+        r["id"]: a["answer"]["topic"]
+        for r in records
+        for a in r.get("annotations", [])
+        if a["annotator"] == "manager"
+    }
+    assert mine == dict(zip(answered, ["business", "tech", "politics"], strict=True))
+    stored = Annotation.objects.filter(annotator__username="manager").order_by("created_at")
+    assert [a.answer["topic"] for a in stored] == ["business", "tech", "politics"]
+    assert all(a.lead_time is not None for a in stored)

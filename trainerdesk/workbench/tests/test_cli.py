@@ -1,0 +1,328 @@
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conftest import TOPIC_SCHEMA
+from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.workbench import services
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run(*args):
+    """Call a command in-process (inside the test transaction); return (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def cli_env(tmp_path):
+    """Environment for a real `python -m trainerdesk` process with its own SQLite database,
+    so a developer's DATABASE_URL is never touched by these tests."""
+    env = {**os.environ, "TRAINERDESK_DATA_DIR": str(tmp_path / "data")}
+    env["TRAINERDESK_TASKS_BACKEND"] = "database"
+    for name in ("DATABASE_URL", "TRAINERDESK_MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    return env
+
+
+def cli(tmp_path, *args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "trainerdesk", *args],
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def write_jsonl(path, rows):
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return path
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def test_import_reports_the_bad_line_and_keeps_the_good_rows(project, tmp_path):
+    path = tmp_path / "batch.jsonl"
+    path.write_text(
+        '{"text": "Rates were cut."}\n'
+        '{"text": "Broken row", "reference": {"topic": "cooking"}}\n'
+        '{"text": "The match ended 2-1."}\n'
+    )
+    with pytest.raises(CommandError) as failed:
+        run("import", str(project.pk), str(path))
+    assert failed.value.returncode == 1
+    assert project.items.count() == 5
+
+    # Re-running the same file after a partial failure must not double the good rows.
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import", project.name, str(path), stdout=out, stderr=err)
+    assert "0 added, 2 duplicates skipped, 1 errors" in out.getvalue()
+    assert "line 2" in err.getvalue() and "cooking" in err.getvalue()
+    assert project.items.count() == 5
+
+
+def test_clean_import_succeeds_and_counts(project, tmp_path):
+    path = write_jsonl(tmp_path / "ok.jsonl", [{"text": f"Story {n}"} for n in range(7)])
+    out, _ = run("import", "News topics", str(path))
+    assert "7 added, 0 duplicates skipped, 0 errors" in out
+    assert project.items.count() == 10
+
+
+def test_an_unusable_file_fails_with_its_name(project, tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text('{"data": {"text": "not a list of tasks"}}')
+    with pytest.raises(CommandError) as failed:
+        run("import", str(project.pk), str(path))
+    assert "tasks.json" in str(failed.value) and "array" in str(failed.value)
+    assert project.items.count() == 3
+
+
+def test_an_unknown_project_or_extension_is_named(project, tmp_path):
+    path = write_jsonl(tmp_path / "ok.jsonl", [{"text": "x"}])
+    with pytest.raises(CommandError, match="'Sports desk'"):
+        run("import", "Sports desk", str(path))
+    odd = tmp_path / "items.txt"
+    odd.write_text("x")
+    with pytest.raises(CommandError, match="items.txt"):
+        run("import", str(project.pk), str(odd))
+
+
+def test_cli_import_exit_code_and_line_number(tmp_path):
+    # The real command line, in a separate process: what a user's shell sees.
+    assert cli(tmp_path, "migrate", "-v0").returncode == 0
+    assert cli(tmp_path, "demo", "--limit", "2").returncode == 0
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"text": "Loved it."}\n{"text": ["not", "text"]}\n{"text": "Dull."}\n')
+    result = cli(tmp_path, "import", "Movie review sentiment", str(path))
+    assert result.returncode == 1
+    assert "2 added" in result.stdout
+    assert "line 2: data.text" in result.stderr
+    again = cli(tmp_path, "import", "Movie review sentiment", str(path))
+    assert "0 added, 2 duplicates skipped" in again.stdout
+
+
+def test_no_arguments_prints_the_main_commands(tmp_path):
+    result = cli(tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "worker", "demo", "import", "export", "createuser"):
+        assert f"\n  {command} " in result.stdout
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def test_export_to_a_file_round_trips(project, owner, teammate, tmp_path):
+    first = services.next_item(project=project, user=teammate)
+    services.submit_annotation(
+        project=project, item=first, user=teammate, answer={"topic": "business"}
+    )
+    services.add_items(
+        project=project, items=[{"data": {"text": "Ref row"}, "reference": {"topic": "tech"}}]
+    )
+    path = tmp_path / "out.jsonl"
+    _, err = run("export", str(project.pk), "--output", str(path))
+    assert str(path) in err
+    assert not list(tmp_path.glob(".*partial"))
+
+    copy = services.create_project(
+        organization=project.organization, created_by=owner, name="Copy", label_schema=TOPIC_SCHEMA
+    )
+    out, _ = run("import", str(copy.pk), str(path))
+    assert "4 added" in out
+
+    def snapshot(p):
+        return [
+            (item.data, item.reference, [a.answer for a in item.annotations.all()])
+            for item in p.items.order_by("id")
+        ]
+
+    assert snapshot(copy) == snapshot(project)
+    assert snapshot(copy)[0][2] == [{"topic": "business"}]
+
+
+def test_export_options_filter_and_pick_the_format(project, teammate, tmp_path):
+    item = services.next_item(project=project, user=teammate)
+    services.submit_annotation(project=project, item=item, user=teammate, answer={"topic": "sport"})
+    path = tmp_path / "labeled.jsonl"
+    run("export", project.name, "-o", str(path), "--only-labeled", "--no-annotations")
+    records = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    assert len(records) == 1
+    assert "annotations" not in records[0]
+    csv_path = tmp_path / "all.csv"
+    run("export", str(project.pk), "-o", str(csv_path))
+    assert csv_path.read_text().splitlines()[0].startswith("external_id,")
+    with pytest.raises(CommandError, match="CoNLL"):
+        run("export", str(project.pk), "--format", "conll", "-o", str(tmp_path / "x.conll"))
+    assert not (tmp_path / "x.conll").exists()
+
+
+# --- createuser ---------------------------------------------------------------------------
+
+
+def test_createuser_with_a_new_then_an_existing_organization(db, monkeypatch):
+    out, _ = run(
+        "createuser",
+        "ada",
+        "--email",
+        "ada@example.org",
+        "--password",
+        "Analytical-1843",
+        "--org",
+        "Engine Co",
+    )
+    assert "owner of the new organization Engine Co" in out
+    ada = get_user_model().objects.get(username="ada")
+    assert ada.check_password("Analytical-1843") and ada.email == "ada@example.org"
+    org = Organization.objects.get(name="Engine Co")
+    assert org.role_of(ada) == Membership.Role.OWNER
+
+    monkeypatch.setenv("TRAINERDESK_PASSWORD", "Difference-1822")
+    run("createuser", "charles", "--org", "Engine Co", "--role", "admin")
+    charles = get_user_model().objects.get(username="charles")
+    assert charles.check_password("Difference-1822")
+    assert org.role_of(charles) == Membership.Role.ADMIN
+
+
+def test_createuser_refuses_weak_passwords_taken_names_and_silent_prompts(db, monkeypatch):
+    with pytest.raises(CommandError, match="too short"):
+        run("createuser", "ada", "--password", "abc")
+    assert not get_user_model().objects.filter(username="ada").exists()
+    run("createuser", "ada", "--password", "Analytical-1843")
+    with pytest.raises(CommandError, match="taken"):
+        run("createuser", "ada", "--password", "Analytical-1843")
+    monkeypatch.delenv("TRAINERDESK_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(CommandError, match="TRAINERDESK_PASSWORD"):
+        run("createuser", "bob")
+    # A failed org step must not leave a half-made user behind.
+    with pytest.raises(CommandError, match="does not exist"):
+        run(
+            "createuser",
+            "carol",
+            "--password",
+            "Analytical-1843",
+            "--org",
+            "Nope",
+            "--role",
+            "member",
+        )
+    assert not get_user_model().objects.filter(username="carol").exists()
+
+
+# --- serve --------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid):
+    """Live child processes of pid, as {pid: command line}, read from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        state, ppid = text.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def start_server(tmp_path):
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainerdesk", "serve", "--port", str(port), "--workers", "1"],
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/accounts/login/"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return proc, port, response
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(
+                    "server did not answer in 30 s:\n" + (tmp_path / "serve.log").read_text()
+                )
+            time.sleep(0.3)
+
+
+def wait_gone(pids, timeout=30):
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return [p for p in pids if alive(p)]
+
+
+def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
+    proc, port, response = start_server(tmp_path)
+    try:
+        assert response.status == 200
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        children = children_of(proc.pid)
+        web = [p for p, cmd in children.items() if "gunicorn" in cmd]
+        worker = [p for p, cmd in children.items() if "trainerdesk worker" in cmd]
+        assert len(web) == 1 and len(worker) == 1, children
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert wait_gone(web + worker) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = (tmp_path / "serve.log").read_text()
+    assert f"running at http://127.0.0.1:{port}/" in log
+
+
+def test_serve_stops_the_web_server_and_fails_when_the_worker_dies(tmp_path):
+    proc, _, _ = start_server(tmp_path)
+    try:
+        children = children_of(proc.pid)
+        web = [p for p, cmd in children.items() if "gunicorn" in cmd]
+        worker = [p for p, cmd in children.items() if "trainerdesk worker" in cmd]
+        os.kill(worker[0], signal.SIGKILL)
+        assert proc.wait(timeout=30) != 0
+        assert wait_gone(web) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "worker exited" in (tmp_path / "serve.log").read_text()
