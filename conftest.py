@@ -86,7 +86,11 @@ def project(org, owner, teammate):
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     services.add_items(
         project=project,
-        items=[{"text": "Shares rose sharply."}, {"text": "A late goal won it."}, {"text": "A new chip."}],
+        items=[
+            {"text": "Shares rose sharply."},
+            {"text": "A late goal won it."},
+            {"text": "A new chip."},
+        ],
     )
     return project
 

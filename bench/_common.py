@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,11 +49,48 @@ SCHEMA = {
 LABELS = [label["value"] for label in SCHEMA["fields"][0]["labels"]]
 
 # A fixed vocabulary and seed: every run of a size generates byte-identical files.
-VOCABULARY = (
-    "good bad great awful plot acting music scene ending story slow fast funny dull "
-    "brilliant boring cast director camera script twist sequel classic modern quiet loud "
-    "dark bright long short simple clever weak strong fresh tired warm cold honest silly"
-).split()
+VOCABULARY = [
+    "good",
+    "bad",
+    "great",
+    "awful",
+    "plot",
+    "acting",
+    "music",
+    "scene",
+    "ending",
+    "story",
+    "slow",
+    "fast",
+    "funny",
+    "dull",
+    "brilliant",
+    "boring",
+    "cast",
+    "director",
+    "camera",
+    "script",
+    "twist",
+    "sequel",
+    "classic",
+    "modern",
+    "quiet",
+    "loud",
+    "dark",
+    "bright",
+    "long",
+    "short",
+    "simple",
+    "clever",
+    "weak",
+    "strong",
+    "fresh",
+    "tired",
+    "warm",
+    "cold",
+    "honest",
+    "silly",
+]
 
 
 # --- arguments and the throwaway environment -------------------------------------------------
@@ -229,6 +266,16 @@ def process_tree(root: int) -> list[int]:
     return out
 
 
+def start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2 :].split()[19])
+
+
 def children_of(pid: int) -> list[int]:
     return sorted(_children_map().get(pid, []))
 
@@ -293,7 +340,7 @@ class Server:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
         self._log = None
-        self._tree: set[int] = set()
+        self._tree: dict[int, int] = {}  # pid -> start time, of every process seen
 
     def command(self) -> list[str]:
         if self.mode == "serve":
@@ -322,8 +369,11 @@ class Server:
         ]
 
     def start(self) -> Server:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-        self._log = open(self.log_path, "ab")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             self.command(),
             cwd=REPO,
@@ -334,7 +384,9 @@ class Server:
         )
         return self
 
-    def wait_ready(self, path: str = "/accounts/login/", timeout: float = 60.0, poll: float = 0.05) -> float:
+    def wait_ready(
+        self, path: str = "/accounts/login/", timeout: float = 60.0, poll: float = 0.05
+    ) -> float:
         """Poll until GET path answers 200; return the seconds since start()."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
@@ -355,11 +407,14 @@ class Server:
             except OSError:
                 pass
             time.sleep(poll)
-        raise RuntimeError(f"server did not answer {path} within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"server did not answer {path} within {timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def _remember_tree(self) -> None:
         if self.proc is not None:
-            self._tree.update(process_tree(self.proc.pid))
+            for pid in process_tree(self.proc.pid):
+                self._tree.setdefault(pid, start_time(pid))
 
     def gunicorn_master(self) -> int:
         assert self.proc is not None
@@ -395,12 +450,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        # Anything of the tree this server started that survived its parent.
-        for pid in self._tree - {self.proc.pid}:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        # Anything of the tree this server started that survived its parent; the start
+        # time check makes sure a recycled pid of some other process is never touched.
+        for pid, started in self._tree.items():
+            if pid != self.proc.pid and start_time(pid) == started:
+                with suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
         if self._log:
             self._log.close()
         self.proc = None
@@ -450,7 +505,9 @@ def latency_summary(seconds: list[float]) -> dict:
 def machine() -> dict:
     model = "?"
     try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout.splitlines():
+        for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True, timeout=5
+        ).stdout.splitlines():
             if line.startswith("Model name:"):
                 model = line.split(":", 1)[1].strip()
                 break

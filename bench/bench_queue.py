@@ -157,7 +157,10 @@ def main(argv: list[str] | None = None) -> dict:
         c.close_db()
 
         server = c.Server(
-            mode=args.server, workers=args.workers, threads=args.threads, log_path=root / "server.log"
+            mode=args.server,
+            workers=args.workers,
+            threads=args.threads,
+            log_path=root / "server.log",
         )
         try:
             server.start()

@@ -39,9 +39,7 @@ def add_member(*, organization: Organization, user, role: str = Membership.Role.
     return membership
 
 
-def create_user(
-    *, username: str, password: str, email: str = "", check_password: bool = True
-):
+def create_user(*, username: str, password: str, email: str = "", check_password: bool = True):
     if User.objects.filter(username=username).exists():
         raise AccountError(f"username: {username!r} is taken")
     user = User(username=username, email=email)
@@ -78,9 +76,7 @@ def user_for_token(raw: str):
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "td":
         return None
-    token = (
-        ApiToken.objects.active().select_related("user").filter(prefix=parts[1]).first()
-    )
+    token = ApiToken.objects.active().select_related("user").filter(prefix=parts[1]).first()
     if token is None or not token.matches(parts[2]) or not token.user.is_active:
         return None
     now = timezone.now()

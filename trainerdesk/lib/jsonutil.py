@@ -14,4 +14,6 @@ def dumps(value: Any) -> str:
 
 def content_hash(data: Any) -> str:
     """A 128-bit hash of the canonical JSON form: same data in any key order, same hash."""
-    return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()

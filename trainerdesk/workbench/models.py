@@ -95,6 +95,9 @@ class GuidelineVersion(models.Model):
         ]
         ordering = ["-version"]
 
+    def __str__(self) -> str:
+        return f"{self.project} guidelines v{self.version}"
+
 
 class ProjectMember(models.Model):
     class Role(models.TextChoices):
@@ -113,6 +116,9 @@ class ProjectMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "user"], name="project_member_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} on {self.project}"
 
 
 class ImportJob(models.Model):
@@ -170,7 +176,8 @@ class ItemQuerySet(models.QuerySet):
 
 class Item(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # Null, not "", when absent: the API and exports distinguish "no id" from an empty id.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     data = models.JSONField()
     # blake2b-128 of the canonical JSON of data: re-importing the same rows adds nothing.
     content_hash = models.CharField(max_length=32)
@@ -236,6 +243,9 @@ class Lease(models.Model):
         ]
         indexes = [models.Index(fields=["project", "expires_at"], name="lease_expiry")]
 
+    def __str__(self) -> str:
+        return f"lease on item {self.item_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
 
 class Annotation(models.Model):
     class Origin(models.TextChoices):
@@ -289,3 +299,6 @@ class Prediction(models.Model):
     answer = models.JSONField(default=dict)
     score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"prediction by {self.model_version or 'a model'} on item {self.item_id}"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from trainerdesk.lib.jsonutil import content_hash, dumps
@@ -210,7 +211,7 @@ def import_batch(
     result = BatchResult()
     schema = project.schema
     now = timezone.now()
-    fresh: dict[str, tuple[formats.Row, list[dict]]] = {}
+    fresh: dict[str, tuple[formats.Row, list[dict], str]] = {}
     for row in rows:
         problems = schema.validate_item(row.data)
         reference = row.reference
@@ -224,6 +225,10 @@ def import_batch(
                 annotations = _annotation_rows(project, row)
             except AnswerError as exc:
                 problems = exc.errors
+        encoded = dumps(row.data)
+        if "\\u0000" in encoded:
+            # PostgreSQL's jsonb cannot store NUL; refuse it on every database alike.
+            problems.append("data: contains a NUL character (\\u0000), which cannot be stored")
         if problems:
             result.errors.append(formats.RowError(row.line, "; ".join(problems)))
             continue
@@ -232,7 +237,7 @@ def import_batch(
         if digest in fresh:
             result.duplicates += 1
         else:
-            fresh[digest] = (row, annotations)
+            fresh[digest] = (row, annotations, encoded)
 
     with transaction.atomic():
         existing = set(
@@ -246,13 +251,13 @@ def import_batch(
             return result
         job_id = job.pk if job else None
         params = []
-        for digest, (row, annotations) in new:
+        for digest, (row, annotations, encoded) in new:
             done = sum(1 for a in annotations if not a["skipped"])
             params.append(
                 (
                     project.pk,
                     row.external_id,
-                    dumps(row.data),
+                    encoded,
                     digest,
                     row.priority,
                     random.getrandbits(62),
@@ -297,7 +302,7 @@ def _bulk_insert_items(params: list[tuple]) -> None:
 
 def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> int:
     annotations, predictions = [], []
-    for digest, (row, validated) in carrying.items():
+    for digest, (row, validated, _encoded) in carrying.items():
         item_id = ids[digest]
         for annotation in validated:
             created = _parse_time(annotation.get("created_at"))
@@ -334,8 +339,8 @@ def check_upload(*, name: str, size: int) -> str:
     if size > settings.MAX_UPLOAD_BYTES:
         raise InvalidInput(
             [
-                f"file: {name} is {size / 1048576:,.1f} MB, over the "
-                f"{settings.MAX_UPLOAD_BYTES // 1048576:,} MB upload limit"
+                f"file: {name} is {filesizeformat(size)}, over the "
+                f"{filesizeformat(settings.MAX_UPLOAD_BYTES)} upload limit"
             ]
         )
     if size == 0:

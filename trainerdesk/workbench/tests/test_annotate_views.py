@@ -91,9 +91,7 @@ def test_back_then_change_the_answer(project, teammate, client_for):
     assert "A late goal won it." in client.get(urls["annotate"]).content.decode()
 
 
-def test_double_submit_with_the_same_client_id_stores_one_annotation(
-    project, teammate, client_for
-):
+def test_double_submit_with_the_same_client_id_stores_one_annotation(project, teammate, client_for):
     client = client_for(teammate)
     client.get(_urls(project)["annotate"])
     first = Item.objects.get(data__text="Shares rose sharply.")

@@ -32,7 +32,8 @@ import json, django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from trainerdesk.accounts.services import add_member, create_api_token, create_organization, create_user
+from trainerdesk.accounts.services import (
+    add_member, create_api_token, create_organization, create_user)
 from trainerdesk.workbench import services
 owner = create_user(username="owner", password="x", check_password=False)
 org = create_organization(name="Race", owner=owner)
@@ -111,9 +112,20 @@ def test_twenty_annotators_at_once_lose_nothing_and_exceed_no_overlap(tmp_path, 
     port = _free_port()
     log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the run
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "trainerdesk.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "3", "--worker-class", "gthread",
-         "--threads", "4"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "trainerdesk.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

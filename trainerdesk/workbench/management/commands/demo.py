@@ -19,17 +19,24 @@ class Command(BaseCommand):
             help="delete the demo organization, its projects and the demo users first",
         )
         parser.add_argument(
+            "--remove",
+            action="store_true",
+            help="only delete the demo organization, its projects and the demo users",
+        )
+        parser.add_argument(
             "--limit",
             type=int,
             default=None,
             help="load at most this many items per project (a quick try-out)",
         )
 
-    def handle(self, *args, reset: bool, limit: int | None, **options):
+    def handle(self, *args, reset: bool, remove: bool, limit: int | None, **options):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
-        if reset:
+        if reset or remove:
             demo.reset_demo(stdout=self.stdout)
+        if remove:
+            return
         try:
             summary = demo.load_demo(stdout=self.stdout, limit=limit)
         except InvalidInput as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 STOP_TIMEOUT = 20.0
 
@@ -70,6 +71,7 @@ class Command(BaseCommand):
             raise CommandError(f"--port {port} is not a TCP port (1-65535)")
         self.stdout.write("Applying database migrations...")
         call_command("migrate", interactive=False, verbosity=0)
+        connections.close_all()  # this process only supervises from here on
         # Static files are served from the app directories (WHITENOISE_USE_FINDERS);
         # WhiteNoise still warns at every start if STATIC_ROOT is missing.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

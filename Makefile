@@ -1,0 +1,60 @@
+# TrainerDesk: `make run` to try it, `make test` to check it. Safe to re-run any target.
+# Written for a fresh Debian machine as root with python3 (3.11); works as a user too
+# once the system packages (python3-venv, chromium) are there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+APT    := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: install run demo serve test lint format bench browser clean
+
+install: $(VENV)/.installed
+
+# Reinstalls only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@if [ ! -x $(BIN)/pip ]; then \
+		$(PYTHON) -m venv --clear $(VENV) 2>/dev/null || { \
+			echo "python3 -m venv failed; installing python3-venv"; \
+			{ $(APT) install -y python3-venv || { $(APT) update && $(APT) install -y python3-venv; }; } \
+			&& $(PYTHON) -m venv --clear $(VENV); \
+		}; \
+	fi
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: install
+	$(BIN)/trainerdesk demo
+	$(BIN)/trainerdesk serve --host $(HOST) --port $(PORT)
+
+demo: install
+	$(BIN)/trainerdesk demo
+
+serve: install
+	$(BIN)/trainerdesk serve --host $(HOST) --port $(PORT)
+
+# Playwright drives the system chromium; apt-get update runs only if the install fails.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		$(APT) install -y chromium || { $(APT) update && $(APT) install -y chromium; }; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install browser lint
+	$(BIN)/python -m pytest
+
+bench: install
+	@if [ -f bench/run_all.py ]; then $(BIN)/python bench/run_all.py; \
+	else echo "bench/run_all.py not found: no benchmarks to run"; fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
