@@ -72,12 +72,23 @@ class Project(models.Model):
             return ProjectMember.Role.MANAGER
         return self.members.filter(user=user).values_list("role", flat=True).first()
 
-    def queue_order(self) -> tuple[str, ...]:
-        return {
-            self.Ordering.SEQUENTIAL: ("id",),
-            self.Ordering.RANDOM: ("random_key", "id"),
-            self.Ordering.PRIORITY: ("-priority", "id"),
-        }[self.ordering]
+    def queue_rank(self, *, priority: int, random_key: int) -> int:
+        """An item's place in the queue under this project's ordering (lowest first, then
+        by id). One rank column with one index serves every ordering."""
+        # Plain string comparisons: this runs once per imported row.
+        if self.ordering == "random":
+            return random_key
+        if self.ordering == "priority":
+            return -priority
+        return 0
+
+    def queue_rank_expression(self):
+        """The same rank as an SQL expression, to re-rank all items when ordering changes."""
+        if self.ordering == self.Ordering.RANDOM:
+            return models.F("random_key")
+        if self.ordering == self.Ordering.PRIORITY:
+            return models.Value(0) - models.F("priority")
+        return models.Value(0)
 
 
 class GuidelineVersion(models.Model):
@@ -175,7 +186,11 @@ class ItemQuerySet(models.QuerySet):
 
 
 class Item(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # No separate index on project: every composite index below starts with it, and each
+    # extra index costs import speed.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     # Null, not "", when absent: the API and exports distinguish "no id" from an empty id.
     external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     data = models.JSONField()
@@ -183,16 +198,23 @@ class Item(models.Model):
     content_hash = models.CharField(max_length=32)
     priority = models.IntegerField(default=0)
     random_key = models.BigIntegerField(default=0)
+    queue_rank = models.BigIntegerField(default=0, db_default=0)
     reference = models.JSONField(null=True, blank=True)
     import_job = models.ForeignKey(
-        ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ImportJob,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # Queue bookkeeping, kept in step by services in the same transaction as the
     # annotation or lease that changes them, so "next item" is one indexed lookup.
-    done_count = models.PositiveIntegerField(default=0)
-    skip_count = models.PositiveIntegerField(default=0)
-    leased_count = models.PositiveIntegerField(default=0)
-    available = models.BooleanField(default=True)
+    # Database defaults let the bulk import leave these columns out of its INSERT.
+    done_count = models.PositiveIntegerField(default=0, db_default=0)
+    skip_count = models.PositiveIntegerField(default=0, db_default=0)
+    leased_count = models.PositiveIntegerField(default=0, db_default=0)
+    available = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ItemQuerySet.as_manager()
@@ -202,23 +224,14 @@ class Item(models.Model):
             models.UniqueConstraint(fields=["project", "content_hash"], name="item_content_unique")
         ]
         indexes = [
-            # Partial indexes hold only items that still need annotators, so the queue
+            # A partial index holds only items that still need annotators, so the queue
             # lookup cost does not grow with finished work.
             models.Index(
-                fields=["project", "id"], condition=Q(available=True), name="item_queue_seq"
-            ),
-            models.Index(
-                fields=["project", "random_key", "id"],
+                fields=["project", "queue_rank", "id"],
                 condition=Q(available=True),
-                name="item_queue_random",
-            ),
-            models.Index(
-                fields=["project", "-priority", "id"],
-                condition=Q(available=True),
-                name="item_queue_priority",
+                name="item_queue",
             ),
             models.Index(fields=["project", "done_count"], name="item_done"),
-            models.Index(fields=["project", "external_id"], name="item_external_id"),
         ]
 
     def __str__(self) -> str:

@@ -132,6 +132,8 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
             return project
         project.updated_at = timezone.now()
         project.save(update_fields=[*updated, "updated_at"])
+        if "ordering" in updated:
+            project.items.update(queue_rank=project.queue_rank_expression())
         if "overlap" in updated:
             project.items.update(
                 available=Case(
@@ -162,6 +164,15 @@ def remove_project_member(*, project: Project, user, by) -> None:
         ProjectMember.objects.filter(project=project, user=user).delete()
         for lease in Lease.objects.filter(project=project, annotator=user):
             _drop_lease(lease)
+
+
+def set_priority(*, project: Project, item_ids: list[int], priority: int) -> int:
+    """Give items a new priority; under priority ordering their queue place moves too."""
+    items = project.items.filter(pk__in=item_ids)
+    with transaction.atomic():
+        updated = items.update(priority=priority)
+        items.update(queue_rank=project.queue_rank_expression())
+    return updated
 
 
 # --- import ----------------------------------------------------------------------------
@@ -240,41 +251,31 @@ def import_batch(
             fresh[digest] = (row, annotations, encoded)
 
     with transaction.atomic():
-        existing = set(
-            Item.objects.filter(project=project, content_hash__in=list(fresh)).values_list(
-                "content_hash", flat=True
-            )
-        )
-        result.duplicates += len(existing)
-        new = [(digest, pair) for digest, pair in fresh.items() if digest not in existing]
-        if not new:
-            return result
-        job_id = job.pk if job else None
-        params = []
-        for digest, (row, annotations, encoded) in new:
-            done = sum(1 for a in annotations if not a["skipped"])
-            params.append(
-                (
-                    project.pk,
-                    row.external_id,
-                    encoded,
-                    digest,
-                    row.priority,
-                    random.getrandbits(62),
-                    None if row.reference is None else dumps(row.reference),
-                    job_id,
-                    done,
-                    len(annotations) - done,
-                    0,
-                    done < project.overlap,
-                    now,
+        # Only rows that bring annotations need to know whether their item is new (an
+        # existing item must not get them twice); plain rows rely on ON CONFLICT.
+        carrying = {d: t for d, t in fresh.items() if t[0].annotations or t[0].predictions}
+        known = (
+            set(
+                Item.objects.filter(project=project, content_hash__in=list(carrying)).values_list(
+                    "content_hash", flat=True
                 )
             )
-        _bulk_insert_items(params)
-        result.added = len(new)
-        carrying = {
-            digest: pair for digest, pair in new if pair[0].annotations or pair[0].predictions
-        }
+            if carrying
+            else set()
+        )
+        job_id = job.pk if job else None
+        params = []
+        for digest, (row, _annotations, encoded) in fresh.items():
+            random_key = random.getrandbits(62)
+            reference = None if row.reference is None else dumps(row.reference)
+            rank = project.queue_rank(priority=row.priority, random_key=random_key)
+            params.append(
+                (project.pk, row.external_id, encoded, digest, row.priority, random_key, rank,
+                 reference, job_id, now)
+            )  # fmt: skip
+        result.added = _bulk_insert_items(params)
+        result.duplicates += len(fresh) - result.added
+        carrying = {d: t for d, t in carrying.items() if d not in known}
         if carrying:
             ids = dict(
                 Item.objects.filter(project=project, content_hash__in=list(carrying)).values_list(
@@ -285,19 +286,24 @@ def import_batch(
     return result
 
 
-def _bulk_insert_items(params: list[tuple]) -> None:
-    # A raw executemany instead of bulk_create: building 100k model instances costs more
-    # than the insert itself, and the import target (100k items in 1.5 s) leaves no room.
+def _bulk_insert_items(params: list[tuple]) -> int:
+    """Insert item rows, skipping content already in the project; return how many were new.
+
+    A raw executemany instead of bulk_create: building 100k model instances costs more
+    than the insert itself, and the import target (100k items in 1.5 s) leaves no room.
+    Queue counters are left to their database defaults.
+    """
     table = Item._meta.db_table
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    json = "::jsonb" if connection.vendor == "postgresql" else ""
     sql = (
         f"INSERT INTO {table} (project_id, external_id, data, content_hash, priority, "
-        "random_key, reference, import_job_id, done_count, skip_count, leased_count, "
-        f"available, created_at) VALUES (%s, %s, %s{json_cast}, %s, %s, %s, %s{json_cast}, "
-        "%s, %s, %s, %s, %s, %s) ON CONFLICT (project_id, content_hash) DO NOTHING"
+        "random_key, queue_rank, reference, import_job_id, created_at) "
+        f"VALUES (%s, %s, %s{json}, %s, %s, %s, %s, %s{json}, %s, %s) "
+        "ON CONFLICT (project_id, content_hash) DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+        return cursor.rowcount
 
 
 def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> int:
@@ -331,6 +337,17 @@ def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> in
             )
     Annotation.objects.bulk_create(annotations, batch_size=1000)
     Prediction.objects.bulk_create(predictions, batch_size=1000)
+    # Imported answers count toward the overlap: items with the same counts are updated
+    # together, one statement per distinct (answered, skipped) pair.
+    by_counts: dict[tuple[int, int], list[int]] = {}
+    for digest, (_row, validated, _encoded) in carrying.items():
+        done = sum(1 for a in validated if not a["skipped"])
+        if validated:
+            by_counts.setdefault((done, len(validated) - done), []).append(ids[digest])
+    for (done, skipped), item_ids in by_counts.items():
+        Item.objects.filter(pk__in=item_ids).update(
+            done_count=done, skip_count=skipped, available=done < project.overlap
+        )
     return len(annotations)
 
 
@@ -560,7 +577,7 @@ def next_item(*, project: Project, user, now: datetime | None = None) -> Item | 
         candidates = (
             Item.objects.filter(project=project, available=True)
             .exclude(Q(annotations__annotator=user))
-            .order_by(*project.queue_order())
+            .order_by("queue_rank", "id")
         )
         if connection.vendor == "postgresql":
             # Concurrent annotators each skip rows another transaction holds, instead of
