@@ -77,6 +77,28 @@ def annotate(
     return next_times, submit_times, 0
 
 
+def floor_latency(*, port: int, token: str, project_id: int, calls: int) -> dict:
+    """The cheapest authenticated API call (read the label schema): the framework, token and
+    permission cost every queue call pays before any queue work."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/projects/{project_id}/schema"
+    times = []
+    try:
+        for i in range(calls + 20):
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise ClientError(f"GET schema: HTTP {response.status}: {body[:300]!r}")
+            if i >= 20:
+                times.append(time.perf_counter() - t0)
+    finally:
+        conn.close()
+    return c.latency_summary(times)
+
+
 def run_phase(*, server, project, org, owner, clients: int, args) -> dict:
     tokens = [c.add_annotator(org=org, project=project, owner=owner)[1] for _ in range(clients)]
     c.close_db()
@@ -129,6 +151,12 @@ def main(argv: list[str] | None = None) -> dict:
         default="1,4",
         help="comma-separated concurrent client counts, one phase each (default %(default)s)",
     )
+    p.add_argument(
+        "--floor-calls",
+        type=int,
+        default=200,
+        help="timed GET /schema calls first, as the per-request floor (0: skip)",
+    )
     p.add_argument("--timeout", type=float, default=1800, help="seconds a phase may take")
     c.server_parser_options(p)
     args = p.parse_args(argv)
@@ -165,6 +193,16 @@ def main(argv: list[str] | None = None) -> dict:
         try:
             server.start()
             server.wait_ready()
+            floor = None
+            if args.floor_calls:
+                floor_token = c.add_annotator(org=org, project=project, owner=owner)[1]
+                c.close_db()
+                floor = floor_latency(
+                    port=server.port,
+                    token=floor_token,
+                    project_id=project.pk,
+                    calls=args.floor_calls,
+                )
             results = [
                 run_phase(
                     server=server, project=project, org=org, owner=owner, clients=n, args=args
@@ -180,9 +218,15 @@ def main(argv: list[str] | None = None) -> dict:
         "database": database,
         "server": f"{args.server} workers={args.workers} threads={args.threads}",
         "setup_import_s": round(setup_s, 2),
+        "floor_get_schema": floor,
         "phases": results,
     }
     lines = []
+    if floor:
+        lines.append(
+            f"floor (GET schema, token + access check only): p50 {floor['p50_ms']} ms "
+            f"p95 {floor['p95_ms']} ms ({floor['calls']} calls)"
+        )
     for r in results:
         nx, sb = r["next"], r["submit"]
         lines.append(

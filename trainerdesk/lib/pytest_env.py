@@ -9,3 +9,5 @@ import tempfile
 
 os.environ.setdefault("TRAINERDESK_DATA_DIR", tempfile.mkdtemp(prefix="trainerdesk-test-"))
 os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")
+# Live-server threads must not keep connections open, or the test database cannot be dropped.
+os.environ.setdefault("TRAINERDESK_DB_CONN_MAX_AGE", "0")

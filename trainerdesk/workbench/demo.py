@@ -255,10 +255,7 @@ def _project(
 def _fill(project: Project, rows: list[formats.Row]) -> services.BatchResult:
     total = services.BatchResult()
     for start in range(0, len(rows), BATCH):
-        result = services.import_batch(project=project, rows=rows[start : start + BATCH])
-        total.added += result.added
-        total.duplicates += result.duplicates
-        total.errors.extend(result.errors)
+        total.merge(services.import_batch(project=project, rows=rows[start : start + BATCH]))
     if total.errors:
         first = total.errors[0]
         raise services.InvalidInput(

@@ -185,6 +185,12 @@ class BatchResult:
     annotations: int = 0
     errors: list[formats.RowError] = field(default_factory=list)
 
+    def merge(self, other: BatchResult) -> None:
+        self.added += other.added
+        self.duplicates += other.duplicates
+        self.annotations += other.annotations
+        self.errors.extend(other.errors)
+
 
 def _annotation_rows(project: Project, row: formats.Row) -> list[dict]:
     """Validate the annotations a row carries; raise AnswerError naming the first bad one."""
@@ -439,11 +445,7 @@ def import_stream(
     batch_size = settings.IMPORT_BATCH_SIZE
 
     def flush() -> None:
-        result = import_batch(project=project, rows=batch, job=job)
-        total.added += result.added
-        total.duplicates += result.duplicates
-        total.annotations += result.annotations
-        total.errors.extend(result.errors)
+        total.merge(import_batch(project=project, rows=batch, job=job))
         batch.clear()
         if on_progress:
             on_progress(total, reader.consumed, stored_errors)
