@@ -104,6 +104,18 @@ class Field:
 @dataclass(frozen=True, slots=True)
 class LabelSchema:
     fields: tuple[Field, ...]
+    # (data key, field, kind) for each data key some field reads; computed once because
+    # validate_item runs for every imported row.
+    _required: tuple[tuple[str, Field, str], ...] = dc_field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        required = {}
+        for f in self.fields:
+            if f.data_kind and f.source:
+                required.setdefault(f.source, (f.source, f, f.data_kind))
+        object.__setattr__(self, "_required", tuple(required.values()))
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -119,25 +131,19 @@ class LabelSchema:
     def is_classification(self) -> bool:
         return all(f.type in ("choice", "text") for f in self.fields)
 
-    def _sources(self) -> dict[str, Field]:
-        out: dict[str, Field] = {}
-        for f in self.fields:
-            if f.data_kind and f.source:
-                out.setdefault(f.source, f)
-        return out
-
     def required_data(self) -> dict[str, str]:
-        return {key: f.data_kind or "" for key, f in self._sources().items()}
+        return {key: kind for key, _f, kind in self._required}
 
     def validate_item(self, data: dict) -> list[str]:
         if not isinstance(data, dict):
             return [f"data: must be an object, got {_type(data)}"]
         errors: list[str] = []
-        for key, f in self._sources().items():
-            if data.get(key) is None:
+        for key, f, kind in self._required:
+            value = data.get(key)
+            if value is None:
                 errors.append(f'data.{key}: required by field "{f.name}" ({f.type}) but missing')
-            else:
-                errors += _check_data(data[key], f.data_kind or "", f"data.{key}")
+            elif kind != "text" or not isinstance(value, str):  # the common case, checked inline
+                errors += _check_data(value, kind, f"data.{key}")
         return errors
 
     def validate_answer(self, answer: Any, data: dict) -> dict:

@@ -24,6 +24,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
 from trainerdesk.workbench import formats
 from trainerdesk.workbench.models import (
@@ -227,7 +228,8 @@ def import_batch(
     """
     result = BatchResult()
     schema = project.schema
-    now = timezone.now()
+    # Adapted once for the raw insert instead of once per row by the driver.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     fresh: dict[str, tuple[formats.Row, list[dict], str]] = {}
     for row in rows:
         problems = schema.validate_item(row.data)
@@ -237,7 +239,8 @@ def import_batch(
                 reference = schema.validate_answer(reference, row.data)
             except AnswerError as exc:
                 problems = [f"reference.{e}" for e in exc.errors]
-        if not problems:
+        annotations: list[dict] = []
+        if not problems and row.annotations:
             try:
                 annotations = _annotation_rows(project, row)
             except AnswerError as exc:
@@ -269,14 +272,14 @@ def import_batch(
             if carrying
             else set()
         )
-        job_id = job.pk if job else None
+        project_id, job_id, rank_of = project.pk, job.pk if job else None, project.queue_rank
         params = []
         for digest, (row, _annotations, encoded) in fresh.items():
             random_key = random.getrandbits(62)
             reference = None if row.reference is None else dumps(row.reference)
-            rank = project.queue_rank(priority=row.priority, random_key=random_key)
+            rank = rank_of(priority=row.priority, random_key=random_key)
             params.append(
-                (project.pk, row.external_id, encoded, digest, row.priority, random_key, rank,
+                (project_id, row.external_id, encoded, digest, row.priority, random_key, rank,
                  reference, job_id, now)
             )  # fmt: skip
         result.added = _bulk_insert_items(params)
@@ -453,14 +456,15 @@ def import_stream(
     rows = formats.read_items(
         reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
     )
-    for row in rows:
-        if isinstance(row, formats.RowError):
-            total.errors.append(row)
-            continue
-        batch.append(row)
-        if len(batch) >= batch_size:
-            flush()
-    flush()
+    with gc_paused():
+        for row in rows:
+            if isinstance(row, formats.RowError):
+                total.errors.append(row)
+                continue
+            batch.append(row)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
     return total
 
 
