@@ -22,11 +22,17 @@ CAN = {
 
 
 def get_project_for_user(user, project_id, *, action: str = "view") -> Project:
+    if not user.is_authenticated:
+        raise Http404("No such project")
     try:
-        project = Project.objects.select_related("organization").get(pk=int(project_id))
-    except (Project.DoesNotExist, TypeError, ValueError):
+        project = (
+            Project.objects.select_related("organization")
+            .with_role_of(user)
+            .get(pk=int(project_id))
+        )
+    except (Project.DoesNotExist, TypeError, ValueError, OverflowError):
         raise Http404("No such project") from None
-    role = project.role_of(user)
+    role = project.role
     if role is None or role not in CAN[action]:
         raise Http404("No such project")
     project.user_role = role

@@ -594,10 +594,9 @@ def next_item(request: HttpRequest, project_id: ProjectId):
             "guideline_version": project.guideline_version,
             "message": "No more items for you in this project.",
         }
-    lease = services.lease_of(project=project, user=request.auth)
     return {
         "item": {"id": item.pk, "external_id": item.external_id, "data": item.data},
-        "lease_expires_at": lease.expires_at if lease else None,
+        "lease_expires_at": item.lease_expires_at,
         "guideline_version": project.guideline_version,
     }
 

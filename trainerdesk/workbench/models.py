@@ -26,6 +26,22 @@ class ProjectQuerySet(models.QuerySet):
             )
         ).distinct()
 
+    def with_role_of(self, user) -> ProjectQuerySet:
+        """Annotate the user's organization role and project role (one query, because
+        every request checks them)."""
+        return self.annotate(
+            org_role=models.Subquery(
+                Membership.objects.filter(
+                    organization=models.OuterRef("organization_id"), user=user
+                ).values("role")[:1]
+            ),
+            member_role=models.Subquery(
+                ProjectMember.objects.filter(project=models.OuterRef("pk"), user=user).values(
+                    "role"
+                )[:1]
+            ),
+        )
+
 
 class Project(models.Model):
     class Ordering(models.TextChoices):
@@ -61,16 +77,15 @@ class Project(models.Model):
     def schema(self) -> LabelSchema:
         return parse_schema(self.label_schema)
 
-    def role_of(self, user) -> str | None:
-        """The user's effective role: org owners/admins act as managers."""
-        if not user.is_authenticated:
+    @property
+    def role(self) -> str | None:
+        """The user's effective role, from a queryset annotated by with_role_of():
+        org owners/admins act as managers; other org members have their project role."""
+        if self.org_role is None:
             return None
-        org_role = self.organization.role_of(user)
-        if org_role is None:
-            return None
-        if org_role in Membership.ADMIN_ROLES:
+        if self.org_role in Membership.ADMIN_ROLES:
             return ProjectMember.Role.MANAGER
-        return self.members.filter(user=user).values_list("role", flat=True).first()
+        return self.member_role
 
     def queue_rank(self, *, priority: int, random_key: int) -> int:
         """An item's place in the queue under this project's ordering (lowest first, then

@@ -106,9 +106,7 @@ class LabelSchema:
     fields: tuple[Field, ...]
     # (data key, field, kind) for each data key some field reads; computed once because
     # validate_item runs for every imported row.
-    _required: tuple[tuple[str, Field, str], ...] = dc_field(
-        init=False, repr=False, compare=False
-    )
+    _required: tuple[tuple[str, Field, str], ...] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         required = {}

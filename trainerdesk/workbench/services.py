@@ -541,8 +541,9 @@ def _availability(*, overlap: int, done_delta: int = 0, leased_delta: int = 0) -
     }
 
 
-def _drop_lease(lease: Lease) -> None:
-    overlap = Project.objects.values_list("overlap", flat=True).get(pk=lease.project_id)
+def _drop_lease(lease: Lease, *, overlap: int | None = None) -> None:
+    if overlap is None:
+        overlap = Project.objects.values_list("overlap", flat=True).get(pk=lease.project_id)
     deleted, _ = Lease.objects.filter(pk=lease.pk).delete()
     if deleted:
         Item.objects.filter(pk=lease.item_id).update(
@@ -557,7 +558,7 @@ def release_expired_leases(*, project: Project, now: datetime | None = None) -> 
         expired = expired.select_for_update(skip_locked=True)
     released = 0
     for lease in expired:
-        _drop_lease(lease)
+        _drop_lease(lease, overlap=project.overlap)
         released += 1
     return released
 
@@ -570,16 +571,31 @@ def next_item(*, project: Project, user, now: datetime | None = None) -> Item | 
     """Hand the annotator their next item and lease it to them.
 
     Never an item they already answered or skipped, never more people on an item than
-    the overlap, and the same item again while they hold its lease.
+    the overlap, and the same item again while they hold its lease. The returned item
+    carries `lease_expires_at`.
     """
     now = now or timezone.now()
+    expires_at = _lease_expiry(now)
     with transaction.atomic():
-        release_expired_leases(project=project, now=now)
-        lease = Lease.objects.filter(project=project, annotator=user).first()
-        if lease is not None:
-            lease.expires_at = _lease_expiry(now)
-            lease.save(update_fields=["expires_at"])
-            return Item.objects.get(pk=lease.item_id)
+        # One query finds the user's own lease and any expired ones to release.
+        leases = (
+            Lease.objects.filter(project=project)
+            .filter(Q(annotator=user) | Q(expires_at__lte=now))
+            .select_related("item")
+        )
+        if connection.vendor == "postgresql":
+            leases = leases.select_for_update(skip_locked=True, of=("self",))
+        own = None
+        for lease in leases:
+            if lease.expires_at <= now:
+                _drop_lease(lease, overlap=project.overlap)
+            else:
+                own = lease
+        if own is not None:
+            own.expires_at = expires_at
+            own.save(update_fields=["expires_at"])
+            own.item.lease_expires_at = expires_at
+            return own.item
         candidates = (
             Item.objects.filter(project=project, available=True)
             .exclude(Q(annotations__annotator=user))
@@ -592,12 +608,11 @@ def next_item(*, project: Project, user, now: datetime | None = None) -> Item | 
         item = candidates.first()
         if item is None:
             return None
-        Lease.objects.create(
-            project=project, item=item, annotator=user, expires_at=_lease_expiry(now)
-        )
+        Lease.objects.create(project=project, item=item, annotator=user, expires_at=expires_at)
         Item.objects.filter(pk=item.pk).update(
             **_availability(overlap=project.overlap, leased_delta=1)
         )
+    item.lease_expires_at = expires_at
     return item
 
 
@@ -627,12 +642,6 @@ def submit_annotation(
     Idempotent by client_id: a retried request returns the first annotation. A second
     submit on an item the user already answered changes that answer in place.
     """
-    if client_id is not None:
-        existing = Annotation.objects.filter(annotator=user, client_id=client_id).first()
-        if existing is not None:
-            if existing.item_id != item.pk:
-                raise ConflictError(f"client_id {client_id} was already used for another item")
-            return SubmitResult(existing, created=False)
     if lead_time is not None and not 0 <= lead_time <= 86400:
         raise InvalidInput(["lead_time: must be between 0 and 86400 seconds"])
     if skipped:
@@ -669,7 +678,15 @@ def _record_answer(
     *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now
 ) -> SubmitResult:
     locked = Item.objects.select_for_update().get(pk=item.pk)
-    annotation = Annotation.objects.filter(item=locked, annotator=user).first()
+    # One query finds both a retried submission (same client_id) and an earlier answer.
+    same = Q(item=locked) | Q(client_id=client_id) if client_id else Q(item=locked)
+    mine = list(Annotation.objects.filter(same, annotator=user))
+    retried = next((a for a in mine if client_id and a.client_id == client_id), None)
+    if retried is not None:
+        if retried.item_id != locked.pk:
+            raise ConflictError(f"client_id {client_id} was already used for another item")
+        return SubmitResult(retried, created=False)
+    annotation = next((a for a in mine if a.item_id == locked.pk), None)
     if annotation is not None:
         done_delta = int(annotation.skipped) - int(skipped)  # +1 skip→answer, -1 answer→skip
         annotation.answer = answer
