@@ -154,12 +154,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         " PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    _db["CONN_MAX_AGE"] = env_int("TRAINERDESK_DB_CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
 else:
     raise ImproperlyConfigured(
         f"DATABASE_URL uses {_db['ENGINE']}; TrainerDesk supports sqlite:// and postgres://"
     )
+# Reusing connections matters on SQLite too: opening one costs more than a typical query
+# (Django registers its SQL functions and runs the PRAGMAs on every new connection).
+_db["CONN_MAX_AGE"] = env_int("TRAINERDESK_DB_CONN_MAX_AGE", 600)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
