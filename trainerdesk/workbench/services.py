@@ -13,11 +13,12 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 import orjson
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
@@ -214,7 +215,7 @@ def _parse_time(value: Any) -> datetime:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return timezone.now()
-        return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return timezone.now()
 
 
@@ -771,19 +772,31 @@ def project_progress(*, project: Project, user) -> Progress:
 def final_answer(answers: list[dict]) -> dict | None:
     """Majority vote per field over the non-skipped answers; ties go to the earliest.
 
-    A placeholder for nothing: it is the plain rule every tool starts from, and the
-    quality app adds reviewer decisions and accuracy-weighted votes on top.
+    The plain rule every tool starts from; reviewer decisions and accuracy-weighted votes
+    belong to the quality app.
     """
-    if not answers:
-        return None
+    if len(answers) <= 1:
+        return dict(answers[0]) if answers else None
     final: dict = {}
     for name in dict.fromkeys(key for answer in answers for key in answer):
         votes = Counter(dumps(a[name]) for a in answers if name in a)
-        if votes:
-            # Counter keeps first-seen order, so max() breaks ties by the earliest answer.
-            winner, _ = max(votes.items(), key=lambda pair: pair[1])
-            final[name] = orjson.loads(winner)
+        # Counter keeps first-seen order, so max() breaks ties by the earliest answer.
+        winner, _ = max(votes.items(), key=lambda pair: pair[1])
+        final[name] = orjson.loads(winner)
     return final
+
+
+def _json(value: Any) -> Any:
+    # Raw cursors hand JSON columns back as text on both databases.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _iso(value: Any) -> str:
+    # SQLite hands back Django's UTC timestamps without an offset (as text or naive
+    # datetimes); PostgreSQL gives aware datetimes. Exports always carry the offset.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def export_records(
@@ -794,88 +807,86 @@ def export_records(
     chunk_size: int = 2000,
 ) -> Iterator[dict]:
     """Yield one export record per item in id order, reading by keyset pages so memory
-    stays flat however large the project is."""
-    items = Item.objects.filter(project=project)
-    if only_labeled:
-        items = items.filter(done_count__gt=0)
+    stays flat however large the project is.
+
+    Raw SQL rather than the ORM: per-row field converters (stdlib JSON, datetime parsing)
+    and 2,000-id IN lists cost two thirds of the export time, and the target is 100k
+    items in 3 s. Pages walk the primary key; annotations of a page are fetched by item-id
+    range on the unique (item, annotator) index. The unary `+` on project_id keeps
+    SQLite's planner off the project indexes, which would make it sort the whole project
+    for every page.
+    """
+    item_t, ann_t, pred_t = (
+        Item._meta.db_table,
+        Annotation._meta.db_table,
+        Prediction._meta.db_table,
+    )
+    user_t = get_user_model()._meta.db_table
+    labeled = "AND done_count > 0" if only_labeled else ""
     last_id = 0
-    while True:
-        page = list(
-            items.filter(id__gt=last_id)
-            .order_by("id")
-            .values("id", "external_id", "data", "priority", "reference", "done_count")[:chunk_size]
-        )
-        if not page:
-            return
-        last_id = page[-1]["id"]
-        ids = [row["id"] for row in page if row["done_count"] or not only_labeled]
-        by_item: dict[int, list[dict]] = {}
-        annotations = (
-            Annotation.objects.filter(item_id__in=ids)
-            .order_by("item_id", "created_at", "id")
-            .values_list(
-                "item_id",
-                "id",
-                "annotator__username",
-                "imported_annotator",
-                "answer",
-                "skipped",
-                "skip_reason",
-                "created_at",
-                "updated_at",
-                "lead_time",
-                "guideline_version",
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id, external_id, data, priority, reference FROM {item_t} "
+                f"WHERE +project_id = %s AND id > %s {labeled} ORDER BY id LIMIT %s",
+                [project.pk, last_id, chunk_size],
             )
-        )
-        for (
-            item_id,
-            pk,
-            username,
-            imported,
-            answer,
-            skipped,
-            reason,
-            created,
-            updated,
-            lead,
-            version,
-        ) in annotations.iterator(chunk_size=5000):
-            by_item.setdefault(item_id, []).append(
-                {
-                    "id": pk,
-                    "annotator": username or imported or None,
-                    "answer": answer,
-                    "skipped": skipped,
-                    "skip_reason": reason,
-                    "created_at": created.isoformat(),
-                    "updated_at": updated.isoformat(),
-                    "lead_time": lead,
-                    "guideline_version": version,
+            page = cursor.fetchall()
+            if not page:
+                return
+            first_id, last_id = page[0][0], page[-1][0]
+            by_item: dict[int, list[dict]] = {}
+            cursor.execute(
+                f"SELECT a.item_id, a.id, u.username, a.imported_annotator, a.answer, "
+                f"a.skipped, a.skip_reason, a.created_at, a.updated_at, a.lead_time, "
+                f"a.guideline_version FROM {ann_t} a LEFT JOIN {user_t} u "
+                f"ON u.id = a.annotator_id WHERE a.item_id BETWEEN %s AND %s "
+                f"AND +a.project_id = %s ORDER BY a.item_id, a.created_at, a.id",
+                [first_id, last_id, project.pk],
+            )
+            for (item_id, pk, username, imported, answer, skipped, reason, created, updated,
+                 lead, version) in cursor.fetchall():  # fmt: skip
+                by_item.setdefault(item_id, []).append(
+                    {
+                        "id": pk,
+                        "annotator": username or imported or None,
+                        "answer": _json(answer),
+                        "skipped": bool(skipped),
+                        "skip_reason": reason,
+                        "created_at": _iso(created),
+                        "updated_at": _iso(updated),
+                        "lead_time": lead,
+                        "guideline_version": version,
+                    }
+                )
+            predictions: dict[int, list[dict]] = {}
+            cursor.execute(
+                f"SELECT p.item_id, p.model_version, p.answer, p.score FROM {pred_t} p "
+                f"JOIN {item_t} i ON i.id = p.item_id WHERE p.item_id BETWEEN %s AND %s "
+                f"AND +i.project_id = %s ORDER BY p.id",
+                [first_id, last_id, project.pk],
+            )
+            for item_id, model_version, answer, score in cursor.fetchall():
+                predictions.setdefault(item_id, []).append(
+                    {"model_version": model_version, "answer": _json(answer), "score": score}
+                )
+            for item_id, external_id, data, priority, reference in page:
+                annotations_of = by_item.get(item_id, [])
+                answers = [a["answer"] for a in annotations_of if not a["skipped"]]
+                if only_labeled and not answers:
+                    continue
+                record = {
+                    "id": item_id,
+                    "external_id": external_id,
+                    "data": _json(data),
+                    "priority": priority,
+                    "reference": _json(reference),
+                    "final": final_answer(answers),
+                    "predictions": predictions.get(item_id, []),
                 }
-            )
-        predictions: dict[int, list[dict]] = {}
-        for item_id, model_version, answer, score in Prediction.objects.filter(
-            item_id__in=ids
-        ).values_list("item_id", "model_version", "answer", "score"):
-            predictions.setdefault(item_id, []).append(
-                {"model_version": model_version, "answer": answer, "score": score}
-            )
-        for row in page:
-            annotations_of = by_item.get(row["id"], [])
-            if only_labeled and not any(not a["skipped"] for a in annotations_of):
-                continue
-            record = {
-                "id": row["id"],
-                "external_id": row["external_id"],
-                "data": row["data"],
-                "priority": row["priority"],
-                "reference": row["reference"],
-                "final": final_answer([a["answer"] for a in annotations_of if not a["skipped"]]),
-                "predictions": predictions.get(row["id"], []),
-            }
-            if include_annotations:
-                record["annotations"] = annotations_of
-            yield record
+                if include_annotations:
+                    record["annotations"] = annotations_of
+                yield record
 
 
 def export_stream(
