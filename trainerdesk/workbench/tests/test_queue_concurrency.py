@@ -64,7 +64,7 @@ def _free_port() -> int:
 def server_database(tmp_path):
     """A database of the same kind as the suite's, owned by this test alone."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
+    if "postgresql" not in db["ENGINE"]:
         yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
         return
     import psycopg
