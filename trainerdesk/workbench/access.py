@@ -21,16 +21,24 @@ CAN = {
 }
 
 
+def _key(value) -> int:
+    """A primary key from user input, or 404: out-of-range numbers would make PostgreSQL
+    raise instead of finding nothing."""
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        raise Http404("Not found") from None
+    if not 0 < key < 2**63:
+        raise Http404("Not found")
+    return key
+
+
 def get_project_for_user(user, project_id, *, action: str = "view") -> Project:
     if not user.is_authenticated:
         raise Http404("No such project")
     try:
-        project = (
-            Project.objects.select_related("organization")
-            .with_role_of(user)
-            .get(pk=int(project_id))
-        )
-    except (Project.DoesNotExist, TypeError, ValueError, OverflowError):
+        project = Project.objects.get_with_role(pk=_key(project_id), user=user)
+    except Project.DoesNotExist:
         raise Http404("No such project") from None
     role = project.role
     if role is None or role not in CAN[action]:
@@ -46,8 +54,8 @@ def can(project: Project, action: str) -> bool:
 def get_item_for_user(user, project: Project, item_id) -> Item:
     """Items of a project the user can already see (get_project_for_user checked that)."""
     try:
-        return Item.objects.get(pk=int(item_id), project=project)
-    except (Item.DoesNotExist, TypeError, ValueError):
+        return Item.objects.get(pk=_key(item_id), project=project)
+    except Item.DoesNotExist:
         raise Http404("No such item") from None
 
 
@@ -60,15 +68,15 @@ def annotations_visible_to(user, project: Project):
 
 def get_annotation_for_user(user, project: Project, annotation_id) -> Annotation:
     try:
-        return annotations_visible_to(user, project).get(pk=int(annotation_id))
-    except (Annotation.DoesNotExist, TypeError, ValueError):
+        return annotations_visible_to(user, project).get(pk=_key(annotation_id))
+    except Annotation.DoesNotExist:
         raise Http404("No such annotation") from None
 
 
 def get_import_for_user(user, project: Project, job_id) -> ImportJob:
     try:
-        return ImportJob.objects.get(pk=int(job_id), project=project)
-    except (ImportJob.DoesNotExist, TypeError, ValueError):
+        return ImportJob.objects.get(pk=_key(job_id), project=project)
+    except ImportJob.DoesNotExist:
         raise Http404("No such import") from None
 
 

@@ -148,3 +148,13 @@ def test_anonymous_user_is_sent_to_login(project, client):
     response = client.get(_urls(project)["annotate"])
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_absurd_ids_are_404_not_errors(project, teammate, client_for):
+    client = client_for(teammate)
+    huge = 10**30
+    assert client.get(f"/projects/{huge}/annotate/").status_code == 404
+    response = client.post(
+        reverse("workbench:annotate_submit", args=[project.pk]), {"item": str(huge)}
+    )
+    assert response.status_code == 404

@@ -17,7 +17,7 @@ MANAGER_PAGES = [
 
 
 def _role(project, user):
-    return Project.objects.with_role_of(user).get(pk=project.pk).role
+    return Project.objects.get_with_role(pk=project.pk, user=user).role
 
 
 def _new_project_form(org, **overrides):
