@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 from django.conf import settings
@@ -65,7 +64,7 @@ class ApiToken(models.Model):
     """A bearer token for the API. Only a SHA-256 digest is stored; the secret is shown once.
 
     Format: ``td_<prefix>_<secret>``. The prefix is stored in clear to find the row by
-    index; the digest is compared in constant time.
+    index; accounts.services.user_for_token compares the digest in constant time.
     """
 
     PREFIX_LENGTH = 8
@@ -95,9 +94,6 @@ class ApiToken(models.Model):
         prefix = secrets.token_hex(ApiToken.PREFIX_LENGTH // 2)
         secret = secrets.token_urlsafe(32)
         return prefix, secret, f"td_{prefix}_{secret}"
-
-    def matches(self, secret: str) -> bool:
-        return hmac.compare_digest(self.digest, self.hash_secret(secret))
 
     @property
     def is_active(self) -> bool:
