@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"{r['import_s']:.2f} s ({r['items_per_s']:,} items/s); "
                     f"re-import (all duplicates) {r['reimport_s']:.2f} s",
                     verdict(r["import_s"], target, "s"),
-                    "per-row parse/validate/hash in Python; SQLite insert into the table and 3 indexes",
+                    "per-row parse/validate/hash in Python; "
+                    "SQLite insert into the table and 3 indexes",
                 )
             )
     if "queue" in only:
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
                         f"p95 {nx['p95_ms']} ms (p50 {nx['p50_ms']}, p99 {nx['p99_ms']}, "
                         f"max {nx['max_ms']}; {nx['calls']:,} calls)",
                         verdict(nx["p95_ms"], 10.0, "ms"),
-                        "token, access check, lease read, open-item lookup, lease insert, counter update"
+                        "token, access check, lease read, open-item lookup, "
+                        "lease insert, counter update"
                         + ("; one SQLite writer at a time" if phase["clients"] > 1 else ""),
                     )
                 )
