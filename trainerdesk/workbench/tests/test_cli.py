@@ -326,3 +326,14 @@ def test_serve_stops_the_web_server_and_fails_when_the_worker_dies(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert "worker exited" in (tmp_path / "serve.log").read_text()
+
+
+def test_demo_and_createuser_work_on_a_brand_new_data_directory(tmp_path):
+    # `make run` loads the demo before anything has migrated the new database.
+    demo = cli(tmp_path, "demo", "--limit", "3")
+    assert demo.returncode == 0, demo.stderr
+    assert "Demo ready" in demo.stdout
+    fresh = tmp_path / "second"
+    fresh.mkdir()
+    created = cli(fresh, "createuser", "ada", "--password", "a-long-enough-password-1")
+    assert created.returncode == 0, created.stderr

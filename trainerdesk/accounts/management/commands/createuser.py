@@ -10,6 +10,7 @@ import getpass
 import os
 import sys
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         if role and not org:
             raise CommandError("--role needs --org")
         password = self._password(opts["password"])
+        # The first command on a new machine may be this one, before any migrate.
+        call_command("migrate", interactive=False, verbosity=0)
         with transaction.atomic():
             try:
                 user = services.create_user(username=username, password=password, email=email)

@@ -1,5 +1,6 @@
 """`trainerdesk demo`: load the demo organization, users and projects (safe to re-run)."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from trainerdesk.workbench import demo
@@ -33,6 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, reset: bool, remove: bool, limit: int | None, **options):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
+        # `make run` loads the demo before `serve` has migrated a brand-new database.
+        call_command("migrate", interactive=False, verbosity=0)
         if reset or remove:
             demo.reset_demo(stdout=self.stdout)
         if remove:
