@@ -337,3 +337,53 @@ def test_demo_and_createuser_work_on_a_brand_new_data_directory(tmp_path):
     fresh.mkdir()
     created = cli(fresh, "createuser", "ada", "--password", "a-long-enough-password-1")
     assert created.returncode == 0, created.stderr
+
+
+def test_an_upload_is_imported_by_the_background_worker_of_serve(tmp_path):
+    # The rest of the suite runs tasks inline; this is the production path: the web
+    # process stores the upload and queues a task, the worker process imports it.
+    assert cli(tmp_path, "demo", "--limit", "2").returncode == 0
+    token = cli(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model as U;"
+        "from trainerdesk.accounts.services import create_api_token as t;"
+        "print(t(user=U().objects.get(username='manager'), name='e2e')[1])",
+    ).stdout.split()[-1]  # the shell may print its auto-import notice first
+    proc, port, _ = start_server(tmp_path)
+    try:
+        boundary = "trainerdesk-e2e"
+        rows = b'{"text": "first"}\n{"text": 42}\n{"text": "third"}\n'
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="rows.jsonl"\r\nContent-Type: application/x-ndjson\r\n\r\n'
+            ).encode()
+            + rows
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/projects/1/imports",
+            data=body,
+            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+            job = orjson.loads(response.read())
+        deadline = time.monotonic() + 60
+        while job["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.3)
+            poll = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/projects/1/imports/{job['id']}", headers=headers
+            )
+            with urllib.request.urlopen(poll, timeout=10) as response:
+                job = orjson.loads(response.read())
+        assert job["status"] == "done", job
+        assert (job["items_added"], job["error_count"]) == (2, 1)
+        assert job["errors"][0]["line"] == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
