@@ -152,3 +152,39 @@ class ExportForm(forms.Form):
             for fmt in formats.EXPORT_FORMATS
             if fmt in formats_allowed
         ]
+
+
+class _ItemIdsField(forms.Field):
+    """The ids of the checked items (several inputs with one name)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        ids = []
+        for raw in value or []:
+            text = str(raw).strip()
+            if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+                raise forms.ValidationError(f"{text[:40]!r} is not an item id")
+            ids.append(int(text))
+        return ids
+
+
+class ItemActionForm(forms.Form):
+    """A bulk action on the items selected in the data manager."""
+
+    ACTIONS = [
+        ("priority", "Set priority"),
+        ("requeue", "Re-queue (release open leases)"),
+        ("export", "Export selection (JSONL)"),
+        ("delete", "Delete"),
+    ]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    item = _ItemIdsField(required=False)
+    priority = forms.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "priority" and data.get("priority") is None:
+            self.add_error("priority", "Give the priority to set.")
+        return data

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import orjson
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from trainerdesk.accounts.models import Membership, Organization
@@ -201,6 +203,107 @@ class ImportJob(models.Model):
 class ItemQuerySet(models.QuerySet):
     def complete(self, overlap: int) -> ItemQuerySet:
         return self.filter(done_count__gte=overlap)
+
+    # --- the data manager's filters (parsed and validated by workbench/filters.py) ---
+
+    def with_status(self, status: str, overlap: int) -> ItemQuerySet:
+        """new: nobody has answered, skipped or opened it; in_progress: some answers but
+        fewer than the overlap, or open with someone now; done: has the overlap's answers;
+        skipped: someone skipped it (whatever else happened)."""
+        if status == "new":
+            return self.filter(done_count=0, skip_count=0, leased_count=0)
+        if status == "in_progress":
+            return self.filter(
+                Q(done_count__gt=0, done_count__lt=overlap)
+                | Q(leased_count__gt=0, done_count__lt=overlap)
+            )
+        if status == "done":
+            return self.filter(done_count__gte=overlap)
+        if status == "skipped":
+            return self.filter(skip_count__gt=0)
+        raise ValueError(f"unknown status {status!r}")
+
+    def with_label(self, label: str, fields: list[tuple[str, bool]]) -> ItemQuerySet:
+        """Items with a non-skipped annotation choosing `label` in any of the choice
+        `fields` given as (name, multiple)."""
+        match = Q(pk__in=[])
+        for name, multiple in fields:
+            if multiple:
+                # A list of labels: the JSON text of the list holds the quoted label
+                # (JSON containment is PostgreSQL-only; this form works on both).
+                needle = orjson.dumps(label).decode()
+                match |= Q(**{f"_label_{name}__contains": needle})
+            else:
+                match |= Q(**{f"_label_{name}": label})
+        annotations = Annotation.objects.filter(item=OuterRef("pk"), skipped=False)
+        for name, multiple in fields:
+            transform = KeyTextTransform if multiple else KeyTransform
+            annotations = annotations.alias(**{f"_label_{name}": transform(name, "answer")})
+        return self.filter(Exists(annotations.filter(match)))
+
+    def annotated_by(self, username: str) -> ItemQuerySet:
+        """Items with any annotation (answer or skip) by this user or imported under
+        this annotator name."""
+        by = Annotation.objects.filter(item=OuterRef("pk")).filter(
+            Q(annotator__username=username) | Q(annotator=None, imported_annotator=username)
+        )
+        return self.filter(Exists(by))
+
+    def created_between(self, start, end) -> ItemQuerySet:
+        """Created at or after `start` and before `end` (aware datetimes; either None)."""
+        qs = self
+        if start is not None:
+            qs = qs.filter(created_at__gte=start)
+        if end is not None:
+            qs = qs.filter(created_at__lt=end)
+        return qs
+
+    def with_metadata(self, key: str, values: list) -> ItemQuerySet:
+        """data[key] equals any of `values` (JSON equality). An explicit transform, not
+        a data__<key> keyword, so no key can turn into a lookup."""
+        match = Q(pk__in=[])
+        for value in values:
+            match |= Q(_meta_value=value)
+        return self.alias(_meta_value=KeyTransform(key, "data")).filter(match)
+
+    def matching_text(self, source: str, text: str) -> ItemQuerySet:
+        """Case-insensitive substring of data[source]. A scan of the project's items;
+        the follow-up is SQLite FTS5 / PostgreSQL full-text search with its own index."""
+        return self.alias(_text=KeyTextTransform(source, "data")).filter(_text__icontains=text)
+
+    def keyset_page(
+        self, *, sort: str, cursor: tuple | None, backward: bool = False, size: int = 50
+    ) -> tuple[list[Item], bool]:
+        """One page in `sort` order ("key" or "-key", ties broken by id) starting after
+        (or, backward, ending before) the (key value, id) `cursor`; never OFFSET, so every
+        page costs the same. Returns (items in display order, whether more items lie
+        beyond the page in the direction of travel)."""
+        key = sort.lstrip("-")
+        ascending = sort.startswith("-") == backward
+        qs = self
+        if cursor is not None:
+            qs = qs.filter(self._beyond(key, cursor, ascending=ascending))
+        order = [key, "id"] if key != "id" else ["id"]
+        qs = qs.order_by(*(o if ascending else f"-{o}" for o in order))
+        rows = list(qs[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if backward:
+            rows.reverse()
+        return rows, more
+
+    def has_beyond(self, *, sort: str, cursor: tuple, backward: bool) -> bool:
+        """Whether any item lies past `cursor` in the direction of travel."""
+        ascending = sort.startswith("-") == backward
+        return self.filter(self._beyond(sort.lstrip("-"), cursor, ascending=ascending)).exists()
+
+    @staticmethod
+    def _beyond(key: str, cursor: tuple, *, ascending: bool) -> Q:
+        value, pk = cursor
+        op = "gt" if ascending else "lt"
+        if key == "id":
+            return Q(**{f"id__{op}": pk})
+        return Q(**{f"{key}__{op}": value}) | Q(**{key: value, f"id__{op}": pk})
 
 
 class Item(models.Model):

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, IntegerField, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -846,6 +846,7 @@ def export_records(
     only_labeled: bool = False,
     include_annotations: bool = True,
     chunk_size: int = 2000,
+    item_ids: list[int] | None = None,
 ) -> Iterator[dict]:
     """Yield one export record per item in id order, reading by keyset pages so memory
     stays flat however large the project is.
@@ -864,13 +865,20 @@ def export_records(
     )
     user_t = get_user_model()._meta.db_table
     labeled = "AND done_count > 0" if only_labeled else ""
+    chosen: list[int] = []
+    if item_ids is not None:
+        # A selection from the data manager (a page of checkboxes, kept small by its view).
+        chosen = sorted({int(pk) for pk in item_ids})
+        if not chosen:
+            return
+        labeled += f" AND id IN ({', '.join(['%s'] * len(chosen))})"
     last_id = 0
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
                 f"SELECT id, external_id, data, priority, reference FROM {item_t} "
                 f"WHERE +project_id = %s AND id > %s {labeled} ORDER BY id LIMIT %s",
-                [project.pk, last_id, chunk_size],
+                [project.pk, last_id, *chosen, chunk_size],
             )
             page = cursor.fetchall()
             if not page:
@@ -986,3 +994,190 @@ def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:
     result.errors = errors + result.errors
     result.errors.sort(key=lambda e: e.line)
     return result
+
+
+# --- the data manager --------------------------------------------------------------------
+
+MAX_SELECTION = 1000
+
+
+@dataclass
+class ItemRow:
+    item: Item
+    excerpt: str
+    status: str
+    answers: int
+    final: dict | None
+
+
+@dataclass
+class ItemPage:
+    rows: list[ItemRow]
+    has_next: bool
+    has_prev: bool
+
+
+def _text_source(project: Project) -> str | None:
+    for f in project.schema.fields:
+        if f.data_kind == "text" and f.source:
+            return f.source
+    return None
+
+
+def filtered_items(*, project: Project, filters, tzinfo=None):
+    """The project's items matching a parsed filters.ItemFilter (no order, no page)."""
+    from trainerdesk.workbench.filters import parse_meta_value
+
+    if connection.vendor == "sqlite" and filters.sort in ("id", "-id"):
+        # `project_id + 0` keeps SQLite's planner off the (project, done_count) index,
+        # which would make it sort every item of the project for each page; walking the
+        # primary key from the cursor reads only about one page of rows (as in export).
+        qs = Item.objects.alias(
+            _project=ExpressionWrapper(F("project_id") + 0, output_field=IntegerField())
+        ).filter(_project=project.pk)
+    else:
+        qs = Item.objects.filter(project=project)
+    if filters.status:
+        qs = qs.with_status(filters.status, project.overlap)
+    if filters.label:
+        choice = [(f.name, f.multiple) for f in project.schema.fields if f.type == "choice"]
+        qs = qs.with_label(filters.label, choice)
+    if filters.annotator:
+        qs = qs.annotated_by(filters.annotator)
+    if filters.created_from or filters.created_to:
+        tz = tzinfo or timezone.get_current_timezone()
+
+        def start_of(day):
+            return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+        qs = qs.created_between(
+            start_of(filters.created_from) if filters.created_from else None,
+            start_of(filters.created_to) + timedelta(days=1) if filters.created_to else None,
+        )
+    if filters.meta_key:
+        qs = qs.with_metadata(filters.meta_key, parse_meta_value(filters.meta_value))
+    if filters.q:
+        source = _text_source(project)
+        if source is None:
+            raise InvalidInput(["q: this project's items have no text field to search"])
+        qs = qs.matching_text(source, filters.q)
+    return qs
+
+
+def item_page(*, project: Project, filters, size: int = 50) -> ItemPage:
+    """One keyset page of the data manager's table, with each item's answer count and
+    majority answer (all from one annotation query for the page)."""
+    qs = filtered_items(project=project, filters=filters)
+    key = filters.sort.lstrip("-")
+    cursor_id = filters.after or filters.before
+    backward = filters.before is not None
+    cursor = None
+    if cursor_id is not None:
+        found = Item.objects.filter(project=project, pk=cursor_id).values_list(key, "id").first()
+        if found is None:
+            name = "before" if backward else "after"
+            raise InvalidInput([f"{name}: item {cursor_id} is not in this project (deleted?)"])
+        cursor = tuple(found)
+    items, more = qs.keyset_page(sort=filters.sort, cursor=cursor, backward=backward, size=size)
+    if backward:
+        has_prev, has_next = (
+            more,
+            bool(items)
+            and qs.has_beyond(
+                sort=filters.sort, cursor=(getattr(items[-1], key), items[-1].pk), backward=False
+            ),
+        )
+    else:
+        has_next = more
+        has_prev = (
+            bool(items)
+            and cursor is not None
+            and qs.has_beyond(
+                sort=filters.sort, cursor=(getattr(items[0], key), items[0].pk), backward=True
+            )
+        )
+    answers: dict[int, list[dict]] = {}
+    for item_id, answer in (
+        Annotation.objects.filter(item__in=[i.pk for i in items], skipped=False)
+        .order_by("created_at", "id")
+        .values_list("item_id", "answer")
+    ):
+        answers.setdefault(item_id, []).append(answer)
+    source = _text_source(project)
+    rows = []
+    for item in items:
+        text = item.data.get(source) if source else None
+        if text is None:
+            text = dumps(item.data)
+        elif not isinstance(text, str):
+            text = dumps(text)
+        mine = answers.get(item.pk, [])
+        rows.append(
+            ItemRow(
+                item=item,
+                excerpt=text[:120],
+                status=item_status(item, project.overlap),
+                answers=len(mine),
+                final=final_answer(mine),
+            )
+        )
+    return ItemPage(rows=rows, has_next=has_next, has_prev=has_prev)
+
+
+def item_status(item: Item, overlap: int) -> str:
+    """The status shown in the table, by the same rules as ItemQuerySet.with_status."""
+    if item.done_count >= overlap:
+        return "done"
+    if item.done_count > 0 or item.leased_count > 0:
+        return "in progress"
+    if item.skip_count > 0:
+        return "skipped"
+    return "new"
+
+
+def _selection(item_ids: list[int]) -> list[int]:
+    if not item_ids:
+        raise InvalidInput(["item: select at least one item"])
+    if len(item_ids) > MAX_SELECTION:
+        raise InvalidInput([f"item: at most {MAX_SELECTION} items at once, got {len(item_ids)}"])
+    return list(item_ids)
+
+
+def delete_items(*, project: Project, item_ids: list[int], by) -> int:
+    """Delete items with their annotations, predictions and leases. The queue counters
+    live on each item, so nothing else needs adjusting."""
+    ids = _selection(item_ids)
+    with transaction.atomic():
+        count = Item.objects.filter(project=project, pk__in=ids).count()
+        Item.objects.filter(project=project, pk__in=ids).delete()
+    return count
+
+
+def requeue_items(*, project: Project, item_ids: list[int], by) -> int:
+    """Put items back in the shared queue now: drop the leases annotators hold on them
+    (e.g. someone left with the item open), so the next annotator can take them at once
+    instead of waiting for the lease to expire. Answers stay; an item that already has
+    its overlap stays done (raise the overlap to collect more answers). Returns how many
+    leases were dropped."""
+    ids = _selection(item_ids)
+    with transaction.atomic():
+        leases = list(
+            Lease.objects.filter(project=project, item_id__in=ids).values_list("id", "item_id")
+        )
+        for lease_id, item_id in leases:
+            _drop_lease(lease_id=lease_id, item_id=item_id, overlap=project.overlap)
+    return len(leases)
+
+
+def set_items_priority(*, project: Project, item_ids: list[int], priority: int, by) -> int:
+    ids = _selection(item_ids)
+    if not -(2**31) <= priority < 2**31:
+        raise InvalidInput(["priority: must be a 32-bit whole number"])
+    return set_priority(project=project, item_ids=ids, priority=priority)
+
+
+def export_selection(*, project: Project, item_ids: list[int]) -> Iterator[bytes]:
+    """JSONL of the selected items, the same records as the project export."""
+    ids = _selection(item_ids)
+    records = export_records(project=project, item_ids=ids)
+    return formats.write_jsonl(records, include_annotations=True)

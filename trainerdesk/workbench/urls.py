@@ -17,5 +17,11 @@ urlpatterns = [
     path("projects/<int:project_id>/import/", views.project_import, name="project_import"),
     path("projects/<int:project_id>/imports/<int:job_id>/", views.import_job, name="import_job"),
     path("projects/<int:project_id>/export/", views.project_export, name="project_export"),
+    path("projects/<int:project_id>/items/", views.data_manager, name="data_manager"),
+    path(
+        "projects/<int:project_id>/items/actions/",
+        views.data_manager_action,
+        name="data_manager_action",
+    ),
 ]
 urlpatterns += views_annotate.urlpatterns

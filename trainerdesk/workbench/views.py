@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +30,7 @@ from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.forms import (
     ExportForm,
     ImportForm,
+    ItemActionForm,
     MemberForm,
     ProjectCreateForm,
     ProjectSettingsForm,
@@ -335,3 +337,101 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
     context = {"project": project, "form": form, "item_count": project.items.count()}
     status = 400 if bound else 200
     return TemplateResponse(request, "workbench/project_export.html", context, status=status)
+
+
+# --- the data manager ------------------------------------------------------------------
+
+
+def _choice_labels(project: Project) -> list[str]:
+    labels: dict[str, None] = {}
+    for f in project.schema.fields:
+        if f.type == "choice":
+            labels.update(dict.fromkeys(f.label_values))
+    return list(labels)
+
+
+@login_required
+@require_GET
+def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's items as a filterable table; the filters live in the query string
+    so a view can be shared. Managers and reviewers only."""
+    from trainerdesk.workbench import filters
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    labels = _choice_labels(project)
+    errors: list[str] = []
+    try:
+        chosen = filters.parse_filters(request.GET.get, labels=labels)
+    except filters.FilterErrors as exc:
+        errors = exc.errors
+        chosen = filters.ItemFilter()
+    page = None
+    if not errors:
+        try:
+            page = services.item_page(project=project, filters=chosen, size=filters.PAGE_SIZE)
+        except services.InvalidInput as exc:
+            errors = exc.errors
+    rows = page.rows if page else []
+    context = {
+        "project": project,
+        "filter": chosen,
+        "raw": request.GET,
+        "errors": errors,
+        "page": page,
+        "labels": labels,
+        "statuses": filters.STATUSES,
+        "sorts": filters.SORTS,
+        "can_manage": access.can(project, "manage"),
+        "prev_query": chosen.query(after=None, before=rows[0].item.pk) if rows else "",
+        "next_query": chosen.query(before=None, after=rows[-1].item.pk) if rows else "",
+        "this_query": chosen.query(),
+        "action_form": ItemActionForm(),
+        "here": reverse("workbench:data_manager", args=[project.pk]),
+    }
+    template = "workbench/data_manager.html"
+    if request.htmx:
+        template += "#table"
+    # 422 so htmx still swaps the message in; a plain page load gets 400.
+    status = (422 if request.htmx else 400) if errors else 200
+    return TemplateResponse(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    form = ItemActionForm(request.POST)
+    back = reverse("workbench:data_manager", args=[project.pk])
+    query = request.POST.get("query", "")
+    if query and query.isprintable() and not query.startswith(("/", "?")) and len(query) < 2000:
+        back += "?" + query
+    if not form.is_valid():
+        for name, problems in form.errors.items():
+            for problem in problems:
+                messages.error(request, f"{name}: {problem}" if name != "__all__" else problem)
+        return redirect(back)
+    data, ids = form.cleaned_data, form.cleaned_data["item"]
+    try:
+        if data["action"] == "export":
+            chunks = services.export_selection(project=project, item_ids=ids)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            filename = f"{slugify(project.name) or 'project'}-selection-{stamp}.jsonl"
+            response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES["jsonl"])
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+        if data["action"] == "delete":
+            count = services.delete_items(project=project, item_ids=ids, by=request.user)
+            messages.success(request, f"Deleted {count} item{'s' if count != 1 else ''}.")
+        elif data["action"] == "priority":
+            count = services.set_items_priority(
+                project=project, item_ids=ids, priority=data["priority"], by=request.user
+            )
+            messages.success(request, f"Priority {data['priority']} set on {count} item(s).")
+        else:
+            count = services.requeue_items(project=project, item_ids=ids, by=request.user)
+            messages.success(request, f"Re-queued: {count} open lease(s) released.")
+    except services.InvalidInput as exc:
+        for error in exc.errors:
+            messages.error(request, error)
+    return redirect(back)

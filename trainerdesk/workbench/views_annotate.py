@@ -6,6 +6,7 @@ partials (workspace, progress) that htmx swaps after every answer.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import markdown
@@ -15,10 +16,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from trainerdesk.workbench import access, services
+from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.models import Annotation, Item, Project
+from trainerdesk.workbench.schema import Field
 
 TEMPLATE = "workbench/annotate.html"
 SKIP_REASONS = [
@@ -28,7 +32,48 @@ SKIP_REASONS = [
     ("broken", "Broken or unreadable item"),
     ("other", "Other"),
 ]
-UI_TYPES = {"choice", "text"}
+UI_TYPES = {"choice", "text", "spans", "relations"}
+JSON_TYPES = {"spans", "relations"}  # posted as JSON in a hidden input that spans.js fills
+LABEL_COLOURS = 8  # CSS classes lab-0 .. lab-7, by the label's position in its field
+
+
+def _token_html(text: str) -> tuple[SafeString, str, str]:
+    """The text as one <span> per whitespace token, built once on the server.
+
+    Returns the HTML and the tokens' start and end offsets (space-separated, in characters
+    of the Python string, which is what spans are counted in) so the browser never has to
+    measure text. Whitespace is kept as is (the container uses pre-wrap); each line is its
+    own block so that labelling a span re-lays out one paragraph, not a 50 kB document.
+    """
+    tokens = formats.tokenize(text)
+    parts: list[str] = ['<div class="para">']
+    pos = 0
+    for i, (start, end) in enumerate(tokens):
+        gap = text[pos:start]
+        if "\n" in gap and i:
+            cut = gap.rindex("\n") + 1
+            parts.append(f'{escape(gap[:cut])}</div><div class="para">{escape(gap[cut:])}')
+        else:
+            parts.append(escape(gap))
+        parts.append(f'<span class="tok" data-i="{i}">{escape(text[start:end])}</span>')
+        pos = end
+    parts.append(f"{escape(text[pos:])}</div>")
+    starts = " ".join(str(s) for s, _ in tokens)
+    ends = " ".join(str(e) for _, e in tokens)
+    return mark_safe("".join(parts)), starts, ends  # noqa: S308 (every piece is escaped)
+
+
+def _spans_view(field: Field, value: object, data: dict) -> dict:
+    text = data.get(field.source or "")
+    spans = [
+        {"start": s.get("start"), "end": s.get("end"), "label": s.get("label")}
+        for s in (value if isinstance(value, list) else [])
+        if isinstance(s, dict)
+    ]
+    view = {"spans_json": json.dumps(spans), "has_text": isinstance(text, str)}
+    if isinstance(text, str):
+        view["token_html"], view["starts"], view["ends"] = _token_html(text)
+    return view
 
 
 def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
@@ -57,20 +102,38 @@ def _workspace(
         if field.type not in UI_TYPES:
             continue
         value = chosen.get(field.name)
-        selected = set(value if isinstance(value, list) else [value]) if value else set()
-        fields.append(
-            {
-                "field": field,
-                "text_value": value if field.type == "text" and isinstance(value, str) else "",
-                "labels": [
-                    {"label": label, "checked": label.value in selected} for label in field.labels
-                ],
-            }
-        )
+        selected = set()
+        if field.type == "choice" and value:
+            selected = set(value if isinstance(value, list) else [value])
+        entry = {
+            "field": field,
+            "text_value": value if field.type == "text" and isinstance(value, str) else "",
+            "labels": [
+                {
+                    "label": label,
+                    "checked": label.value in selected,
+                    "colour": f"lab-{i % LABEL_COLOURS}",
+                }
+                for i, label in enumerate(field.labels)
+            ],
+        }
+        if field.type == "spans" and item is not None:
+            entry |= _spans_view(field, value, item.data)
+        elif field.type == "relations":
+            relations = [
+                {"from": r.get("from"), "to": r.get("to"), "label": r.get("label")}
+                for r in (value if isinstance(value, list) else [])
+                if isinstance(r, dict)
+            ]
+            entry["relations_json"] = json.dumps(relations)
+        fields.append(entry)
     unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
     source = next((f.source for f in schema.fields if f.source), "text")
     data = item.data if item else {}
+    span_sources = {f.source for f in schema.fields if f.type == "spans"}
     return {
+        "text_in_spans": source in span_sources,  # the token view replaces the plain text
+        "has_spans": bool(span_sources),
         "project": project,
         "item": item,
         "annotation": annotation,
@@ -91,9 +154,11 @@ def _workspace(
     }
 
 
-def _answer_from_post(project: Project, post: QueryDict) -> dict:
-    """Form fields → answer dict; validation proper is the schema's job in the service."""
+def _answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str]]:
+    """Form fields → answer dict and the fields that could not even be read (bad JSON);
+    validation proper is the schema's job in the service."""
     answer: dict = {}
+    errors: list[str] = []
     for field in project.schema.fields:
         if field.type == "choice":
             values = post.getlist(f"f_{field.name}")
@@ -104,7 +169,15 @@ def _answer_from_post(project: Project, post: QueryDict) -> dict:
         elif field.type == "text":
             text = post.get(f"f_{field.name}", "")
             answer[field.name] = text or None
-    return {k: v for k, v in answer.items() if v is not None}
+        elif field.type in JSON_TYPES:
+            raw = post.get(f"f_{field.name}", "").strip()
+            if not raw:
+                continue
+            try:
+                answer[field.name] = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                errors.append(f"answer.{field.name}: not valid JSON ({exc})")
+    return {k: v for k, v in answer.items() if v is not None}, errors
 
 
 @login_required
@@ -166,8 +239,10 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
         lead_time = min(float(request.POST.get("lead_time") or 0), 86400.0)
     except ValueError:
         lead_time = None
-    answer = {} if skipped else _answer_from_post(project, request.POST)
+    answer, unreadable = ({}, []) if skipped else _answer_from_post(project, request.POST)
     try:
+        if unreadable:
+            raise services.InvalidInput(unreadable)
         services.submit_annotation(
             project=project,
             item=item,

@@ -1,5 +1,7 @@
 """The annotation page through the HTTP client: full pages, htmx partials, denials."""
 
+import html
+import json
 import uuid
 
 import pytest
@@ -158,3 +160,186 @@ def test_absurd_ids_are_404_not_errors(project, teammate, client_for):
         reverse("workbench:annotate_submit", args=[project.pk]), {"item": str(huge)}
     )
     assert response.status_code == 404
+
+
+# --- spans (NER) ---------------------------------------------------------------------
+
+SPAN_TEXT = "Ada Lovelace met Charles Babbage in London"
+SPAN_SCHEMA = {
+    "fields": [
+        {
+            "name": "ents",
+            "type": "spans",
+            "source": "text",
+            "labels": [{"value": "PER", "hotkey": "p"}, {"value": "ORG", "hotkey": "o"}],
+        }
+    ]
+}
+
+
+@pytest.fixture
+def span_project(org, owner, teammate):
+    from trainerdesk.workbench import services
+
+    project = services.create_project(
+        organization=org, created_by=owner, name="People", label_schema=SPAN_SCHEMA
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[{"text": SPAN_TEXT}, {"text": "Second <b>one</b>"}])
+    return project
+
+
+def _span_item(project):
+    return Item.objects.get(project=project, data__text=SPAN_TEXT)
+
+
+def test_spans_page_renders_tokens_with_offsets_and_label_keys(span_project, teammate, client_for):
+    body = client_for(teammate).get(_urls(span_project)["annotate"]).content.decode()
+    assert 'data-starts="0 4 13 17 25 33 36"' in body
+    assert 'data-ends="3 12 16 24 32 35 42"' in body
+    assert '<span class="tok" data-i="6">London</span>' in body
+    assert 'data-span-key="p"' in body and 'data-span-key="o"' in body
+    assert "not in the web page yet" not in body  # spans is no longer an API-only type
+
+
+def test_spans_tokens_are_escaped(span_project, teammate, client_for):
+    client = client_for(teammate)
+    client.get(_urls(span_project)["annotate"])
+    item = Item.objects.get(project=span_project, data__text="Second <b>one</b>")
+    body = client.get(_urls(span_project)["annotate"] + f"?item={item.pk}").content.decode()
+    assert "<b>" not in body and "&lt;b&gt;one&lt;/b&gt;" in body
+
+
+def test_span_answer_is_stored_exactly(span_project, teammate, client_for):
+    client = client_for(teammate)
+    client.get(_urls(span_project)["annotate"])
+    item = _span_item(span_project)
+    spans = [{"start": 36, "end": 42, "label": "ORG"}, {"start": 0, "end": 12, "label": "PER"}]
+    response = _post(client, span_project, item, f_ents=json.dumps(spans))
+    assert response.status_code == 200
+    assert Annotation.objects.get(item=item).answer == {
+        "ents": [
+            {"start": 0, "end": 12, "label": "PER", "text": "Ada Lovelace"},
+            {"start": 36, "end": 42, "label": "ORG", "text": "London"},
+        ]
+    }
+
+
+def test_empty_span_list_is_a_valid_answer(span_project, teammate, client_for):
+    client = client_for(teammate)
+    client.get(_urls(span_project)["annotate"])
+    item = _span_item(span_project)
+    assert _post(client, span_project, item, f_ents="[]").status_code == 200
+    assert Annotation.objects.get(item=item).answer == {"ents": []}
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ('[{"start": 36, "end": 99, "label": "ORG"}]', "ents[0].end: 99 is outside the text"),
+        ('[{"start": 0, "end": 3, "label": "LOC"}]', 'ents[0].label: unknown label "LOC"'),
+        ('[{"start": 0, "end": 3, "label": "PER"', "ents: not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "ents: not valid JSON"),
+        (
+            '[{"start": 0, "end": 12, "label": "PER"}, {"start": 4, "end": 16, "label": "ORG"}]',
+            "ents[1]: overlaps ents[0]",
+        ),
+    ],
+)
+def test_bad_span_answers_are_refused_naming_the_field(
+    span_project, teammate, client_for, posted, message
+):
+    client = client_for(teammate)
+    client.get(_urls(span_project)["annotate"])
+    item = _span_item(span_project)
+    response = _post(client, span_project, item, f_ents=posted)
+    assert response.status_code == 422
+    assert message in html.unescape(response.content.decode())
+    assert not Annotation.objects.exists()
+
+
+def test_going_back_shows_the_stored_spans(span_project, teammate, client_for):
+    client = client_for(teammate)
+    urls = _urls(span_project)
+    client.get(urls["annotate"])
+    item = _span_item(span_project)
+    _post(client, span_project, item, f_ents='[{"start": 17, "end": 32, "label": "PER"}]')
+    response = client.get(urls["annotate_back"] + "?before=", **HTMX)
+    body = html.unescape(response.content.decode())
+    assert f'data-item="{item.pk}"' in body
+    assert '[{"start": 17, "end": 32, "label": "PER"}]' in body
+
+
+def test_span_tokens_keep_python_offsets_and_paragraphs(span_project, teammate, client_for):
+    from trainerdesk.workbench import services
+
+    services.add_items(project=span_project, items=[{"text": "😀 Ada\n\nLondon"}])
+    client = client_for(teammate)
+    client.get(_urls(span_project)["annotate"])
+    item = Item.objects.get(project=span_project, data__text="😀 Ada\n\nLondon")
+    body = client.get(_urls(span_project)["annotate"] + f"?item={item.pk}").content.decode()
+    # Offsets count characters as the API does (the emoji is one), not UTF-16 units.
+    assert 'data-starts="0 2 7"' in body and 'data-ends="1 5 13"' in body
+    assert '<span class="tok" data-i="1">Ada</span>\n\n</div><div class="para">' in body
+
+
+RELATION_SCHEMA = {
+    "fields": [
+        SPAN_SCHEMA["fields"][0],
+        {
+            "name": "rels",
+            "type": "relations",
+            "spans": "ents",
+            "labels": [{"value": "met", "hotkey": "m"}],
+        },
+    ]
+}
+
+
+@pytest.fixture
+def relation_project(org, owner, teammate):
+    from trainerdesk.workbench import services
+
+    project = services.create_project(
+        organization=org, created_by=owner, name="Who met whom", label_schema=RELATION_SCHEMA
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[{"text": SPAN_TEXT}])
+    return project
+
+
+def test_relation_answer_is_stored_and_shown_again(relation_project, teammate, client_for):
+    client = client_for(teammate)
+    urls = _urls(relation_project)
+    body = client.get(urls["annotate"]).content.decode()
+    assert 'data-rel-key="m"' in body and "not in the web page yet" not in body
+    item = Item.objects.get(project=relation_project)
+    spans = '[{"start": 17, "end": 32, "label": "PER"}, {"start": 0, "end": 12, "label": "PER"}]'
+    rels = '[{"from": 0, "to": 1, "label": "met"}]'
+    assert _post(client, relation_project, item, f_ents=spans, f_rels=rels).status_code == 200
+    answer = Annotation.objects.get(item=item).answer
+    assert answer["rels"] == [{"from": 0, "to": 1, "label": "met"}]
+    assert [s["text"] for s in answer["ents"]] == ["Ada Lovelace", "Charles Babbage"]
+    body = html.unescape(client.get(urls["annotate"] + f"?item={item.pk}").content.decode())
+    assert 'value="[{"from": 0, "to": 1, "label": "met"}]"' in body
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ('[{"from": 0, "to": 5, "label": "met"}]', "rels[0].to: 5 is not a span index of ents"),
+        ('[{"from": 0, "to": 1, "label": "saw"}]', 'rels[0].label: unknown label "saw"'),
+        ("{from: 0}", "rels: not valid JSON"),
+    ],
+)
+def test_bad_relations_are_refused_naming_the_field(
+    relation_project, teammate, client_for, posted, message
+):
+    client = client_for(teammate)
+    client.get(_urls(relation_project)["annotate"])
+    item = Item.objects.get(project=relation_project)
+    spans = '[{"start": 0, "end": 12, "label": "PER"}, {"start": 17, "end": 32, "label": "PER"}]'
+    response = _post(client, relation_project, item, f_ents=spans, f_rels=posted)
+    assert response.status_code == 422
+    assert message in html.unescape(response.content.decode())
+    assert not Annotation.objects.exists()

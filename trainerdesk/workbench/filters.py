@@ -1,0 +1,165 @@
+"""The data manager's filters: parse and validate the query string into a plain value.
+
+Pure Python (no Django imports) so the rules are easy to test; the queries that apply a
+filter are ItemQuerySet methods in models.py. Every error names the query parameter it
+is about, so the page can say which filter is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from urllib.parse import urlencode
+
+STATUSES = ("new", "in_progress", "done", "skipped")
+SORTS = ("id", "-id", "priority", "-priority", "done_count")
+PAGE_SIZE = 50
+MAX_TEXT = 200
+MAX_KEY = 2**63 - 1
+# Metadata keys: plain identifiers, so a key can never smuggle in an ORM lookup.
+_META_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    status: str = ""
+    label: str = ""
+    annotator: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    meta_key: str = ""
+    meta_value: str = ""
+    q: str = ""
+    sort: str = "id"
+    after: int | None = None
+    before: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (not sort or paging) is set."""
+        return any(
+            (self.status, self.label, self.annotator, self.created_from, self.created_to)
+        ) or bool(self.meta_key or self.q)
+
+    def query(self, **changes) -> str:
+        """The canonical query string of this filter, with changes (e.g. a new cursor).
+        Defaults are left out so shared links stay short."""
+        value = replace(self, **changes)
+        params = []
+        for f in fields(value):
+            current = getattr(value, f.name)
+            if current in (None, "") or (f.name == "sort" and current == "id"):
+                continue
+            params.append((f.name, current.isoformat() if isinstance(current, date) else current))
+        return urlencode(params)
+
+
+class FilterErrors(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+def _text(params: Callable[[str], str], name: str, errors: list[str]) -> str:
+    value = (params(name) or "").strip()
+    if len(value) > MAX_TEXT:
+        errors.append(f"{name}: at most {MAX_TEXT} characters, got {len(value)}")
+        return ""
+    if "\x00" in value:
+        errors.append(f"{name}: contains a NUL character")
+        return ""
+    return value
+
+
+def _date(params: Callable[[str], str], name: str, errors: list[str]) -> date | None:
+    raw = (params(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"{name}: {raw[:40]!r} is not a date (use YYYY-MM-DD)")
+        return None
+
+
+def _cursor(params: Callable[[str], str], name: str, errors: list[str]) -> int | None:
+    raw = (params(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_KEY:
+        errors.append(f"{name}: {raw[:40]!r} is not an item id")
+        return None
+    return int(raw)
+
+
+def parse_filters(params: Callable[[str], str | None], *, labels: Iterable[str] = ()) -> ItemFilter:
+    """Read the filters from `params` (a lookup such as QueryDict.get); raise FilterErrors
+    listing every bad one. `labels` are the project's choice labels."""
+    errors: list[str] = []
+    status = _text(params, "status", errors)
+    if status and status not in STATUSES:
+        errors.append(f"status: {status[:40]!r} is not one of {', '.join(STATUSES)}")
+    label = _text(params, "label", errors)
+    allowed = list(labels)
+    if label and label not in allowed:
+        known = ", ".join(allowed) if allowed else "none (the project has no choice field)"
+        errors.append(f"label: {label[:40]!r} is not a label of this project (labels: {known})")
+    annotator = _text(params, "annotator", errors)
+    q = _text(params, "q", errors)
+    created_from = _date(params, "created_from", errors)
+    created_to = _date(params, "created_to", errors)
+    if created_from and created_to and created_from > created_to:
+        errors.append("created_to: is before created_from")
+    meta_key = _text(params, "meta_key", errors)
+    meta_value = _text(params, "meta_value", errors)
+    if meta_key and (not _META_KEY.match(meta_key) or "__" in meta_key):
+        errors.append(
+            f"meta_key: {meta_key[:40]!r} is not a metadata key (letters, digits, _ and -, "
+            "starting with a letter, no double underscore, at most 64 characters)"
+        )
+    if meta_value and not meta_key:
+        errors.append("meta_key: required when meta_value is given")
+    sort = _text(params, "sort", errors) or "id"
+    if sort not in SORTS:
+        errors.append(f"sort: {sort[:40]!r} is not one of {', '.join(SORTS)}")
+    after = _cursor(params, "after", errors)
+    before = _cursor(params, "before", errors)
+    if after is not None and before is not None:
+        errors.append("before: give either after or before, not both")
+    if errors:
+        raise FilterErrors(errors)
+    return ItemFilter(
+        status=status,
+        label=label,
+        annotator=annotator,
+        created_from=created_from,
+        created_to=created_to,
+        meta_key=meta_key,
+        meta_value=meta_value,
+        q=q,
+        sort=sort,
+        after=after,
+        before=before,
+    )
+
+
+def parse_meta_value(raw: str) -> list:
+    """The JSON values a metadata filter matches: the text itself, and the number or
+    boolean it spells (data imported from JSON keeps its types)."""
+    values: list = [raw]
+    if raw in ("true", "false"):
+        values.append(raw == "true")
+    else:
+        try:
+            values.append(int(raw))
+        except ValueError:
+            try:
+                number = float(raw)
+            except ValueError:
+                pass
+            else:
+                if number == number and abs(number) != float("inf"):
+                    values.append(number)
+    return values
