@@ -437,7 +437,6 @@ def import_stream(
     and leaves nothing of the failing one.
     """
     total = BatchResult()
-    stored_errors: list[dict] = []
     reader = _CountingReader(fp)
     batch: list[formats.Row] = []
     batch_size = settings.IMPORT_BATCH_SIZE
@@ -446,7 +445,7 @@ def import_stream(
         total.merge(import_batch(project=project, rows=batch, job=job))
         batch.clear()
         if on_progress:
-            on_progress(total, reader.consumed, stored_errors)
+            on_progress(total, reader.consumed)
 
     rows = formats.read_items(
         reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
@@ -475,7 +474,7 @@ def run_import(*, job_id: int) -> ImportJob:
     project = job.project
     rows_seen = 0
 
-    def progress(total: BatchResult, consumed: int, _stored: list) -> None:
+    def progress(total: BatchResult, consumed: int) -> None:
         nonlocal rows_seen
         job.processed_bytes = consumed
         job.items_added = total.added

@@ -53,7 +53,7 @@ class Command(BaseCommand):
             file=self.stderr._out,
         )
 
-        def progress(_total, consumed: int, _stored) -> None:
+        def progress(_total, consumed: int) -> None:
             bar.update(consumed - bar.n)
 
         try:
