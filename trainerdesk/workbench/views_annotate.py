@@ -32,9 +32,11 @@ SKIP_REASONS = [
     ("broken", "Broken or unreadable item"),
     ("other", "Other"),
 ]
-UI_TYPES = {"choice", "text", "spans", "relations"}
-JSON_TYPES = {"spans", "relations"}  # posted as JSON in a hidden input that spans.js fills
+UI_TYPES = {"choice", "text", "spans", "relations", "pairwise", "ranking", "rating"}
+# Posted as JSON in a hidden input that spans.js (spans, relations) or llm.js fills.
+JSON_TYPES = {"spans", "relations", "pairwise", "ranking", "rating"}
 LABEL_COLOURS = 8  # CSS classes lab-0 .. lab-7, by the label's position in its field
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _token_html(text: str) -> tuple[SafeString, str, str]:
@@ -73,6 +75,67 @@ def _spans_view(field: Field, value: object, data: dict) -> dict:
     view = {"spans_json": json.dumps(spans), "has_text": isinstance(text, str)}
     if isinstance(text, str):
         view["token_html"], view["starts"], view["ends"] = _token_html(text)
+    return view
+
+
+def _letter(i: int) -> str:
+    return LETTERS[i] if i < len(LETTERS) else str(i + 1)
+
+
+def _responses(data: dict, source: str | None) -> list[dict]:
+    """The item's responses as {index, letter, text}; model names stay hidden."""
+    raw = data.get(source or "")
+    out = []
+    for i, r in enumerate(raw if isinstance(raw, list) else []):
+        text = r.get("text") if isinstance(r, dict) else r
+        out.append(
+            {"index": i, "letter": _letter(i), "text": text if isinstance(text, str) else ""}
+        )
+    return out
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _llm_view(field: Field, value: object, data: dict) -> dict:
+    """What the pairwise, ranking and rating controls need: stored choices, in plain values."""
+    responses = _responses(data, field.source)
+    view: dict = {"json_value": json.dumps(value) if value is not None else ""}
+    if field.type == "pairwise":
+        stored = value if isinstance(value, dict) else {}
+        preferred = stored.get("preferred")
+        view["preferred"] = "tie" if preferred == "tie" else str(_int_or_none(preferred))
+        view["strength"] = _int_or_none(stored.get("strength"))
+        view["sides"] = responses[:2]
+        view["strengths"] = [(1, "slightly"), (2, "clearly"), (3, "much")]
+    elif field.type == "ranking":
+        n = len(responses)
+        order = value if isinstance(value, list) else []
+        if not all(_int_or_none(o) is not None for o in order) or sorted(order) != list(range(n)):
+            order = list(range(n))  # nothing (valid) stored: the item's own order, unconfirmed
+        view["order"] = [responses[i] for i in order]
+    elif field.type == "rating":
+        per_response = field.options.get("per_response")
+        targets = responses if per_response else [None]
+        stored = value if isinstance(value, list) else [value]
+        rows = []
+        for pos, target in enumerate(targets):
+            scores = stored[pos] if pos < len(stored) and isinstance(stored[pos], dict) else {}
+            for c in field.options.get("criteria", ()):
+                chosen = _int_or_none(scores.get(c.name))
+                group = f"ui_{field.name}_{c.name}" + (f"_{pos}" if per_response else "")
+                rows.append(
+                    {
+                        "criterion": c.name,
+                        "response": target,
+                        "group": group,
+                        "position": pos,
+                        "values": [(v, v == chosen) for v in range(c.min, c.max + 1)],
+                    }
+                )
+        view["rows"] = rows
+        view["per_response"] = bool(per_response)
     return view
 
 
@@ -126,12 +189,24 @@ def _workspace(
                 if isinstance(r, dict)
             ]
             entry["relations_json"] = json.dumps(relations)
+        elif field.type in {"pairwise", "ranking", "rating"} and item is not None:
+            entry |= _llm_view(field, value, item.data)
         fields.append(entry)
     unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
-    source = next((f.source for f in schema.fields if f.source), "text")
     data = item.data if item else {}
+    # LLM evaluation: the prompt is shown as the item's text and the responses beside it.
+    response_sources = list(
+        dict.fromkeys(f.source for f in schema.fields if f.data_kind == "responses")
+    )
+    source = next(
+        (f.source for f in schema.fields if f.source and f.source not in response_sources),
+        "prompt" if response_sources else "text",
+    )
     span_sources = {f.source for f in schema.fields if f.type == "spans"}
     return {
+        "response_blocks": [
+            {"source": s, "responses": rs} for s in response_sources if (rs := _responses(data, s))
+        ],
         "text_in_spans": source in span_sources,  # the token view replaces the plain text
         "has_spans": bool(span_sources),
         "project": project,
@@ -144,7 +219,9 @@ def _workspace(
         "meta": {
             k: v
             for k, v in data.items()
-            if k not in {source, "title"} and isinstance(v, str | int | float) and len(str(v)) < 200
+            if k not in {source, "title", *response_sources}
+            and isinstance(v, str | int | float)
+            and len(str(v)) < 200
         },
         "client_id": uuid.uuid4(),
         "errors": errors or [],

@@ -2,6 +2,7 @@
 
 import html
 import json
+import re
 import uuid
 
 import pytest
@@ -343,3 +344,195 @@ def test_bad_relations_are_refused_naming_the_field(
     assert response.status_code == 422
     assert message in html.unescape(response.content.decode())
     assert not Annotation.objects.exists()
+
+
+# --- LLM-response evaluation: pairwise, ranking, ratings, rewrite -----------------------------
+
+LLM_SCHEMA = {
+    "fields": [
+        {"name": "preference", "type": "pairwise", "source": "responses", "strength": True},
+        {"name": "order", "type": "ranking", "source": "responses"},
+        {
+            "name": "quality",
+            "type": "rating",
+            "source": "responses",
+            "criteria": [
+                {"name": "helpfulness", "min": 1, "max": 5},
+                {"name": "harmlessness", "min": 1, "max": 3},
+            ],
+        },
+        {
+            "name": "per",
+            "type": "rating",
+            "source": "responses",
+            "per_response": True,
+            "criteria": [{"name": "correctness", "min": 1, "max": 4}],
+        },
+        {"name": "rewrite", "type": "text", "source": "responses"},
+        {"name": "rationale", "type": "text"},
+    ]
+}
+LLM_ITEM = {
+    "prompt": "Name a <prime> number.",
+    "responses": [
+        {"text": "Seven.", "model": "secret-model-x"},
+        "Nine is prime.",
+        {"text": "Two, the only even prime.", "model": "secret-model-y"},
+    ],
+}
+
+
+@pytest.fixture
+def llm_project(org, owner, teammate):
+    from trainerdesk.workbench import services
+
+    project = services.create_project(
+        organization=org, created_by=owner, name="Prefs", label_schema=LLM_SCHEMA
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[LLM_ITEM])
+    return project
+
+
+def _llm_answer(**overrides):
+    answer = {
+        "f_preference": json.dumps({"preferred": 1, "strength": 2}),
+        "f_order": "[2, 0, 1]",
+        "f_quality": json.dumps({"helpfulness": 4, "harmlessness": 3}),
+        "f_per": json.dumps([{"correctness": 4}, {"correctness": 1}, {"correctness": 3}]),
+        "f_rewrite": "Nine is not prime; seven is.",
+        "f_rationale": "A is right, B is wrong.",
+    }
+    return answer | overrides
+
+
+def test_llm_page_shows_prompt_responses_and_controls_without_model_names(
+    llm_project, teammate, client_for
+):
+    body = client_for(teammate).get(_urls(llm_project)["annotate"]).content.decode()
+    assert "not in the web page yet" not in body
+    assert "Name a &lt;prime&gt; number." in body
+    assert '<div class="response-text">Seven.</div>' in body
+    assert '<div class="response-text">Two, the only even prime.</div>' in body
+    assert "responses-grid" in body and "Response C" in body
+    assert "secret-model" not in body
+    assert (
+        'data-pref-key=","' in body and 'data-pref-key="."' in body and 'data-pref-key="/"' in body
+    )
+    assert 'name="ui_preference_strength" value="3"' in body
+    assert body.count('class="ranking-row"') == 3
+    assert 'name="ui_quality_helpfulness" value="5"' in body
+    assert 'name="ui_quality_helpfulness" value="6"' not in body
+    assert 'name="ui_per_correctness_2" value="4"' in body
+    assert 'data-rewrite-source="responses"' in body
+
+
+def test_two_responses_are_shown_in_two_columns(llm_project, teammate, client_for):
+    from trainerdesk.workbench import services
+
+    services.add_items(project=llm_project, items=[{"prompt": "Hi", "responses": ["a", "b"]}])
+    client = client_for(teammate)
+    item = Item.objects.get(project=llm_project, data__prompt="Hi")
+    client.get(_urls(llm_project)["annotate"])
+    _post(
+        client,
+        llm_project,
+        Item.objects.get(project=llm_project, data__prompt=LLM_ITEM["prompt"]),
+        **_llm_answer(),
+    )
+    body = client.get(_urls(llm_project)["annotate"]).content.decode()
+    assert f'data-item="{item.pk}"' in body
+    assert "responses-2" in body and "Response C" not in body
+
+
+def test_llm_answer_is_stored_exactly(llm_project, teammate, client_for):
+    client = client_for(teammate)
+    client.get(_urls(llm_project)["annotate"])
+    item = Item.objects.get(project=llm_project)
+    response = _post(client, llm_project, item, **_llm_answer())
+    assert response.status_code == 200
+    assert Annotation.objects.get(item=item).answer == {
+        "preference": {"preferred": 1, "strength": 2},
+        "order": [2, 0, 1],
+        "quality": {"helpfulness": 4, "harmlessness": 3},
+        "per": [{"correctness": 4}, {"correctness": 1}, {"correctness": 3}],
+        "rewrite": "Nine is not prime; seven is.",
+        "rationale": "A is right, B is wrong.",
+    }
+
+
+def test_a_tie_is_stored_without_strength(llm_project, teammate, client_for):
+    client = client_for(teammate)
+    client.get(_urls(llm_project)["annotate"])
+    item = Item.objects.get(project=llm_project)
+    answer = _llm_answer(f_preference='{"preferred": "tie"}', f_order="", f_per="")
+    assert _post(client, llm_project, item, **answer).status_code == 200
+    stored = Annotation.objects.get(item=item).answer
+    assert stored["preference"] == {"preferred": "tie"}
+    assert "order" not in stored and "per" not in stored
+
+
+@pytest.mark.parametrize(
+    ("field", "posted", "message"),
+    [
+        ("f_quality", '{"helpfulness": 6}', "quality.helpfulness: 6 is outside 1..5"),
+        ("f_quality", '{"helpfulness": 4', "quality: not valid JSON"),
+        ("f_per", '[{"correctness": 4}]', "per: must be a list of 3 ratings"),
+        ("f_order", "[0, 0, 1]", "order: must be a permutation of 0..2"),
+        ("f_order", "[0, 1]", "order: must be a permutation of 0..2 (missing 2)"),
+        ("f_order", '[0, 1, 2, "x"]', "order: must be a list of response indexes"),
+        ("f_preference", '{"preferred": 1}', "preference.strength: must be 1, 2 or 3"),
+        ("f_preference", '{"preferred": 2, "strength": 1}', "preference.preferred: must be"),
+        ("f_preference", "", "preference"),
+    ],
+)
+def test_bad_llm_answers_are_refused_naming_the_field(
+    llm_project, teammate, client_for, field, posted, message
+):
+    client = client_for(teammate)
+    client.get(_urls(llm_project)["annotate"])
+    item = Item.objects.get(project=llm_project)
+    response = _post(client, llm_project, item, **_llm_answer(**{field: posted}))
+    assert response.status_code == 422
+    assert message in html.unescape(response.content.decode())
+    assert not Annotation.objects.exists()
+
+
+def test_a_tie_is_refused_when_the_field_does_not_allow_it(org, owner, teammate, client_for):
+    from trainerdesk.workbench import services
+
+    schema = {"fields": [{"name": "pick", "type": "pairwise", "source": "r", "allow_tie": False}]}
+    project = services.create_project(
+        organization=org, created_by=owner, name="No ties", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[{"prompt": "p", "r": ["x", "y"]}])
+    client = client_for(teammate)
+    body = client.get(_urls(project)["annotate"]).content.decode()
+    assert 'data-pref-key="/"' not in body  # no tie button either
+    item = Item.objects.get(project=project)
+    response = _post(client, project, item, f_pick='{"preferred": "tie"}')
+    assert response.status_code == 422
+    assert "pick.preferred: a tie is not allowed" in html.unescape(response.content.decode())
+    assert not Annotation.objects.exists()
+
+
+def test_going_back_shows_the_stored_llm_answer(llm_project, teammate, client_for):
+    client = client_for(teammate)
+    urls = _urls(llm_project)
+    client.get(urls["annotate"])
+    item = Item.objects.get(project=llm_project)
+    _post(client, llm_project, item, **_llm_answer())
+    body = client.get(urls["annotate_back"] + "?before=", **HTMX).content.decode()
+    assert f'data-item="{item.pk}"' in body
+    unescaped = html.unescape(body)
+    assert 'value="{"preferred": 1, "strength": 2}"' in unescaped
+    assert 'name="ui_preference_preferred" value="1" data-pref-key="." checked' in body
+    assert 'name="ui_preference_strength" value="2" checked' in body
+    assert 'name="ui_quality_helpfulness" value="4" checked' in body
+    assert 'name="ui_quality_harmlessness" value="3" checked' in body
+    assert 'name="ui_per_correctness_1" value="1" checked' in body
+    rows = [int(i) for i in re.findall(r'class="ranking-row" data-index="(\d+)"', body)]
+    assert rows == [2, 0, 1]
+    assert "Nine is not prime; seven is.</textarea>" in body
+    assert "Ranking recorded." in body

@@ -1,0 +1,157 @@
+"""LLM-response evaluation in a real browser (headless Debian chromium via Playwright):
+prefer response B with strength 2 by keyboard, rate two criteria with the mouse, see the
+rewrite box start from B's text, edit it, submit with Enter, and check what was stored.
+"""
+
+import os
+
+import pytest
+
+from conftest import PASSWORD
+from trainerdesk.workbench import services
+from trainerdesk.workbench.models import Annotation, Item
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, chromium spends its start-up trying to reach Google on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCHEMA = {
+    "fields": [
+        {"name": "preference", "type": "pairwise", "source": "responses", "strength": True},
+        {
+            "name": "quality",
+            "type": "rating",
+            "source": "responses",
+            "per_response": False,
+            "criteria": [
+                {"name": "helpfulness", "min": 1, "max": 5},
+                {"name": "harmlessness", "min": 1, "max": 5},
+            ],
+        },
+        {"name": "rewrite", "type": "text", "source": "responses"},
+    ]
+}
+RESPONSE_B = "Paris is the capital of France.\nIt sits on the Seine."
+ITEM = {
+    "prompt": "What is the capital of France?",
+    "responses": [{"text": "Lyon.", "model": "model-one"}, {"text": RESPONSE_B, "model": "m2"}],
+}
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    # A missing browser must fail the suite, not skip it.
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make test` to install it"
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
+    # from a thread with a running loop unless told this is deliberate.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context().new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, errors
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def llm_project(org, owner, teammate):
+    project = services.create_project(
+        organization=org, created_by=owner, name="Prefs", label_schema=SCHEMA
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[ITEM])
+    return project
+
+
+def test_prefer_rate_rewrite_and_submit(live_server, browser_page, llm_project):
+    page, errors = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "teammate")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Log out")
+    page.goto(f"{live_server.url}/projects/{llm_project.pk}/annotate/")
+    page.wait_for_selector(".responses-2 .response[data-index='1']")
+    assert "model-one" not in page.content()
+    item = Item.objects.get(project=llm_project)
+
+    rewrite = page.locator("textarea[name=f_rewrite]")
+    assert rewrite.input_value() == ""
+    page.keyboard.press(".")  # B is better
+    page.keyboard.press("=")  # strength 1
+    page.keyboard.press("=")  # strength 2
+    page.wait_for_selector("input[name=ui_preference_strength][value='2']:checked")
+    assert page.locator("input[name=ui_preference_preferred][value='1']").is_checked()
+    assert rewrite.input_value() == RESPONSE_B  # started from the preferred response
+
+    # A change of mind does not overwrite a rewrite already started.
+    page.keyboard.press(",")
+    page.wait_for_selector("input[name=ui_preference_preferred][value='0']:checked")
+    assert rewrite.input_value() == RESPONSE_B
+    page.keyboard.press(".")
+    page.wait_for_selector("input[name=ui_preference_preferred][value='1']:checked")
+
+    page.locator("tr[data-criterion=helpfulness] label:has-text('4')").click()
+    page.locator("tr[data-criterion=harmlessness] label:has-text('5')").click()
+
+    rewrite.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("Its population is about two million.")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#workspace:not([data-item='{item.pk}'])")
+
+    annotation = Annotation.objects.get(item=item)
+    assert annotation.answer == {
+        "preference": {"preferred": 1, "strength": 2},
+        "quality": {"helpfulness": 4, "harmlessness": 5},
+        "rewrite": RESPONSE_B + "\nIts population is about two million.",
+    }
+    assert errors == []
+
+
+def test_rank_three_responses_with_the_move_buttons(
+    live_server, browser_page, org, owner, teammate
+):
+    schema = {"fields": [{"name": "order", "type": "ranking", "source": "responses"}]}
+    project = services.create_project(
+        organization=org, created_by=owner, name="Ranks", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[{"prompt": "p", "responses": ["x", "y", "z"]}])
+    item = Item.objects.get(project=project)
+    page, errors = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "teammate")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Log out")
+    page.goto(f"{live_server.url}/projects/{project.pk}/annotate/")
+    page.wait_for_selector(".responses-grid .response[data-index='2']")
+    assert page.locator("input[name=f_order]").input_value() == ""  # not ranked until touched
+
+    page.get_by_role("button", name="Move response C up").click()
+    page.get_by_role("button", name="Move response C up").click()
+    page.get_by_role("button", name="Move response A down").click()
+    page.wait_for_selector(".ranking-row:first-child[data-index='2']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#workspace:not([data-item='{item.pk}'])")
+    assert Annotation.objects.get(item=item).answer == {"order": [2, 1, 0]}
+    assert errors == []
