@@ -3,8 +3,6 @@ prefer response B with strength 2 by keyboard, rate two criteria with the mouse,
 rewrite box start from B's text, edit it, submit with Enter, and check what was stored.
 """
 
-import os
-
 import pytest
 
 from conftest import PASSWORD
@@ -13,17 +11,6 @@ from trainerdesk.workbench.models import Annotation, Item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-# Without these, chromium spends its start-up trying to reach Google on a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCHEMA = {
     "fields": [
         {"name": "preference", "type": "pairwise", "source": "responses", "strength": True},
@@ -45,29 +32,6 @@ ITEM = {
     "prompt": "What is the capital of France?",
     "responses": [{"text": "Lyon.", "model": "model-one"}, {"text": RESPONSE_B, "model": "m2"}],
 }
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    # A missing browser must fail the suite, not skip it.
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make test` to install it"
-    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
-    # from a thread with a running loop unless told this is deliberate.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context().new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            yield page, errors
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

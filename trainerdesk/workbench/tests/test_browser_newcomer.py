@@ -4,7 +4,6 @@ change one, export, and check the exported file.
 """
 
 import json
-import os
 
 import pytest
 
@@ -12,49 +11,6 @@ from trainerdesk.workbench.demo import PASSWORD, load_demo
 from trainerdesk.workbench.models import Annotation, Project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-# Without these, chromium spends its start-up trying to reach Google on a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    # A missing browser must fail the suite, not skip it.
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make test` to install it"
-    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
-    # from a thread with a running loop unless told this is deliberate.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(accept_downloads=True)
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            # Chromium logs every 4xx as a console error; the 422 of a refused answer is
-            # expected (the page shows the message), anything else is a failure.
-            page.on(
-                "console",
-                lambda m: (
-                    m.type == "error" and "status of 422" not in m.text and errors.append(m.text)
-                ),
-            )
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            yield page, errors
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _label_current(page, key: str) -> int:
