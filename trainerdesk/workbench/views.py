@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import re
 
-import markdown
-import nh3
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -26,6 +24,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.accounts.models import Membership
+from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.forms import (
     ExportForm,
@@ -41,11 +40,6 @@ User = get_user_model()
 _LABEL_PATH = re.compile(r"^fields\[0\]\.labels\[(\d+)\]\.?")
 RECENT_IMPORTS = 20
 SHOWN_ROW_ERRORS = 100
-
-
-def render_markdown(text: str) -> str:
-    """Guidelines are written by managers but read by everyone: sanitise the HTML."""
-    return nh3.clean(markdown.markdown(text or "", extensions=["extra", "sane_lists"]))
 
 
 def _show_errors(form, errors: list[str], *, fields: set[str], labels: list | None = None):

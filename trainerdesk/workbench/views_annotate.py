@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import markdown
-import nh3
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -20,6 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
@@ -144,10 +143,6 @@ def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpRe
     return TemplateResponse(request, template, context, status=status)
 
 
-def _guidelines_html(project: Project) -> str:
-    return nh3.clean(markdown.markdown(project.instructions or "", extensions=["extra"]))
-
-
 def _workspace(
     request: HttpRequest,
     project: Project,
@@ -226,7 +221,7 @@ def _workspace(
         "client_id": uuid.uuid4(),
         "errors": errors or [],
         "skip_reasons": SKIP_REASONS,
-        "guidelines_html": _guidelines_html(project),
+        "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
     }
 

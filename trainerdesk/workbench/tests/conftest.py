@@ -46,3 +46,22 @@ def browser_page():
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def open_annotation_page(live_server, browser_page):
+    """Log a persona in through the login form and open a project's annotation page."""
+    from conftest import PASSWORD
+
+    page, _errors = browser_page
+
+    def open_page(project, *, username="teammate", ready: str):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Log out")
+        page.goto(f"{live_server.url}/projects/{project.pk}/annotate/")
+        page.wait_for_selector(ready)
+
+    return open_page

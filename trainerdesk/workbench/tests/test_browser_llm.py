@@ -5,7 +5,6 @@ rewrite box start from B's text, edit it, submit with Enter, and check what was 
 
 import pytest
 
-from conftest import PASSWORD
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Annotation, Item
 
@@ -44,15 +43,9 @@ def llm_project(org, owner, teammate):
     return project
 
 
-def test_prefer_rate_rewrite_and_submit(live_server, browser_page, llm_project):
+def test_prefer_rate_rewrite_and_submit(open_annotation_page, browser_page, llm_project):
     page, errors = browser_page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "teammate")
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("text=Log out")
-    page.goto(f"{live_server.url}/projects/{llm_project.pk}/annotate/")
-    page.wait_for_selector(".responses-2 .response[data-index='1']")
+    open_annotation_page(llm_project, ready=".responses-2 .response[data-index='1']")
     assert "model-one" not in page.content()
     item = Item.objects.get(project=llm_project)
 
@@ -92,7 +85,7 @@ def test_prefer_rate_rewrite_and_submit(live_server, browser_page, llm_project):
 
 
 def test_rank_three_responses_with_the_move_buttons(
-    live_server, browser_page, org, owner, teammate
+    open_annotation_page, browser_page, org, owner, teammate
 ):
     schema = {"fields": [{"name": "order", "type": "ranking", "source": "responses"}]}
     project = services.create_project(
@@ -102,13 +95,7 @@ def test_rank_three_responses_with_the_move_buttons(
     services.add_items(project=project, items=[{"prompt": "p", "responses": ["x", "y", "z"]}])
     item = Item.objects.get(project=project)
     page, errors = browser_page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "teammate")
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("text=Log out")
-    page.goto(f"{live_server.url}/projects/{project.pk}/annotate/")
-    page.wait_for_selector(".responses-grid .response[data-index='2']")
+    open_annotation_page(project, ready=".responses-grid .response[data-index='2']")
     assert page.locator("input[name=f_order]").input_value() == ""  # not ranked until touched
 
     page.get_by_role("button", name="Move response C up").click()

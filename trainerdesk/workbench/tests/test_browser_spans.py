@@ -5,7 +5,6 @@ clicking, submit with Enter, go back, and check what was stored.
 
 import pytest
 
-from conftest import PASSWORD
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Annotation, Item
 
@@ -34,16 +33,6 @@ def span_project(org, owner, teammate):
     return project
 
 
-def _open(page, live_server, project):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "teammate")
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("text=Log out")
-    page.goto(f"{live_server.url}/projects/{project.pk}/annotate/")
-    page.wait_for_selector(".span-text .tok.cur")
-
-
 def _token(page, word):
     return page.locator(".span-text").get_by_text(word, exact=True)
 
@@ -55,9 +44,11 @@ def _submit(page):
     return int(item)
 
 
-def test_label_spans_with_keyboard_and_mouse(live_server, browser_page, span_project):
+def test_label_spans_with_keyboard_and_mouse(
+    open_annotation_page, live_server, browser_page, span_project
+):
     page, errors = browser_page
-    _open(page, live_server, span_project)
+    open_annotation_page(span_project, ready=".span-text .tok.cur")
     assert page.locator("#workspace").get_attribute("data-item") == str(
         Item.objects.get(data__text=TEXT).pk
     )
@@ -86,9 +77,11 @@ def test_label_spans_with_keyboard_and_mouse(live_server, browser_page, span_pro
     assert errors == []
 
 
-def test_drag_remove_relabel_and_go_back(live_server, browser_page, span_project):
+def test_drag_remove_relabel_and_go_back(
+    open_annotation_page, live_server, browser_page, span_project
+):
     page, errors = browser_page
-    _open(page, live_server, span_project)
+    open_annotation_page(span_project, ready=".span-text .tok.cur")
 
     # Drag across two tokens, label PER; overlapping ORG on a token of it replaces it.
     charles, babbage = (
@@ -130,7 +123,7 @@ def test_drag_remove_relabel_and_go_back(live_server, browser_page, span_project
 
 
 def test_relation_between_two_spans_with_the_keyboard(
-    live_server, browser_page, org, owner, teammate
+    open_annotation_page, browser_page, org, owner, teammate
 ):
     schema = {
         "fields": [
@@ -149,7 +142,7 @@ def test_relation_between_two_spans_with_the_keyboard(
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     services.add_items(project=project, items=[{"text": TEXT}])
     page, errors = browser_page
-    _open(page, live_server, project)
+    open_annotation_page(project, ready=".span-text .tok.cur")
 
     for key in ("Shift+ArrowRight", "p", "ArrowRight", "Shift+ArrowRight", "p"):
         page.keyboard.press(key)  # Ada Lovelace, then Charles Babbage, both PER
