@@ -67,6 +67,14 @@ class Project(models.Model):
     annotators_see_others = models.BooleanField(
         default=False, help_text="Annotators may see other annotators' answers."
     )
+    annotators_see_comments = models.BooleanField(
+        default=True, help_text="Annotators may read and write comments on items."
+    )
+    blind_order = models.BooleanField(
+        default=True,
+        help_text="Show model responses in an order shuffled per annotator (recorded with "
+        "each annotation).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -336,6 +344,16 @@ class Item(models.Model):
     skip_count = models.PositiveIntegerField(default=0, db_default=0)
     leased_count = models.PositiveIntegerField(default=0, db_default=0)
     available = models.BooleanField(default=True, db_default=True)
+    # Served only to this person until they answer or skip it; then back to the shared
+    # queue if it still needs annotators.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ItemQuerySet.as_manager()
@@ -347,12 +365,15 @@ class Item(models.Model):
         indexes = [
             # A partial index holds only items that still need annotators, so the queue
             # lookup cost does not grow with finished work.
+            # (project, assignee) first: an annotator's own assigned items and the shared
+            # queue (assignee IS NULL) are each one range of the same index.
             models.Index(
-                fields=["project", "queue_rank", "id"],
+                fields=["project", "assignee", "queue_rank", "id"],
                 condition=Q(available=True),
                 name="item_queue",
             ),
             models.Index(fields=["project", "done_count"], name="item_done"),
+            models.Index(fields=["project", "priority", "id"], name="item_priority"),
         ]
 
     def __str__(self) -> str:
@@ -403,6 +424,9 @@ class Annotation(models.Model):
     guideline_version = models.PositiveIntegerField()
     lead_time = models.FloatField(null=True, blank=True, help_text="Active seconds on the item.")
     client_id = models.UUIDField(null=True, blank=True)
+    # For blind LLM evaluation: the order in which the responses were shown (indexes into
+    # the item's responses). The answer itself always uses the item's own order.
+    response_order = models.JSONField(null=True, blank=True)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.QUEUE)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -436,3 +460,124 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"prediction by {self.model_version or 'a model'} on item {self.item_id}"
+
+
+class ImageAsset(models.Model):
+    """An image file uploaded to a project, stored under MEDIA_ROOT (outside the web
+    root) by its content hash and served only to the project's members."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT.")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="image_asset_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.width}x{self.height})"
+
+
+class Comment(models.Model):
+    """A Markdown comment on an item; replies point at the thread's first comment."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comments")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["item", "created_at"], name="comment_by_item")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on item {self.item_id}"
+
+
+class Notification(models.Model):
+    """One entry in a user's inbox: a mention of them or a reply in their thread."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned you"
+        REPLY = "reply", "Replied to your thread"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "comment"], name="notification_once")
+        ]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} ({self.comment})"
+
+
+class Webhook(models.Model):
+    class Event(models.TextChoices):
+        IMPORT_FINISHED = "import.finished", "Import finished"
+        ITEM_COMMENTED = "item.commented", "Item commented"
+        PROJECT_COMPLETED = "project.completed", "Project completed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=1000)
+    # HMAC-SHA256 key for the X-TrainerDesk-Signature header; shown to managers.
+    secret = models.CharField(max_length=128)
+    events = models.JSONField(default=list)
+    # Slack-compatible incoming webhooks get {"text": ...} instead of the full event.
+    slack_format = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} to {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=32)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["webhook", "created_at"], name="delivery_log")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to webhook {self.webhook_id} ({self.status})"

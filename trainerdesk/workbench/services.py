@@ -591,14 +591,17 @@ def _lease_expiry(now: datetime) -> datetime:
 
 def _first_open_item(*, project: Project, user) -> Item | None:
     """The first item in queue order that needs annotators and that the user has not
-    answered or skipped, locked for this transaction.
+    answered or skipped, locked for this transaction: items assigned to the user come
+    before the shared queue (unassigned items); items assigned to others never come.
 
     Raw SQL: the ORM's NOT EXISTS form took 1.95 ms to build against 0.2 ms for the whole
     query (measured), on the call every annotator makes for every item. The plain
-    `available` test matches the partial queue index's condition on both databases.
+    `available` test matches the partial queue index's condition on both databases, and
+    each of the two lookups is one range of that index.
     """
     sql = (
         f"SELECT * FROM {Item._meta.db_table} i WHERE i.project_id = %s AND i.available "
+        "AND i.assignee_id {} "
         f"AND NOT EXISTS (SELECT 1 FROM {Annotation._meta.db_table} a "
         "WHERE a.item_id = i.id AND a.annotator_id = %s) ORDER BY i.queue_rank, i.id LIMIT 1"
     )
@@ -606,7 +609,9 @@ def _first_open_item(*, project: Project, user) -> Item | None:
         # Concurrent annotators each skip rows another transaction holds, instead of
         # queueing behind it and then finding it full.
         sql += " FOR UPDATE OF i SKIP LOCKED"
-    for item in Item.objects.raw(sql, [project.pk, user.pk]):
+    for item in Item.objects.raw(sql.format("= %s"), [project.pk, user.pk, user.pk]):
+        return item
+    for item in Item.objects.raw(sql.format("IS NULL"), [project.pk, user.pk]):
         return item
     return None
 
@@ -780,6 +785,10 @@ def _record_answer(
         leased=leased_delta,
         skipped=int(skipped),
     )
+    if locked.assignee_id is not None and locked.assignee_id == user.pk:
+        # The assignee has done their part: what the item still needs comes from the
+        # shared queue.
+        Item.objects.filter(pk=locked.pk, assignee=user).update(assignee=None)
     return SubmitResult(annotation, created=True)
 
 
