@@ -204,6 +204,27 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("TRAINERDESK_MEDIA_ROOT", str(DATA_DIR / "media"))).expanduser()
 MEDIA_URL = "/media/"
 
+# Images (workbench/images.py documents how items refer to them). Uploaded images are
+# stored under MEDIA_ROOT; TRAINERDESK_IMAGE_ROOT (unset = disabled) is a directory on the
+# server whose files items may name by relative path; http(s) images in items are loaded by
+# the annotator's browser, never by the server, from the CSP sources listed in
+# TRAINERDESK_IMAGE_URL_SOURCES (comma-separated, e.g. "https:" or
+# "https://images.example.org"; empty = no external images).
+MAX_IMAGE_BYTES = env_int("TRAINERDESK_MAX_IMAGE_MB", 25, minimum=1) * 1024 * 1024
+MAX_IMAGE_PIXELS = env_int("TRAINERDESK_MAX_IMAGE_PIXELS", 50_000_000, minimum=1)
+MAX_IMAGE_SIDE = env_int("TRAINERDESK_MAX_IMAGE_SIDE", 20_000, minimum=1)
+_image_root = env_str("TRAINERDESK_IMAGE_ROOT", "").strip()
+IMAGE_ROOT = Path(_image_root).expanduser() if _image_root else None
+if IMAGE_ROOT is not None and not IMAGE_ROOT.is_dir():
+    raise ImproperlyConfigured(f"TRAINERDESK_IMAGE_ROOT={_image_root!r} is not a directory")
+IMAGE_URL_SOURCES = env_list("TRAINERDESK_IMAGE_URL_SOURCES", "https:")
+for _source in IMAGE_URL_SOURCES:
+    if _source in ("*", "'unsafe-inline'", "'unsafe-eval'") or any(c in _source for c in " ;'"):
+        raise ImproperlyConfigured(
+            f"TRAINERDESK_IMAGE_URL_SOURCES: {_source!r} is not a CSP host source "
+            "(use e.g. https: or https://images.example.org)"
+        )
+
 # Security headers. HTTPS-only flags follow TRAINERDESK_HTTPS because the default set-up
 # serves plain HTTP on localhost.
 HTTPS = env_bool("TRAINERDESK_HTTPS", False)
@@ -223,7 +244,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *IMAGE_URL_SOURCES],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from trainerdesk.workbench.models import Annotation, ImportJob, Item, Project, ProjectMember
+from trainerdesk.workbench.models import (
+    Annotation,
+    ImageAsset,
+    ImportJob,
+    Item,
+    Project,
+    ProjectMember,
+)
 
 Role = ProjectMember.Role
 
@@ -57,6 +64,14 @@ def get_item_for_user(user, project: Project, item_id) -> Item:
         return Item.objects.get(pk=_key(item_id), project=project)
     except Item.DoesNotExist:
         raise Http404("No such item") from None
+
+
+def get_image_for_user(user, project: Project, sha256: str) -> ImageAsset:
+    """An image uploaded to a project the user can already see."""
+    asset = ImageAsset.objects.filter(project=project, sha256=str(sha256)[:64]).first()
+    if asset is None:
+        raise Http404("No such image")
+    return asset
 
 
 def annotations_visible_to(user, project: Project):

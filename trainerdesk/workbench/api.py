@@ -555,6 +555,27 @@ def start_import(request: HttpRequest, project_id: ProjectId, file: File[Uploade
     return Status(202, _job(job))
 
 
+class ImageUploadOut(Schema):
+    added: int = Field(description="Images added, one new item each.")
+    duplicates: int = Field(description="Images already in the project (same sha256).")
+    errors: list[str] = Field(description="One message per refused file, naming it.")
+
+
+@router.post(
+    "/projects/{project_id}/images",
+    response={200: ImageUploadOut},
+    summary="Upload images or zips of images (manager)",
+    description="Multipart upload, one or more files in field `files`: JPEG, PNG, GIF or "
+    "WebP (checked by content), or .zip archives of them. Each new image becomes an item "
+    "whose image field is `upload:<sha256>`. Bad files are listed in `errors` and skipped; "
+    "the valid ones are kept.",
+)
+def upload_images(request: HttpRequest, project_id: ProjectId, files: File[list[UploadedFile]]):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    result = services.add_images(project=project, files=files, by=request.auth)
+    return {"added": result.added, "duplicates": result.duplicates, "errors": result.errors}
+
+
 @router.get(
     "/projects/{project_id}/imports",
     response=list[ImportJobOut],
@@ -673,7 +694,7 @@ def get_annotation(request: HttpRequest, project_id: ProjectId, annotation_id: O
 def export(
     request: HttpRequest,
     project_id: ProjectId,
-    format: Annotated[str, Query(description="jsonl, csv, labelstudio or conll")] = "jsonl",
+    format: Annotated[str, Query(description="jsonl, csv, labelstudio, conll or coco")] = "jsonl",
     only_labeled: Annotated[bool, Query(description="Only items with an answer.")] = False,
     include_annotations: Annotated[
         bool, Query(description="Include every annotator's answer, not only the final one.")

@@ -129,6 +129,29 @@ class ImportForm(forms.Form):
     file = forms.FileField(allow_empty_file=True)
 
 
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files in one input (the pattern from Django's documentation)."""
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class ImageUploadForm(forms.Form):
+    # Empty files pass here so the service can reject each bad one by name.
+    files = _MultipleFileField(
+        widget=_MultipleFileInput(attrs={"accept": "image/*,.zip"}),
+        allow_empty_file=True,
+        help_text="JPEG, PNG, GIF or WebP images, or .zip archives of them.",
+    )
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=[], initial="jsonl", widget=forms.RadioSelect)
     only_labeled = forms.BooleanField(required=False, label="Only items with at least one answer")
@@ -143,6 +166,7 @@ class ExportForm(forms.Form):
         "csv": "CSV (.csv) — one row per item, answers in answer.<field> columns",
         "labelstudio": "Label Studio JSON (.json) — tasks with annotations and predictions",
         "conll": "CoNLL (.conll) — token per line with BIO tags, for span projects",
+        "coco": "COCO JSON (.coco.json) — final boxes in pixels, for bounding-box projects",
     }
 
     def __init__(self, *args, formats_allowed: list[str], **kwargs):

@@ -8,12 +8,14 @@ and leases, so "next item" stays a single indexed lookup at any project size.
 from __future__ import annotations
 
 import io
+import os
 import random
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
@@ -27,10 +29,11 @@ from django.utils import timezone
 
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import formats
+from trainerdesk.workbench import formats, images
 from trainerdesk.workbench.models import (
     Annotation,
     GuidelineVersion,
+    ImageAsset,
     ImportJob,
     Item,
     Lease,
@@ -226,8 +229,12 @@ def import_batch(
     # Adapted once for the raw insert instead of once per row by the driver.
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     fresh: dict[str, tuple[formats.Row, list[dict], str]] = {}
+    keys = image_keys(schema)
+    image_refs = _ImageRefCheck(project, rows, keys) if keys else None
     for row in rows:
         problems = schema.validate_item(row.data)
+        if image_refs and not problems:
+            problems = image_refs.problems(row.data)
         reference = row.reference
         if not problems and reference is not None:
             try:
@@ -953,8 +960,20 @@ def export_stream(
         project=project, only_labeled=only_labeled, include_annotations=include_annotations
     )
     fields = project.label_schema["fields"]
+    if image_keys(project.schema):
+        records = _image_sizes(project, records)
     if fmt == "jsonl":
         return formats.write_jsonl(records, include_annotations=include_annotations)
+    if fmt == "coco":
+        boxes = [f for f in fields if f["type"] == "boxes"]
+        if not boxes:
+            raise InvalidInput(["format: COCO export needs a project with a boxes field"])
+        return formats.write_coco(
+            records,
+            box_field=boxes[0]["name"],
+            source=boxes[0]["source"],
+            labels=[lb["value"] for lb in boxes[0]["labels"]],
+        )
     if fmt == "labelstudio":
         return formats.write_labelstudio(
             records, include_annotations=include_annotations, fields=fields
@@ -1189,3 +1208,225 @@ def export_selection(*, project: Project, item_ids: list[int]) -> Iterator[bytes
     ids = _selection(item_ids)
     records = export_records(project=project, item_ids=ids)
     return formats.write_jsonl(records, include_annotations=True)
+
+
+# --- images (see workbench/images.py for how items refer to their image) ---------------------
+
+
+def image_limits() -> images.Limits:
+    return images.Limits(
+        max_bytes=settings.MAX_IMAGE_BYTES,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        max_side=settings.MAX_IMAGE_SIDE,
+    )
+
+
+def image_keys(schema) -> list[str]:
+    """The data keys that hold an image reference, in schema order."""
+    return list(dict.fromkeys(f.source for f in schema.fields if f.data_kind == "image"))
+
+
+class _ImageRefCheck:
+    """Checks the image references of one import batch: an upload must be one of the
+    project's images, a server path must resolve inside TRAINERDESK_IMAGE_ROOT to a valid
+    image, a URL is left to the browser. One query per batch for the uploads."""
+
+    def __init__(self, project: Project, rows: list[formats.Row], keys: list[str]) -> None:
+        self.keys = keys
+        wanted = {
+            value[len(images.UPLOAD_PREFIX) :]
+            for row in rows
+            for key in keys
+            if isinstance(value := row.data.get(key), str)
+            and value.startswith(images.UPLOAD_PREFIX)
+        }
+        self.known = set(
+            project.images.filter(sha256__in=list(wanted)).values_list("sha256", flat=True)
+        )
+
+    def problems(self, data: dict) -> list[str]:
+        out = []
+        for key in self.keys:
+            value = data.get(key)
+            if not isinstance(value, str) or not value:
+                continue  # the schema's validate_item reports it
+            try:
+                kind, rest = images.ref_kind(value)
+                if kind == "upload" and rest not in self.known:
+                    raise ValueError(f"{value} is not an image uploaded to this project")
+                if kind == "path":
+                    server_image(rest)
+            except (ValueError, images.ImageError) as exc:
+                out.append(f"data.{key}: {exc}")
+        return out
+
+
+def server_image(relative: str) -> tuple[Path, images.ImageInfo]:
+    """The validated file a server-path reference names; ValueError/ImageError otherwise."""
+    if settings.IMAGE_ROOT is None:
+        raise ValueError(
+            f'"{relative[:80]}" is a server path, but server paths are off '
+            "(TRAINERDESK_IMAGE_ROOT is unset); use upload:<sha256> or an https URL"
+        )
+    path = images.resolve_in_root(settings.IMAGE_ROOT, relative)
+    data = images.read_limited(path, name=relative, limits=image_limits())
+    return path, images.validate_image(data, name=relative, limits=image_limits())
+
+
+@dataclass
+class ImageUploadResult:
+    added: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _uploaded_image_files(files: Iterable[UploadedFile]) -> Iterator[tuple[str, Any]]:
+    """(name, bytes) per image in the uploads, zips unpacked; (name, ImageError) when a
+    file cannot even be read."""
+    limits = image_limits()
+    for upload in files:
+        name = upload.name or "upload"
+        head = upload.read(4)
+        upload.seek(0)
+        if images.is_zip(name, head):
+            try:
+                yield from images.iter_zip(
+                    upload,
+                    name=name,
+                    max_member_bytes=limits.max_bytes,
+                    max_total_bytes=settings.MAX_UPLOAD_BYTES,
+                )
+            except images.ImageError as exc:
+                yield name, exc
+        elif (upload.size or 0) > limits.max_bytes:
+            yield (
+                name,
+                images.ImageError(
+                    f"{name}: {upload.size:,} bytes, over the {limits.max_bytes:,}-byte image limit"
+                ),
+            )
+        else:
+            yield name, upload.read()
+
+
+def _store_image_file(info: images.ImageInfo, data: bytes) -> str:
+    """Write the file under MEDIA_ROOT by its hash (once; a temporary name then a rename,
+    so a crash never leaves half a file under the final name)."""
+    relative = images.storage_path(info)
+    target = Path(settings.MEDIA_ROOT) / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return relative
+
+
+def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageUploadResult:
+    """Add uploaded image files (or zips of them) to a project: each valid image is stored
+    once by hash, recorded as an ImageAsset, and becomes an item whose image field holds
+    ``upload:<sha256>``. Bad files are reported by name and skipped; the good ones are kept.
+    Images already in the project (same sha256) are counted as duplicates."""
+    keys = image_keys(project.schema)
+    if not keys:
+        raise InvalidInput(["files: this project's schema reads no image (no boxes field or "
+                            'choice field with "source_kind": "image")'])  # fmt: skip
+    result = ImageUploadResult()
+    limits = image_limits()
+    found: dict[str, tuple[images.ImageInfo, str, str]] = {}  # sha256 -> (info, name, path)
+    for name, data in _uploaded_image_files(files):
+        if isinstance(data, images.ImageError):
+            result.errors.append(str(data))
+            continue
+        try:
+            info = images.validate_image(data, name=name, limits=limits)
+        except images.ImageError as exc:
+            result.errors.append(str(exc))
+            continue
+        if info.sha256 in found:
+            result.duplicates += 1
+            continue
+        found[info.sha256] = (info, name, _store_image_file(info, data))
+    known = set(project.images.filter(sha256__in=list(found)).values_list("sha256", flat=True))
+    result.duplicates += len(known)
+    new = [entry for sha, entry in found.items() if sha not in known]
+    with transaction.atomic():
+        ImageAsset.objects.bulk_create(
+            [
+                ImageAsset(
+                    project=project,
+                    sha256=info.sha256,
+                    path=path,
+                    original_name=name[-255:],
+                    content_type=info.content_type,
+                    size_bytes=info.size_bytes,
+                    width=info.width,
+                    height=info.height,
+                    created_by=by,
+                )
+                for info, name, path in new
+            ],
+            ignore_conflicts=True,  # a concurrent upload of the same file
+        )
+        rows = [
+            formats.Row(i, {keys[0]: images.UPLOAD_PREFIX + info.sha256, "filename": name})
+            for i, (info, name, _path) in enumerate(new, 1)
+        ]
+        batch = import_batch(project=project, rows=rows)
+    result.added = batch.added
+    result.duplicates += batch.duplicates
+    result.errors += [e.message for e in batch.errors]
+    return result
+
+
+def _image_sizes(project: Project, records: Iterable[dict], chunk: int = 500) -> Iterator[dict]:
+    """Export records with ``image_sizes`` ({data key: [width, height]}) for each image
+    whose size is known: uploads from their ImageAsset, server paths from the file's header,
+    URLs from ``<key>_width``/``<key>_height`` in the item data when the import gave them.
+    Unknown sizes are left out (the writers report them; nothing is guessed)."""
+    keys = image_keys(project.schema)
+    page: list[dict] = []
+
+    def flush() -> Iterator[dict]:
+        shas = {
+            v[len(images.UPLOAD_PREFIX) :]
+            for rec in page
+            for k in keys
+            if isinstance(v := rec["data"].get(k), str) and v.startswith(images.UPLOAD_PREFIX)
+        }
+        assets = {
+            sha: [w, h]
+            for sha, w, h in project.images.filter(sha256__in=list(shas)).values_list(
+                "sha256", "width", "height"
+            )
+        }
+        for rec in page:
+            sizes = {}
+            for key in keys:
+                value = rec["data"].get(key)
+                try:
+                    kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+                except ValueError:
+                    continue
+                size = None
+                if kind == "upload":
+                    size = assets.get(rest)
+                elif kind == "path" and settings.IMAGE_ROOT is not None:
+                    try:
+                        size = images.image_size(images.resolve_in_root(settings.IMAGE_ROOT, rest))
+                    except ValueError:
+                        size = None
+                elif kind == "url":
+                    w, h = rec["data"].get(f"{key}_width"), rec["data"].get(f"{key}_height")
+                    if all(type(v) is int and v > 0 for v in (w, h)):
+                        size = [w, h]
+                if size:
+                    sizes[key] = list(size)
+            yield rec | {"image_sizes": sizes}
+        page.clear()
+
+    for rec in records:
+        page.append(rec)
+        if len(page) >= chunk:
+            yield from flush()
+    yield from flush()

@@ -17,6 +17,13 @@ urlpatterns = [
     path("projects/<int:project_id>/import/", views.project_import, name="project_import"),
     path("projects/<int:project_id>/imports/<int:job_id>/", views.import_job, name="import_job"),
     path("projects/<int:project_id>/export/", views.project_export, name="project_export"),
+    path("projects/<int:project_id>/images/", views.image_upload, name="image_upload"),
+    path("projects/<int:project_id>/images/<str:sha256>/", views.image_file, name="image_file"),
+    path(
+        "projects/<int:project_id>/items/<int:item_id>/image/<str:key>/",
+        views.item_image,
+        name="item_image",
+    ),
     path("projects/<int:project_id>/items/", views.data_manager, name="data_manager"),
     path(
         "projects/<int:project_id>/items/actions/",

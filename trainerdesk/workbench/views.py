@@ -15,7 +15,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -28,6 +34,7 @@ from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.forms import (
     ExportForm,
+    ImageUploadForm,
     ImportForm,
     ItemActionForm,
     MemberForm,
@@ -279,6 +286,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
         "form": form,
         "imports": project.imports.select_related("created_by")[:RECENT_IMPORTS],
         "required_data": project.schema.required_data(),
+        "image_project": bool(services.image_keys(project.schema)),
         "max_upload_mb": settings.MAX_UPLOAD_BYTES / 1048576,
     }
     status = 400 if form.is_bound else 200
@@ -309,8 +317,11 @@ def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpRespon
 @require_GET
 def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, action="manage")
+    needs = {"conll": "spans", "coco": "boxes"}  # formats only some task types can fill
     allowed = [
-        fmt for fmt in formats.EXPORT_FORMATS if fmt != "conll" or "spans" in project.schema.types
+        fmt
+        for fmt in formats.EXPORT_FORMATS
+        if fmt not in needs or needs[fmt] in project.schema.types
     ]
     bound = "format" in request.GET
     form = ExportForm(request.GET if bound else None, formats_allowed=allowed)
@@ -429,3 +440,84 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
         for error in exc.errors:
             messages.error(request, error)
     return redirect(back)
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def image_upload(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    form = ImageUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.add_images(
+                project=project, files=form.cleaned_data["files"], by=request.user
+            )
+        except services.InvalidInput as exc:
+            _show_errors(form, exc.errors, fields=set(form.fields))
+        else:
+            form = ImageUploadForm()
+    context = {
+        "project": project,
+        "form": form,
+        "result": result,
+        "image_keys": services.image_keys(project.schema),
+        "image_count": project.images.count(),
+        "max_image_mb": settings.MAX_IMAGE_BYTES / 1048576,
+        "image_root_on": settings.IMAGE_ROOT is not None,
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    template = "workbench/image_upload.html"
+    if request.htmx:
+        template += "#upload"
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _image_response(path, content_type: str, *, immutable: bool) -> FileResponse:
+    try:
+        response = FileResponse(path.open("rb"), content_type=content_type)
+    except OSError:
+        raise Http404("No such image") from None
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    # Private: only members may see it, so no shared cache may keep it.
+    response["Cache-Control"] = (
+        "private, max-age=31536000, immutable" if immutable else "private, max-age=300"
+    )
+    return response
+
+
+@login_required
+@require_GET
+def image_file(request: HttpRequest, project_id: int, sha256: str) -> HttpResponse:
+    """An uploaded image, by content hash (so it may be cached for good)."""
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    asset = access.get_image_for_user(request.user, project, sha256)
+    root = settings.MEDIA_ROOT.resolve()
+    path = (root / asset.path).resolve()
+    if not path.is_relative_to(root):
+        raise Http404("No such image")
+    return _image_response(path, asset.content_type, immutable=True)
+
+
+@login_required
+@require_GET
+def item_image(request: HttpRequest, project_id: int, item_id: int, key: str) -> HttpResponse:
+    """The server-root image an item names under `key`, checked again now (the file or a
+    symlink may have changed since the import)."""
+    from trainerdesk.workbench import images
+
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    item = access.get_item_for_user(request.user, project, item_id)
+    value = item.data.get(key) if key in services.image_keys(project.schema) else None
+    try:
+        kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+        if kind != "path":
+            raise Http404("No such image")
+        path, info = services.server_image(rest)
+    except (ValueError, images.ImageError):
+        raise Http404("No such image") from None
+    return _image_response(path, info.content_type, immutable=False)
