@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench import access, formats, images, services
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
 
@@ -31,9 +31,10 @@ SKIP_REASONS = [
     ("broken", "Broken or unreadable item"),
     ("other", "Other"),
 ]
-UI_TYPES = {"choice", "text", "spans", "relations", "pairwise", "ranking", "rating"}
-# Posted as JSON in a hidden input that spans.js (spans, relations) or llm.js fills.
-JSON_TYPES = {"spans", "relations", "pairwise", "ranking", "rating"}
+UI_TYPES = {"choice", "text", "spans", "relations", "pairwise", "ranking", "rating", "boxes"}
+# Posted as JSON in a hidden input that spans.js (spans, relations), llm.js or images.js
+# (boxes) fills.
+JSON_TYPES = {"spans", "relations", "pairwise", "ranking", "rating", "boxes"}
 LABEL_COLOURS = 8  # CSS classes lab-0 .. lab-7, by the label's position in its field
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -138,6 +139,48 @@ def _llm_view(field: Field, value: object, data: dict) -> dict:
     return view
 
 
+def _image_view(project: Project, item: Item, key: str) -> dict:
+    """Where the browser loads the item's image from, and its size when the server knows it
+    (see workbench/images.py for the reference forms)."""
+    value = item.data.get(key)
+    view: dict = {"key": key, "url": None, "width": None, "height": None, "problem": None}
+    try:
+        kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+    except ValueError as exc:
+        return view | {"problem": str(exc)}
+    if kind == "upload":
+        asset = project.images.filter(sha256=rest).only("width", "height").first()
+        if asset is None:
+            return view | {"problem": f"{value} is not an image of this project"}
+        url = reverse("workbench:image_file", args=[project.pk, rest])
+        return view | {"url": url, "width": asset.width, "height": asset.height}
+    if kind == "path":
+        return view | {"url": reverse("workbench:item_image", args=[project.pk, item.pk, key])}
+    if kind == "url":
+        return view | {"url": rest}
+    return view | {"problem": f"no image under {key}"}
+
+
+def _boxes_view(value: object) -> dict:
+    boxes = [b for b in (value if isinstance(value, list) else []) if isinstance(b, dict)]
+    return {"boxes_json": json.dumps(boxes)}
+
+
+def _suggestions(item: Item | None, schema_fields) -> dict[str, str]:
+    """Per field, the item's predicted answers as JSON ({"answer", "model_version", "score"}
+    each), which images.js shows as suggestions until the annotator accepts one."""
+    wanted = {f.name for f in schema_fields if f.type == "boxes" or f.data_kind == "image"}
+    if item is None or not wanted:
+        return {}
+    out: dict[str, list] = {}
+    for p in item.predictions.order_by("-score", "id")[:20]:
+        answer = p.answer if isinstance(p.answer, dict) else {}
+        for name in wanted & set(answer):
+            entry = {"answer": answer[name], "model_version": p.model_version, "score": p.score}
+            out.setdefault(name, []).append(entry)
+    return {name: json.dumps(entries) for name, entries in out.items()}
+
+
 def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     template = f"{TEMPLATE}#workspace" if request.htmx else TEMPLATE
     return TemplateResponse(request, template, context, status=status)
@@ -155,6 +198,10 @@ def _workspace(
     schema = project.schema
     if chosen is None:
         chosen = dict(annotation.answer) if annotation and not annotation.skipped else {}
+    image_keys = services.image_keys(schema)
+    suggestions = _suggestions(item, schema.fields)
+    # Box labels without a hotkey get 1-9 when no choice field claims the digits.
+    box_digits = "choice" not in schema.types
     fields = []
     for field in schema.fields:
         if field.type not in UI_TYPES:
@@ -186,6 +233,16 @@ def _workspace(
             entry["relations_json"] = json.dumps(relations)
         elif field.type in {"pairwise", "ranking", "rating"} and item is not None:
             entry |= _llm_view(field, value, item.data)
+        elif field.type == "boxes":
+            entry |= _boxes_view(value)
+            used = {lb.key for f in schema.fields for lb in f.labels if lb.key}
+            for i, lab in enumerate(entry["labels"]):
+                digit = str(i + 1)
+                lab["key"] = lab["label"].key or (
+                    digit if box_digits and i < 9 and digit not in used else None
+                )
+            box_digits = False  # only the first boxes field is drawn on the image
+        entry["suggestions_json"] = suggestions.get(field.name, "")
         fields.append(entry)
     unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
     data = item.data if item else {}
@@ -194,7 +251,11 @@ def _workspace(
         dict.fromkeys(f.source for f in schema.fields if f.data_kind == "responses")
     )
     source = next(
-        (f.source for f in schema.fields if f.source and f.source not in response_sources),
+        (
+            f.source
+            for f in schema.fields
+            if f.source and f.source not in response_sources and f.source not in image_keys
+        ),
         "prompt" if response_sources else "text",
     )
     span_sources = {f.source for f in schema.fields if f.type == "spans"}
@@ -204,6 +265,8 @@ def _workspace(
         ],
         "text_in_spans": source in span_sources,  # the token view replaces the plain text
         "has_spans": bool(span_sources),
+        "image": _image_view(project, item, image_keys[0]) if image_keys and item else None,
+        "has_boxes": "boxes" in schema.types,
         "project": project,
         "item": item,
         "annotation": annotation,
@@ -214,7 +277,7 @@ def _workspace(
         "meta": {
             k: v
             for k, v in data.items()
-            if k not in {source, "title", *response_sources}
+            if k not in {source, "title", *response_sources, *image_keys}
             and isinstance(v, str | int | float)
             and len(str(v)) < 200
         },
