@@ -129,7 +129,7 @@ def storage_path(info: ImageInfo) -> str:
 
 def _skipped_member(member: zipfile.ZipInfo) -> bool:
     parts = PurePosixPath(member.filename).parts
-    return member.is_dir() or "__MACOSX" in parts or any(p.startswith(".") for p in parts)
+    return "__MACOSX" in parts or any(p.startswith(".") and p != ".." for p in parts)
 
 
 def iter_zip(
@@ -149,12 +149,14 @@ def iter_zip(
     total = 0
     with archive:
         for member in archive.infolist():
-            if _skipped_member(member):
+            if member.is_dir():
                 continue
             label = f"{name}: {member.filename}"
             path = PurePosixPath(member.filename.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts or re.match(r"[A-Za-z]:", path.as_posix()):
                 yield label, ImageError(f"{label}: unsafe path in the archive, skipped")
+                continue
+            if _skipped_member(member):
                 continue
             if member.file_size > max_member_bytes:
                 yield (
