@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -496,7 +497,7 @@ def image_file(request: HttpRequest, project_id: int, sha256: str) -> HttpRespon
     """An uploaded image, by content hash (so it may be cached for good)."""
     project = access.get_project_for_user(request.user, project_id, action="view")
     asset = access.get_image_for_user(request.user, project, sha256)
-    root = settings.MEDIA_ROOT.resolve()
+    root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / asset.path).resolve()
     if not path.is_relative_to(root):
         raise Http404("No such image")

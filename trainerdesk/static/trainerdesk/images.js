@@ -61,6 +61,9 @@
           if (c) st.suggestions.push({ ...c, model: p.model_version || "a model", score: p.score });
         }
       }
+      // Re-shown after a refused submit: a suggestion already accepted is not offered again.
+      const same = (a, b) => ["x", "y", "width", "height"].every((k) => Math.abs(a[k] - b[k]) < 1e-3) && a.label === b.label;
+      st.suggestions = st.suggestions.filter((s) => !st.boxes.some((b) => same(b, s)));
     }
     render();
   };

@@ -281,3 +281,20 @@ def test_coco_export_is_offered_only_for_boxes_projects(project, owner, client_f
     response = client.get(f"{API}/projects/{project.pk}/export", {"format": "coco"})
     assert response.status_code == 400
     assert "COCO export needs a project with a boxes field" in response.content.decode()
+
+
+def test_cli_exports_coco(image_project, owner, teammate, tmp_path):
+    from django.core.management import call_command
+
+    services.add_images(project=image_project, files=[upload("a.png", png((100, 100)))], by=owner)
+    item = Item.objects.get(project=image_project)
+    boxes = [{"x": 50, "y": 50, "width": 25, "height": 10, "label": "cat"}]
+    services.submit_annotation(
+        project=image_project, item=item, user=teammate, answer={"objects": boxes},
+        skipped=False, skip_reason="", lead_time=1.0, client_id=None,
+    )  # fmt: skip
+    out = tmp_path / "pets.json"
+    call_command("export", str(image_project.pk), "--format", "coco", "--output", str(out))
+    doc = orjson.loads(out.read_bytes())
+    assert doc["annotations"][0]["bbox"] == [50, 50, 25, 10]
+    assert doc["images"][0]["width"] == 100
