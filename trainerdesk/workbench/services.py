@@ -1273,6 +1273,16 @@ def server_image(relative: str) -> tuple[Path, images.ImageInfo]:
     return path, images.validate_image(data, name=relative, limits=image_limits())
 
 
+def item_server_image(*, project: Project, item: Item, key: str) -> tuple[Path, images.ImageInfo]:
+    """The server-root file an item's image field names; ValueError when the key is not an
+    image field, the value is not a server path, or the file is no longer acceptable."""
+    value = item.data.get(key) if key in image_keys(project.schema) else None
+    kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+    if kind != "path":
+        raise ValueError(f"{key}: not a server-path image")
+    return server_image(rest)
+
+
 @dataclass
 class ImageUploadResult:
     added: int = 0

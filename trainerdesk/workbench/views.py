@@ -470,7 +470,9 @@ def image_upload(request: HttpRequest, project_id: int) -> HttpResponse:
         "max_image_mb": settings.MAX_IMAGE_BYTES / 1048576,
         "image_root_on": settings.IMAGE_ROOT is not None,
     }
-    status = 400 if form.is_bound and not form.is_valid() else 200
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 422 if request.htmx else 400  # htmx swaps a 422 in, so the message shows
     template = "workbench/image_upload.html"
     if request.htmx:
         template += "#upload"
@@ -509,16 +511,10 @@ def image_file(request: HttpRequest, project_id: int, sha256: str) -> HttpRespon
 def item_image(request: HttpRequest, project_id: int, item_id: int, key: str) -> HttpResponse:
     """The server-root image an item names under `key`, checked again now (the file or a
     symlink may have changed since the import)."""
-    from trainerdesk.workbench import images
-
     project = access.get_project_for_user(request.user, project_id, action="view")
     item = access.get_item_for_user(request.user, project, item_id)
-    value = item.data.get(key) if key in services.image_keys(project.schema) else None
     try:
-        kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
-        if kind != "path":
-            raise Http404("No such image")
-        path, info = services.server_image(rest)
-    except (ValueError, images.ImageError):
+        path, info = services.item_server_image(project=project, item=item, key=key)
+    except ValueError:
         raise Http404("No such image") from None
     return _image_response(path, info.content_type, immutable=False)

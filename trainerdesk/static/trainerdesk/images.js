@@ -124,7 +124,7 @@
       el.style.width = `${b.width}%`;
       el.style.height = `${b.height}%`;
       const tag = document.createElement("span");
-      tag.className = "box-tag";
+      tag.className = b.y < 5 ? "box-tag inside" : "box-tag"; // above the box unless cut off
       tag.textContent = kind === "sugg" ? `suggested: ${b.label}` : b.label;
       el.append(tag);
       if (selected && kind === "box") {
