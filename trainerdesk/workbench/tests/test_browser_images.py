@@ -1,6 +1,7 @@
 """Image annotation in a real browser (headless Debian chromium via Playwright): classify
 images with the keyboard (accepting a model suggestion once), and draw bounding boxes with the
-mouse, then move, resize, relabel, undo and accept a suggestion, checking what was stored."""
+mouse, then move, resize, relabel, undo, delete, zoom and accept a suggestion, checking what
+was stored."""
 
 import io
 
@@ -125,6 +126,21 @@ def test_draw_move_resize_and_relabel_boxes(open_annotation_page, browser_page, 
     assert page.locator(".box:not(.suggestion)").count() == 3
     page.keyboard.press("Control+z")  # ... undone
     assert page.locator(".box:not(.suggestion)").count() == 2
+
+    drag((5, 70), (20, 95))  # box D, then: deselect, Tab to it (A, B, D) and delete it
+    page.keyboard.press("Escape")
+    assert page.locator(".box.sel").count() == 0
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.locator(".box-list li.sel").inner_text().startswith("cat at 5%, 70%")
+    page.keyboard.press("x")
+    assert page.locator(".box:not(.suggestion)").count() == 2
+
+    page.keyboard.press("+")
+    page.wait_for_selector(".image-zoom:text('125%')")
+    assert page.locator("img.item-image").bounding_box()["width"] > r["width"] * 1.2
+    page.keyboard.press("0")
+    page.wait_for_selector(".image-zoom:text('100%')")
 
     # Accept the first suggestion with its button; leave the second one alone.
     page.locator(".box-list li.suggestion .box-accept").first.click()
