@@ -960,8 +960,8 @@ def export_stream(
         project=project, only_labeled=only_labeled, include_annotations=include_annotations
     )
     fields = project.label_schema["fields"]
-    if image_keys(project.schema):
-        records = _image_sizes(project, records)
+    if fmt in ("coco", "labelstudio") and image_keys(project.schema):
+        records = _image_sizes(project, records)  # pixel sizes, which only these two carry
     if fmt == "jsonl":
         return formats.write_jsonl(records, include_annotations=include_annotations)
     if fmt == "coco":
