@@ -298,3 +298,21 @@ def test_cli_exports_coco(image_project, owner, teammate, tmp_path):
     doc = orjson.loads(out.read_bytes())
     assert doc["annotations"][0]["bbox"] == [50, 50, 25, 10]
     assert doc["images"][0]["width"] == 100
+
+
+def test_coco_reads_server_path_sizes_from_the_file(image_project, image_root, teammate):
+    services.add_items(project=image_project, items=[{"image": "cats/1.png"}])
+    item = Item.objects.get(project=image_project)
+    boxes = [{"x": 0, "y": 0, "width": 50, "height": 50, "label": "cat"}]
+    services.submit_annotation(
+        project=image_project, item=item, user=teammate, answer={"objects": boxes},
+        skipped=False, skip_reason="", lead_time=1.0, client_id=None,
+    )  # fmt: skip
+    chunks = services.export_stream(
+        project=image_project, fmt="coco", only_labeled=False, include_annotations=False
+    )
+    doc = orjson.loads(b"".join(chunks))
+    assert [(im["file_name"], im["width"], im["height"]) for im in doc["images"]] == [
+        ("cats/1.png", 100, 50)
+    ]
+    assert doc["annotations"][0]["bbox"] == [0, 0, 50, 25]
