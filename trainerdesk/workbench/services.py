@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField, Q
+from django.db.models.fields.json import KeyTransform
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -1336,7 +1337,7 @@ def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageU
     """Add uploaded image files (or zips of them) to a project: each valid image is stored
     once by hash, recorded as an ImageAsset, and becomes an item whose image field holds
     ``upload:<sha256>``. Bad files are reported by name and skipped; the good ones are kept.
-    Images already in the project (same sha256) are counted as duplicates."""
+    An image whose item is already in the project is counted as a duplicate."""
     keys = image_keys(project.schema)
     if not keys:
         raise InvalidInput(["files: this project's schema reads no image (no boxes field or "
@@ -1358,8 +1359,18 @@ def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageU
             continue
         found[info.sha256] = (info, name, _store_image_file(info, data))
     known = set(project.images.filter(sha256__in=list(found)).values_list("sha256", flat=True))
-    result.duplicates += len(known)
     new = [entry for sha, entry in found.items() if sha not in known]
+    # One item per image: an image whose item still exists is a duplicate whatever its
+    # file name; one whose item was deleted comes back as a new item.
+    refs = [images.UPLOAD_PREFIX + sha for sha in found]
+    present = {
+        data.get(keys[0])
+        for data in project.items.alias(_ref=KeyTransform(keys[0], "data"))
+        .filter(_ref__in=refs)
+        .values_list("data", flat=True)
+    }
+    result.duplicates += len(present)
+    missing = [entry for sha, entry in found.items() if images.UPLOAD_PREFIX + sha not in present]
     with transaction.atomic():
         ImageAsset.objects.bulk_create(
             [
@@ -1380,7 +1391,7 @@ def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageU
         )
         rows = [
             formats.Row(i, {keys[0]: images.UPLOAD_PREFIX + info.sha256, "filename": name})
-            for i, (info, name, _path) in enumerate(new, 1)
+            for i, (info, name, _path) in enumerate(missing, 1)
         ]
         batch = import_batch(project=project, rows=rows)
     result.added = batch.added

@@ -89,6 +89,16 @@ def test_upload_page_adds_images_keeps_good_files_and_names_bad_ones(
     assert "1 already in the project" in again.content.decode()
     assert Item.objects.filter(project=image_project).count() == 3
 
+    # A deleted item's image comes back when uploaded again (its file is kept once).
+    Item.objects.filter(pk=items[1].pk).delete()
+    client.post(
+        f"/projects/{image_project.pk}/images/",
+        {"files": [upload("2.jpg", png(colour=(4, 5, 6), fmt="JPEG"))]},
+    )
+    assert Item.objects.filter(project=image_project).count() == 3
+    assert ImageAsset.objects.filter(project=image_project).count() == 3
+    assert Item.objects.filter(project=image_project, data__image=f"upload:{jpg.sha256}").exists()
+
 
 def test_upload_is_for_managers_and_the_api_reports_per_file(
     image_project, owner, teammate, outsider, client_for
