@@ -8,6 +8,7 @@ and leases, so "next item" stays a single indexed lookup at any project size.
 from __future__ import annotations
 
 import io
+import math
 import random
 import uuid
 from collections import Counter
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import formats
+from trainerdesk.workbench import blind, formats
 from trainerdesk.workbench.models import (
     Annotation,
     GuidelineVersion,
@@ -108,6 +109,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "overlap",
         "ordering",
         "annotators_see_others",
+        "blind_order",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -234,6 +236,8 @@ def import_batch(
                 reference = schema.validate_answer(reference, row.data)
             except AnswerError as exc:
                 problems = [f"reference.{e}" for e in exc.errors]
+        if not problems and row.predictions:
+            problems = _prediction_problems(schema, row)
         annotations: list[dict] = []
         if not problems and row.annotations:
             try:
@@ -353,6 +357,32 @@ def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> in
             done_count=done, skip_count=skipped, available=done < project.overlap
         )
     return len(annotations)
+
+
+def _prediction_problems(schema, row: formats.Row) -> list[str]:
+    """Predictions are checked like answers (but may be partial) so a suggestion shown on
+    the annotation page always fits the schema; a bad one rejects its row by field."""
+    for i, prediction in enumerate(row.predictions):
+        try:
+            prediction["answer"] = schema.validate_prediction(prediction["answer"], row.data)
+        except AnswerError as exc:
+            return [f"predictions[{i}].answer.{e}" for e in exc.errors]
+    return []
+
+
+def add_prediction(
+    *, project: Project, item: Item, answer: Any, model_version: str = "", score: float | None = None
+) -> Prediction:
+    """Store a model's prediction on an item; shown to annotators as a suggestion."""
+    try:
+        answer = project.schema.validate_prediction(answer, item.data)
+    except AnswerError as exc:
+        raise InvalidInput([f"answer.{e}" for e in exc.errors]) from None
+    if score is not None and not math.isfinite(score):
+        raise InvalidInput(["score: must be a finite number"])
+    return Prediction.objects.create(
+        item=item, model_version=model_version[:255], answer=answer, score=score
+    )
 
 
 def check_upload(*, name: str, size: int) -> str:
@@ -668,14 +698,20 @@ def submit_annotation(
     skip_reason: str = "",
     lead_time: float | None = None,
     client_id: uuid.UUID | None = None,
+    response_order: Any = None,
 ) -> SubmitResult:
     """Record (or change) the user's answer on an item.
 
     Idempotent by client_id: a retried request returns the first annotation. A second
-    submit on an item the user already answered changes that answer in place.
+    submit on an item the user already answered changes that answer in place. The answer
+    is in the item's own response order; response_order records the order the responses
+    were shown in (blind evaluation), a list or {data key: list}.
     """
     if lead_time is not None and not 0 <= lead_time <= 86400:
         raise InvalidInput(["lead_time: must be between 0 and 86400 seconds"])
+    orders, order_errors = blind.check_orders(project.schema, item.data, response_order)
+    if order_errors:
+        raise InvalidInput(order_errors)
     if skipped:
         answer = {}
     else:
@@ -696,6 +732,7 @@ def submit_annotation(
                 lead_time=lead_time,
                 client_id=client_id,
                 now=now,
+                response_order=blind.stored_form(orders),
             )
     except IntegrityError:
         # A concurrent retry of the same submission won the race: return its result.
@@ -707,7 +744,7 @@ def submit_annotation(
 
 
 def _record_answer(
-    *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now
+    *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now, response_order
 ) -> SubmitResult:
     # Fresh counters under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already
     # holds the database). Raw, like the other statements of the queue's hot path.
@@ -735,6 +772,7 @@ def _record_answer(
         annotation.skip_reason = skip_reason
         annotation.guideline_version = project.guideline_version
         annotation.updated_at = now
+        annotation.response_order = response_order
         if lead_time is not None:
             annotation.lead_time = (annotation.lead_time or 0) + lead_time
         annotation.save(
@@ -745,6 +783,7 @@ def _record_answer(
                 "guideline_version",
                 "updated_at",
                 "lead_time",
+                "response_order",
             ]
         )
         if done_delta:
@@ -775,6 +814,7 @@ def _record_answer(
         guideline_version=project.guideline_version,
         lead_time=lead_time,
         client_id=client_id,
+        response_order=response_order,
         created_at=now,
         updated_at=now,
     )
