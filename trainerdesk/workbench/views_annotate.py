@@ -114,7 +114,8 @@ def _llm_view(
         hint = suggested if isinstance(suggested, dict) else {}
         view["suggested_preferred"] = str(hint.get("preferred", ""))
         view["suggested_strength"] = _int_or_none(hint.get("strength"))
-        view["sides"] = responses[:2]
+        # Pairwise compares the item's first two responses, wherever the shuffle put them.
+        view["sides"] = [r for r in responses if (order[r["index"]] if order else r["index"]) < 2]
         view["strengths"] = [(1, "slightly"), (2, "clearly"), (3, "much")]
     elif field.type == "ranking":
         n = len(responses)
@@ -286,7 +287,7 @@ def _keys_hint(fields: list[dict], suggestions: bool) -> SafeString:
             "<kbd>x</kbd>/<kbd>Delete</kbd> remove span · click a span to remove it",
         ]
     if "pairwise" in types:
-        parts += ["<kbd>,</kbd> A better · <kbd>.</kbd> B better · <kbd>/</kbd> tie",
+        parts += ["<kbd>,</kbd> first better · <kbd>.</kbd> second better · <kbd>/</kbd> tie",
                   "<kbd>-</kbd>/<kbd>=</kbd> strength"]  # fmt: skip
     if types & {"rating", "ranking"}:
         parts.append("<kbd>↑</kbd><kbd>↓</kbd> focus a rating or a ranked response")
