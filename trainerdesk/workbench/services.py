@@ -371,7 +371,12 @@ def _prediction_problems(schema, row: formats.Row) -> list[str]:
 
 
 def add_prediction(
-    *, project: Project, item: Item, answer: Any, model_version: str = "", score: float | None = None
+    *,
+    project: Project,
+    item: Item,
+    answer: Any,
+    model_version: str = "",
+    score: float | None = None,
 ) -> Prediction:
     """Store a model's prediction on an item; shown to annotators as a suggestion."""
     try:

@@ -93,7 +93,9 @@
     const status = box.querySelector(".rank-status");
     const said = status?.textContent;
     return () => {
+      const focused = document.activeElement; // moving a node blurs it: keep the focus
       list.append(...rows);
+      if (focused && list.contains(focused)) focused.focus();
       input.value = value;
       if (status) status.textContent = said;
     };

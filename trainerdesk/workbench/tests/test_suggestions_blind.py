@@ -44,7 +44,9 @@ def _first_item(project):
 def test_best_prediction_is_shown_as_a_suggestion_and_not_checked(project, teammate, client_for):
     item = _first_item(project)
     Prediction.objects.create(item=item, model_version="old", answer={"topic": "sport"}, score=0.2)
-    Prediction.objects.create(item=item, model_version="clf-v2", answer={"topic": "tech"}, score=0.9)
+    Prediction.objects.create(
+        item=item, model_version="clf-v2", answer={"topic": "tech"}, score=0.9
+    )
     body = client_for(teammate).get(_annotate_url(project)).content.decode()
     assert f'data-item="{item.pk}"' in body
     assert "Suggested by <strong>clf-v2</strong> (score 0.90)" in body
@@ -190,8 +192,14 @@ def llm_project(org, owner, teammate):
         organization=org, created_by=owner, name="Blind", label_schema=LLM_SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"prompt": "Q?", "responses": RESPONSES}])
-    return project
+    for n in range(20):  # an item the annotator sees shuffled, so that the mapping shows
+        services.add_items(project=project, items=[{"prompt": f"Q{n}?", "responses": RESPONSES}])
+        item = Item.objects.filter(project=project).latest("id")
+        shown = blind.shown_order(item_id=item.pk, user_id=teammate.pk, source="responses", n=3)
+        if shown != [0, 1, 2]:
+            return project
+        item.delete()
+    raise AssertionError("no shuffled order in 20 items")
 
 
 def test_mapping_back_to_the_items_order():
@@ -322,7 +330,9 @@ def test_api_records_the_response_order_and_checks_it(llm_project, owner, teamma
     assert ok.status_code == 201, ok.content
     assert ok.json()["response_order"] == [2, 0, 1]
     assert ok.json()["answer"] == answer  # the API's answer is in the item's own order
-    patched = _api(client_for(owner), "patch", f"/projects/{llm_project.pk}", {"blind_order": False})
+    patched = _api(
+        client_for(owner), "patch", f"/projects/{llm_project.pk}", {"blind_order": False}
+    )
     assert patched.json()["blind_order"] is False
 
 
@@ -360,19 +370,18 @@ def test_interface_mismatch_is_refused_at_import_naming_line_and_field(
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ({"ents": [{"start": 0, "end": 40, "label": "PER"}]}, "answer.ents[0].end: 40 is outside"),
-        ({"ents": [{"start": 0, "end": 3, "label": "ORG"}]}, 'answer.ents[0].label: unknown label "ORG"'),
-        ({"ents": [], "rels": [{"from": 0, "to": 1, "label": "x"}]}, "answer.rels[0].label: unknown"),
+        ({"ents": [{"start": 0, "end": 40, "label": "PER"}]}, "ents[0].end: 40 is outside"),
+        ({"ents": [{"start": 0, "end": 3, "label": "ORG"}]}, 'ents[0].label: unknown label "ORG"'),
+        ({"ents": [], "rels": [{"from": 0, "to": 1, "label": "x"}]}, "rels[0].label: unknown"),
     ],
-)  # fmt: skip
+)
 def test_api_refuses_bad_spans_by_field(span_project, teammate, client_for, answer, message):
     client = client_for(teammate)
     item = client.get(f"{API}/projects/{span_project.pk}/next").json()["item"]
-    response = _api(
-        client, "post", f"/projects/{span_project.pk}/annotations", {"item": item["id"], "answer": answer}
-    )  # fmt: skip
+    path = f"/projects/{span_project.pk}/annotations"
+    response = _api(client, "post", path, {"item": item["id"], "answer": answer})
     assert response.status_code == 400
-    assert message in response.json()["message"]
+    assert "answer." + message in response.json()["message"]
     assert not Annotation.objects.exists()
 
 
@@ -383,9 +392,8 @@ def test_api_refuses_a_rating_outside_the_scale(llm_project, teammate, client_fo
         "preference": {"preferred": 0},
         "per": [{"correct": 1}, {"correct": 4}, {"correct": 0}],
     }
-    response = _api(
-        client, "post", f"/projects/{llm_project.pk}/annotations", {"item": item["id"], "answer": answer}
-    )  # fmt: skip
+    path = f"/projects/{llm_project.pk}/annotations"
+    response = _api(client, "post", path, {"item": item["id"], "answer": answer})
     assert response.status_code == 400
     message = response.json()["message"]
     assert "answer.per[1].correct: 4 is outside 1..3" in message
