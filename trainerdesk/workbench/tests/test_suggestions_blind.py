@@ -406,3 +406,36 @@ def test_keys_hint_has_no_stray_separator_without_label_hotkeys(llm_project, tea
     hint = re.search(r'<p class="small muted keys">Keys: (.*?)</p>', body)[1]
     assert hint.startswith("<kbd>,</kbd> first better")
     assert "↑" in hint and "Shift" in hint
+
+
+def test_llm_suggestions_are_shown_in_the_annotators_order(llm_project, teammate, client_for):
+    item = Item.objects.get(project=llm_project)
+    answer = {
+        "preference": {"preferred": 1},
+        "order": [1, 2, 0],
+        "per": [{"correct": 1}, {"correct": 2}, {"correct": 3}],
+    }
+    Prediction.objects.create(item=item, model_version="judge", answer=answer, score=0.7)
+    body = client_for(teammate).get(_annotate_url(llm_project)).content.decode()
+    order, _texts = _shown(body)
+    pos = {index: p for p, index in enumerate(order)}  # item index -> shown position
+    side = re.search(r'value="(\d)" data-pref-key="[,.]" data-suggested>', body)
+    assert order[int(side[1])] == 1
+    ranking = json.loads(html.unescape(re.search(r'data-suggested-order="([^"]*)"', body)[1]))
+    assert [order[p] for p in ranking] == [1, 2, 0]
+    for index, score in ((0, 1), (1, 2), (2, 3)):
+        assert f'name="ui_per_correct_{pos[index]}" value="{score}" data-suggested>' in body
+    assert "checked" not in body.split('class="answer-field"', 1)[1].split('id="submit-btn"')[0]
+
+
+def test_text_suggestion_is_shown_beside_an_empty_box(org, owner, teammate, client_for):
+    schema = {"fields": [{"name": "summary", "type": "text", "source": "text"}]}
+    project = services.create_project(
+        organization=org, created_by=owner, name="Sum", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    pred = {"answer": {"summary": "A <short> one."}, "model_version": "sum-1", "score": 0.3}
+    services.add_items(project=project, items=[{"data": {"text": "Long."}, "predictions": [pred]}])
+    body = client_for(teammate).get(_annotate_url(project)).content.decode()
+    assert 'data-suggested-for="f_summary">A &lt;short&gt; one.</div>' in body
+    assert re.search(r'<textarea name="f_summary"[^>]*></textarea>', body)  # empty
