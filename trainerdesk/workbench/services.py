@@ -941,13 +941,14 @@ def export_records(
             cursor.execute(
                 f"SELECT a.item_id, a.id, u.username, a.imported_annotator, a.answer, "
                 f"a.skipped, a.skip_reason, a.created_at, a.updated_at, a.lead_time, "
-                f"a.guideline_version FROM {ann_t} a LEFT JOIN {user_t} u "
+                f"a.guideline_version, a.response_order FROM {ann_t} a LEFT JOIN {user_t} u "
                 f"ON u.id = a.annotator_id WHERE a.item_id BETWEEN %s AND %s "
                 f"AND +a.project_id = %s ORDER BY a.item_id, a.created_at, a.id",
                 [first_id, last_id, project.pk],
             )
             for (item_id, pk, username, imported, answer, skipped, reason, created, updated,
-                 lead, version) in cursor.fetchall():  # fmt: skip
+                 lead, version, shown) in cursor.fetchall():  # fmt: skip
+                shown = _json(shown)  # blind evaluation: the order the responses were shown in
                 by_item.setdefault(item_id, []).append(
                     {
                         "id": pk,
@@ -960,6 +961,7 @@ def export_records(
                         "lead_time": lead,
                         "guideline_version": version,
                     }
+                    | ({"response_order": shown} if shown is not None else {})
                 )
             predictions: dict[int, list[dict]] = {}
             cursor.execute(

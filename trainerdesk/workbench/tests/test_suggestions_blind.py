@@ -439,3 +439,21 @@ def test_text_suggestion_is_shown_beside_an_empty_box(org, owner, teammate, clie
     body = client_for(teammate).get(_annotate_url(project)).content.decode()
     assert 'data-suggested-for="f_summary">A &lt;short&gt; one.</div>' in body
     assert re.search(r'<textarea name="f_summary"[^>]*></textarea>', body)  # empty
+
+
+def test_jsonl_export_carries_the_response_order(llm_project, owner, teammate):
+    item = Item.objects.get(project=llm_project)
+    services.submit_annotation(
+        project=llm_project,
+        item=item,
+        user=teammate,
+        answer={"preference": {"preferred": 0}},
+        response_order=[2, 1, 0],
+    )
+    lines = b"".join(
+        services.export_stream(
+            project=llm_project, fmt="jsonl", only_labeled=False, include_annotations=True
+        )
+    ).splitlines()
+    (annotation,) = orjson.loads(lines[0])["annotations"]
+    assert annotation["response_order"] == [2, 1, 0]
