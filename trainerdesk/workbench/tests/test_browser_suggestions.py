@@ -187,3 +187,51 @@ def test_rank_and_rate_blind_with_the_keyboard_only(
     }
     assert annotation.response_order == order
     assert errors == []
+
+
+def test_accept_suggested_preference_and_relations_then_undo(
+    open_annotation_page, browser_page, org, owner, teammate
+):
+    schema = {
+        "fields": [
+            {"name": "pref", "type": "pairwise", "source": "responses", "strength": True},
+            {"name": "ents", "type": "spans", "source": "prompt", "labels": ["PER", "LOC"]},
+            {"name": "rels", "type": "relations", "spans": "ents", "labels": ["in"]},
+        ]
+    }
+    project = services.create_project(
+        organization=org, created_by=owner, name="Mixed", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    answer = {
+        "pref": {"preferred": 1, "strength": 2},
+        "ents": [{"start": 0, "end": 3, "label": "PER"}, {"start": 7, "end": 12, "label": "LOC"}],
+        "rels": [{"from": 0, "to": 1, "label": "in"}],
+    }
+    data = {"prompt": "Ada in Paris", "responses": ["one", "two"]}
+    services.add_items(project=project, items=[{"data": data, "predictions": [{"answer": answer}]}])
+    page, errors = browser_page
+    open_annotation_page(project, ready=".span-text .tok.sug")
+    order = json.loads(page.locator("input[name=response_order]").input_value())["responses"]
+    assert page.locator("input[name=f_pref]").input_value() == ""
+
+    page.keyboard.press("0")
+    page.wait_for_selector(".rel-list li")
+    suggested_side = order.index(1)  # shown position of the item's response 1
+    assert json.loads(page.locator("input[name=f_pref]").input_value()) == {
+        "preferred": suggested_side,
+        "strength": 2,
+    }
+    page.keyboard.press("Control+z")  # one step undoes the whole accept
+    page.wait_for_selector(".rel-list li", state="detached")
+    assert page.locator("input[name=f_pref]").input_value() == ""
+    assert page.locator(".span-text .tok.in").count() == 0
+
+    page.keyboard.press("0")
+    page.wait_for_selector(".rel-list li")
+    item = _submit(page)
+    stored = Annotation.objects.get(item_id=item)
+    assert stored.answer["pref"] == {"preferred": 1, "strength": 2}  # the item's own order
+    assert stored.answer["rels"] == [{"from": 0, "to": 1, "label": "in"}]
+    assert [s["text"] for s in stored.answer["ents"]] == ["Ada", "Paris"]
+    assert errors == []
