@@ -100,11 +100,11 @@ def _int_or_none(value: object) -> int | None:
 
 
 def _llm_view(
-    field: Field, value: object, data: dict, order: list[int] | None, suggested: object
+    field: Field, value: object, data: dict, shown: list[int] | None, suggested: object
 ) -> dict:
     """What the pairwise, ranking and rating controls need: stored choices and the
     suggestion, in plain values and shown positions."""
-    responses = _responses(data, field.source, order)
+    responses = _responses(data, field.source, shown)
     view: dict = {"json_value": json.dumps(value) if value is not None else ""}
     if field.type == "pairwise":
         stored = value if isinstance(value, dict) else {}
@@ -115,7 +115,7 @@ def _llm_view(
         view["suggested_preferred"] = str(hint.get("preferred", ""))
         view["suggested_strength"] = _int_or_none(hint.get("strength"))
         # Pairwise compares the item's first two responses, wherever the shuffle put them.
-        view["sides"] = [r for r in responses if (order[r["index"]] if order else r["index"]) < 2]
+        view["sides"] = [r for r in responses if (shown[r["index"]] if shown else r["index"]) < 2]
         view["strengths"] = [(1, "slightly"), (2, "clearly"), (3, "much")]
     elif field.type == "ranking":
         n = len(responses)
