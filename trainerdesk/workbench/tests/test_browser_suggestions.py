@@ -235,3 +235,34 @@ def test_accept_suggested_preference_and_relations_then_undo(
     assert stored.answer["rels"] == [{"from": 0, "to": 1, "label": "in"}]
     assert [s["text"] for s in stored.answer["ents"]] == ["Ada", "Paris"]
     assert errors == []
+
+
+def test_accept_a_suggested_ranking_and_undo_it(
+    open_annotation_page, browser_page, org, owner, teammate
+):
+    schema = {"fields": [{"name": "order", "type": "ranking", "source": "responses"}]}
+    project = services.create_project(
+        organization=org, created_by=owner, name="Rank hint", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    prediction = {"answer": {"order": [2, 0, 1]}, "model_version": "judge"}
+    services.add_items(
+        project=project,
+        items=[
+            {"data": {"prompt": "p", "responses": ["x", "y", "z"]}, "predictions": [prediction]}
+        ],
+    )
+    page, errors = browser_page
+    open_annotation_page(project, ready=".suggested-order")
+    order = json.loads(page.locator("input[name=response_order]").input_value())["responses"]
+    page.keyboard.press("0")
+    page.wait_for_function("document.querySelector('input[name=f_order]').value !== ''")
+    shown = json.loads(page.locator("input[name=f_order]").input_value())
+    assert [order[p] for p in shown] == [2, 0, 1]
+    page.keyboard.press("Control+z")
+    page.wait_for_function("document.querySelector('input[name=f_order]').value === ''")
+    page.keyboard.press("0")
+    page.wait_for_function("document.querySelector('input[name=f_order]').value !== ''")
+    item = _submit(page)
+    assert Annotation.objects.get(item_id=item).answer == {"order": [2, 0, 1]}
+    assert errors == []
