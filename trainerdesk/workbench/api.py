@@ -63,6 +63,9 @@ class ProjectSummary(Schema):
     overlap: int = Field(description="How many annotators answer each item.")
     ordering: OrderingName = Field(description="The order the queue hands out items in.")
     annotators_see_others: bool
+    blind_order: bool = Field(
+        description="LLM evaluation: responses shown in an order shuffled per annotator."
+    )
     role: str | None = Field(
         description="Your role in the project: manager, reviewer or annotator."
     )
@@ -111,6 +114,7 @@ class ProjectPatch(Schema):
     overlap: int | None = Field(None, ge=1, le=100)
     ordering: OrderingName | None = None
     annotators_see_others: bool | None = None
+    blind_order: bool | None = None
 
 
 class GuidelineOut(Schema):
@@ -205,6 +209,11 @@ class AnnotationIn(Schema):
     client_id: UUID | None = Field(
         None, description="Retry key: resending the same client_id returns the first result."
     )
+    response_order: list[int] | dict[str, list[int]] | None = Field(
+        None,
+        description="The order your interface showed the responses in, as item indexes "
+        "(e.g. `[1, 0]`: B first); recorded, not applied: `answer` uses the item's order.",
+    )
 
 
 class AnnotationOut(Schema):
@@ -217,6 +226,7 @@ class AnnotationOut(Schema):
     guideline_version: int
     lead_time: float | None
     client_id: UUID | None
+    response_order: list[int] | dict[str, list[int]] | None = None
     origin: str
     created_at: datetime
     updated_at: datetime
@@ -244,6 +254,7 @@ def _summary(project: Project, role: str | None) -> dict:
         "overlap": project.overlap,
         "ordering": project.ordering,
         "annotators_see_others": project.annotators_see_others,
+        "blind_order": project.blind_order,
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,
@@ -291,6 +302,7 @@ def _annotation(a: Annotation) -> dict:
         "guideline_version": a.guideline_version,
         "lead_time": a.lead_time,
         "client_id": a.client_id,
+        "response_order": a.response_order,
         "origin": a.origin,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
@@ -538,6 +550,40 @@ def get_item(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
     return _item(item, full=access.can(project, "see_all_work"))
 
 
+class PredictionIn(Schema):
+    answer: dict[str, Any] = Field(
+        description="A (possibly partial) answer keyed by field name, checked like one."
+    )
+    model_version: str = Field("", max_length=255)
+    score: float | None = Field(None, description="Higher is more confident.")
+
+
+class PredictionOut(PredictionIn):
+    id: int
+    item: int
+    created_at: datetime
+
+
+@router.post(
+    "/projects/{project_id}/items/{item_id}/predictions",
+    response={201: PredictionOut},
+    summary="Add a model's prediction to an item (manager)",
+    description="Shown to annotators as a suggestion (the best score wins), never stored as "
+    "their answer unless they accept it. Errors name the field, e.g. `answer.topic: ...`.",
+)
+def add_prediction(
+    request: HttpRequest, project_id: ProjectId, item_id: ObjectId, payload: PredictionIn
+):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    item = access.get_item_for_user(request.auth, project, item_id)
+    p = services.add_prediction(project=project, item=item, **payload.model_dump())
+    return Status(
+        201,
+        {"id": p.pk, "item": item.pk, "answer": p.answer, "model_version": p.model_version,
+         "score": p.score, "created_at": p.created_at},
+    )  # fmt: skip
+
+
 # --- imports ------------------------------------------------------------------------------
 
 
@@ -642,6 +688,7 @@ def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: Anno
         skip_reason=payload.skip_reason,
         lead_time=payload.lead_time,
         client_id=payload.client_id,
+        response_order=payload.response_order,
     )
     return Status(201 if result.created else 200, _annotation(result.annotation))
 

@@ -112,6 +112,10 @@ class ProjectSettingsForm(forms.Form):
         required=False,
         label="Annotators may see other annotators' answers",
     )
+    blind_order = forms.BooleanField(
+        required=False,
+        label="Blind LLM evaluation: shuffle the responses per annotator and hide model names",
+    )
 
 
 class MemberForm(forms.Form):

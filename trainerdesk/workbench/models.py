@@ -379,6 +379,11 @@ class Item(models.Model):
     def __str__(self) -> str:
         return f"item {self.pk}"
 
+    def best_prediction(self) -> Prediction | None:
+        """The prediction to suggest: the highest score, then the latest."""
+        by_score = models.F("score").desc(nulls_last=True)
+        return self.predictions.order_by(by_score, "-created_at", "-id").first()
+
 
 class Lease(models.Model):
     """An item handed to one annotator until they submit or the lease expires."""

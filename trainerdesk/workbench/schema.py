@@ -168,6 +168,26 @@ class LabelSchema:
             raise AnswerError(check.errors)
         return {name: check.done[name] for name in names if name in check.done}
 
+    def validate_prediction(self, answer: Any, data: dict, *, strict: bool = True) -> dict:
+        """A model's prediction checked like an answer, except that it may leave any field
+        out (a suggestion need not be complete). With strict=False the fields that do not
+        fit are dropped instead of raising (for display: what was stored earlier)."""
+        relaxed = LabelSchema(tuple(replace(f, required=False) for f in self.fields))
+        if strict:
+            return relaxed.validate_answer(answer, data)
+        if not isinstance(answer, dict):
+            return {}
+        kept = {k: v for k, v in answer.items() if k in {f.name for f in self.fields}}
+        while kept:
+            try:
+                return relaxed.validate_answer(kept, data)
+            except AnswerError as exc:
+                bad = {re.split(r"[.\[:]", e, maxsplit=1)[0] for e in exc.errors}
+                if not bad & set(kept):
+                    return {}
+                kept = {k: v for k, v in kept.items() if k not in bad}
+        return {}
+
     def to_dict(self) -> dict:
         return {"fields": [_field_to_dict(f) for f in self.fields]}
 

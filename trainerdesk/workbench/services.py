@@ -8,6 +8,7 @@ and leases, so "next item" stays a single indexed lookup at any project size.
 from __future__ import annotations
 
 import io
+import math
 import os
 import random
 import uuid
@@ -30,7 +31,7 @@ from django.utils import timezone
 
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import formats, images
+from trainerdesk.workbench import blind, formats, images
 from trainerdesk.workbench.models import (
     Annotation,
     GuidelineVersion,
@@ -112,6 +113,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "overlap",
         "ordering",
         "annotators_see_others",
+        "blind_order",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -242,6 +244,8 @@ def import_batch(
                 reference = schema.validate_answer(reference, row.data)
             except AnswerError as exc:
                 problems = [f"reference.{e}" for e in exc.errors]
+        if not problems and row.predictions:
+            problems = _prediction_problems(schema, row)
         annotations: list[dict] = []
         if not problems and row.annotations:
             try:
@@ -361,6 +365,37 @@ def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> in
             done_count=done, skip_count=skipped, available=done < project.overlap
         )
     return len(annotations)
+
+
+def _prediction_problems(schema, row: formats.Row) -> list[str]:
+    """Predictions are checked like answers (but may be partial) so a suggestion shown on
+    the annotation page always fits the schema; a bad one rejects its row by field."""
+    for i, prediction in enumerate(row.predictions):
+        try:
+            prediction["answer"] = schema.validate_prediction(prediction["answer"], row.data)
+        except AnswerError as exc:
+            return [f"predictions[{i}].answer.{e}" for e in exc.errors]
+    return []
+
+
+def add_prediction(
+    *,
+    project: Project,
+    item: Item,
+    answer: Any,
+    model_version: str = "",
+    score: float | None = None,
+) -> Prediction:
+    """Store a model's prediction on an item; shown to annotators as a suggestion."""
+    try:
+        answer = project.schema.validate_prediction(answer, item.data)
+    except AnswerError as exc:
+        raise InvalidInput([f"answer.{e}" for e in exc.errors]) from None
+    if score is not None and not math.isfinite(score):
+        raise InvalidInput(["score: must be a finite number"])
+    return Prediction.objects.create(
+        item=item, model_version=model_version[:255], answer=answer, score=score
+    )
 
 
 def check_upload(*, name: str, size: int) -> str:
@@ -676,14 +711,20 @@ def submit_annotation(
     skip_reason: str = "",
     lead_time: float | None = None,
     client_id: uuid.UUID | None = None,
+    response_order: Any = None,
 ) -> SubmitResult:
     """Record (or change) the user's answer on an item.
 
     Idempotent by client_id: a retried request returns the first annotation. A second
-    submit on an item the user already answered changes that answer in place.
+    submit on an item the user already answered changes that answer in place. The answer
+    is in the item's own response order; response_order records the order the responses
+    were shown in (blind evaluation), a list or {data key: list}.
     """
     if lead_time is not None and not 0 <= lead_time <= 86400:
         raise InvalidInput(["lead_time: must be between 0 and 86400 seconds"])
+    orders, order_errors = blind.check_orders(project.schema, item.data, response_order)
+    if order_errors:
+        raise InvalidInput(order_errors)
     if skipped:
         answer = {}
     else:
@@ -704,6 +745,7 @@ def submit_annotation(
                 lead_time=lead_time,
                 client_id=client_id,
                 now=now,
+                response_order=blind.stored_form(orders),
             )
     except IntegrityError:
         # A concurrent retry of the same submission won the race: return its result.
@@ -715,7 +757,7 @@ def submit_annotation(
 
 
 def _record_answer(
-    *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now
+    *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now, response_order
 ) -> SubmitResult:
     # Fresh counters under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already
     # holds the database). Raw, like the other statements of the queue's hot path.
@@ -743,6 +785,7 @@ def _record_answer(
         annotation.skip_reason = skip_reason
         annotation.guideline_version = project.guideline_version
         annotation.updated_at = now
+        annotation.response_order = response_order
         if lead_time is not None:
             annotation.lead_time = (annotation.lead_time or 0) + lead_time
         annotation.save(
@@ -753,6 +796,7 @@ def _record_answer(
                 "guideline_version",
                 "updated_at",
                 "lead_time",
+                "response_order",
             ]
         )
         if done_delta:
@@ -783,6 +827,7 @@ def _record_answer(
         guideline_version=project.guideline_version,
         lead_time=lead_time,
         client_id=client_id,
+        response_order=response_order,
         created_at=now,
         updated_at=now,
     )
@@ -904,13 +949,14 @@ def export_records(
             cursor.execute(
                 f"SELECT a.item_id, a.id, u.username, a.imported_annotator, a.answer, "
                 f"a.skipped, a.skip_reason, a.created_at, a.updated_at, a.lead_time, "
-                f"a.guideline_version FROM {ann_t} a LEFT JOIN {user_t} u "
+                f"a.guideline_version, a.response_order FROM {ann_t} a LEFT JOIN {user_t} u "
                 f"ON u.id = a.annotator_id WHERE a.item_id BETWEEN %s AND %s "
                 f"AND +a.project_id = %s ORDER BY a.item_id, a.created_at, a.id",
                 [first_id, last_id, project.pk],
             )
             for (item_id, pk, username, imported, answer, skipped, reason, created, updated,
-                 lead, version) in cursor.fetchall():  # fmt: skip
+                 lead, version, shown) in cursor.fetchall():  # fmt: skip
+                shown = _json(shown)  # blind evaluation: the order the responses were shown in
                 by_item.setdefault(item_id, []).append(
                     {
                         "id": pk,
@@ -923,6 +969,7 @@ def export_records(
                         "lead_time": lead,
                         "guideline_version": version,
                     }
+                    | ({"response_order": shown} if shown is not None else {})
                 )
             predictions: dict[int, list[dict]] = {}
             cursor.execute(

@@ -14,12 +14,12 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, formats, images, services
+from trainerdesk.workbench import access, blind, formats, images, services
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
 
@@ -82,11 +82,13 @@ def _letter(i: int) -> str:
     return LETTERS[i] if i < len(LETTERS) else str(i + 1)
 
 
-def _responses(data: dict, source: str | None) -> list[dict]:
-    """The item's responses as {index, letter, text}; model names stay hidden."""
+def _responses(data: dict, source: str | None, order: list[int] | None = None) -> list[dict]:
+    """The item's responses as {index, letter, text} in the order shown (index is the
+    shown position; blind.py maps it back); model names stay hidden."""
     raw = data.get(source or "")
+    raw = raw if isinstance(raw, list) else []
     out = []
-    for i, r in enumerate(raw if isinstance(raw, list) else []):
+    for i, r in enumerate([raw[j] for j in order] if order else raw):
         text = r.get("text") if isinstance(r, dict) else r
         out.append(
             {"index": i, "letter": _letter(i), "text": text if isinstance(text, str) else ""}
@@ -98,16 +100,23 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _llm_view(field: Field, value: object, data: dict) -> dict:
-    """What the pairwise, ranking and rating controls need: stored choices, in plain values."""
-    responses = _responses(data, field.source)
+def _llm_view(
+    field: Field, value: object, data: dict, shown: list[int] | None, suggested: object
+) -> dict:
+    """What the pairwise, ranking and rating controls need: stored choices and the
+    suggestion, in plain values and shown positions."""
+    responses = _responses(data, field.source, shown)
     view: dict = {"json_value": json.dumps(value) if value is not None else ""}
     if field.type == "pairwise":
         stored = value if isinstance(value, dict) else {}
         preferred = stored.get("preferred")
         view["preferred"] = "tie" if preferred == "tie" else str(_int_or_none(preferred))
         view["strength"] = _int_or_none(stored.get("strength"))
-        view["sides"] = responses[:2]
+        hint = suggested if isinstance(suggested, dict) else {}
+        view["suggested_preferred"] = str(hint.get("preferred", ""))
+        view["suggested_strength"] = _int_or_none(hint.get("strength"))
+        # Pairwise compares the item's first two responses, wherever the shuffle put them.
+        view["sides"] = [r for r in responses if (shown[r["index"]] if shown else r["index"]) < 2]
         view["strengths"] = [(1, "slightly"), (2, "clearly"), (3, "much")]
     elif field.type == "ranking":
         n = len(responses)
@@ -115,15 +124,21 @@ def _llm_view(field: Field, value: object, data: dict) -> dict:
         if not all(_int_or_none(o) is not None for o in order) or sorted(order) != list(range(n)):
             order = list(range(n))  # nothing (valid) stored: the item's own order, unconfirmed
         view["order"] = [responses[i] for i in order]
+        if isinstance(suggested, list):
+            view["suggested_order"] = json.dumps(suggested)
+            view["suggested_letters"] = ", ".join(_letter(i) for i in suggested)
     elif field.type == "rating":
         per_response = field.options.get("per_response")
         targets = responses if per_response else [None]
         stored = value if isinstance(value, list) else [value]
+        hints = suggested if isinstance(suggested, list) else [suggested]
         rows = []
         for pos, target in enumerate(targets):
             scores = stored[pos] if pos < len(stored) and isinstance(stored[pos], dict) else {}
+            hint = hints[pos] if pos < len(hints) and isinstance(hints[pos], dict) else {}
             for c in field.options.get("criteria", ()):
                 chosen = _int_or_none(scores.get(c.name))
+                tip = _int_or_none(hint.get(c.name))
                 group = f"ui_{field.name}_{c.name}" + (f"_{pos}" if per_response else "")
                 rows.append(
                     {
@@ -131,7 +146,7 @@ def _llm_view(field: Field, value: object, data: dict) -> dict:
                         "response": target,
                         "group": group,
                         "position": pos,
-                        "values": [(v, v == chosen) for v in range(c.min, c.max + 1)],
+                        "values": [(v, v == chosen, v == tip) for v in range(c.min, c.max + 1)],
                     }
                 )
         view["rows"] = rows
@@ -202,21 +217,39 @@ def _workspace(
     suggestions = _suggestions(item, schema.fields)
     # Box labels without a hotkey get 1-9 when no choice field claims the digits.
     box_digits = "choice" not in schema.types
+    orders = _orders_shown(project, item, annotation, request.user)
+    chosen = blind.to_shown_order(schema, chosen, orders)
+    prediction = item.best_prediction() if item is not None else None
+    suggested = (
+        blind.to_shown_order(
+            schema, schema.validate_prediction(prediction.answer, item.data, strict=False), orders
+        )
+        if prediction is not None
+        else {}
+    )
+    # Image fields have their own suggestions (boxes drawn dashed on the image, images.js).
+    image_fields = {f.name for f in schema.fields if f.type == "boxes" or f.data_kind == "image"}
+    suggested = {k: v for k, v in suggested.items() if k not in image_fields}
     fields = []
     for field in schema.fields:
         if field.type not in UI_TYPES:
             continue
         value = chosen.get(field.name)
-        selected = set()
-        if field.type == "choice" and value:
-            selected = set(value if isinstance(value, list) else [value])
+        hint = suggested.get(field.name)
+        selected, tips = set(), set()
+        if field.type == "choice":
+            selected = set(value if isinstance(value, list) else [value] if value else [])
+            tips = set(hint if isinstance(hint, list) else [hint] if hint else [])
         entry = {
             "field": field,
             "text_value": value if field.type == "text" and isinstance(value, str) else "",
+            "suggested_text": hint if field.type == "text" and isinstance(hint, str) else None,
+            "suggested_json": json.dumps(hint) if field.type in {"spans", "relations"} else "",
             "labels": [
                 {
                     "label": label,
                     "checked": label.value in selected,
+                    "suggested": label.value in tips,
                     "colour": f"lab-{i % LABEL_COLOURS}",
                 }
                 for i, label in enumerate(field.labels)
@@ -232,7 +265,7 @@ def _workspace(
             ]
             entry["relations_json"] = json.dumps(relations)
         elif field.type in {"pairwise", "ranking", "rating"} and item is not None:
-            entry |= _llm_view(field, value, item.data)
+            entry |= _llm_view(field, value, item.data, orders.get(field.source or ""), hint)
         elif field.type == "boxes":
             entry |= _boxes_view(value)
             used = {lb.key for f in schema.fields for lb in f.labels if lb.key}
@@ -247,9 +280,7 @@ def _workspace(
     unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
     data = item.data if item else {}
     # LLM evaluation: the prompt is shown as the item's text and the responses beside it.
-    response_sources = list(
-        dict.fromkeys(f.source for f in schema.fields if f.data_kind == "responses")
-    )
+    response_sources = blind.response_sources(schema)
     source = next(
         (
             f.source
@@ -261,8 +292,18 @@ def _workspace(
     span_sources = {f.source for f in schema.fields if f.type == "spans"}
     return {
         "response_blocks": [
-            {"source": s, "responses": rs} for s in response_sources if (rs := _responses(data, s))
+            {"source": s, "responses": rs}
+            for s in response_sources
+            if (rs := _responses(data, s, orders.get(s)))
         ],
+        "response_order_json": json.dumps(orders) if orders else "",
+        "prediction": prediction if suggested else None,
+        "keys_hint": _keys_hint(
+            fields,
+            bool(suggested),
+            image=bool(image_keys and item),
+            image_suggestions=any(f["suggestions_json"] for f in fields),
+        ),
         "text_in_spans": source in span_sources,  # the token view replaces the plain text
         "has_spans": bool(span_sources),
         "image": _image_view(project, item, image_keys[0]) if image_keys and item else None,
@@ -287,6 +328,69 @@ def _workspace(
         "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
     }
+
+
+def _orders_shown(
+    project: Project, item: Item | None, annotation: Annotation | None, user
+) -> dict[str, list[int]]:
+    """{data key: order} for the responses on the page: the order recorded with the user's
+    earlier answer when going back, else (blind projects) the per-annotator shuffle."""
+    if item is None or not project.blind_order:
+        return {}
+    if annotation is not None:
+        return blind.check_orders(project.schema, item.data, annotation.response_order)[0]
+    return {
+        source: blind.shown_order(item_id=item.pk, user_id=user.pk, source=source, n=n)
+        for source in blind.response_sources(project.schema)
+        if (n := blind.count_responses(item.data, source)) >= 2
+    }
+
+
+def _keys_hint(
+    fields: list[dict], suggestions: bool, *, image: bool = False, image_suggestions: bool = False
+) -> SafeString:
+    """The key list under the answer panel: only the keys this schema's controls use."""
+    types = {f["field"].type for f in fields}
+    # Box labels may carry a digit assigned on this page ("key") rather than in the schema.
+    labels = [
+        (lb.get("key") or lb["label"].key, lb["label"].value) for f in fields for lb in f["labels"]
+    ]
+    parts = [" ".join(str(format_html("<kbd>{}</kbd> {}", k, v)) for k, v in labels if k)]
+    if "boxes" in types:
+        parts += [
+            "drag on the image to draw, drag a box to move it, its corners to resize",
+            "<kbd>Tab</kbd> next box · <kbd>←</kbd><kbd>↑</kbd><kbd>→</kbd><kbd>↓</kbd> move",
+            "<kbd>Shift</kbd>+arrows resize · <kbd>x</kbd>/<kbd>Delete</kbd> remove box",
+        ]
+    if image:
+        parts.append("<kbd>+</kbd>/<kbd>-</kbd>/<kbd>0</kbd> zoom")
+    if image_suggestions:
+        parts.append("<kbd>Shift</kbd>+<kbd>A</kbd> accept a suggestion on the image")
+    if "spans" in types:
+        parts += [
+            "<kbd>←</kbd><kbd>→</kbd> move",
+            "<kbd>Shift</kbd>+<kbd>←</kbd><kbd>→</kbd> extend",
+            "<kbd>x</kbd>/<kbd>Delete</kbd> remove span · click a span to remove it",
+        ]
+    if "pairwise" in types:
+        parts += ["<kbd>,</kbd> first better · <kbd>.</kbd> second better · <kbd>/</kbd> tie",
+                  "<kbd>-</kbd>/<kbd>=</kbd> strength"]  # fmt: skip
+    if types & {"rating", "ranking"}:
+        parts.append("<kbd>↑</kbd><kbd>↓</kbd> focus a rating or a ranked response")
+    if "rating" in types:
+        parts.append("<kbd>1</kbd>–<kbd>9</kbd> rate the focused criterion")
+    if "ranking" in types:
+        parts.append("<kbd>Shift</kbd>+<kbd>↑</kbd><kbd>↓</kbd> move the focused response")
+    if suggestions:
+        parts.append("<kbd>0</kbd> accept the suggestions")
+        if "spans" in types:
+            parts.append("<kbd>'</kbd> select the next suggested span (its label key accepts it)")
+    parts += [
+        "<kbd>Ctrl</kbd>+<kbd>Z</kbd> undo",
+        "<kbd>Enter</kbd> submit · <kbd>Space</kbd> skip · <kbd>Backspace</kbd> previous",
+        "<kbd>?</kbd> guidelines",
+    ]
+    return mark_safe(" · ".join(p for p in parts if p))  # noqa: S308 (labels escaped above)
 
 
 def _answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str]]:
@@ -376,8 +480,15 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
         lead_time = None
     answer, unreadable = ({}, []) if skipped else _answer_from_post(project, request.POST)
     try:
-        if unreadable:
-            raise services.InvalidInput(unreadable)
+        response_order = json.loads(request.POST.get("response_order") or "null")
+    except ValueError:
+        response_order, unreadable = None, [*unreadable, "response_order: not valid JSON"]
+    # The page's controls speak in shown positions; store in the item's own order.
+    orders, order_errors = blind.check_orders(project.schema, item.data, response_order)
+    answer = blind.to_item_order(project.schema, answer, orders)
+    try:
+        if unreadable or order_errors:
+            raise services.InvalidInput(unreadable + order_errors)
         services.submit_annotation(
             project=project,
             item=item,
@@ -387,6 +498,7 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
             skip_reason=request.POST.get("skip_reason", "") if skipped else "",
             lead_time=lead_time,
             client_id=client_id,
+            response_order=response_order,
         )
     except services.WorkbenchError as exc:
         errors = getattr(exc, "errors", None) or [str(exc)]

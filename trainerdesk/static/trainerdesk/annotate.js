@@ -67,6 +67,7 @@
     if (input) {
       event.preventDefault();
       input.checked = input.type === "checkbox" ? !input.checked : true;
+      input.dispatchEvent(new Event("change", { bubbles: true })); // undo.js records it
       input.focus({ preventScroll: true });
     }
   });

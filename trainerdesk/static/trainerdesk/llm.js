@@ -7,6 +7,10 @@
 // Keys (when no text box has focus; none of them can be a schema hotkey, which are a-z and
 // 1-9): , prefers response A, . prefers B, / is a tie, - and = lower and raise the strength.
 // They act on the first pairwise field. Enter, Space, Backspace and ? stay with annotate.js.
+// Ratings and ranking: ↑/↓ move the focus between rating rows and ranked responses, 1-9
+// rate the focused criterion (then the focus moves on), Shift+↑/↓ move the focused
+// response in the ranking (Shift+↑ on the top one keeps the order as it is). While a row
+// has the focus its digits win over label hotkeys. Ranking moves push an undo (undo.js).
 (() => {
   "use strict";
   const PREF_KEYS = new Set([",", ".", "/"]);
@@ -80,6 +84,32 @@
     if (box && hidden(box) && event.target.type === "radio") write(box);
   });
 
+  // The ranking as it is now, and a function that puts it back (for undo).
+  const rankingState = (box) => {
+    const list = box.querySelector(".ranking-list");
+    const rows = [...list.children];
+    const input = hidden(box);
+    const value = input.value;
+    const status = box.querySelector(".rank-status");
+    const said = status?.textContent;
+    return () => {
+      const focused = document.activeElement; // moving a node blurs it: keep the focus
+      list.append(...rows);
+      if (focused && list.contains(focused)) focused.focus();
+      input.value = value;
+      if (status) status.textContent = said;
+    };
+  };
+
+  const moveRow = (li, step) => {
+    const box = fieldset(li);
+    window.TD?.undo.push(rankingState(box));
+    const list = li.parentElement;
+    if (step < 0 && li.previousElementSibling) list.insertBefore(li, li.previousElementSibling);
+    else if (step > 0 && li.nextElementSibling) list.insertBefore(li.nextElementSibling, li);
+    writeRanking(box);
+  };
+
   document.addEventListener("click", (event) => {
     const move = event.target.closest(".rank-move");
     const keep = event.target.closest(".rank-keep");
@@ -87,25 +117,76 @@
     const box = fieldset(event.target);
     if (!box) return;
     if (move) {
-      const li = move.closest(".ranking-row");
-      const list = li.parentElement;
-      if (move.dataset.move === "-1" && li.previousElementSibling) list.insertBefore(li, li.previousElementSibling);
-      else if (move.dataset.move === "1" && li.nextElementSibling) list.insertBefore(li.nextElementSibling, li);
+      moveRow(move.closest(".ranking-row"), Number(move.dataset.move));
       move.focus({ preventScroll: true });
+      return;
     }
+    window.TD?.undo.push(rankingState(box));
     writeRanking(box);
   });
 
+  // 0 (undo.js) accepts a suggested ranking too.
+  window.TD?.undo.onAccept(() => {
+    const undos = [];
+    for (const list of document.querySelectorAll("#workspace .ranking-list[data-suggested-order]")) {
+      const box = fieldset(list);
+      const rows = new Map([...list.children].map((li) => [li.dataset.index, li]));
+      const wanted = JSON.parse(list.dataset.suggestedOrder).map((i) => rows.get(String(i)));
+      if (wanted.some((li) => !li)) continue;
+      undos.push(rankingState(box));
+      list.append(...wanted);
+      writeRanking(box);
+    }
+    return undos.length ? () => { for (const undo of undos.reverse()) undo(); } : null;
+  });
+
+  // Fire change so that write() and undo.js both see a choice made by key.
   const pick = (input) => {
     input.checked = true;
     input.focus({ preventScroll: true });
-    write(fieldset(input));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+
+  const ROWS = ".rating-row, .ranking-row";
+  const rowKeys = (event, f) => {
+    const rows = [...f.querySelectorAll(ROWS)];
+    if (!rows.length) return false;
+    const row = document.activeElement?.closest?.(ROWS);
+    const at = row ? rows.indexOf(row) : -1;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      if (event.shiftKey && row?.classList.contains("ranking-row")) {
+        moveRow(row, step);
+        row.focus();
+      } else {
+        const next = at < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, at + step));
+        rows[next].focus();
+        rows[next].scrollIntoView({ block: "nearest" });
+      }
+      return true;
+    }
+    if (/^[1-9]$/.test(event.key) && row?.classList.contains("rating-row")) {
+      const input = row.querySelector(`input[type=radio][value="${event.key}"]`);
+      if (input) {
+        input.checked = true;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        const next = rows.slice(at + 1).find((r) => r.classList.contains("rating-row"));
+        (next || row).focus();
+      }
+      return true; // a digit out of the scale does nothing rather than pick a label
+    }
+    return false;
   };
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     const f = form();
     if (!f) return;
+    if (rowKeys(event, f)) {
+      event.preventDefault();
+      event.stopImmediatePropagation(); // annotate.js would take a digit as a label key
+      return;
+    }
     if (PREF_KEYS.has(event.key)) {
       const input = f.querySelector(`input[data-pref-key="${CSS.escape(event.key)}"]`);
       if (input) { event.preventDefault(); pick(input); }

@@ -12,6 +12,11 @@
 // select (a click selects one token), click a labelled token to remove its span (its tokens
 // stay selected, so a label key relabels it). Enter, Space, Backspace and ? stay with
 // annotate.js.
+//
+// Undo (undo.js): every change pushes a snapshot of the spans and relations. Suggested
+// spans (a model's prediction, in the input's data-suggested) are outlined on the tokens and
+// never part of the answer: ' selects the next one (a click selects the one under it), so
+// its label key accepts it; 0 accepts every suggestion with its relations.
 (() => {
   "use strict";
   const COLOURS = ["lab-0", "lab-1", "lab-2", "lab-3", "lab-4", "lab-5", "lab-6", "lab-7"];
@@ -223,6 +228,7 @@
       relSay(st, `Already there: ${text}`);
       return;
     }
+    record(st);
     r.rels.push(rel);
     st.relFrom = null;
     st.relTo = null;
@@ -233,6 +239,7 @@
   };
 
   const removeRelation = (r, index) => {
+    record(r.st);
     const [rel] = r.rels.splice(index, 1);
     renderRelations(r);
     syncRelations(r);
@@ -261,13 +268,100 @@
       const rels = (Array.isArray(stored) ? stored : [])
         .filter((x) => x && st.spans[x.from] && st.spans[x.to])
         .map((x) => ({ from: st.spans[x.from], to: st.spans[x.to], label: x.label }));
-      const r = { st, input, colours, rels, list: panel.querySelector(".rel-list"), status: panel.querySelector(".rel-status") };
+      const suggested = parseList(input.dataset.suggested);
+      const r = { st, input, colours, rels, suggested, list: panel.querySelector(".rel-list"), status: panel.querySelector(".rel-status") };
       st.relFields.push(r);
       renderRelations(r);
     }
   };
 
+  // Everything a change can touch, and a function that puts it back.
+  const snapshot = (st) => {
+    const spans = st.spans.slice();
+    const rels = st.relFields.map((r) => r.rels.slice());
+    return () => {
+      st.spans = spans.slice();
+      st.input.value = JSON.stringify(st.spans.map(({ start, end, label: value }) => ({ start, end, label: value })));
+      paint(st, 0, st.toks.length - 1);
+      renderList(st);
+      st.relFields.forEach((r, i) => {
+        r.rels = rels[i].slice();
+        renderRelations(r);
+        syncRelations(r);
+      });
+      if (!st.spans.includes(st.relFrom)) st.relFrom = null;
+      if (!st.spans.includes(st.relTo)) st.relTo = null;
+      markEnds(st);
+      say(st, "Undone");
+    };
+  };
+  const record = (st) => window.TD?.undo.push(snapshot(st));
+
+  const same = (a, b) => a.start === b.start && a.end === b.end && a.label === b.label;
+
+  // The suggestion under token i, or else the next one after it (wrapping round).
+  const suggestionFrom = (st, i, onlyUnder) => {
+    let next = null;
+    for (const sug of st.suggested) {
+      const r = range(st, sug);
+      if (!r) continue;
+      if (r[0] <= i && i <= r[1]) return sug;
+      if (r[0] > i && !next) next = sug;
+    }
+    return onlyUnder ? null : next || st.suggested.find((sug) => range(st, sug)) || null;
+  };
+
+  const selectSuggestion = (st, sug) => {
+    const r = sug && range(st, sug);
+    if (!r) return;
+    select(st, r[0], r[1], true);
+    const key = document.querySelector(`[data-span-label="${CSS.escape(sug.label)}"]`)?.dataset.spanKey;
+    say(st, `Suggested ${sug.label} “${tokenText(st, sug)}”` + (key ? ` — press ${key} to accept it` : ""));
+  };
+
+  const acceptSuggestions = (st) => {
+    if (!st.suggested.length && !st.relFields.some((r) => r.suggested.length)) return null;
+    const undo = snapshot(st);
+    let added = 0;
+    for (const sug of st.suggested) {
+      if (st.spans.some((s) => same(s, sug))) continue;
+      if (!st.overlap && st.spans.some((s) => s.start < sug.end && sug.start < s.end)) continue;
+      st.spans.push({ start: sug.start, end: sug.end, label: sug.label });
+      added++;
+    }
+    st.spans.sort(byOffsets);
+    for (const r of st.relFields) {
+      for (const rel of r.suggested) {
+        const from = st.spans.find((s) => st.suggested[rel.from] && same(s, st.suggested[rel.from]));
+        const to = st.spans.find((s) => st.suggested[rel.to] && same(s, st.suggested[rel.to]));
+        if (!from || !to || r.rels.some((x) => x.from === from && x.to === to && x.label === rel.label)) continue;
+        r.rels.push({ from, to, label: rel.label });
+        added++;
+      }
+    }
+    if (!added) return null;
+    st.input.value = JSON.stringify(st.spans.map(({ start, end, label: value }) => ({ start, end, label: value })));
+    paint(st, 0, st.toks.length - 1);
+    renderList(st);
+    for (const r of st.relFields) {
+      renderRelations(r);
+      syncRelations(r);
+    }
+    say(st, `Accepted ${added} suggestion${added === 1 ? "" : "s"}`);
+    return undo;
+  };
+
+  const parseList = (raw) => {
+    try {
+      const value = JSON.parse(raw || "[]");
+      return Array.isArray(value) ? value.filter((x) => x && typeof x === "object") : [];
+    } catch {
+      return [];
+    }
+  };
+
   const removeSpan = (st, index) => {
+    record(st);
     const [span] = st.spans.splice(index, 1);
     const r = range(st, span);
     commit(st, r ? r[0] : 0, r ? r[1] : -1, [], [span]);
@@ -296,6 +390,7 @@
       say(st, `Already ${value}: “${tokenText(st, span)}”`);
       return;
     }
+    record(st);
     let message = `${value} “${tokenText(st, span)}”`;
     let clashes = [];
     if (!st.overlap) {
@@ -350,6 +445,7 @@
           .filter((s) => s && typeof s === "object")
           .map(({ start, end, label: value }) => ({ start, end, label: value })),
         overlap: input.dataset.allowOverlap === "true",
+        suggested: parseList(input.dataset.suggested).map(({ start, end, label: value }) => ({ start, end, label: value })),
         status: panel.querySelector(".span-status"),
         list: panel.querySelector(".span-list"),
         relFields: [], // relations fields over these spans
@@ -366,6 +462,13 @@
       fields.set(name, st);
       active ||= st;
       paint(st, 0, st.toks.length - 1);
+      for (const sug of st.suggested) {
+        const r = range(st, sug);
+        if (r) for (let i = r[0]; i <= r[1]; i++) {
+          st.toks[i].classList.add("sug");
+          st.toks[i].title = `suggested: ${sug.label}`;
+        }
+      }
       renderList(st);
       if (st === active) select(st, 0, 0, false);
     }
@@ -401,6 +504,7 @@
     if (moved) return;
     const index = spanAt(st, from);
     if (index >= 0) removeSpan(st, index);
+    else selectSuggestion(st, suggestionFrom(st, from, true));
   });
 
   document.addEventListener("click", (event) => {
@@ -460,6 +564,15 @@
       select(st, st.cursor, st.cursor, false);
       return;
     }
+    if (event.key === "'" && st.suggested.length) {
+      event.preventDefault();
+      const onOne = suggestionFrom(st, st.cursor, true);
+      const r = onOne && range(st, onOne);
+      // Already on that suggestion's selection: go on to the next one.
+      const start = r && st.selLo === r[0] && st.selHi === r[1] ? r[1] + 1 : st.cursor;
+      selectSuggestion(st, suggestionFrom(st, Math.min(start, st.toks.length - 1), false));
+      return;
+    }
     if ((event.key === "[" || event.key === "]") && st.relFields.length) {
       event.preventDefault();
       pickEnd(st, event.key === "[" ? "relFrom" : "relTo");
@@ -490,6 +603,11 @@
       if (index >= 0) removeSpan(st, index);
       else say(st, "No span under the cursor");
     }
+  });
+
+  window.TD?.undo.onAccept(() => {
+    const undos = [...fields.values()].map(acceptSuggestions).filter(Boolean);
+    return undos.length ? () => { for (const undo of undos.reverse()) undo(); } : null;
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {

@@ -40,7 +40,8 @@ def llm_project(org, owner, teammate):
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     services.add_items(project=project, items=[ITEM])
-    return project
+    # The responses in the item's own order here; test_browser_keyboard.py tests blind mode.
+    return services.update_project(project=project, by=owner, blind_order=False)
 
 
 def test_prefer_rate_rewrite_and_submit(open_annotation_page, browser_page, llm_project):
@@ -93,6 +94,7 @@ def test_rank_three_responses_with_the_move_buttons(
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     services.add_items(project=project, items=[{"prompt": "p", "responses": ["x", "y", "z"]}])
+    services.update_project(project=project, by=owner, blind_order=False)
     item = Item.objects.get(project=project)
     page, errors = browser_page
     open_annotation_page(project, ready=".responses-grid .response[data-index='2']")
