@@ -180,6 +180,7 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "overlap": project.overlap,
         "ordering": project.ordering,
         "annotators_see_others": project.annotators_see_others,
+        "annotators_see_comments": project.annotators_see_comments,
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
