@@ -74,9 +74,7 @@ def test_mentions_notify_members_who_can_see_the_comment(
         "outsider": "not a member of this project",
         "ghost": "not a member of this project",
     }
-    assert list(Notification.objects.values_list("user__username", "kind")) == [
-        ("rita", "mention")
-    ]
+    assert list(Notification.objects.values_list("user__username", "kind")) == [("rita", "mention")]
 
 
 def test_annotator_on_the_item_is_notified(project, item, owner, teammate):
@@ -85,9 +83,7 @@ def test_annotator_on_the_item_is_notified(project, item, owner, teammate):
     assert result.notified == ["teammate"]
 
 
-def test_annotators_are_not_notified_when_comments_are_off_for_them(
-    project, item, owner, teammate
-):
+def test_annotators_are_not_notified_when_comments_are_off_for_them(project, item, owner, teammate):
     _answer(project, teammate, item)
     services.update_project(project=project, by=owner, annotators_see_comments=False)
     project.refresh_from_db()
@@ -103,9 +99,7 @@ def test_reply_notifies_the_other_participants(project, item, owner, teammate, r
     reply = services.post_comment(
         project=project, item=item, author=teammate, body="Agreed @rita", parent=root
     ).comment
-    kinds = dict(
-        Notification.objects.filter(comment=reply).values_list("user__username", "kind")
-    )
+    kinds = dict(Notification.objects.filter(comment=reply).values_list("user__username", "kind"))
     assert kinds == {"owner": "reply", "rita": "mention"}  # never the replier themself
     assert Notification.objects.filter(user=owner).count() == 2
 
@@ -312,9 +306,7 @@ def test_api_comment_reply_list_and_inbox(client_for, project, item, owner, revi
     assert response.status_code == 201
     body = response.json()
     assert body["notified"] == ["rita"]
-    assert body["not_notified"] == [
-        {"username": "ghost", "reason": "not a member of this project"}
-    ]
+    assert body["not_notified"] == [{"username": "ghost", "reason": "not a member of this project"}]
     root = body["comment"]["id"]
 
     client = client_for(reviewer)
