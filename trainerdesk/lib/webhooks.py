@@ -44,8 +44,17 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def _slack_escape(text: str) -> str:
+    # Slack reads <...> as links and commands (<!channel>); its docs ask for these three.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_text(event: str, payload: dict) -> str:
     """A one-line message for Slack-compatible incoming webhooks."""
+    return _slack_escape(_plain_text(event, payload))
+
+
+def _plain_text(event: str, payload: dict) -> str:
     project = payload.get("project", {}).get("name", "a project")
     data = payload.get("data", {})
     if event == "import.finished":
@@ -76,6 +85,17 @@ def retry_delay(attempt: int, *, base: float) -> float:
     return base * 2 ** (attempt - 1)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect with a GET and no body, and count the answer as a
+    delivery; a webhook URL that redirects is a failed delivery the manager should see."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 @dataclass
 class PostResult:
     ok: bool
@@ -91,12 +111,14 @@ def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> P
     for name, value in headers.items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only, checked)
+        with _opener.open(request, timeout=timeout) as response:
             response.read(1024)
             return PostResult(True, response.status, "")
     except urllib.error.HTTPError as exc:
         detail = exc.read(300).decode("utf-8", "replace").strip()
         message = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
+        if 300 <= exc.code < 400:
+            message = f"HTTP {exc.code}: redirected to {exc.headers.get('Location', '?')}"
         return PostResult(False, exc.code, message[:MAX_ERROR_CHARS])
     except urllib.error.URLError as exc:
         return PostResult(False, None, f"could not connect: {exc.reason}"[:MAX_ERROR_CHARS])

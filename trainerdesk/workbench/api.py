@@ -63,6 +63,9 @@ class ProjectSummary(Schema):
     overlap: int = Field(description="How many annotators answer each item.")
     ordering: OrderingName = Field(description="The order the queue hands out items in.")
     annotators_see_others: bool
+    annotators_see_comments: bool = Field(
+        description="Annotators may read and write comments on the items they work on."
+    )
     role: str | None = Field(
         description="Your role in the project: manager, reviewer or annotator."
     )
@@ -111,6 +114,7 @@ class ProjectPatch(Schema):
     overlap: int | None = Field(None, ge=1, le=100)
     ordering: OrderingName | None = None
     annotators_see_others: bool | None = None
+    annotators_see_comments: bool | None = None
 
 
 class GuidelineOut(Schema):
@@ -244,6 +248,7 @@ def _summary(project: Project, role: str | None) -> dict:
         "overlap": project.overlap,
         "ordering": project.ordering,
         "annotators_see_others": project.annotators_see_others,
+        "annotators_see_comments": project.annotators_see_comments,
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,

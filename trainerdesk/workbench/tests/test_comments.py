@@ -333,3 +333,15 @@ def test_api_errors_name_the_field(client_for, project, item, owner):
     assert response.status_code == 404
     response = client.post(f"{API}/inbox/read", {"ids": ["a"]}, content_type="application/json")
     assert response.status_code == 422 and "ids" in response.json()["message"]
+
+
+def test_api_project_setting_for_annotator_comments(client_for, project, owner):
+    client = client_for(owner)
+    url = f"{API}/projects/{project.pk}"
+    assert client.get(url).json()["annotators_see_comments"] is True
+    response = client.patch(
+        url, {"annotators_see_comments": False}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["annotators_see_comments"] is False
+    project.refresh_from_db()
+    assert project.annotators_see_comments is False

@@ -128,6 +128,27 @@ def test_backoff_doubles(project, owner, settings, monkeypatch):
     assert [webhooks.retry_delay(n, base=30) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
 
 
+def test_a_redirect_is_not_a_delivery(project, owner, settings, django_capture_on_commit_callbacks):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    with Receiver([302]) as receiver:
+        hook = _hook(project, owner, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery = services.send_test_event(webhook=hook, by=owner)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.response_status == 302
+    assert "HTTP 302" in delivery.error
+
+
+def test_slack_text_escapes_control_sequences():
+    from trainerdesk.lib import webhooks
+
+    text = webhooks.slack_text(
+        "item.commented",
+        {"project": {"name": "P"}, "data": {"author": "a", "item": 1, "body": "<!channel> & co"}},
+    )
+    assert "&lt;!channel&gt; &amp; co" in text and "<!channel>" not in text
+
+
 def test_slack_format_posts_text(project, owner, django_capture_on_commit_callbacks):
     with Receiver([200]) as receiver:
         hook = _hook(project, owner, receiver.url, slack_format=True)
