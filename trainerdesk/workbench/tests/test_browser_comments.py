@@ -28,6 +28,14 @@ def test_comment_with_a_mention_reaches_the_inbox(
     page.wait_for_selector("text=Notified: @owner.")
     page.wait_for_selector("#thread .comment-body strong:has-text('sport')")
 
+    # `c` while typing is a letter, not a jump to the comment box.
+    reply = page.locator("#thread .reply-form textarea")
+    reply.click()
+    page.keyboard.type("cc")
+    assert reply.input_value() == "cc"
+    assert page.evaluate("document.activeElement.name") == "body"
+    assert page.locator("#comment-body").input_value() == ""
+
     comment = Comment.objects.get()
     assert comment.item_id == item_id
     assert comment.body == "Is this about **sport**?\n@owner please check"
