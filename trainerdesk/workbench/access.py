@@ -6,7 +6,7 @@ reveals whether the object exists.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from trainerdesk.workbench.models import (
@@ -179,11 +179,22 @@ def comment_readers(project: Project, item: Item, roles: dict[int, str]) -> set[
 
 
 def notifications_for(user):
-    """The user's inbox, limited to projects they can still open."""
+    """The user's inbox, limited to comments they may still read: projects they can still
+    open, and for annotators only while the project lets annotators see comments."""
+    from trainerdesk.accounts.models import Membership
+
     if not user.is_authenticated:
         return Notification.objects.none()
+    admin_orgs = Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES)
+    sees_all = ProjectMember.objects.filter(
+        project=OuterRef("comment__project"), user=user, role__in=CAN["see_all_work"]
+    )
     return Notification.objects.filter(
-        user=user, comment__project__in=Project.objects.visible_to(user).values("pk")
+        Q(comment__project__organization__in=admin_orgs.values("organization"))
+        | Exists(sees_all)
+        | Q(comment__project__annotators_see_comments=True),
+        user=user,
+        comment__project__in=Project.objects.visible_to(user).values("pk"),
     )
 
 

@@ -292,6 +292,24 @@ def test_mark_all_read_and_others_entries_untouched(client_for, project, item, o
     assert Notification.objects.get(user=owner).read_at is None
 
 
+def test_inbox_hides_comments_annotators_may_no_longer_read(
+    client_for, project, item, owner, teammate
+):
+    _answer(project, teammate, item)
+    services.post_comment(project=project, item=item, author=owner, body="@teammate secret")
+    client = client_for(teammate)
+    assert "secret" in client.get("/inbox/").content.decode()
+    services.update_project(project=project, by=owner, annotators_see_comments=False)
+    page = client.get("/inbox/").content.decode()
+    assert "secret" not in page and "unread" not in page.split("<main")[0]
+    assert client.get(f"{API}/inbox").json() == []
+
+
+def test_outsider_inbox_is_empty(client_for, project, item, owner, outsider, reviewer):
+    services.post_comment(project=project, item=item, author=owner, body="@rita private")
+    assert client_for(outsider).get(f"{API}/inbox").json() == []
+
+
 # --- API --------------------------------------------------------------------------------------
 
 
