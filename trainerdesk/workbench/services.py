@@ -1545,8 +1545,28 @@ def _attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
 
 def _emit_if_project_completed(*, project: Project) -> None:
     """Called only when an item has just reached its overlap: the project is complete when
-    no incomplete item remains (one look at the (project, done_count) index)."""
-    if Item.objects.filter(project=project, done_count__lt=project.overlap).exists():
+    no incomplete item remains (one look at the (project, done_count) index).
+
+    On PostgreSQL two annotators finishing the last two items at once would each see the
+    other's item as still open and neither would emit. So the first look skips items other
+    transactions hold (their submits are under way); only when nothing else is open does it
+    lock the project row and look again, and whoever gets that lock second sees the other's
+    commit. SQLite runs one writer at a time, so its first look is already final.
+    """
+    incomplete = Item.objects.filter(project=project, done_count__lt=project.overlap)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Item._meta.db_table} WHERE project_id = %s AND "
+                "done_count < %s LIMIT 1 FOR KEY SHARE SKIP LOCKED",
+                [project.pk, project.overlap],
+            )
+            if cursor.fetchone():
+                return
+            cursor.execute(
+                f"SELECT 1 FROM {Project._meta.db_table} WHERE id = %s FOR UPDATE", [project.pk]
+            )
+    if incomplete.exists():
         return
     emit_event(
         project=project,
