@@ -1500,6 +1500,15 @@ def _attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return delivery  # the webhook was deleted, or a duplicate run of a finished delivery
     hook = delivery.webhook
+    if not hook.active and delivery.event != WEBHOOK_TEST_EVENT:
+        # Deactivated while this delivery waited for a retry: stop here, and say so.
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+        delivery.error = (delivery.error + "\n" if delivery.error else "") + (
+            "not sent: the webhook was deactivated"
+        )
+        delivery.save(update_fields=["status", "next_attempt_at", "error"])
+        return delivery
     body = webhooks.request_body(delivery.event, delivery.payload, slack=hook.slack_format)
     timestamp = str(int(time.time()))
     result = webhooks.post(

@@ -122,7 +122,19 @@ def test_unreachable_url_fails_after_the_retries_with_the_error_logged(
     assert len(lines) == 3 and all("could not connect" in line for line in lines)
 
 
-def test_backoff_doubles(project, owner, settings, monkeypatch):
+def test_a_deactivated_webhook_stops_retrying(project, owner, django_capture_on_commit_callbacks):
+    hook = _hook(project, owner, _closed_port_url())
+    item = Item.objects.filter(project=project).first()
+    services.post_comment(project=project, item=item, author=owner, body="x")
+    services.update_webhook(webhook=hook, by=owner, active=False)
+    delivery = WebhookDelivery.objects.get()
+    services.deliver_webhook(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 0
+    assert "deactivated" in delivery.error
+
+
+def test_backoff_doubles():
     from trainerdesk.lib import webhooks
 
     assert [webhooks.retry_delay(n, base=30) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
