@@ -53,7 +53,9 @@ def _error(request, message: str, status: int, **extra):
 def validation_error(request, exc: ValidationError):
     problems = []
     for error in exc.errors:
-        where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
+        loc = tuple(error.get("loc", ()))
+        # Drop only the leading "body" (where ninja puts a JSON body), not a field so named.
+        where = ".".join(str(part) for part in (loc[1:] if loc[:1] == ("body",) else loc))
         problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg"))
     return _error(request, "; ".join(problems) or "invalid request", 422, errors=problems)
 
@@ -101,3 +103,4 @@ def http_error(request, exc: HttpError):
 
 api.add_router("/", "trainerdesk.accounts.api.router")
 api.add_router("/", "trainerdesk.workbench.api.router")
+api.add_router("/", "trainerdesk.workbench.api_collab.router")

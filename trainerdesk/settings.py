@@ -263,6 +263,12 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 
+# Webhooks: attempts per delivery, the first retry's delay (doubling after each failure),
+# and the time a receiver has to answer.
+WEBHOOK_MAX_ATTEMPTS = env_int("TRAINERDESK_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+WEBHOOK_RETRY_SECONDS = env_int("TRAINERDESK_WEBHOOK_RETRY_SECONDS", 30)
+WEBHOOK_TIMEOUT_SECONDS = env_int("TRAINERDESK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+
 # Product limits.
 LEASE_MINUTES = env_int("TRAINERDESK_LEASE_MINUTES", 30, minimum=1)
 MAX_UPLOAD_BYTES = env_int("TRAINERDESK_MAX_UPLOAD_MB", 1024, minimum=1) * 1024 * 1024

@@ -6,15 +6,21 @@ reveals whether the object exists.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from trainerdesk.workbench.models import (
     Annotation,
+    Comment,
     ImageAsset,
     ImportJob,
     Item,
+    Lease,
+    Notification,
     Project,
     ProjectMember,
+    Webhook,
+    WebhookDelivery,
 )
 
 Role = ProjectMember.Role
@@ -93,6 +99,128 @@ def get_import_for_user(user, project: Project, job_id) -> ImportJob:
         return ImportJob.objects.get(pk=_key(job_id), project=project)
     except ImportJob.DoesNotExist:
         raise Http404("No such import") from None
+
+
+# --- comments, inbox and webhooks -------------------------------------------------------
+
+
+def comments_visible(project: Project) -> bool:
+    """Whether the user get_project_for_user loaded the project for may read and write
+    comments at all: managers and reviewers always, annotators as the project allows."""
+    role = getattr(project, "user_role", None)
+    return role in CAN["see_all_work"] or (
+        role == Role.ANNOTATOR and project.annotators_see_comments
+    )
+
+
+def items_reachable_by(user, project: Project):
+    """Items the user may open outside the queue: all of them for managers and reviewers;
+    for annotators, the items they answered or skipped, hold a lease on, or are assigned."""
+    items = Item.objects.filter(project=project)
+    if can(project, "see_all_work"):
+        return items
+    return items.filter(
+        Q(pk__in=Annotation.objects.filter(project=project, annotator=user).values("item_id"))
+        | Q(pk__in=Lease.objects.filter(project=project, annotator=user).values("item_id"))
+        | Q(assignee=user)
+    )
+
+
+def get_commented_item_for_user(user, project: Project, item_id) -> Item:
+    """An item whose comment thread the user may read and write."""
+    if not comments_visible(project):
+        raise Http404("No such item")
+    try:
+        return items_reachable_by(user, project).get(pk=_key(item_id))
+    except Item.DoesNotExist:
+        raise Http404("No such item") from None
+
+
+def get_comment_for_user(user, project: Project, comment_id) -> Comment:
+    """A comment on an item the user may read the thread of."""
+    if not comments_visible(project):
+        raise Http404("No such comment")
+    try:
+        return Comment.objects.select_related("author", "item").get(
+            pk=_key(comment_id),
+            project=project,
+            item__in=items_reachable_by(user, project).values("pk"),
+        )
+    except Comment.DoesNotExist:
+        raise Http404("No such comment") from None
+
+
+def project_roles(project: Project) -> dict[int, str]:
+    """Every user with a role in the project, as {user id: effective role}: organization
+    owners and admins act as managers; project members must still be in the organization."""
+    from trainerdesk.accounts.models import Membership
+
+    in_org = Membership.objects.filter(organization_id=project.organization_id)
+    roles = dict(
+        ProjectMember.objects.filter(project=project, user__in=in_org.values("user")).values_list(
+            "user_id", "role"
+        )
+    )
+    for user_id in in_org.filter(role__in=Membership.ADMIN_ROLES).values_list("user_id", flat=True):
+        roles[user_id] = Role.MANAGER
+    return roles
+
+
+def comment_readers(project: Project, item: Item, roles: dict[int, str]) -> set[int]:
+    """Of the users in `roles` (from project_roles), those who may read the item's comments."""
+    readers = {uid for uid, role in roles.items() if role in CAN["see_all_work"]}
+    annotators = [uid for uid, role in roles.items() if role == Role.ANNOTATOR]
+    if annotators and project.annotators_see_comments:
+        reached = set(
+            Annotation.objects.filter(item=item, annotator__in=annotators).values_list(
+                "annotator_id", flat=True
+            )
+        )
+        reached |= set(
+            Lease.objects.filter(item=item, annotator__in=annotators).values_list(
+                "annotator_id", flat=True
+            )
+        )
+        if item.assignee_id in annotators:
+            reached.add(item.assignee_id)
+        readers |= reached
+    return readers
+
+
+def notifications_for(user):
+    """The user's inbox, limited to comments they may still read: projects they can still
+    open, and for annotators only while the project lets annotators see comments."""
+    from trainerdesk.accounts.models import Membership
+
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    admin_orgs = Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES)
+    sees_all = ProjectMember.objects.filter(
+        project=OuterRef("comment__project"), user=user, role__in=CAN["see_all_work"]
+    )
+    return Notification.objects.filter(
+        Q(comment__project__organization__in=admin_orgs.values("organization"))
+        | Exists(sees_all)
+        | Q(comment__project__annotators_see_comments=True),
+        user=user,
+        comment__project__in=Project.objects.visible_to(user).values("pk"),
+    )
+
+
+def get_webhook_for_user(user, project: Project, webhook_id) -> Webhook:
+    """Webhooks belong to managers (get_project_for_user(action="manage") checked that)."""
+    if not can(project, "manage"):
+        raise Http404("No such webhook")
+    try:
+        return Webhook.objects.get(pk=_key(webhook_id), project=project)
+    except Webhook.DoesNotExist:
+        raise Http404("No such webhook") from None
+
+
+def deliveries_visible_to(user, project: Project):
+    if not can(project, "manage"):
+        return WebhookDelivery.objects.none()
+    return WebhookDelivery.objects.filter(webhook__project=project)
 
 
 def organizations_managed_by(user):

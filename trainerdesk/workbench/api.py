@@ -66,6 +66,9 @@ class ProjectSummary(Schema):
     blind_order: bool = Field(
         description="LLM evaluation: responses shown in an order shuffled per annotator."
     )
+    annotators_see_comments: bool = Field(
+        description="Annotators may read and write comments on the items they work on."
+    )
     role: str | None = Field(
         description="Your role in the project: manager, reviewer or annotator."
     )
@@ -115,6 +118,7 @@ class ProjectPatch(Schema):
     ordering: OrderingName | None = None
     annotators_see_others: bool | None = None
     blind_order: bool | None = None
+    annotators_see_comments: bool | None = None
 
 
 class GuidelineOut(Schema):
@@ -255,6 +259,7 @@ def _summary(project: Project, role: str | None) -> dict:
         "ordering": project.ordering,
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
+        "annotators_see_comments": project.annotators_see_comments,
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,

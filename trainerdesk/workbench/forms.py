@@ -8,7 +8,7 @@ import re
 from django import forms
 
 from trainerdesk.workbench import formats
-from trainerdesk.workbench.models import Project, ProjectMember
+from trainerdesk.workbench.models import Project, ProjectMember, Webhook
 
 TASK_TYPES = [
     ("classification", "Text classification (one label per item)"),
@@ -116,6 +116,10 @@ class ProjectSettingsForm(forms.Form):
         required=False,
         label="Blind LLM evaluation: shuffle the responses per annotator and hide model names",
     )
+    annotators_see_comments = forms.BooleanField(
+        required=False,
+        label="Annotators may read and write comments on the items they work on",
+    )
 
 
 class MemberForm(forms.Form):
@@ -216,3 +220,34 @@ class ItemActionForm(forms.Form):
         if data.get("action") == "priority" and data.get("priority") is None:
             self.add_error("priority", "Give the priority to set.")
         return data
+
+
+# --- comments and webhooks ------------------------------------------------------------------
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Comment (Markdown, @username)"}),
+        # Empty and overlong bodies get the service's message, which names the field.
+        required=False,
+        strip=False,
+    )
+    parent = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="URL",
+        max_length=1000,
+        help_text="http:// or https://; e.g. a Slack incoming-webhook URL.",
+        widget=forms.TextInput(attrs={"placeholder": "https://example.org/hooks/trainerdesk"}),
+    )
+    events = forms.MultipleChoiceField(
+        choices=Webhook.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[Webhook.Event.IMPORT_FINISHED],
+    )
+    slack_format = forms.BooleanField(
+        required=False,
+        label='Slack-compatible: post {"text": "…"} instead of the full event',
+    )

@@ -10,6 +10,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench.schema import LabelSchema, parse_schema
 
 
@@ -513,6 +514,15 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on item {self.item_id}"
+
+    @cached_property
+    def html(self) -> str:
+        """The body as sanitised HTML (comments are read by everyone on the project)."""
+        return render_markdown(self.body)
+
+    @property
+    def is_deleted(self) -> bool:
+        return not self.body
 
 
 class Notification(models.Model):

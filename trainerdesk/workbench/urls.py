@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.workbench import views, views_annotate
+from trainerdesk.workbench import views, views_annotate, views_collab
 
 app_name = "workbench"
 urlpatterns = [
@@ -32,3 +32,4 @@ urlpatterns = [
     ),
 ]
 urlpatterns += views_annotate.urlpatterns
+urlpatterns += views_collab.urlpatterns

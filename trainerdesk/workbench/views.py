@@ -189,6 +189,7 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "ordering": project.ordering,
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
+        "annotators_see_comments": project.annotators_see_comments,
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

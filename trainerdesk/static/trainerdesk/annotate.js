@@ -46,7 +46,8 @@
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) {
-      if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey) {
+      // Only the answer's own text boxes submit on Enter (not, e.g., the comment box).
+      if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey && event.target.closest("#annotate-form")) {
         event.preventDefault();
         submitWith("submit");
       }
