@@ -268,6 +268,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["defau
 WEBHOOK_MAX_ATTEMPTS = env_int("TRAINERDESK_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
 WEBHOOK_RETRY_SECONDS = env_int("TRAINERDESK_WEBHOOK_RETRY_SECONDS", 30)
 WEBHOOK_TIMEOUT_SECONDS = env_int("TRAINERDESK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Webhooks to loopback/private/link-local addresses are refused unless this is on.
+WEBHOOK_ALLOW_PRIVATE = env_bool("TRAINERDESK_WEBHOOK_ALLOW_PRIVATE", False)
 
 # Product limits.
 LEASE_MINUTES = env_int("TRAINERDESK_LEASE_MINUTES", 30, minimum=1)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -103,8 +105,45 @@ class PostResult:
     error: str
 
 
-def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> PostResult:
+def private_address(host: str) -> str | None:
+    """The first address `host` resolves to that is not on the public internet (loopback,
+    private, link-local such as cloud metadata at 169.254.169.254, reserved), or None.
+
+    A webhook URL is chosen by a project manager but the request leaves from the server, so
+    by default it may not reach the server's own network (as GitLab and Gitea do). The check
+    runs just before each delivery; a DNS answer that changes between this lookup and the
+    connection (rebinding) is not covered.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # the POST reports the name that does not resolve
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    allow_private: bool = False,
+) -> PostResult:
     """POST the body; a 2xx answer is a delivery. Never raises."""
+    if not allow_private:
+        host = urlsplit(url).hostname or ""
+        blocked = private_address(host)
+        if blocked:
+            return PostResult(
+                False,
+                None,
+                f"refused: {host} resolves to {blocked}, an address on a private network "
+                "(set TRAINERDESK_WEBHOOK_ALLOW_PRIVATE=true to allow it)",
+            )
     request = urllib.request.Request(url, data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     request.add_header("User-Agent", USER_AGENT)

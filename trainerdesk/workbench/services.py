@@ -1830,6 +1830,7 @@ def _attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
             "X-TrainerDesk-Signature": webhooks.signature(hook.secret, timestamp, body),
         },
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
     )
     now = timezone.now()
     delivery.attempts += 1

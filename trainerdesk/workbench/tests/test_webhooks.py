@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from trainerdesk.lib import webhooks
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Item, Webhook, WebhookDelivery
 
@@ -120,6 +121,25 @@ def test_unreachable_url_fails_after_the_retries_with_the_error_logged(
     assert delivery.response_status is None and delivery.next_attempt_at is None
     lines = delivery.error.splitlines()
     assert len(lines) == 3 and all("could not connect" in line for line in lines)
+
+
+def test_private_addresses_are_refused_unless_allowed(
+    project, owner, settings, django_capture_on_commit_callbacks
+):
+    # The default on a real server: a manager's URL may not reach the server's own network.
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    with Receiver([200]) as receiver:
+        hook = _hook(project, owner, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery = services.send_test_event(webhook=hook, by=owner)
+    delivery.refresh_from_db()
+    assert receiver.requests == []
+    assert delivery.status == "failed"
+    assert "refused: 127.0.0.1 resolves to 127.0.0.1" in delivery.error
+    assert webhooks.private_address("169.254.169.254") == "169.254.169.254"
+    assert webhooks.private_address("10.1.2.3") == "10.1.2.3"
+    assert webhooks.private_address("8.8.8.8") is None
 
 
 def test_a_deactivated_webhook_stops_retrying(project, owner, django_capture_on_commit_callbacks):
