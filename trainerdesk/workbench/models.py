@@ -4,8 +4,9 @@ from functools import cached_property
 
 import orjson
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
@@ -274,10 +275,31 @@ class ItemQuerySet(models.QuerySet):
             match |= Q(_meta_value=value)
         return self.alias(_meta_value=KeyTransform(key, "data")).filter(match)
 
-    def matching_text(self, source: str, text: str) -> ItemQuerySet:
-        """Case-insensitive substring of data[source]. A scan of the project's items;
-        the follow-up is SQLite FTS5 / PostgreSQL full-text search with its own index."""
-        return self.alias(_text=KeyTextTransform(source, "data")).filter(_text__icontains=text)
+    def matching_search(self, terms) -> ItemQuerySet:
+        """Items whose text (every string value in data) matches the parsed search terms
+        (filters.parse_search), through each database's full-text index (migration 0003).
+        Raw SQL: the index is matched only by this exact expression (PostgreSQL) or is a
+        virtual table the ORM does not know (SQLite)."""
+        from trainerdesk.workbench.filters import fts5_query, tsquery
+
+        table = self.model._meta.db_table
+        if connection.vendor == "postgresql":
+            sql = (
+                f"jsonb_to_tsvector('simple'::regconfig, {table}.data, '[\"string\"]'::jsonb) "
+                "@@ to_tsquery('simple'::regconfig, %s)"
+            )
+            return self.filter(RawSQL(sql, [tsquery(terms)], output_field=models.BooleanField()))
+        sql = (
+            f"{table}.id IN (SELECT rowid FROM workbench_item_fts "
+            "WHERE workbench_item_fts MATCH %s)"
+        )
+        return self.filter(RawSQL(sql, [fts5_query(terms)], output_field=models.BooleanField()))
+
+    def assigned_to(self, username: str) -> ItemQuerySet:
+        """Items assigned to this user; "-" means items assigned to nobody."""
+        if username == "-":
+            return self.filter(assignee__isnull=True)
+        return self.filter(assignee__username=username)
 
     def keyset_page(
         self, *, sort: str, cursor: tuple | None, backward: bool = False, size: int = 50
@@ -402,6 +424,53 @@ class Lease(models.Model):
         return f"lease on item {self.item_id} until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
+class AnnotationQuerySet(models.QuerySet):
+    # --- the progress page: aggregates over a project's annotations ---
+
+    def per_annotator(self, *, week_start) -> models.QuerySet:
+        """One row per annotator (queue annotations only): answers, skips and the active
+        seconds (sum of lead_time) since `week_start`, in one grouped query."""
+        return (
+            self.filter(annotator__isnull=False)
+            .values("annotator_id", "annotator__username")
+            .annotate(
+                done=models.Count("id", filter=Q(skipped=False)),
+                skipped=models.Count("id", filter=Q(skipped=True)),
+                week_seconds=models.Sum("lead_time", filter=Q(created_at__gte=week_start)),
+            )
+            .order_by("annotator__username")
+        )
+
+    def median_lead_time(self) -> float | None:
+        """The median lead time of these annotations. Neither database has a median
+        aggregate both can run (PostgreSQL's percentile_cont is not in SQLite), so: count,
+        then read the middle one or two values in lead-time order."""
+        timed = self.filter(lead_time__isnull=False)
+        n = timed.count()
+        if not n:
+            return None
+        middle = list(
+            timed.order_by("lead_time").values_list("lead_time", flat=True)[
+                (n - 1) // 2 : n // 2 + 1
+            ]
+        )
+        return sum(middle) / len(middle)
+
+    def answers_per_day(self, *, since, tzinfo) -> dict:
+        """{date: answers} for non-skipped annotations created since `since`, days in
+        `tzinfo`."""
+        from django.db.models.functions import TruncDate
+
+        rows = (
+            self.filter(created_at__gte=since, skipped=False)
+            .annotate(day=TruncDate("created_at", tzinfo=tzinfo))
+            .values("day")
+            .annotate(n=models.Count("id"))
+            .order_by("day")
+        )
+        return {row["day"]: row["n"] for row in rows}
+
+
 class Annotation(models.Model):
     class Origin(models.TextChoices):
         QUEUE = "queue", "Annotation queue"
@@ -430,6 +499,8 @@ class Annotation(models.Model):
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.QUEUE)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -6,3 +6,8 @@ from trainerdesk.workbench import services
 @task()
 def run_import_task(job_id: int) -> None:
     services.run_import(job_id=job_id)
+
+
+@task()
+def index_search_task() -> None:
+    services.index_pending_items()
