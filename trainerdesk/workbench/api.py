@@ -752,7 +752,7 @@ class ProgressOut(Schema):
 
 
 @router.post(
-    "/projects/{project_id}/items/assign",
+    "/projects/{project_id}/assign",
     response=AssignOut,
     summary="Assign items to a project member, or unassign them (manager)",
     description="Items the assignee already answered or skipped are left unchanged; "

@@ -382,7 +382,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
         "this_query": chosen.query(),
         "action_form": ItemActionForm(),
         "here": reverse("workbench:data_manager", args=[project.pk]),
-        **_data_manager_extras(project, chosen),
+        **_data_manager_extras(project, chosen, page),
     }
     template = "workbench/data_manager.html"
     if request.htmx:
@@ -438,17 +438,21 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
 # --- data manager: columns, assignment; the progress page ------------------------------------
 
 
-def _data_manager_extras(project: Project, chosen) -> dict:
+def _data_manager_extras(project: Project, chosen, page) -> dict:
     from trainerdesk.workbench import filters
 
     columns = [(key, label) for key, label in filters.COLUMNS.items() if key in chosen.columns]
-    data_keys = [
-        k for k in services.data_keys(project=project, sample=100) if filters.is_data_key(k)
-    ]
+    # Data fields to offer as columns: the keys of the items on this page (reading a
+    # sample of the project instead cost a sort of all its items on SQLite).
+    keys: dict[str, None] = {}
+    for row in page.rows if page else []:
+        keys.update(dict.fromkeys(row.item.data))
+    data_keys = [k for k in keys if filters.is_data_key(k)]
+    data_keys += [k for k in chosen.data_columns if k not in keys]
     members = services.assignable_usernames(project=project)
     return {
         "columns": columns,
-        "shown": set(chosen.columns),
+        "show": dict.fromkeys(chosen.columns, True),
         "data_columns": chosen.data_columns,
         "column_count": len(columns) + len(chosen.data_columns) + 1,
         "all_columns": filters.COLUMNS,
