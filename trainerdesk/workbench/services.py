@@ -1042,8 +1042,9 @@ def _text_source(project: Project) -> str | None:
     return None
 
 
-def filtered_items(*, project: Project, filters, tzinfo=None):
-    """The project's items matching a parsed filters.ItemFilter (no order, no page)."""
+def filtered_items(*, project: Project, filters, tzinfo=None, search: bool = True):
+    """The project's items matching a parsed filters.ItemFilter (no order, no page);
+    search=False leaves the text search out (item_page walks the index itself)."""
     from trainerdesk.workbench.filters import parse_meta_value
 
     if connection.vendor == "sqlite" and filters.sort in ("id", "-id"):
@@ -1074,7 +1075,7 @@ def filtered_items(*, project: Project, filters, tzinfo=None):
         )
     if filters.meta_key:
         qs = qs.with_metadata(filters.meta_key, parse_meta_value(filters.meta_value))
-    if filters.q:
+    if filters.q and search:
         from trainerdesk.workbench.filters import SearchSyntaxError, parse_search
 
         try:
@@ -1089,7 +1090,8 @@ def filtered_items(*, project: Project, filters, tzinfo=None):
 def item_page(*, project: Project, filters, size: int = 50) -> ItemPage:
     """One keyset page of the data manager's table, with each item's answer count and
     majority answer (all from one annotation query for the page)."""
-    qs = filtered_items(project=project, filters=filters)
+    walk = _search_walk_query(filters)
+    qs = filtered_items(project=project, filters=filters, search=walk is None)
     key = filters.sort.lstrip("-")
     cursor_id = filters.after or filters.before
     backward = filters.before is not None
@@ -1101,6 +1103,14 @@ def item_page(*, project: Project, filters, size: int = 50) -> ItemPage:
             raise InvalidInput([f"{name}: item {cursor_id} is not in this project (deleted?)"])
         cursor = tuple(found)
     qs = qs.select_related("assignee")
+    if walk is not None:
+        return _item_rows(
+            project,
+            filters,
+            *_search_walk_page(
+                qs, walk, sort=filters.sort, cursor_id=cursor_id, backward=backward, size=size
+            ),
+        )
     items, more = qs.keyset_page(sort=filters.sort, cursor=cursor, backward=backward, size=size)
     if backward:
         has_prev, has_next = (
@@ -1119,6 +1129,39 @@ def item_page(*, project: Project, filters, size: int = 50) -> ItemPage:
                 sort=filters.sort, cursor=(getattr(items[0], key), items[0].pk), backward=True
             )
         )
+    return _item_rows(project, filters, items, has_next, has_prev)
+
+
+def _search_walk_query(filters) -> str | None:
+    """The FTS5 query when the page should walk the SQLite index (text search in id
+    order), else None (PostgreSQL, no search, or another sort)."""
+    if connection.vendor != "sqlite" or not filters.q or filters.sort not in ("id", "-id"):
+        return None
+    from trainerdesk.workbench.filters import SearchSyntaxError, fts5_query, parse_search
+
+    try:
+        return fts5_query(parse_search(filters.q))
+    except SearchSyntaxError as exc:
+        raise InvalidInput([f"q: {exc}"]) from None
+
+
+def _search_walk_page(qs, match: str, *, sort: str, cursor_id, backward: bool, size: int):
+    """(items, has_next, has_prev) of one id-ordered search page, by ItemQuerySet.search_walk."""
+    descending = (sort == "-id") != backward
+    items, more = qs.search_walk(match, start=cursor_id, descending=descending, size=size)
+    if backward:
+        items.reverse()
+    if not items:
+        return items, False, False
+    edge = items[-1] if backward else items[0]
+    beyond = cursor_id is not None or backward
+    other_side = beyond and bool(
+        qs.search_walk(match, start=edge.pk, descending=not descending, size=1)[0]
+    )
+    return (items, other_side, more) if backward else (items, more, other_side)
+
+
+def _item_rows(project: Project, filters, items, has_next: bool, has_prev: bool) -> ItemPage:
     answers: dict[int, list[dict]] = {}
     names: dict[int, list[str]] = {}
     for item_id, answer, skipped, username, imported in (

@@ -211,3 +211,34 @@ def test_bad_column_is_named(client_for, owner, project):
     text = response.content.decode()
     assert "col: &#x27;secret&#x27; is not a column" in text
     assert "col: &#x27;data.a__b&#x27; is not a column" in text
+
+
+@pytest.mark.parametrize("sort", ["id", "-id", "priority"])
+def test_search_pages_forward_and_back(client_for, owner, project, sort):
+    import html
+
+    services.add_items(
+        project=project,
+        items=[{"text": f"word{n % 2} item {n}", "priority": n % 3} for n in range(250)],
+    )
+    order = {"id": ["id"], "-id": ["-id"], "priority": ["priority", "id"]}[sort]
+    wanted = {i.pk for i in project.items.all() if i.data["text"].startswith("word1 ")}
+    expected = [
+        pk for pk in project.items.order_by(*order).values_list("id", flat=True) if pk in wanted
+    ]
+    assert len(expected) == 125
+    client = client_for(owner)
+    url = reverse("workbench:data_manager", args=[project.pk]) + f"?q=word1&sort={sort}"
+    pages = []
+    while url:
+        text = client.get(url).content.decode()
+        pages.append([int(pk) for pk in _IDS.findall(text)])
+        link = re.search(r'rel="next" href="([^"]+)"', text)
+        url = html.unescape(link[1]) if link else None
+    assert [pk for page in pages for pk in page] == expected
+    assert [len(p) for p in pages] == [50, 50, 25]
+    back = [pages[-1]]
+    while link := re.search(r'rel="prev" href="([^"]+)"', text):
+        text = client.get(html.unescape(link[1])).content.decode()
+        back.append([int(pk) for pk in _IDS.findall(text)])
+    assert back == pages[::-1]
