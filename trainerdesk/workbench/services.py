@@ -1522,12 +1522,18 @@ def progress_overview(
     annotations = Annotation.objects.filter(project=project)
     if not everyone:
         annotations = annotations.filter(annotator=user)
+    grouped = list(annotations.per_annotator(week_start=week_start))
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=[row["annotator_id"] for row in grouped])
+        .values_list("pk", "username")
+    )
     rows = []
-    for row in annotations.per_annotator(week_start=week_start):
+    for row in sorted(grouped, key=lambda r: names[r["annotator_id"]]):
         median = annotations.filter(annotator_id=row["annotator_id"]).median_lead_time()
         rows.append(
             AnnotatorProgress(
-                username=row["annotator__username"],
+                username=names[row["annotator_id"]],
                 done=row["done"],
                 skipped=row["skipped"],
                 median_lead_time=None if median is None else round(median, 1),
