@@ -206,6 +206,8 @@ class ItemActionForm(forms.Form):
 
     ACTIONS = [
         ("priority", "Set priority"),
+        ("assign", "Assign to…"),
+        ("unassign", "Unassign (back to the shared queue)"),
         ("requeue", "Re-queue (release open leases)"),
         ("export", "Export selection (JSONL)"),
         ("delete", "Delete"),
@@ -214,11 +216,35 @@ class ItemActionForm(forms.Form):
     action = forms.ChoiceField(choices=ACTIONS)
     item = _ItemIdsField(required=False)
     priority = forms.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
+    assignee = forms.CharField(required=False, max_length=150)
 
     def clean(self):
         data = super().clean()
         if data.get("action") == "priority" and data.get("priority") is None:
             self.add_error("priority", "Give the priority to set.")
+        if data.get("action") == "assign" and not (data.get("assignee") or "").strip():
+            self.add_error("assignee", "Choose the person to assign the items to.")
+        return data
+
+
+class QueueShareForm(forms.Form):
+    """Assign a share of the open, unassigned items to named annotators."""
+
+    assignees = forms.MultipleChoiceField(choices=[], widget=forms.CheckboxSelectMultiple)
+    count = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    percent = forms.FloatField(required=False, min_value=0.01, max_value=100)
+    order = forms.ChoiceField(
+        choices=[("queue", "In queue order"), ("random", "At random")], initial="queue"
+    )
+
+    def __init__(self, *args, usernames: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignees"].choices = [(u, u) for u in usernames]
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("count") is None) == (data.get("percent") is None):
+            self.add_error("count", "Give either a number of items or a percentage.")
         return data
 
 

@@ -30,6 +30,8 @@ urlpatterns = [
         views.data_manager_action,
         name="data_manager_action",
     ),
+    path("projects/<int:project_id>/items/assign-share/", views.queue_share, name="queue_share"),
+    path("projects/<int:project_id>/progress/", views.progress, name="progress"),
 ]
 urlpatterns += views_annotate.urlpatterns
 urlpatterns += views_collab.urlpatterns

@@ -41,6 +41,7 @@ from trainerdesk.workbench.forms import (
     MemberForm,
     ProjectCreateForm,
     ProjectSettingsForm,
+    QueueShareForm,
 )
 from trainerdesk.workbench.models import Project, ProjectMember
 
@@ -369,7 +370,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
     labels = _choice_labels(project)
     errors: list[str] = []
     try:
-        chosen = filters.parse_filters(request.GET.get, labels=labels)
+        chosen = filters.parse_filters(request.GET.get, labels=labels, getlist=request.GET.getlist)
     except filters.FilterErrors as exc:
         errors = exc.errors
         chosen = filters.ItemFilter()
@@ -395,6 +396,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
         "this_query": chosen.query(),
         "action_form": ItemActionForm(),
         "here": reverse("workbench:data_manager", args=[project.pk]),
+        **_data_manager_extras(project, chosen, page),
     }
     template = "workbench/data_manager.html"
     if request.htmx:
@@ -436,6 +438,8 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
                 project=project, item_ids=ids, priority=data["priority"], by=request.user
             )
             messages.success(request, f"Priority {data['priority']} set on {count} item(s).")
+        elif data["action"] in ("assign", "unassign"):
+            count = _assign_selection(request, project, ids, data)
         else:
             count = services.requeue_items(project=project, item_ids=ids, by=request.user)
             messages.success(request, f"Re-queued: {count} open lease(s) released.")
@@ -520,3 +524,93 @@ def item_image(request: HttpRequest, project_id: int, item_id: int, key: str) ->
     except ValueError:
         raise Http404("No such image") from None
     return _image_response(path, info.content_type, immutable=False)
+
+
+# --- data manager: columns, assignment; the progress page ------------------------------------
+
+
+def _data_manager_extras(project: Project, chosen, page) -> dict:
+    from trainerdesk.workbench import filters
+
+    columns = [(key, label) for key, label in filters.COLUMNS.items() if key in chosen.columns]
+    # Data fields to offer as columns: the keys of the items on this page (reading a
+    # sample of the project instead cost a sort of all its items on SQLite).
+    keys: dict[str, None] = {}
+    for row in page.rows if page else []:
+        keys.update(dict.fromkeys(row.item.data))
+    data_keys = [k for k in keys if filters.is_data_key(k)]
+    data_keys += [k for k in chosen.data_columns if k not in keys]
+    members = services.assignable_usernames(project=project)
+    return {
+        "columns": columns,
+        "show": dict.fromkeys(chosen.columns, True),
+        "data_columns": chosen.data_columns,
+        "column_count": len(columns) + len(chosen.data_columns) + 1,
+        "all_columns": filters.COLUMNS,
+        "data_keys": data_keys,
+        "members": members,
+        "share_form": QueueShareForm(usernames=members),
+        "search_pending": bool(chosen.q) and services.search_index_pending(project=project),
+    }
+
+
+def _assign_selection(request: HttpRequest, project: Project, ids: list[int], data) -> int:
+    if data["action"] == "unassign":
+        count = services.assign_items(project=project, item_ids=ids, assignee=None, by=request.user)
+        messages.success(request, f"{count} item(s) back in the shared queue.")
+        return count
+    username = data["assignee"].strip()
+    user = services.member_by_username(project=project, username=username)
+    count = services.assign_items(project=project, item_ids=ids, assignee=user, by=request.user)
+    skipped = len(ids) - count
+    note = f" ({skipped} already worked on by {username} or not in this project)" if skipped else ""
+    messages.success(request, f"{count} item(s) assigned to {username}{note}.")
+    return count
+
+
+@login_required
+@require_POST
+def queue_share(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Assign a share of the open, unassigned items to named annotators."""
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    form = QueueShareForm(request.POST, usernames=services.assignable_usernames(project=project))
+    back = reverse("workbench:data_manager", args=[project.pk])
+    if not form.is_valid():
+        for name, problems in form.errors.items():
+            for problem in problems:
+                messages.error(request, f"{name}: {problem}" if name != "__all__" else problem)
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        users = [
+            services.member_by_username(project=project, username=name)
+            for name in data["assignees"]
+        ]
+        share = services.assign_queue_share(
+            project=project,
+            assignees=users,
+            count=data["count"],
+            percent=data["percent"],
+            order=data["order"],
+            by=request.user,
+        )
+    except services.InvalidInput as exc:
+        for error in exc.errors:
+            messages.error(request, error)
+    else:
+        done = ", ".join(f"{name}: {n}" for name, n in share.assigned.items())
+        messages.success(request, f"Assigned from the shared queue ({done}).")
+    return redirect(back)
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Items done / total, per-annotator numbers and throughput; annotators see only
+    their own row and their own throughput."""
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    overview = services.progress_overview(
+        project=project, user=request.user, everyone=access.can(project, "see_all_work")
+    )
+    context = {"project": project, "overview": overview, "chart": overview.chart_data()}
+    return TemplateResponse(request, "workbench/progress.html", context)

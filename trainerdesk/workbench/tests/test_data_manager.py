@@ -330,16 +330,18 @@ def test_bad_filter_values_get_a_message(client_for, owner, project, query, mess
     assert message in response.content.decode()
 
 
-def test_free_text_without_a_text_field_is_refused(client_for, owner, org):
+def test_search_covers_every_text_value_of_the_item(client_for, owner, org):
+    # Projects without a text field are searchable too: the index holds every string.
     project = services.create_project(
         organization=org,
         created_by=owner,
         name="Pairs",
         label_schema={"fields": [{"name": "note", "type": "text"}]},
     )
-    response = client_for(owner).get(_url(project, q="x"))
-    assert response.status_code == 400
-    assert "q: this project" in response.content.decode()
+    services.add_items(project=project, items=[{"a": "left side", "b": ["nested words"]}])
+    client = client_for(owner)
+    assert _page_ids(client, project, q="nested") == [project.items.get().pk]
+    assert _page_ids(client, project, q="zzz") == []
 
 
 def test_htmx_request_gets_only_the_table(client_for, owner, worked):
