@@ -81,6 +81,7 @@ def create_project(
     overlap: int = 1,
     ordering: str = Project.Ordering.SEQUENTIAL,
     annotators_see_others: bool = False,
+    blind_order: bool = True,
 ) -> Project:
     if overlap < 1:
         raise InvalidInput(["overlap: must be at least 1"])
@@ -95,6 +96,7 @@ def create_project(
             overlap=overlap,
             ordering=ordering,
             annotators_see_others=annotators_see_others,
+            blind_order=blind_order,
         )
         GuidelineVersion.objects.create(
             project=project, version=1, text=instructions, created_by=created_by
