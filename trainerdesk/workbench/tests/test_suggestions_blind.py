@@ -471,6 +471,7 @@ def test_api_next_carries_the_best_suggestion_in_the_items_order(
         item=item, model_version="low", answer={"order": [0, 1, 2]}, score=0.1
     )
     Prediction.objects.create(item=item, model_version="judge", answer=answer, score=0.7)
+    Prediction.objects.create(item=item, model_version="unscored", answer={"order": [2, 1, 0]})
     got = client.get(path).json()
     assert got["item"]["id"] == item.pk
     # Not the annotator's shuffled order (the fixture makes sure it is shuffled for them).
