@@ -406,9 +406,24 @@
       const values = Array.isArray(first.answer) ? first.answer : [first.answer];
       note.dataset.values = JSON.stringify(values);
       const score = isNum(first.score) ? ` (${first.score.toFixed(2)})` : "";
-      note.textContent = `Suggested by ${first.model_version || "a model"}${score}: ${values.join(", ")} — Shift+A accepts it, or choose yourself.`;
+      note.dataset.offer = `Suggested by ${first.model_version || "a model"}${score}: ${values.join(", ")} — Shift+A accepts it, or choose yourself.`;
+      describeChoice(note);
     }
   };
+
+  // The note says whether the choice now matches the suggestion, so it stays true after an
+  // undo too.
+  const describeChoice = (note) => {
+    const values = parse(note.dataset.values, []);
+    const box = note.closest("fieldset.answer-field");
+    const now = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    const same = now.length === values.length && values.every((v) => now.includes(v));
+    note.textContent = same ? `Chosen as suggested: ${values.join(", ")}.` : note.dataset.offer;
+  };
+  document.addEventListener("change", (event) => {
+    const note = event.target.closest?.("fieldset.answer-field")?.querySelector("[data-choice-suggestions][data-values]");
+    if (note) describeChoice(note);
+  });
 
   // Shift+A on a classification-only image item (no boxes field): tick the suggestion, as
   // one change per field that undo.js records (and Ctrl+Z takes back).
@@ -426,8 +441,7 @@
       for (const input of inputs) {
         if (values.includes(input.value)) input.checked = true;
       }
-      inputs[0]?.dispatchEvent(new Event("change", { bubbles: true }));
-      note.textContent = `Accepted the suggestion: ${values.join(", ")}.`;
+      inputs[0]?.dispatchEvent(new Event("change", { bubbles: true })); // the note follows
     }
   }, true);
 

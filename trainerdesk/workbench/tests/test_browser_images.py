@@ -70,8 +70,10 @@ def test_classify_images_with_the_keyboard(open_annotation_page, browser_page, o
     assert page.locator("input[name=f_animal]:checked").count() == 0
     page.keyboard.press("Shift+A")
     page.wait_for_selector("input[name=f_animal][value=bird]:checked")
+    assert note.inner_text() == "Chosen as suggested: bird."
     page.keyboard.press("Control+z")  # accepting is a change like any other
     assert page.locator("input[name=f_animal]:checked").count() == 0
+    assert "Suggested by pets-v1: bird" in note.inner_text()
     page.keyboard.press("Shift+A")
     page.wait_for_selector("input[name=f_animal][value=bird]:checked")
     page.keyboard.press("Enter")
