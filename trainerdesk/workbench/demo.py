@@ -119,7 +119,7 @@ PHOTOS_SCHEMA = {
 DIGITS_INSTRUCTIONS = """\
 # Hand-written digits
 
-Each image is one digit written by hand (scanned at 8×8 pixels, shown enlarged). Press the
+Each image is one digit written by hand (reduced to 8×8 pixels, shown enlarged). Press the
 digit you see: `1`-`9`, and `o` for zero.
 
 - Judge the shape, not how neat it is: a 7 with a bar is still a 7.

@@ -728,13 +728,13 @@ LLM_CRITERIA = ("helpfulness", "correctness", "harmlessness")
 
 
 def task_schema(
-    task_type: str, *, source: str = "", labels: list[dict] = (), multiple: bool = False
+    task_type: str, *, source: str = "", labels: list[dict] | None = None, multiple: bool = False
 ) -> dict:
     """The schema document for one of the new-project form's task types; `labels` are
     schema label objects ({"value", "hotkey"?}), used by the labelled types. An empty
     source reads the key named after the type's data (text, image, responses)."""
     source = source or TASK_DATA[task_type]
-    labels = list(labels)
+    labels = list(labels or [])
     image = task_type == "image_classification"
     if task_type in ("classification", "multilabel", "image_classification"):
         field = {"name": "label", "type": "choice", "source": source}
@@ -760,7 +760,7 @@ def task_schema(
                     "source": source,
                     "per_response": True,
                     "criteria": criteria,
-                },  # fmt: skip
+                },
                 rationale,
                 # A text field with a source is a rewrite box: it starts from the chosen answer.
                 {"name": "ideal_response", "type": "text", "source": source, "required": False},
