@@ -116,6 +116,24 @@ def test_llm_comparison_builds_preference_ratings_rationale_and_rewrite(client_f
 
 
 @pytest.mark.django_db
+def test_the_built_llm_schemas_give_working_annotation_pages(client_for, owner, teammate, org):
+    item = {"prompt": "Hi?", "responses": [{"text": "Hello.", "model": "m1"}, "Hey!", "Yo."]}
+    for task, marks in (
+        ("llm_compare", ['data-rewrite-source="responses"', 'data-criterion="harmlessness"']),
+        ("llm_rank", ["ranking-list"]),
+    ):
+        project = _create(client_for(owner), org, name=task, task_type=task)
+        services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+        assert services.add_items(project=project, items=[item]).added == 1
+        page = client_for(teammate).get(reverse("workbench:annotate", args=[project.pk]))
+        body = page.content.decode()
+        assert page.status_code == 200
+        for mark in marks:
+            assert mark in body, (task, mark)
+        assert "m1" not in body  # blind by default: model names hidden
+
+
+@pytest.mark.django_db
 def test_llm_ranking_with_a_custom_key_and_blind_order_off(client_for, owner, org):
     project = _create(
         client_for(owner), org, task_type="llm_rank", source="answers", blind_order=""
