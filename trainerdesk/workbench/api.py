@@ -105,6 +105,11 @@ class ProjectCreate(Schema):
     overlap: int = Field(1, ge=1, le=100, description="Annotators per item.")
     ordering: OrderingName = "sequential"
     annotators_see_others: bool = False
+    blind_order: bool = Field(
+        True,
+        description="LLM evaluation: show the responses in an order shuffled per annotator, "
+        "model names hidden.",
+    )
 
 
 class ProjectPatch(Schema):
@@ -193,10 +198,24 @@ class QueueItem(Schema):
     data: dict[str, Any]
 
 
+class SuggestionOut(Schema):
+    model_version: str
+    score: float | None
+    answer: dict[str, Any] = Field(
+        description="Keyed by field name like an answer, in the item's own response order; "
+        "fields that do not fit the schema are left out."
+    )
+
+
 class NextOut(Schema):
     item: QueueItem | None = Field(description="Null when there is nothing left for you.")
     lease_expires_at: datetime | None = Field(
         None, description="The item is yours until then; asking again returns the same item."
+    )
+    suggestion: SuggestionOut | None = Field(
+        None,
+        description="The item's best model prediction (highest score, then latest), to show "
+        "as a suggestion, never to submit unseen; null when it has none that fits.",
     )
     guideline_version: int
     message: str = ""
@@ -669,8 +688,19 @@ def next_item(request: HttpRequest, project_id: ProjectId):
     return {
         "item": {"id": item.pk, "external_id": item.external_id, "data": item.data},
         "lease_expires_at": item.lease_expires_at,
+        "suggestion": _suggestion(project, item),
         "guideline_version": project.guideline_version,
     }
+
+
+def _suggestion(project: Project, item: Item) -> dict | None:
+    prediction = item.best_prediction()
+    if prediction is None:
+        return None
+    answer = project.schema.validate_prediction(prediction.answer, item.data, strict=False)
+    if not answer:
+        return None
+    return {"model_version": prediction.model_version, "score": prediction.score, "answer": answer}
 
 
 @router.post(

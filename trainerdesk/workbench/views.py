@@ -44,6 +44,7 @@ from trainerdesk.workbench.forms import (
     QueueShareForm,
 )
 from trainerdesk.workbench.models import Project, ProjectMember
+from trainerdesk.workbench.schema import task_schema
 
 User = get_user_model()
 _LABEL_PATH = re.compile(r"^fields\[0\]\.labels\[(\d+)\]\.?")
@@ -75,22 +76,14 @@ def _show_errors(form, errors: list[str], *, fields: set[str], labels: list | No
             form.add_error(None, error)
 
 
-def _schema_from_labels(task_type: str, source: str, labels: list[dict]) -> dict:
+def _schema_from_labels(data: dict) -> dict:
     entries = [
         {"value": label["value"]} | ({"hotkey": label["hotkey"]} if label["hotkey"] else {})
-        for label in labels
+        for label in data["labels"]
     ]
-    if task_type == "ner":
-        field = {"name": "entities", "type": "spans", "source": source, "labels": entries}
-    else:
-        field = {
-            "name": "label",
-            "type": "choice",
-            "source": source,
-            "multiple": task_type == "multilabel",
-            "labels": entries,
-        }
-    return {"fields": [field]}
+    return task_schema(
+        data["task_type"], source=data["source"].strip(), labels=entries, multiple=data["multiple"]
+    )
 
 
 # --- project list and creation ---------------------------------------------------------
@@ -126,11 +119,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         from_labels = data["task_type"] != "custom"
-        schema = (
-            _schema_from_labels(data["task_type"], data["source"].strip() or "text", data["labels"])
-            if from_labels
-            else data["label_schema"]
-        )
+        schema = _schema_from_labels(data) if from_labels else data["label_schema"]
         try:
             project = services.create_project(
                 organization=data["organization"],
@@ -141,6 +130,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
                 label_schema=schema,
                 overlap=data["overlap"],
                 ordering=data["ordering"],
+                blind_order=data["blind_order"],
             )
         except services.InvalidInput as exc:
             _show_errors(

@@ -9,8 +9,10 @@
 // key relabels the selected box and becomes the label for new boxes; Tab / Shift+Tab cycle
 // boxes and suggestions; arrows move the selected box, Shift+arrows resize it (Alt for a
 // finer step); x or Delete removes it (x only when no label uses it); Escape deselects;
-// + / - zoom (also the wheel), 0 fits; Ctrl+Z undoes any change; Shift+A accepts the selected
-// suggestion (or, with none selected, every suggestion). Suggestions are dashed and are not
+// + / - zoom (also the wheel), 0 fits; Shift+A accepts the selected suggestion (or, with
+// none selected, every suggestion). Every box change goes on the page's one undo stack
+// (undo.js), so Ctrl+Z and the Undo button take back the latest change, whether it was a
+// box or a label choice. Suggestions are dashed and are not
 // part of the answer until accepted. Enter, Space, Backspace and ? stay with annotate.js.
 (() => {
   "use strict";
@@ -43,7 +45,6 @@
       boxes: input ? parse(input.value, []).map(cleanBox).filter(Boolean) : [],
       suggestions: [],
       sel: null, // {kind: "box" | "sugg", i}
-      history: [],
       zoom: 0,
       label: null,
       colours: new Map(),
@@ -92,17 +93,20 @@
   const snapshot = () => ({ content: content(), state: JSON.stringify({ boxes: st.boxes, suggestions: st.suggestions, sel: st.sel }) });
   const change = (fn, before = snapshot()) => {
     fn();
-    if (content() !== before.content) st.history.push(before.state);
+    if (content() !== before.content) record(before.state);
     write();
     render();
   };
-  const undo = () => {
-    const before = st.history.pop();
-    if (!before) { say("Nothing to undo"); return; }
-    Object.assign(st, JSON.parse(before));
-    write();
-    render();
-    say("Undone");
+  // undo.js empties its stack when a new item arrives; the check covers a late undo anyway.
+  const record = (state) => {
+    const item = st;
+    window.TD?.undo.push(() => {
+      if (st !== item) return;
+      Object.assign(st, JSON.parse(state));
+      write();
+      render();
+      say("Undone");
+    });
   };
 
   const describe = (b) => `${b.label} at ${Math.round(b.x)}%, ${Math.round(b.y)}% (${Math.round(b.width)}×${Math.round(b.height)}%)`;
@@ -365,12 +369,7 @@
   window.addEventListener("keydown", (event) => {
     if (!st || typing(event.target) || !document.getElementById("annotate-form")) return;
     const handled = () => { event.preventDefault(); event.stopImmediatePropagation(); };
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
-      handled();
-      undo();
-      return;
-    }
-    if (event.ctrlKey || event.metaKey) return;
+    if (event.ctrlKey || event.metaKey) return; // Ctrl+Z is undo.js's
     if (event.key === "+" || event.key === "=") { handled(); setZoom(st.zoom + 1); return; }
     if (event.key === "-" || event.key === "_") { handled(); setZoom(st.zoom - 1); return; }
     if (event.key === "0") { handled(); setZoom(0); return; }
@@ -407,11 +406,27 @@
       const values = Array.isArray(first.answer) ? first.answer : [first.answer];
       note.dataset.values = JSON.stringify(values);
       const score = isNum(first.score) ? ` (${first.score.toFixed(2)})` : "";
-      note.textContent = `Suggested by ${first.model_version || "a model"}${score}: ${values.join(", ")} — Shift+A accepts it, or choose yourself.`;
+      note.dataset.offer = `Suggested by ${first.model_version || "a model"}${score}: ${values.join(", ")} — Shift+A accepts it, or choose yourself.`;
+      describeChoice(note);
     }
   };
 
-  // Shift+A on a classification-only image item (no boxes field): tick the suggestion.
+  // The note says whether the choice now matches the suggestion, so it stays true after an
+  // undo too.
+  const describeChoice = (note) => {
+    const values = parse(note.dataset.values, []);
+    const box = note.closest("fieldset.answer-field");
+    const now = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    const same = now.length === values.length && values.every((v) => now.includes(v));
+    note.textContent = same ? `Chosen as suggested: ${values.join(", ")}.` : note.dataset.offer;
+  };
+  document.addEventListener("change", (event) => {
+    const note = event.target.closest?.("fieldset.answer-field")?.querySelector("[data-choice-suggestions][data-values]");
+    if (note) describeChoice(note);
+  });
+
+  // Shift+A on a classification-only image item (no boxes field): tick the suggestion, as
+  // one change per field that undo.js records (and Ctrl+Z takes back).
   window.addEventListener("keydown", (event) => {
     if (event.key !== "A" || !event.shiftKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
     if (st?.input) return; // the boxes handler above owns the key
@@ -422,10 +437,11 @@
     for (const note of notes) {
       const box = note.closest("fieldset.answer-field");
       const values = parse(note.dataset.values, []);
-      for (const input of box.querySelectorAll("input[type=radio], input[type=checkbox]")) {
+      const inputs = [...box.querySelectorAll("input[type=radio], input[type=checkbox]")];
+      for (const input of inputs) {
         if (values.includes(input.value)) input.checked = true;
       }
-      note.textContent = `Accepted the suggestion: ${values.join(", ")}.`;
+      inputs[0]?.dispatchEvent(new Event("change", { bubbles: true })); // the note follows
     }
   }, true);
 

@@ -2,7 +2,8 @@
 // ranking and per-criterion ratings. The server renders the controls; this script only
 // keeps each field's hidden JSON input (the value the form posts) in step with them, and
 // starts a rewrite box (a text field with a `source`) from the preferred response's text
-// when the box is still empty.
+// when the box is still empty. Undoing the choice that filled a box empties it again, as
+// long as it still holds exactly the text put in.
 //
 // Keys (when no text box has focus; none of them can be a schema hotkey, which are a-z and
 // 1-9): , prefers response A, . prefers B, / is a tie, - and = lower and raise the strength.
@@ -27,12 +28,30 @@
     return el ? el.textContent : null;
   };
 
+  const rewriteBoxes = (source) => [...document.querySelectorAll("#workspace textarea[data-rewrite-source]")]
+    .filter((box) => box.dataset.rewriteSource === source);
+  // Box -> {text, by}: what this script put in an empty rewrite box, and which choice did.
+  const filled = new WeakMap();
+  const undoing = () => Boolean(window.TD?.undo.undoing);
+
   // Fill each still-empty rewrite box that reads this source with the chosen response.
-  const prefill = (source, index) => {
+  const prefill = (source, index, by) => {
     const text = responseText(source, index);
     if (text === null) return;
-    for (const box of document.querySelectorAll("#workspace textarea[data-rewrite-source]")) {
-      if (box.dataset.rewriteSource === source && box.value === "") box.value = text;
+    for (const box of rewriteBoxes(source)) {
+      if (box.value === "") { box.value = text; filled.set(box, { text, by }); }
+    }
+  };
+
+  // Undo put a pairwise choice back (undo.js re-fires "change"): empty the boxes that the
+  // undone choice filled, unless the annotator has edited them since.
+  const unfill = (source, by) => {
+    for (const box of rewriteBoxes(source)) {
+      const was = filled.get(box);
+      if (was && was.by.field === by.field && was.by.value !== by.value && box.value === was.text) {
+        box.value = "";
+        filled.delete(box);
+      }
     }
   };
 
@@ -40,12 +59,14 @@
     const input = hidden(box);
     const name = input.dataset.llmField;
     const pref = checked(box, `ui_${name}_preferred`);
+    const by = { field: name, value: pref ? pref.value : "" };
+    if (undoing()) unfill(input.dataset.llmSource, by);
     if (!pref) { input.value = ""; return; }
     const answer = { preferred: pref.value === "tie" ? "tie" : Number(pref.value) };
     const strength = checked(box, `ui_${name}_strength`);
     if (strength && answer.preferred !== "tie") answer.strength = Number(strength.value);
     input.value = JSON.stringify(answer);
-    if (answer.preferred !== "tie") prefill(input.dataset.llmSource, answer.preferred);
+    if (answer.preferred !== "tie" && !undoing()) prefill(input.dataset.llmSource, answer.preferred, by);
   };
 
   const writeRanking = (box) => {
@@ -56,7 +77,7 @@
     if (status) status.textContent = "Ranking recorded.";
     const hasPairwise = [...document.querySelectorAll("#workspace input.llm-input[data-llm-type=pairwise]")]
       .some((p) => p.dataset.llmSource === input.dataset.llmSource);
-    if (order.length && !hasPairwise) prefill(input.dataset.llmSource, order[0]);
+    if (order.length && !hasPairwise) prefill(input.dataset.llmSource, order[0], { field: input.dataset.llmField, value: "ranking" });
   };
 
   const writeRating = (box) => {
@@ -84,7 +105,8 @@
     if (box && hidden(box) && event.target.type === "radio") write(box);
   });
 
-  // The ranking as it is now, and a function that puts it back (for undo).
+  // The ranking as it is now, and a function that puts it back (for undo), emptying a
+  // rewrite box that was empty then and still holds only what the ranking put in.
   const rankingState = (box) => {
     const list = box.querySelector(".ranking-list");
     const rows = [...list.children];
@@ -92,12 +114,16 @@
     const value = input.value;
     const status = box.querySelector(".rank-status");
     const said = status?.textContent;
+    const empty = rewriteBoxes(input.dataset.llmSource).filter((b) => b.value === "");
     return () => {
       const focused = document.activeElement; // moving a node blurs it: keep the focus
       list.append(...rows);
       if (focused && list.contains(focused)) focused.focus();
       input.value = value;
       if (status) status.textContent = said;
+      for (const b of empty) {
+        if (b.value === filled.get(b)?.text) { b.value = ""; filled.delete(b); }
+      }
     };
   };
 

@@ -13,6 +13,7 @@
   "use strict";
   let stack = [];
   let restoring = false;
+  let undoing = false; // only while an undo runs (restoring is also set while accepting)
   let groups = new Map(); // input name -> checked values, as last seen
   const accepters = [];
 
@@ -34,11 +35,11 @@
   const run = () => {
     const undo = stack.pop();
     if (undo) {
-      restoring = true;
+      restoring = undoing = true;
       try {
         undo();
       } finally {
-        restoring = false;
+        restoring = undoing = false;
       }
     }
     refresh();
@@ -107,6 +108,7 @@
       push,
       onAccept: (fn) => accepters.push(fn),
       get restoring() { return restoring; },
+      get undoing() { return undoing; },
     },
   });
 

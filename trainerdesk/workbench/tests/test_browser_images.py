@@ -1,7 +1,8 @@
 """Image annotation in a real browser (headless Debian chromium via Playwright): classify
-images with the keyboard (accepting a model suggestion once), and draw bounding boxes with the
-mouse, then move, resize, relabel, undo, delete, zoom and accept a suggestion, checking what
-was stored."""
+images with the keyboard (accepting a model suggestion once, undoing choices), and draw
+bounding boxes with the mouse, then move, resize, relabel, undo, delete, zoom and accept a
+suggestion, checking what was stored; on a page with both, one undo takes back the latest
+change whichever kind it was."""
 
 import io
 
@@ -49,6 +50,15 @@ def test_classify_images_with_the_keyboard(open_annotation_page, browser_page, o
     open_annotation_page(project, ready="img.item-image")
     _wait_for_image(page)
     assert page.locator(".item-text").count() == 0  # the reference is not shown as text
+    page.keyboard.press("3")
+    page.wait_for_selector("input[name=f_animal][value=bird]:checked")
+    page.keyboard.press("2")
+    page.wait_for_selector("input[name=f_animal][value=dog]:checked")
+    page.keyboard.press("Control+z")  # back to bird ...
+    page.wait_for_selector("input[name=f_animal][value=bird]:checked")
+    page.locator("#undo-btn").click()  # ... and to nothing
+    assert page.locator("input[name=f_animal]:checked").count() == 0
+    assert page.locator("#undo-btn").is_disabled()
     page.keyboard.press("2")
     page.wait_for_selector("input[name=f_animal][value=dog]:checked")
     page.keyboard.press("Enter")
@@ -58,6 +68,12 @@ def test_classify_images_with_the_keyboard(open_annotation_page, browser_page, o
     assert "Suggested by pets-v1: bird" in note.inner_text()
     # A suggestion is never chosen for the annotator: nothing is checked until accepted.
     assert page.locator("input[name=f_animal]:checked").count() == 0
+    page.keyboard.press("Shift+A")
+    page.wait_for_selector("input[name=f_animal][value=bird]:checked")
+    assert note.inner_text() == "Chosen as suggested: bird."
+    page.keyboard.press("Control+z")  # accepting is a change like any other
+    assert page.locator("input[name=f_animal]:checked").count() == 0
+    assert "Suggested by pets-v1: bird" in note.inner_text()
     page.keyboard.press("Shift+A")
     page.wait_for_selector("input[name=f_animal][value=bird]:checked")
     page.keyboard.press("Enter")
@@ -159,4 +175,55 @@ def test_draw_move_resize_and_relabel_boxes(open_annotation_page, browser_page, 
     for got, want in expected:
         for key, value in want.items():
             assert got[key] == pytest.approx(value, abs=0.6), (key, got)
+    assert errors == []
+
+
+def test_one_undo_for_boxes_and_choices_on_the_same_image(open_annotation_page, browser_page, org,
+                                                          owner, teammate):  # fmt: skip
+    schema = {"fields": [
+        {"name": "animal", "type": "choice", "source": "image", "source_kind": "image",
+         "labels": ["cat", "dog", "bird"]},
+        *BOX_SCHEMA["fields"],
+    ]}  # fmt: skip
+    project = _project(org, owner, teammate, schema, [(20, 120, 60)])
+    page, errors = browser_page
+    open_annotation_page(project, ready="img.item-image")
+    _wait_for_image(page)
+    page.locator("img.item-image").scroll_into_view_if_needed()
+    r = page.locator("img.item-image").bounding_box()
+
+    def drag(a, b):
+        page.mouse.move(r["x"] + r["width"] * a[0] / 100, r["y"] + r["height"] * a[1] / 100)
+        page.mouse.down()
+        page.mouse.move(r["x"] + r["width"] * b[0] / 100, r["y"] + r["height"] * b[1] / 100,
+                        steps=6)  # fmt: skip
+        page.mouse.up()
+
+    boxes = page.locator(".box:not(.suggestion)")
+    checked = page.locator("input[name=f_animal]:checked")
+    drag((10, 10), (40, 40))
+    page.keyboard.press("2")
+    page.wait_for_selector("input[name=f_animal][value=dog]:checked")
+    page.locator("#undo-btn").click()  # the latest change was the choice: the box stays
+    assert (checked.count(), boxes.count()) == (0, 1)
+    page.keyboard.press("1")
+    drag((50, 50), (80, 90))
+    assert boxes.count() == 2
+    page.keyboard.press("Control+z")  # the second box ...
+    assert (boxes.count(), checked.get_attribute("value")) == (1, "cat")
+    page.keyboard.press("Control+z")  # ... then the choice made before it ...
+    assert (boxes.count(), checked.count()) == (1, 0)
+    page.keyboard.press("Control+z")  # ... then the first box
+    assert boxes.count() == 0
+    assert page.locator("#undo-btn").is_disabled()
+
+    drag((20, 30), (60, 70))
+    page.keyboard.press("3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".done")
+    answer = Annotation.objects.get(project=project).answer
+    assert answer["animal"] == "bird"
+    assert [(b["label"], round(b["x"]), round(b["y"])) for b in answer["objects"]] == [
+        ("cat", 20, 30)
+    ]
     assert errors == []

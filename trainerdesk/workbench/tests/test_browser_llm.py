@@ -1,6 +1,7 @@
 """LLM-response evaluation in a real browser (headless Debian chromium via Playwright):
-prefer response B with strength 2 by keyboard, rate two criteria with the mouse, see the
-rewrite box start from B's text, edit it, submit with Enter, and check what was stored.
+prefer response B with strength 2 by keyboard (undoing a first choice empties the rewrite box
+it filled), rate two criteria with the mouse, see the rewrite box start from B's text, edit
+it, submit with Enter, and check what was stored.
 """
 
 import pytest
@@ -52,6 +53,11 @@ def test_prefer_rate_rewrite_and_submit(open_annotation_page, browser_page, llm_
 
     rewrite = page.locator("textarea[name=f_rewrite]")
     assert rewrite.input_value() == ""
+    page.keyboard.press(".")
+    assert rewrite.input_value() == RESPONSE_B
+    page.keyboard.press("Control+z")  # the undone choice takes its pre-filled text with it
+    assert page.locator("input[name=ui_preference_preferred]:checked").count() == 0
+    assert rewrite.input_value() == ""
     page.keyboard.press(".")  # B is better
     page.keyboard.press("=")  # strength 1
     page.keyboard.press("=")  # strength 2
@@ -63,8 +69,9 @@ def test_prefer_rate_rewrite_and_submit(open_annotation_page, browser_page, llm_
     page.keyboard.press(",")
     page.wait_for_selector("input[name=ui_preference_preferred][value='0']:checked")
     assert rewrite.input_value() == RESPONSE_B
-    page.keyboard.press(".")
+    page.keyboard.press("Control+z")  # back to B, whose text stays
     page.wait_for_selector("input[name=ui_preference_preferred][value='1']:checked")
+    assert rewrite.input_value() == RESPONSE_B
 
     page.locator("tr[data-criterion=helpfulness] label:has-text('4')").click()
     page.locator("tr[data-criterion=harmlessness] label:has-text('5')").click()
@@ -88,7 +95,12 @@ def test_prefer_rate_rewrite_and_submit(open_annotation_page, browser_page, llm_
 def test_rank_three_responses_with_the_move_buttons(
     open_annotation_page, browser_page, org, owner, teammate
 ):
-    schema = {"fields": [{"name": "order", "type": "ranking", "source": "responses"}]}
+    schema = {
+        "fields": [
+            {"name": "order", "type": "ranking", "source": "responses"},
+            {"name": "ideal", "type": "text", "source": "responses", "required": False},
+        ]
+    }
     project = services.create_project(
         organization=org, created_by=owner, name="Ranks", label_schema=schema
     )
@@ -100,11 +112,17 @@ def test_rank_three_responses_with_the_move_buttons(
     open_annotation_page(project, ready=".responses-grid .response[data-index='2']")
     assert page.locator("input[name=f_order]").input_value() == ""  # not ranked until touched
 
+    ideal = page.locator("textarea[name=f_ideal]")
+    page.get_by_role("button", name="Move response C up").click()
+    assert ideal.input_value() == "x"  # the top response starts the rewrite
+    page.keyboard.press("Control+z")  # undoing the move empties it again
+    assert (ideal.input_value(), page.locator("input[name=f_order]").input_value()) == ("", "")
+
     page.get_by_role("button", name="Move response C up").click()
     page.get_by_role("button", name="Move response C up").click()
     page.get_by_role("button", name="Move response A down").click()
     page.wait_for_selector(".ranking-row:first-child[data-index='2']")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#workspace:not([data-item='{item.pk}'])")
-    assert Annotation.objects.get(item=item).answer == {"order": [2, 1, 0]}
+    assert Annotation.objects.get(item=item).answer == {"order": [2, 1, 0], "ideal": "x"}
     assert errors == []

@@ -4,11 +4,15 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.accounts.services import create_organization
 from trainerdesk.workbench import demo
-from trainerdesk.workbench.models import Project, ProjectMember
+from trainerdesk.workbench.images import UPLOAD_PREFIX
+from trainerdesk.workbench.models import ImageAsset, Project, ProjectMember
 from trainerdesk.workbench.schema import parse_schema
 
 
@@ -47,6 +51,34 @@ def test_movie_sample_is_fixed_balanced_and_distinct():
     assert [r.data for r in again] == [r.data for r in rows[:10]]
 
 
+def test_digits_are_scikit_learns_scaled_up_with_their_true_digit():
+    from sklearn.datasets import load_digits, load_sample_images
+
+    digits = demo.digit_images()
+    assert len(digits) == 300
+    reference = load_digits()
+    assert [d for _n, _png, d in digits] == reference.target[:300].tolist()
+    assert min(Counter(d for _n, _png, d in digits).values()) >= 25  # every digit, balanced
+    assert {d for _n, _png, d in demo.digit_images(limit=10)} == set(range(10))
+    schema = parse_schema(demo.DIGITS_SCHEMA)
+    for number, ((name, png, digit), ink) in enumerate(
+        zip(digits, reference.images[:300], strict=True)
+    ):
+        assert name == f"digit-{number + 1:04d}.png"  # a running number gives nothing away
+        image = Image.open(io.BytesIO(png))
+        assert (image.format, image.size, image.mode) == ("PNG", (64, 64), "L")
+        # Each 8x8 pixel became an 8x8 block: ink 16 is black, 0 white.
+        blocks = [image.getpixel((x * 8 + 4, y * 8 + 4)) for y in range(8) for x in range(8)]
+        assert blocks == [255 - int(v) * 255 // 16 for v in ink.flatten()]
+        schema.validate_answer({"digit": str(digit)}, {"image": "upload:x"})
+    # The photos are the files load_sample_images() reads.
+    photos = load_sample_images()
+    for name, array in zip(demo.PHOTOS, photos.images, strict=True):
+        with Image.open(demo._sklearn_file("images", name)) as photo:
+            assert photo.size == (array.shape[1], array.shape[0])
+    parse_schema(demo.PHOTOS_SCHEMA)
+
+
 @pytest.fixture
 def small_demo(db):
     return demo.load_demo(limit=6)
@@ -80,6 +112,31 @@ def test_demo_creates_users_projects_and_hidden_references(small_demo):
     }
 
 
+def test_demo_uploads_digits_with_hidden_references_and_the_photos(small_demo):
+    digits = Project.objects.get(name="Digits (image classification)")
+    photos = Project.objects.get(name="Photos (bounding boxes)")
+    assert small_demo["projects"][digits.name]["added"] == 6
+    truth = {name: {"digit": str(d)} for name, _png, d in demo.digit_images(limit=6)}
+    for item in digits.items.all():
+        assert item.data["image"].startswith(UPLOAD_PREFIX)  # stored like an upload
+        assert item.reference == truth[item.data["filename"]]
+        assert item.annotations.count() == 0
+    assert ImageAsset.objects.filter(project=digits).count() == 6
+    assert {a.width for a in ImageAsset.objects.filter(project=digits)} == {64}
+    assert sorted(photos.items.values_list("data__filename", flat=True)) == list(demo.PHOTOS)
+    assert set(photos.items.values_list("reference", flat=True)) == {None}
+    assert set(ImageAsset.objects.filter(project=photos).values_list("width", flat=True)) == {640}
+    # An annotator gets a digit to classify, and nothing on the page gives the digit away.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="annotator1"))
+    page = client.get(reverse("workbench:annotate", args=[digits.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "item-image" in body and 'data-key="o"' in body
+    shown = digits.items.get(pk=page.context["item"].pk)
+    assert f'"digit": "{shown.reference["digit"]}"' not in body
+
+
 def test_demo_twice_adds_nothing(small_demo):
     before = (
         get_user_model().objects.count(),
@@ -89,7 +146,10 @@ def test_demo_twice_adds_nothing(small_demo):
         Membership.objects.count(),
     )
     second = demo.load_demo(limit=6)
-    assert all(p["added"] == 0 and p["duplicates"] == 6 for p in second["projects"].values())
+    assert all(
+        p["added"] == 0 and p["duplicates"] == p["items"] for p in second["projects"].values()
+    )
+    assert [p["items"] for p in second["projects"].values()] == [6, 6, 6, 2]
     after = (
         get_user_model().objects.count(),
         Organization.objects.count(),

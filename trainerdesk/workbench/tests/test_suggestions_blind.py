@@ -457,3 +457,36 @@ def test_jsonl_export_carries_the_response_order(llm_project, owner, teammate):
     ).splitlines()
     (annotation,) = orjson.loads(lines[0])["annotations"]
     assert annotation["response_order"] == [2, 1, 0]
+
+
+def test_api_next_carries_the_best_suggestion_in_the_items_order(
+    llm_project, project, teammate, outsider, client_for
+):
+    client = client_for(teammate)
+    path = f"{API}/projects/{llm_project.pk}/next"
+    assert client.get(path).json()["suggestion"] is None  # no prediction yet
+    item = Item.objects.get(project=llm_project)
+    answer = {"preference": {"preferred": 1}, "order": [1, 2, 0], "per": [{}, {"correct": 3}, {}]}
+    Prediction.objects.create(
+        item=item, model_version="low", answer={"order": [0, 1, 2]}, score=0.1
+    )
+    Prediction.objects.create(item=item, model_version="judge", answer=answer, score=0.7)
+    Prediction.objects.create(item=item, model_version="unscored", answer={"order": [2, 1, 0]})
+    got = client.get(path).json()
+    assert got["item"]["id"] == item.pk
+    # Not the annotator's shuffled order (the fixture makes sure it is shuffled for them).
+    assert got["suggestion"] == {"model_version": "judge", "score": 0.7, "answer": answer}
+    # Fields that no longer fit the schema are left out; with none left, no suggestion.
+    nxt = f"{API}/projects/{project.pk}/next"
+    classified = Item.objects.get(pk=client.get(nxt).json()["item"]["id"])
+    best = Prediction.objects.create(
+        item=classified, model_version="v1", answer={"topic": "weather", "x": 1}, score=0.9
+    )
+    assert client.get(nxt).json()["suggestion"] is None
+    best.answer = {"topic": "tech", "x": 1}
+    best.save(update_fields=["answer"])
+    assert client.get(nxt).json()["suggestion"]["answer"] == {"topic": "tech"}
+    assert client_for(outsider).get(path).status_code == 404
+    schema = client.get(f"{API}/openapi.json").json()["components"]["schemas"]
+    assert "suggestion" in schema["NextOut"]["properties"]
+    assert set(schema["SuggestionOut"]["properties"]) == {"model_version", "score", "answer"}

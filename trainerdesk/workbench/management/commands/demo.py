@@ -10,7 +10,7 @@ from trainerdesk.workbench.services import InvalidInput
 class Command(BaseCommand):
     help = (
         "Load the Demo Lab organization: users manager/annotator1/annotator2/reviewer and "
-        "two projects from real public corpora. Re-running adds nothing twice."
+        "four projects from real public data (text and images). Re-running adds nothing twice."
     )
 
     def add_arguments(self, parser):
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             "Demo logins (demo credentials only - change or delete them before real use):"
         )
         roles = {
-            demo.MANAGER: "organization owner, manages both projects",
+            demo.MANAGER: "organization owner, manages every project",
             demo.ANNOTATORS[0]: "annotator",
             demo.ANNOTATORS[1]: "annotator",
             demo.REVIEWER: "reviewer",
