@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "ninja",
     "trainerdesk.accounts",
     "trainerdesk.workbench",
+    "trainerdesk.quality",
 ]
 
 MIDDLEWARE = [

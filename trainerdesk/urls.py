@@ -5,5 +5,6 @@ from trainerdesk.api import api
 urlpatterns = [
     path("accounts/", include("trainerdesk.accounts.urls")),
     path("api/v1/", api.urls),
+    path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]
