@@ -19,6 +19,7 @@ reading the final labels by pages, the detection, and writing the findings are t
 from __future__ import annotations
 
 import re
+import resource
 import sys
 import time
 from importlib.resources import files
@@ -193,6 +194,8 @@ def main() -> None:
             4,
         ),
         "target_s": 60,
+        # Peak RSS of this process (the corpus, the matrix, one fold's model, the findings).
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **extra,
         "machine": c.machine(),
     }

@@ -105,7 +105,13 @@ def out_of_sample_probabilities(
     vectorizer = TfidfVectorizer(
         sublinear_tf=True, ngram_range=(1, 2), min_df=min_df, dtype=np.float32
     )
-    matrix = vectorizer.fit_transform(texts)
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError as exc:  # scikit-learn's "empty vocabulary" after tokenising
+        raise NotEnoughData(
+            "The texts have no words to learn from (every token is shorter than 2 "
+            "characters or too rare)"
+        ) from exc
     classes = np.unique(labels)
     probabilities = np.zeros((n, len(classes)), dtype=np.float64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

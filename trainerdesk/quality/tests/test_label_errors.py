@@ -85,6 +85,11 @@ def test_not_enough_data(labels, message):
         find_label_errors(texts, labels, n_classes=3, label_names=CLASSES)
 
 
+def test_texts_without_words():
+    with pytest.raises(NotEnoughData, match="no words to learn from"):
+        find_label_errors(["a", "b", "c", "d"], [0, 0, 1, 1], n_classes=2)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="differ in length"):
         find_label_errors(["a"], [0, 1], n_classes=2)
