@@ -92,7 +92,8 @@ def through_service(args, texts: list[str], noisy: list[int], names: list[str]):
         orjson.dumps(
             {
                 "external_id": str(i),
-                "data": {"text": text},
+                # "n" keeps the rare identical texts from being dropped as duplicates.
+                "data": {"text": text, "n": i},
                 "annotations": [{"answer": {"topic": names[label]}, "annotator": "bench"}],
             }
         )
