@@ -84,6 +84,15 @@ class LabelErrorFindingQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=LabelErrorFinding.Status.OPEN)
 
+    def corrections(self):
+        """Confirmed errors that name the right label, newest verdict first: what the review
+        flow can take as reviewer fixes of the final label (nothing applies them yet)."""
+        return (
+            self.filter(status=LabelErrorFinding.Status.CONFIRMED_ERROR)
+            .exclude(corrected_label="")
+            .order_by("-decided_at", "-id")
+        )
+
 
 class LabelErrorFinding(models.Model):
     """An item whose given label the run found likely wrong, and a reviewer's verdict."""

@@ -174,6 +174,7 @@ def test_page_shows_the_review_queue_and_decisions_record(done_run, labelled, ow
     first.refresh_from_db()
     assert (first.status, first.corrected_label) == ("confirmed_error", first.likely_label)
     assert first.decided_by == owner and first.decided_at is not None
+    assert list(LabelErrorFinding.objects.corrections()) == [first]
 
     # Plain form: redirect back; a bad corrected label is refused and nothing changes.
     response = client.post(decide, {"decision": "not_an_error", "next": url + "?status=open"})
