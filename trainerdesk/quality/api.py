@@ -1,3 +1,215 @@
-from ninja import Router
+"""Quality endpoints. Every project lookup goes through workbench access (404 for anything
+the caller may not see); quality records are then looked up inside that project."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema, Status
+
+from trainerdesk.quality import access as quality_access
+from trainerdesk.quality import services
+from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun
+from trainerdesk.workbench import access
 
 router = Router(tags=["quality"])
+
+MAX_ID = 2**63 - 1
+MAX_PAGE = 1000
+ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project id")]
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+# --- label-error detection ---------------------------------------------------------------
+
+
+class LabelErrorRunIn(Schema):
+    field: str | None = Field(
+        None, description="A single-choice text field; the first such field when omitted."
+    )
+    folds: int = Field(5, description="Cross-validation folds (2-10); fewer are used when a "
+                       "label has fewer items.")  # fmt: skip
+    model: Literal["sgd", "logreg"] = Field(
+        "sgd", description="sgd: SGD with log loss (fast); logreg: logistic regression."
+    )
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class LabelErrorRunOut(Schema):
+    id: int
+    field: str
+    status: str = Field(description="queued, running, done or failed.")
+    progress: float = Field(description="0.0 to 1.0.")
+    message: str
+    parameters: dict
+    folds_used: int | None
+    label_source: str = Field(description="majority: majority vote over non-skipped answers.")
+    classes: list[str]
+    labels_as_of: datetime | None
+    items_digest: str = Field(description="sha256 of the sorted `item id<TAB>label` lines used.")
+    items_considered: int
+    items_left_out: int = Field(description="Items without a final label or text.")
+    issues_found: int
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class FindingOut(Schema):
+    id: int
+    run: int
+    item: int
+    rank: int = Field(description="1 = most likely wrong.")
+    given_label: str
+    likely_label: str
+    confidence_given: float = Field(description="Out-of-sample probability of the given label.")
+    quality_score: float = Field(description="cleanlab label quality, 0 (wrong) to 1.")
+    status: str = Field(description="open, confirmed_error or not_an_error.")
+    corrected_label: str
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class FindingPage(Schema):
+    findings: list[FindingOut]
+    next_after_rank: int | None
+
+
+class DecisionIn(Schema):
+    decision: Literal["confirmed_error", "not_an_error", "open"]
+    corrected_label: str | None = Field(
+        None, description="With confirmed_error: the label that is right."
+    )
+
+
+def _run(run: LabelErrorRun) -> dict:
+    return {
+        "id": run.pk,
+        "field": run.field_name,
+        "status": run.status,
+        "progress": 1.0 if run.status == run.Status.DONE else run.progress,
+        "message": run.message,
+        "parameters": run.parameters,
+        "folds_used": run.folds_used,
+        "label_source": run.label_source,
+        "classes": run.classes,
+        "labels_as_of": run.labels_as_of,
+        "items_digest": run.items_digest,
+        "items_considered": run.items_considered,
+        "items_left_out": run.items_left_out,
+        "issues_found": run.issues_found,
+        "created_by": run.created_by.get_username() if run.created_by else None,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def _finding(f: LabelErrorFinding) -> dict:
+    return {
+        "id": f.pk,
+        "run": f.run_id,
+        "item": f.item_id,
+        "rank": f.rank,
+        "given_label": f.given_label,
+        "likely_label": f.likely_label,
+        "confidence_given": f.confidence_given,
+        "quality_score": f.quality_score,
+        "status": f.status,
+        "corrected_label": f.corrected_label,
+        "decided_by": f.decided_by.get_username() if f.decided_by else None,
+        "decided_at": f.decided_at,
+    }
+
+
+@router.post(
+    "/projects/{project_id}/label-errors/runs",
+    response={202: LabelErrorRunOut},
+    summary="Start a label-error run (manager)",
+    description="Trains out-of-sample predictions (k-fold TF-IDF + linear model) on the "
+    "final labels (majority vote) and ranks likely wrong labels with cleanlab. Runs in the "
+    "background; poll the run. 409 while another run of the project is queued or running.",
+)
+def start_label_error_run(request: HttpRequest, project_id: ProjectId, body: LabelErrorRunIn):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    run = services.start_label_error_run(
+        project=project,
+        by=request.auth,
+        field_name=body.field,
+        folds=body.folds,
+        model=body.model,
+        seed=body.seed,
+    )
+    run.refresh_from_db()
+    return Status(202, _run(run))
+
+
+@router.get(
+    "/projects/{project_id}/label-errors/runs",
+    response=list[LabelErrorRunOut],
+    summary="Label-error runs, newest first (managers and reviewers)",
+)
+def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    runs = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
+    return [_run(run) for run in runs]
+
+
+@router.get(
+    "/projects/{project_id}/label-errors/runs/{run_id}",
+    response=LabelErrorRunOut,
+    summary="One label-error run, with its progress (managers and reviewers)",
+)
+def get_label_error_run(request: HttpRequest, project_id: ProjectId, run_id: ObjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    return _run(quality_access.get_label_error_run_for_user(request.auth, project, run_id))
+
+
+@router.get(
+    "/projects/{project_id}/label-errors/runs/{run_id}/findings",
+    response=FindingPage,
+    summary="A run's findings, most suspect first, by keyset pages on rank",
+)
+def list_label_error_findings(
+    request: HttpRequest,
+    project_id: ProjectId,
+    run_id: ObjectId,
+    after_rank: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    status: Literal["open", "confirmed_error", "not_an_error"] | None = None,
+):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    run = quality_access.get_label_error_run_for_user(request.auth, project, run_id)
+    qs = run.findings.filter(rank__gt=after_rank).select_related("decided_by")
+    if status:
+        qs = qs.filter(status=status)
+    page = list(qs.order_by("rank")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "findings": [_finding(f) for f in page],
+        "next_after_rank": page[-1].rank if more else None,
+    }
+
+
+@router.post(
+    "/projects/{project_id}/label-errors/findings/{finding_id}/decision",
+    response=FindingOut,
+    summary="Record a reviewer's verdict on a finding (managers and reviewers)",
+    description="confirmed_error (optionally with corrected_label), not_an_error, or open to "
+    "take a verdict back. The verdict is recorded; annotations and final labels are not "
+    "changed.",
+)
+def decide_label_error(
+    request: HttpRequest, project_id: ProjectId, finding_id: ObjectId, body: DecisionIn
+):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    finding = quality_access.get_label_error_finding_for_user(request.auth, project, finding_id)
+    finding = services.decide_label_error(
+        finding=finding,
+        decision=body.decision,
+        corrected_label=body.corrected_label,
+        by=request.auth,
+    )
+    return _finding(finding)

@@ -1,2 +1,130 @@
 """Quality records: what was computed (gold accuracy, agreement, review decisions,
 scorecards, label-error runs), when, and over which items."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from trainerdesk.workbench.models import Item, Project
+
+# --- label-error detection ---------------------------------------------------------------
+
+
+class LabelErrorRunQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=(LabelErrorRun.Status.QUEUED, LabelErrorRun.Status.RUNNING))
+
+
+class LabelErrorRun(models.Model):
+    """One detection over a project's labelled items: its inputs, its progress, its counts.
+
+    The parameters, the label source, the classes, the digest of the (item, label) pairs
+    and the time the labels were read let anyone repeat the run and check they got the
+    same input; the findings are what it computed.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class LabelSource(models.TextChoices):
+        MAJORITY = "majority", "Majority vote over the non-skipped annotations"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_error_runs")
+    field_name = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {"folds": asked, "model": "sgd", "seed": 0}; the folds used are in folds_used.
+    parameters = models.JSONField(default=dict)
+    folds_used = models.PositiveSmallIntegerField(null=True, blank=True)
+    label_source = models.CharField(
+        max_length=16, choices=LabelSource.choices, default=LabelSource.MAJORITY
+    )
+    # The field's label values in class-index order when the run read them.
+    classes = models.JSONField(default=list)
+    labels_as_of = models.DateTimeField(null=True, blank=True)
+    # sha256 over the sorted "item id<TAB>label" lines the model was trained on.
+    items_digest = models.CharField(max_length=64, blank=True)
+    items_considered = models.PositiveIntegerField(default=0)
+    # Items with no final label for the field (no non-skipped annotation giving one, or
+    # a label no longer in the schema) or without text; they are left out of the run.
+    items_left_out = models.PositiveIntegerField(default=0)
+    issues_found = models.PositiveIntegerField(default=0)
+
+    objects = LabelErrorRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"label-error run {self.pk} on {self.project_id}.{self.field_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else round(100 * self.progress)
+
+
+class LabelErrorFindingQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=LabelErrorFinding.Status.OPEN)
+
+    def corrections(self):
+        """Confirmed errors that name the right label, newest verdict first: what the review
+        flow can take as reviewer fixes of the final label (nothing applies them yet)."""
+        return (
+            self.filter(status=LabelErrorFinding.Status.CONFIRMED_ERROR)
+            .exclude(corrected_label="")
+            .order_by("-decided_at", "-id")
+        )
+
+
+class LabelErrorFinding(models.Model):
+    """An item whose given label the run found likely wrong, and a reviewer's verdict."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CONFIRMED_ERROR = "confirmed_error", "Confirmed error"
+        NOT_AN_ERROR = "not_an_error", "Not an error"
+
+    run = models.ForeignKey(LabelErrorRun, on_delete=models.CASCADE, related_name="findings")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    given_label = models.CharField(max_length=200)
+    likely_label = models.CharField(max_length=200)
+    confidence_given = models.FloatField()
+    quality_score = models.FloatField()
+    rank = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # The label the reviewer says is right, when they confirmed an error and gave one.
+    corrected_label = models.CharField(max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LabelErrorFindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "rank"], name="quality_finding_run_rank"),
+            models.UniqueConstraint(fields=["run", "item"], name="quality_finding_run_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"finding {self.rank} of run {self.run_id}: item {self.item_id}"

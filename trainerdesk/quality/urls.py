@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from trainerdesk.quality import views
 
 app_name = "quality"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("projects/<int:project_id>/label-errors/", views.label_errors, name="label_errors"),
+    path(
+        "projects/<int:project_id>/label-errors/runs/<int:run_id>/",
+        views.label_error_run,
+        name="label_error_run",
+    ),
+    path(
+        "projects/<int:project_id>/label-errors/findings/<int:finding_id>/decide/",
+        views.decide_label_error,
+        name="decide_label_error",
+    ),
+]

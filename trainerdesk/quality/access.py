@@ -1,0 +1,30 @@
+"""Who may see or change quality records. Project permission comes from the workbench's
+get_project_for_user (the one place that decides roles); these getters only make sure the
+record belongs to that project, and raise Http404 otherwise."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun
+from trainerdesk.workbench.access import _key
+from trainerdesk.workbench.models import Project
+
+
+def get_label_error_run_for_user(user, project: Project, run_id) -> LabelErrorRun:
+    """A run of a project get_project_for_user(action="see_all_work") already let in."""
+    try:
+        return LabelErrorRun.objects.select_related("created_by").get(
+            pk=_key(run_id), project=project
+        )
+    except LabelErrorRun.DoesNotExist:
+        raise Http404("No such label-error run") from None
+
+
+def get_label_error_finding_for_user(user, project: Project, finding_id) -> LabelErrorFinding:
+    try:
+        return LabelErrorFinding.objects.select_related("run", "item").get(
+            pk=_key(finding_id), run__project=project
+        )
+    except LabelErrorFinding.DoesNotExist:
+        raise Http404("No such finding") from None
