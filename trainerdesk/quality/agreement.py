@@ -24,6 +24,7 @@ data, "undefined: ..." when the formula is 0/0 on the data given). Never NaN or 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -176,10 +177,8 @@ class Ratings:
             raw.append(v)
         if not fixed:
             seen = list(dict.fromkeys(raw))
-            try:
+            with contextlib.suppress(TypeError):  # unorderable answers keep first-seen order
                 seen.sort()
-            except TypeError:
-                pass
             cats = {c: i for i, c in enumerate(seen)}
         code = np.fromiter((cats[v] for v in raw), dtype=np.int64, count=len(raw))
         return cls.from_arrays(
@@ -194,7 +193,7 @@ class Ratings:
         )
 
     @classmethod
-    def from_matrix(cls, matrix: Any, *, categories: Sequence = ()) -> Ratings:
+    def from_matrix(cls, matrix: Any, *, categories: Sequence | None = None) -> Ratings:
         """Krippendorff's reliability data: one row per annotator, one column per item,
         NaN (or None) where an annotator left an item out."""
         m = np.asarray(matrix, dtype=float)
@@ -202,12 +201,13 @@ class Ratings:
             raise ValueError(f"reliability matrix: must be 2-d, got shape {m.shape}")
         rater, item = np.nonzero(~np.isnan(m))
         values = m[rater, item]
-        cats = np.asarray(categories, dtype=float) if categories else np.unique(values)
-        code = np.searchsorted(cats, values)
-        if values.size and (
-            np.any(code >= cats.size) or np.any(cats[np.minimum(code, cats.size - 1)] != values)
-        ):
+        given = categories is not None and len(categories) > 0
+        cats = np.asarray(categories, dtype=float) if given else np.unique(values)
+        by_value = np.argsort(cats, kind="stable")  # categories may come in any order
+        pos = np.minimum(np.searchsorted(cats[by_value], values), max(cats.size - 1, 0))
+        if values.size and (cats.size == 0 or np.any(cats[by_value][pos] != values)):
             raise ValueError("reliability matrix: a value is not one of the categories")
+        code = by_value[pos] if values.size else pos
         order = np.lexsort((rater, item))
         return cls.from_arrays(
             item[order],
@@ -413,7 +413,8 @@ def fleiss_kappa(r: Ratings, *, raters: int | None = None, method: str = "fleiss
             )
     table = n[keep]
     if table.shape[0] == 0:
-        return _none("not enough data: no items" + (f" with {raters} annotations" if raters else ""))
+        which = f" with {raters} annotations" if raters else ""
+        return _none(f"not enough data: no items{which}")
     k = int(m[keep][0])
     if k < 2:
         return _none("not enough data: one annotation per item", table.shape[0], table.shape[0])
