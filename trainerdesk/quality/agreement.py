@@ -681,6 +681,32 @@ def jaccard(a: Iterable, b: Iterable) -> float:
     return len(a & b) / len(union) if union else 1.0
 
 
+def item_jaccard(
+    rows: Iterable[tuple[Hashable, Hashable, Iterable | None]],
+) -> dict[Any, float | None]:
+    """Per item: the mean Jaccard similarity of its annotators' label sets over all pairs
+    (two empty sets count as identical, 1.0); None for items with fewer than two answers.
+    A Python loop over items: multi-label projects hold few labels per answer and this is
+    computed for the data manager's page, not over the whole project at once."""
+    answers: dict[Any, list[frozenset]] = {}
+    for i, _r, s in rows:
+        entry = answers.setdefault(i, [])
+        if s is not None:
+            entry.append(frozenset(s))
+    out: dict[Any, float | None] = {}
+    for i, sets in answers.items():
+        if len(sets) < 2:
+            out[i] = None
+            continue
+        total = pairs = 0
+        for a in range(len(sets)):
+            for b in range(a + 1, len(sets)):
+                total += jaccard(sets[a], sets[b])
+                pairs += 1
+        out[i] = total / pairs
+    return out
+
+
 def set_ratings(
     rows: Iterable[tuple[Hashable, Hashable, Iterable | None]],
 ) -> tuple[Ratings, np.ndarray]:

@@ -33,6 +33,7 @@ from .agreement import (  # noqa: F401 - re-exported
     coincidence_matrix,
     distance_matrix,
     fleiss_kappa,
+    item_jaccard,
     jaccard,
     krippendorff_alpha,
     label_presence,

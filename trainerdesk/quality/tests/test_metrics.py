@@ -371,6 +371,9 @@ def test_multilabel_per_label_presence_and_jaccard_alpha():
     assert d.shape == (r.n_categories, r.n_categories) and np.allclose(np.diag(d), 0)
     assert qm.krippendorff_alpha(r, distance=d).ok
     assert qm.jaccard(["x", "y"], ["x"]) == 0.5 and qm.jaccard([], []) == 1.0
+    per_item = qm.item_jaccard(rows + [(1, "c", ["y"])])
+    assert per_item[1] == pytest.approx((0.5 + 0.5 + 0.0) / 3)
+    assert per_item[2] == 1.0 and per_item[3] == 0.0 and per_item[4] is None
 
 
 # --- input adapter --------------------------------------------------------------------------
