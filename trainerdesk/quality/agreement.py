@@ -171,6 +171,11 @@ class Ratings:
         for n, (i, r, v) in enumerate(rows):
             if v is None:
                 continue
+            if isinstance(v, (list, set, dict)):
+                raise ValueError(
+                    f"row {n}: answer {v!r} is not a single value (for multi-label answers "
+                    "use label_presence or set_ratings)"
+                )
             if fixed and v not in cats:
                 raise ValueError(
                     f"row {n}: answer {v!r} is not one of the categories {list(categories)}"

@@ -308,6 +308,104 @@ def box_agreement(
     return BoxMatch(matched, n_a, n_b, total)
 
 
+# --- spans and boxes per annotator pair and per item ----------------------------------------
+
+
+@dataclass(frozen=True)
+class StructuredAgreement:
+    """Span or box agreement between every annotator pair over their co-annotated items.
+    f1[a][b]: micro F1 of the pair (None when neither marked anything on shared items or
+    they share no item); mean_iou[a][b]: mean IoU of matched boxes (boxes only);
+    overall: matches and counts pooled over every pair; per_item: item -> mean F1 over the
+    pairs on that item that marked anything (None with fewer than two answers or nothing
+    marked) — for the data manager's "low agreement" filter."""
+
+    raters: tuple
+    n_items: list[list[int]]
+    f1: list[list[float | None]]
+    mean_iou: list[list[float | None]] | None
+    overall: Result
+    per_item: dict[Any, float | None]
+
+
+def structured_agreement(
+    rows: Iterable[tuple[Any, Any, Any]],
+    kind: str,
+    *,
+    mode: str = "exact",
+    threshold: float = 0.5,
+) -> StructuredAgreement:
+    """rows: (item, annotator, spans or boxes); None is a missing answer (an empty list is
+    an answer: nothing to mark). kind "spans" uses span_matches(mode=...), "boxes"
+    match_boxes(threshold=...). A Python loop over items and pairs: structured answers
+    hold a handful of objects each, and the matching itself is per item."""
+    if kind not in ("spans", "boxes"):
+        raise ValueError(f"kind: must be spans or boxes, got {kind!r}")
+    by_item: dict[Any, dict[Any, Any]] = {}
+    raters: dict[Any, int] = {}
+    for i, r, answer in rows:
+        if answer is None:
+            continue
+        raters.setdefault(r, len(raters))
+        by_item.setdefault(i, {})[r] = answer
+    nr = len(raters)
+    matched = np.zeros((nr, nr), dtype=np.int64)
+    sizes = np.zeros((nr, nr), dtype=np.int64)  # n_a + n_b
+    shared = np.zeros((nr, nr), dtype=np.int64)
+    iou_sum = np.zeros((nr, nr))
+    item_f1: dict[Any, float | None] = {}
+    for i, answers in by_item.items():
+        scores = []
+        for (ra, a), (rb, b) in _pairs(list(answers.items())):
+            x, y = raters[ra], raters[rb]
+            if kind == "spans":
+                a_, b_ = _span_tuples(a), _span_tuples(b)
+                m, na, nb, s = span_matches(a_, b_, mode=mode), len(a_), len(b_), 0.0
+            else:
+                bm = match_boxes(a, b, threshold=threshold)
+                m, na, nb, s = bm.matched, bm.n_a, bm.n_b, bm.iou_sum
+            for p, q in ((x, y), (y, x)):
+                matched[p, q] += m
+                sizes[p, q] += na + nb
+                shared[p, q] += 1
+                iou_sum[p, q] += s
+            if na + nb:
+                scores.append(2.0 * m / (na + nb))
+        item_f1[i] = sum(scores) / len(scores) if scores else None
+    f1 = [
+        [
+            float(2.0 * matched[a, b] / sizes[a, b]) if a != b and sizes[a, b] else None
+            for b in range(nr)
+        ]
+        for a in range(nr)
+    ]
+    mean_iou = None
+    if kind == "boxes":
+        mean_iou = [
+            [
+                float(iou_sum[a, b] / matched[a, b]) if a != b and matched[a, b] else None
+                for b in range(nr)
+            ]
+            for a in range(nr)
+        ]
+    upper = np.triu_indices(nr, 1)
+    total_m, total_n = int(matched[upper].sum()), int(sizes[upper].sum())
+    if total_n:
+        overall = Result(2.0 * total_m / total_n, "", int(shared[upper].sum()), total_n)
+    else:
+        what = "spans" if kind == "spans" else "boxes"
+        overall = Result(
+            None, f"not enough data: no co-annotated item with {what}", int(shared[upper].sum())
+        )
+    return StructuredAgreement(tuple(raters), shared.tolist(), f1, mean_iou, overall, item_f1)
+
+
+def _pairs(seq: list) -> Iterable[tuple[Any, Any]]:
+    for a in range(len(seq)):
+        for b in range(a + 1, len(seq)):
+            yield seq[a], seq[b]
+
+
 # --- pairwise preferences (LLM evaluation) ----------------------------------------------------
 
 PREFERENCE_CATEGORIES = (0, "tie", 1)

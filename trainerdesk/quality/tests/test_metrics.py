@@ -542,3 +542,38 @@ def test_score_answer_per_task_type():
         {"topic": "a", "ents": spans},
     )
     assert not whole.correct and whole.score == pytest.approx(0.5)
+
+
+def test_structured_agreement_per_pair_and_item():
+    span = {"start": 0, "end": 4, "label": "PER"}
+    other = {"start": 6, "end": 9, "label": "ORG"}
+    rows = [
+        (1, "a", [span, other]),
+        (1, "b", [span]),
+        (1, "c", [span, other]),
+        (2, "a", []),
+        (2, "b", []),
+        (3, "a", [other]),
+        (3, "c", None),
+    ]
+    sa = qm.structured_agreement(rows, "spans")
+    assert sa.raters == ("a", "b", "c")
+    # a-b: item 1 matched 1 of 2 + 1 spans; item 2 nothing marked.
+    assert sa.f1[0][1] == pytest.approx(2 / 3) and sa.n_items[0][1] == 2
+    assert sa.f1[0][2] == 1.0 and sa.f1[1][0] == sa.f1[0][1] and sa.f1[0][0] is None
+    assert sa.overall.value == pytest.approx(2 * (1 + 2 + 1) / (3 + 4 + 3))
+    assert sa.per_item[1] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
+    assert sa.per_item[2] is None and sa.per_item[3] is None
+    assert sa.mean_iou is None
+    box = {"x": 0, "y": 0, "width": 10, "height": 10, "label": "car"}
+    boxes = qm.structured_agreement(
+        [(1, "a", [box]), (1, "b", [{**box, "x": 1}])], "boxes", threshold=0.5
+    )
+    assert boxes.f1[0][1] == 1.0 and boxes.mean_iou[0][1] == pytest.approx(81 / 119)
+    empty = qm.structured_agreement([(1, "a", [])], "spans")
+    assert empty.overall.reason.startswith("not enough data")
+
+
+def test_from_tuples_refuses_multilabel_lists():
+    with pytest.raises(ValueError, match="label_presence or set_ratings"):
+        Ratings.from_tuples([(1, "a", ["x", "y"])])
