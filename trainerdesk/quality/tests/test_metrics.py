@@ -569,7 +569,7 @@ def test_structured_agreement_per_pair_and_item():
     boxes = qm.structured_agreement(
         [(1, "a", [box]), (1, "b", [{**box, "x": 1}])], "boxes", threshold=0.5
     )
-    assert boxes.f1[0][1] == 1.0 and boxes.mean_iou[0][1] == pytest.approx(81 / 119)
+    assert boxes.f1[0][1] == 1.0 and boxes.mean_iou[0][1] == pytest.approx(90 / 110)
     empty = qm.structured_agreement([(1, "a", [])], "spans")
     assert empty.overall.reason.startswith("not enough data")
 
