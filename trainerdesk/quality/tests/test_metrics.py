@@ -577,3 +577,23 @@ def test_structured_agreement_per_pair_and_item():
 def test_from_tuples_refuses_multilabel_lists():
     with pytest.raises(ValueError, match="label_presence or set_ratings"):
         Ratings.from_tuples([(1, "a", ["x", "y"])])
+
+
+def test_ordinal_level_and_weighted_kappa_follow_the_schema_order():
+    names = ("low", "mid", "high")  # alphabetical order would be high, low, mid
+    r = Ratings.from_matrix(KRIPPENDORFF_2011)
+    matrix = np.asarray(KRIPPENDORFF_2011)
+    rows = [
+        (u, c, names[min(int(matrix[c, u]), 3) - 1])
+        for c in range(4)
+        for u in range(12)
+        if not np.isnan(matrix[c, u])
+    ]
+    by_name = Ratings.from_tuples(rows, categories=names)
+    numeric = Ratings.from_matrix(np.minimum(matrix, 3))
+    ordinal = qm.krippendorff_alpha(by_name, "ordinal").value
+    assert abs(ordinal - qm.krippendorff_alpha(numeric, "ordinal").value) < TOL
+    assert abs(ordinal - alpha_by_definition(by_name, "ordinal")) < TOL
+    kappa = qm.cohen_kappa(by_name, 0, 3, weights="quadratic").value
+    assert abs(kappa - qm.cohen_kappa(numeric, 0, 3, weights="quadratic").value) < TOL
+    assert r.categories == (1.0, 2.0, 3.0, 4.0, 5.0)
