@@ -1,0 +1,333 @@
+"""Quality workflows."""
+
+from __future__ import annotations
+
+# --- review: decisions, the review queue and final labels ----------------------------------
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from trainerdesk.quality import review as rules
+from trainerdesk.quality.models import Review
+from trainerdesk.workbench import services as workbench
+from trainerdesk.workbench.models import Annotation, Item, Project
+from trainerdesk.workbench.schema import AnswerError
+from trainerdesk.workbench.services import ConflictError, InvalidInput
+
+Decision = Review.Decision
+SCOPES = ("all", "disagreement", "low")
+# "Low confidence" (scope=low): fewer answers agree on the item than the project's overlap
+# asks for (so with overlap 1 a lone answer is confident, with overlap 3 two of three
+# agreeing is not), or a model's prediction on the item scored below this threshold.
+LOW_SCORE = 0.5
+
+
+def record_review(
+    *,
+    project: Project,
+    annotation: Annotation,
+    reviewer,
+    decision: str,
+    reason: str = "",
+    fixed_answer: Any = None,
+    send_back: bool = False,
+) -> Review:
+    """Record a reviewer's decision on an annotation (the annotation stays as it was).
+
+    fixed: `fixed_answer` (validated by the project's schema) becomes the item's final
+    answer under the reviewer rule. rejected: `reason` is shown to the annotator;
+    with `send_back` the annotation leaves the item's counts and the item goes back to the
+    top of its author's queue (workbench.services.withdraw_annotation).
+    """
+    errors: list[str] = []
+    if decision not in Decision.values:
+        errors.append(f"decision: must be one of {', '.join(Decision.values)}")
+    reason = (reason or "").strip()
+    if decision == Decision.REJECTED and not reason:
+        errors.append("reason: say why the answer is rejected (the annotator sees it)")
+    if len(reason) > 2000:
+        errors.append("reason: at most 2000 characters")
+    if send_back and decision != Decision.REJECTED:
+        errors.append("send_back: only a rejected annotation can be sent back")
+    if send_back and annotation.annotator_id is None:
+        errors.append("send_back: an imported annotation has no annotator to send it to")
+    item = annotation.item
+    if decision == Decision.FIXED:
+        if fixed_answer is None:
+            errors.append("fixed_answer: give the corrected answer")
+        else:
+            try:
+                fixed_answer = project.schema.validate_answer(fixed_answer, item.data)
+            except AnswerError as exc:
+                errors += [f"fixed_answer.{e}" for e in exc.errors]
+    else:
+        fixed_answer = None
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        review = Review.objects.create(
+            project=project,
+            item=item,
+            annotation=annotation,
+            annotator_id=annotation.annotator_id,
+            annotator_name=annotation.author,
+            reviewer=reviewer,
+            decision=decision,
+            reason=reason,
+            fixed_answer=fixed_answer,
+            original_answer=annotation.answer,
+            sent_back=send_back,
+        )
+        if send_back:
+            workbench.withdraw_annotation(project=project, annotation=annotation)
+    return review
+
+
+def send_back(*, project: Project, review: Review, by) -> Review:
+    """Send back the annotation of an earlier rejection (recorded as a new review, so the
+    history shows who sent it back and when)."""
+    if review.decision != Decision.REJECTED or review.annotation_id is None:
+        raise ConflictError("only a rejected annotation that is still there can be sent back")
+    annotation = Annotation.objects.select_related("item").get(pk=review.annotation_id)
+    return record_review(
+        project=project,
+        annotation=annotation,
+        reviewer=by,
+        decision=Decision.REJECTED,
+        reason=review.reason,
+        send_back=True,
+    )
+
+
+def reviews_of_item(*, item: Item):
+    """Every review of the item, oldest first (decisions of sent-back annotations too)."""
+    return Review.objects.filter(item=item).select_related("reviewer").order_by("created_at", "id")
+
+
+def return_note(*, item: Item, user) -> Review | None:
+    """The rejection that sent this item back to the user, while they have not answered
+    it again (shown on their annotation page)."""
+    if Annotation.objects.filter(item=item, annotator=user).exists():
+        return None
+    return (
+        Review.objects.filter(item=item, annotator=user, sent_back=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# --- the review queue
+
+
+@dataclass
+class QueueEntry:
+    item: Item
+    answers: int
+    agreeing: int
+    disagree: bool
+    low_score: bool
+    reviewed: bool
+
+    @property
+    def text(self) -> str:
+        data = self.item.data if isinstance(self.item.data, dict) else {}
+        for value in data.values():
+            if isinstance(value, str):
+                return value[:140]
+        return ""
+
+
+def _needs_review(project: Project):
+    """Annotations not reviewed yet (non-skipped)."""
+    reviewed = Review.objects.filter(annotation=OuterRef("pk"))
+    return Annotation.objects.filter(item=OuterRef("pk"), skipped=False).exclude(Exists(reviewed))
+
+
+def _scoped(project: Project, items: list[Item], scope: str, min_score: float) -> list[QueueEntry]:
+    answers: dict[int, list[dict]] = {}
+    for item_id, answer in Annotation.objects.filter(
+        item__in=[i.pk for i in items], skipped=False
+    ).values_list("item_id", "answer"):
+        answers.setdefault(item_id, []).append(answer)
+    low_scored = set()
+    if scope in ("all", "low"):
+        low_scored = set(
+            Item.objects.filter(
+                pk__in=[i.pk for i in items], predictions__score__lt=min_score
+            ).values_list("pk", flat=True)
+        )
+    out = []
+    for item in items:
+        given = answers.get(item.pk, [])
+        entry = QueueEntry(
+            item=item,
+            answers=len(given),
+            agreeing=rules.agreeing_count(given),
+            disagree=rules.disagree(given),
+            low_score=item.pk in low_scored,
+            reviewed=not item.needs_review,
+        )
+        if scope == "disagreement" and not entry.disagree:
+            continue
+        if scope == "low" and not (entry.agreeing < project.overlap or entry.low_score):
+            continue
+        out.append(entry)
+    return out
+
+
+def review_queue(
+    *,
+    project: Project,
+    scope: str = "all",
+    reviewed: bool | None = None,
+    after: int = 0,
+    before: int | None = None,
+    limit: int = 50,
+    min_score: float = LOW_SCORE,
+) -> list[QueueEntry]:
+    """Annotated items in scope (all, disagreement: the non-skipped answers differ, low:
+    see LOW_SCORE), in id order after `after` (and before `before`); `reviewed` False for
+    items with an annotation nobody reviewed yet, True for the others, None for both
+    with the not-yet-reviewed ones first. Walks the items in chunks, so a narrow scope
+    reads only as far as it needs."""
+    if scope not in SCOPES:
+        raise InvalidInput([f"scope: must be one of {', '.join(SCOPES)}"])
+    if reviewed is None:
+        first = review_queue(
+            project=project, scope=scope, reviewed=False, after=after, before=before,
+            limit=limit, min_score=min_score,
+        )  # fmt: skip
+        rest = review_queue(
+            project=project, scope=scope, reviewed=True, after=after, before=before,
+            limit=limit - len(first), min_score=min_score,
+        ) if len(first) < limit else []  # fmt: skip
+        return first + rest
+    qs = (
+        Item.objects.filter(project=project)
+        .filter(Exists(Annotation.objects.filter(item=OuterRef("pk"), skipped=False)))
+        .annotate(needs_review=Exists(_needs_review(project)))
+        .filter(needs_review=not reviewed)
+        .order_by("id")
+    )
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
+    found: list[QueueEntry] = []
+    chunk = max(limit, 100)
+    while len(found) < limit:
+        items = list(qs.filter(pk__gt=after)[:chunk])
+        if not items:
+            break
+        found += _scoped(project, items, scope, min_score)
+        after = items[-1].pk
+    return found[:limit]
+
+
+def next_review_item(
+    *, project: Project, scope: str = "all", after: int = 0, min_score: float = LOW_SCORE
+) -> Item | None:
+    """The next item to review after item `after`: not-yet-reviewed items first (after
+    it, then from the start), then reviewed ones in the same way."""
+    for reviewed in (False, True):
+        for lower, upper in ((after, None), (0, after or None)):
+            found = review_queue(
+                project=project, scope=scope, reviewed=reviewed, after=lower, before=upper,
+                limit=1, min_score=min_score,
+            )  # fmt: skip
+            if found:
+                return found[0].item
+    return None
+
+
+# --- final labels
+
+
+class FinalLabeler:
+    """Each item's final answer under the project's rule (see Project.FinalLabelRule),
+    from the annotation records of the export (with their "reviews")."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.rule = project.final_label_rule
+        self.ds: dict[str, dict[int, Any]] = {}
+        self.accuracy: dict[str, dict] = {}
+        if self.rule == Project.FinalLabelRule.DAWID_SKENE:
+            self._fit_dawid_skene()
+
+    def _fit_dawid_skene(self) -> None:
+        fields = [f for f in self.project.schema.fields if f.type == "choice" and not f.multiple]
+        if not fields:
+            return
+        observations: dict[str, list] = {f.name: [] for f in fields}
+        rows = Annotation.objects.filter(project=self.project, skipped=False).values_list(
+            "item_id", "annotator_id", "imported_annotator", "answer"
+        )
+        for item_id, annotator_id, imported, answer in rows.iterator(chunk_size=5000):
+            who = annotator_id if annotator_id is not None else f"imported:{imported}"
+            for f in fields:
+                value = answer.get(f.name) if isinstance(answer, dict) else None
+                if isinstance(value, str):
+                    observations[f.name].append((item_id, who, value))
+        for f in fields:
+            finals, accuracy = rules.dawid_skene_labels(observations[f.name], f.label_values)
+            self.ds[f.name] = {item_id: label for item_id, (label, _p) in finals.items()}
+            self.accuracy[f.name] = accuracy
+
+    def final(self, item_id: int, annotations: list[dict]) -> dict | None:
+        answered = [a for a in annotations if not a["skipped"]]
+        if self.rule == Project.FinalLabelRule.REVIEWER:
+            return self._reviewer(answered)
+        answer = rules.majority_vote([a["answer"] for a in answered]).answer
+        if self.rule == Project.FinalLabelRule.DAWID_SKENE and answered:
+            answer = dict(answer or {})
+            for name, labels in self.ds.items():
+                if item_id in labels:
+                    answer[name] = labels[item_id]
+            answer = answer or None
+        return answer
+
+    @staticmethod
+    def _reviewer(answered: list[dict]) -> dict | None:
+        latest = [(a["reviews"][-1] if a.get("reviews") else None, a) for a in answered]
+        fixes = [r for r, _ in latest if r and r["decision"] == Decision.FIXED]
+        if fixes:
+            return max(fixes, key=lambda r: r["created_at"])["fixed_answer"]
+        accepted = [a["answer"] for r, a in latest if r and r["decision"] == Decision.ACCEPTED]
+        if accepted:
+            return rules.majority_vote(accepted).answer
+        kept = [a["answer"] for r, a in latest if not (r and r["decision"] == Decision.REJECTED)]
+        return rules.majority_vote(kept).answer
+
+
+def reviews_of_page(cursor, *, project_id: int, first_id: int, last_id: int):
+    """The reviews of a page of the export (items first_id..last_id) in one query, as
+    ({annotation id: [review, ...]}, {item id: [sent-back review, ...]}), oldest first.
+
+    Raw SQL on the export's cursor like the rest of the export page (DEVELOPERS.md: the
+    ORM's per-row converters dominated there); served by the (item, created_at) index.
+    """
+    user_t = get_user_model()._meta.db_table
+    cursor.execute(
+        "SELECT r.item_id, r.annotation_id, r.decision, u.username, r.reason, "
+        "r.fixed_answer, r.original_answer, r.sent_back, r.annotator_name, r.created_at "
+        f"FROM {Review._meta.db_table} r LEFT JOIN {user_t} u ON u.id = r.reviewer_id "
+        "WHERE r.item_id BETWEEN %s AND %s AND +r.project_id = %s "
+        "ORDER BY r.item_id, r.created_at, r.id",
+        [first_id, last_id, project_id],
+    )
+    by_annotation: dict[int, list[dict]] = {}
+    returned: dict[int, list[dict]] = {}
+    for (item_id, annotation_id, decision, reviewer, reason, fixed, original, sent_back,
+         annotator, created) in cursor.fetchall():  # fmt: skip
+        review = {"decision": decision, "reviewer": reviewer, "reason": reason,
+                  "created_at": workbench._iso(created)}  # fmt: skip
+        if decision == Decision.FIXED:
+            review["fixed_answer"] = workbench._json(fixed)
+        if annotation_id is not None:
+            by_annotation.setdefault(annotation_id, []).append(review)
+        elif sent_back:
+            review |= {"annotator": annotator, "original_answer": workbench._json(original)}
+            returned.setdefault(item_id, []).append(review)
+    return by_annotation, returned
