@@ -109,7 +109,10 @@ def reviews_of_item(*, item: Item):
 
 def return_note(*, item: Item, user) -> Review | None:
     """The rejection that sent this item back to the user, while they have not answered
-    it again (shown on their annotation page)."""
+    it again (shown on their annotation page). A sent-back item is assigned to them until
+    they answer, so other items cost no query here (the annotation page's hot path)."""
+    if item.assignee_id is None or item.assignee_id != user.pk:
+        return None
     if Annotation.objects.filter(item=item, annotator=user).exists():
         return None
     return (
