@@ -86,13 +86,17 @@ def dawid_skene(
     tol: float = 1e-6,
     max_iter: int = 200,
     smoothing: float = 0.01,
+    diagonal: float = 1.0,
 ) -> DawidSkene:
     """EM for one single-choice field. Observation k says annotator annotators[k] gave
     item items[k] the class labels[k] (all 0-based indexes).
 
     Starts from the majority vote's vote shares (deterministic), alternates the M-step
     (priors and confusion matrices from the current posteriors, with additive `smoothing`
-    so a class nobody used or a pair never seen keeps a finite log) and the E-step
+    so a class nobody used or a pair never seen keeps a finite log, plus `diagonal`
+    pseudo-observations of a correct label per class and annotator: the prior belief that
+    annotators beat chance, without which EM on thinly covered data, e.g. a single
+    annotator, drifts from their labels towards uniform posteriors) and the E-step
     (posteriors from priors × the confusion entries of each label given), and stops when
     no posterior moves by more than `tol` or after `max_iter` rounds. Items nobody
     labelled keep the priors as posterior.
@@ -123,6 +127,7 @@ def dawid_skene(
         priors = posterior.sum(axis=0) + smoothing
         priors /= priors.sum()
         confusion = np.full((n_annotators, n_classes, n_classes), smoothing)
+        confusion += diagonal * np.eye(n_classes)
         # confusion[j, k, l] += posterior[i, k] for every observation (i, j, l).
         np.add.at(confusion, (annotators, slice(None), labels), posterior[items])
         confusion /= confusion.sum(axis=2, keepdims=True)

@@ -83,6 +83,7 @@ def record_review(
         )
         if send_back:
             workbench.withdraw_annotation(project=project, annotation=annotation)
+            review.annotation = None  # the database set it to NULL with the deletion
     return review
 
 
