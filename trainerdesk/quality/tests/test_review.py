@@ -243,7 +243,9 @@ def test_send_back_returns_the_item_to_its_annotator_first(
     page = client_for(teammate).get(reverse("workbench:annotate", args=[project.pk]))
     body = page.content.decode()
     assert "Sent back by rita" in body and "A goal is sport" in body
-    services.submit_annotation(project=project, item=second, user=teammate, answer={"topic": "sport"})
+    services.submit_annotation(
+        project=project, item=second, user=teammate, answer={"topic": "sport"}
+    )
     second.refresh_from_db()
     assert second.assignee is None and second.done_count == 1
     _counters_match(project)
@@ -253,9 +255,7 @@ def test_send_back_returns_the_item_to_its_annotator_first(
     assert second.pk in [e.item.pk for e in queue]
 
 
-def test_send_back_through_the_api_and_reviews_of_the_item(
-    client_for, project, teammate, reviewer
-):
+def test_send_back_through_the_api_and_reviews_of_the_item(client_for, project, teammate, reviewer):
     item = _items(project)[0]
     annotation = _answer(project, item, teammate, "tech")
     client = client_for(reviewer)
@@ -326,7 +326,9 @@ def test_queue_scopes(double):
 
 def test_queue_low_confidence_includes_low_scored_predictions(double):
     first = _items(double)[0]
-    services.add_prediction(project=double, item=first, answer={"topic": "business"}, score=0.2, model_version="m")
+    services.add_prediction(
+        project=double, item=first, answer={"topic": "business"}, score=0.2, model_version="m"
+    )
     assert first.pk in [e.item.pk for e in quality.review_queue(project=double, scope="low")]
 
 
@@ -461,14 +463,18 @@ def test_jsonl_export_carries_reviews_and_sent_back_answers(
     assert "final" not in first_line and first_line["annotations"][0]["reviews"]
 
 
-def test_export_page_and_cli_offer_the_labels_choice(client_for, project, owner, teammate, tmp_path):
+def test_export_page_and_cli_offer_the_labels_choice(
+    client_for, project, owner, teammate, tmp_path
+):
     from django.core.management import call_command
 
     _answer(project, _items(project)[0], teammate, "business")
     url = reverse("workbench:project_export", args=[project.pk])
     page = client_for(owner).get(url).content.decode()
     assert 'name="labels"' in page
-    body = b"".join(client_for(owner).get(url, {"format": "jsonl", "labels": "final"}).streaming_content)
+    body = b"".join(
+        client_for(owner).get(url, {"format": "jsonl", "labels": "final"}).streaming_content
+    )
     assert b'"annotations"' not in body and b'"final":{"topic":"business"}' in body
     out = tmp_path / "out.jsonl"
     call_command("export", str(project.pk), "--labels", "annotations", "-o", str(out))
