@@ -55,7 +55,8 @@
     }
   };
 
-  const submit = (buttonId) => { const f = form(); const b = box(buttonId); if (f && b) f.requestSubmit(b); };
+  // A real click, so htmx sends the button's decision value (it reads the clicked button).
+  const submit = (buttonId) => { const b = box(buttonId); if (b) b.click(); };
 
   document.addEventListener("change", (event) => {
     if (event.target.name === "annotation") select(cards().findIndex((c) => c.contains(event.target)));
