@@ -37,6 +37,8 @@ class Majority:
 
 def majority_vote(answers: Sequence[dict]) -> Majority:
     """Per field, the value most answers agree on; a tied field has no final value."""
+    if len(answers) <= 1:  # the common case in exports: no vote to count
+        return Majority(dict(answers[0]) or None if answers else None)
     final: dict = {}
     ties: list[str] = []
     for name in dict.fromkeys(key for answer in answers for key in answer):

@@ -255,6 +255,9 @@ class FinalLabeler:
     def __init__(self, project: Project):
         self.project = project
         self.rule = project.final_label_rule
+        # Plain booleans: final() runs once per exported item (100k in ~1 s), and each
+        # TextChoices member lookup costs more than the common case's whole answer.
+        self.by_reviewer = self.rule == Project.FinalLabelRule.REVIEWER
         self.ds: dict[str, dict[int, Any]] = {}
         self.accuracy: dict[str, dict] = {}
         if self.rule == Project.FinalLabelRule.DAWID_SKENE:
@@ -281,10 +284,14 @@ class FinalLabeler:
 
     def final(self, item_id: int, annotations: list[dict]) -> dict | None:
         answered = [a for a in annotations if not a["skipped"]]
-        if self.rule == Project.FinalLabelRule.REVIEWER:
+        if not answered:
+            return None
+        if not self.ds and len(answered) == 1 and "reviews" not in answered[0]:
+            return dict(answered[0]["answer"]) or None  # one unreviewed answer: every rule
+        if self.by_reviewer:
             return self._reviewer(answered)
         answer = rules.majority_vote([a["answer"] for a in answered]).answer
-        if self.rule == Project.FinalLabelRule.DAWID_SKENE and answered:
+        if self.ds:
             answer = dict(answer or {})
             for name, labels in self.ds.items():
                 if item_id in labels:
@@ -294,6 +301,8 @@ class FinalLabeler:
 
     @staticmethod
     def _reviewer(answered: list[dict]) -> dict | None:
+        if not any("reviews" in a for a in answered):
+            return rules.majority_vote([a["answer"] for a in answered]).answer
         latest = [(a["reviews"][-1] if a.get("reviews") else None, a) for a in answered]
         fixes = [r for r, _ in latest if r and r["decision"] == Decision.FIXED]
         if fixes:
