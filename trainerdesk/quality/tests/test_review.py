@@ -498,3 +498,52 @@ def test_final_label_rule_in_settings_and_api(client_for, project, owner):
         content_type="application/json",
     )
     assert bad.status_code == 422 and "final_label_rule" in bad.json()["errors"][0]
+
+
+# --- other task types on the page
+
+
+def test_pairwise_and_multi_label_items_are_reviewable(org, owner, teammate, client_for):
+    schema = {
+        "fields": [
+            {"name": "pref", "type": "pairwise", "source": "responses", "strength": True},
+            {
+                "name": "tags",
+                "type": "choice",
+                "source": "prompt",
+                "multiple": True,
+                "labels": [{"value": "safe"}, {"value": "helpful"}],
+            },
+        ]
+    }
+    project = services.create_project(
+        organization=org, created_by=owner, name="LLM", label_schema=schema
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    responses = [{"text": "Answer zero.", "model": "model-zero"}, {"text": "Answer one."}]
+    services.add_items(project=project, items=[{"prompt": "Q?", "responses": responses}])
+    item = project.items.get()
+    annotation = services.submit_annotation(
+        project=project,
+        item=item,
+        user=teammate,
+        answer={"pref": {"preferred": 1, "strength": 2}, "tags": ["safe", "helpful"]},
+    ).annotation
+    client = client_for(owner)
+    body = client.get(reverse("quality:review", args=[project.pk])).content.decode()
+    assert "Answer zero." in body and "Answer one." in body and "model-zero" not in body
+    assert "B is better (strength 2)" in body and "safe, helpful" in body
+    response = _decide(
+        client, project, annotation, "fixed", f_pref='{"preferred": 5}', f_tags="safe"
+    )
+    assert response.status_code == 200  # no response 5: the page again, with the error
+    assert "fixed_answer.pref" in response.content.decode()
+    response = _decide(
+        client, project, annotation, "fixed", f_pref='{"preferred": 0, "strength": 1}',
+        f_tags="safe",
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert Review.objects.get().fixed_answer == {
+        "pref": {"preferred": 0, "strength": 1},
+        "tags": ["safe"],
+    }
