@@ -144,7 +144,7 @@ class QueueEntry:
         return ""
 
 
-def _needs_review(project: Project):
+def _needs_review():
     """Annotations not reviewed yet (non-skipped)."""
     reviewed = Review.objects.filter(annotation=OuterRef("pk"))
     return Annotation.objects.filter(item=OuterRef("pk"), skipped=False).exclude(Exists(reviewed))
@@ -212,7 +212,7 @@ def review_queue(
     qs = (
         Item.objects.filter(project=project)
         .filter(Exists(Annotation.objects.filter(item=OuterRef("pk"), skipped=False)))
-        .annotate(needs_review=Exists(_needs_review(project)))
+        .annotate(needs_review=Exists(_needs_review()))
         .filter(needs_review=not reviewed)
         .order_by("id")
     )

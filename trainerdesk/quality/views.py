@@ -230,6 +230,9 @@ def review_decide(request: HttpRequest, project_id: int) -> HttpResponse:
             errors=getattr(exc, "errors", None) or [str(exc)],
             fix=fix,
         )
+        # Reopen the box the reviewer was in, with what they typed.
+        context["open_box"] = {"rejected": "reject-box", "fixed": "fix-box"}.get(decision, "")
+        context["reason"] = request.POST.get("reason", "")
         return _render(request, context, status=422 if request.htmx else 200)
     if not request.htmx:
         return redirect(_url(project, scope, item))

@@ -8,7 +8,9 @@
   const typing = (el) => el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text"));
 
   const setup = () => {
-    for (const id of ["reject-box", "fix-box"]) { const b = box(id); if (b) b.hidden = true; }
+    // After a refused decision the server names the box to reopen (with what was typed).
+    const reopen = document.getElementById("review-workspace")?.dataset.open;
+    for (const id of ["reject-box", "fix-box"]) { const b = box(id); if (b) b.hidden = id !== reopen; }
   };
   document.addEventListener("DOMContentLoaded", setup);
   document.addEventListener("htmx:afterSwap", setup);
