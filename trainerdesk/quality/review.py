@@ -19,9 +19,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 import orjson
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _key(value) -> bytes:
@@ -103,6 +106,10 @@ def dawid_skene(
     no posterior moves by more than `tol` or after `max_iter` rounds. Items nobody
     labelled keep the priors as posterior.
     """
+    # Imported here: every web worker imports this module (the export's majority vote),
+    # and NumPy adds ~12 MB to an idle worker that may never run Dawid–Skene.
+    import numpy as np
+
     items = np.asarray(items, dtype=np.int64)
     annotators = np.asarray(annotators, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
