@@ -20,7 +20,8 @@
     const b = box(id);
     if (!b) return;
     if (id === "fix-box") fillFix();
-    const first = b.querySelector(id === "reject-box" ? "textarea" : "input:checked, input, textarea");
+    const first = id === "reject-box" ? b.querySelector("textarea")
+      : b.querySelector("input:checked") || b.querySelector("input, textarea");
     if (first) first.focus();
   };
   const closeBoxes = () => { for (const id of ["reject-box", "fix-box"]) { const b = box(id); if (b) b.hidden = true; } };
