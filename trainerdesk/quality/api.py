@@ -1,19 +1,19 @@
-from ninja import Router
+"""Quality endpoints."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from trainerdesk.quality import services as quality
+from trainerdesk.quality.models import Review
+from trainerdesk.workbench import access
+from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 
 router = Router(tags=["quality"])
 
 # --- review ---------------------------------------------------------------------------------
-
-from datetime import datetime  # noqa: E402
-from typing import Annotated, Any, Literal  # noqa: E402
-
-from django.http import HttpRequest  # noqa: E402
-from ninja import Field, Query, Schema, Status  # noqa: E402
-
-from trainerdesk.quality import services as quality  # noqa: E402
-from trainerdesk.quality.models import Review  # noqa: E402
-from trainerdesk.workbench import access  # noqa: E402
-from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId  # noqa: E402
 
 
 class ReviewQueueEntry(Schema):

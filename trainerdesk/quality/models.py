@@ -3,10 +3,12 @@ scorecards, label-error runs), when, and over which items."""
 
 from __future__ import annotations
 
-# --- review: reviewers' decisions on annotations ------------------------------------------
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+# --- review: reviewers' decisions on annotations ------------------------------------------
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# --- review: decisions, the review queue and final labels ----------------------------------
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,8 @@ from trainerdesk.workbench import services as workbench
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import AnswerError
 from trainerdesk.workbench.services import ConflictError, InvalidInput
+
+# --- review: decisions, the review queue and final labels ----------------------------------
 
 Decision = Review.Decision
 SCOPES = ("all", "disagreement", "low")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# --- review: the review queue page ---------------------------------------------------------
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,8 @@ from trainerdesk.quality.models import Review
 from trainerdesk.workbench import access, blind, services, views_annotate
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
+
+# --- review: the review queue page ---------------------------------------------------------
 
 REVIEW_TEMPLATE = "quality/review.html"
 SCOPE_NAMES = {
