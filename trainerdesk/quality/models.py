@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-
 # --- review: reviewers' decisions on annotations ------------------------------------------
 
 
