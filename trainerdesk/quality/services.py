@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef
 from trainerdesk.quality import review as rules
 from trainerdesk.quality.models import Review
 from trainerdesk.workbench import services as workbench
-from trainerdesk.workbench.models import Annotation, Item, Project
+from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
 from trainerdesk.workbench.schema import AnswerError
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
@@ -151,29 +151,37 @@ def _needs_review():
     return Annotation.objects.filter(item=OuterRef("pk"), skipped=False).exclude(Exists(reviewed))
 
 
-def _scoped(project: Project, items: list[Item], scope: str, min_score: float) -> list[QueueEntry]:
+def _scoped(
+    project: Project, ids: list[tuple[int, bool]], scope: str, min_score: float
+) -> list[QueueEntry]:
+    """The entries (item still an id) among `ids` ((item id, needs review), in id order)
+    that fall in the scope."""
+    # By id range (the items are one window of ids), not IN lists of up to 20,000 ids.
+    first, last = ids[0][0], ids[-1][0]
+    wanted = {pk for pk, _ in ids}
     answers: dict[int, list[dict]] = {}
     for item_id, answer in Annotation.objects.filter(
-        item__in=[i.pk for i in items], skipped=False
+        item_id__gte=first, item_id__lte=last, project=project, skipped=False
     ).values_list("item_id", "answer"):
-        answers.setdefault(item_id, []).append(answer)
+        if item_id in wanted:
+            answers.setdefault(item_id, []).append(answer)
     low_scored = set()
     if scope in ("all", "low"):
         low_scored = set(
-            Item.objects.filter(
-                pk__in=[i.pk for i in items], predictions__score__lt=min_score
-            ).values_list("pk", flat=True)
+            Prediction.objects.filter(
+                item_id__gte=first, item_id__lte=last, score__lt=min_score
+            ).values_list("item_id", flat=True)
         )
     out = []
-    for item in items:
-        given = answers.get(item.pk, [])
+    for pk, needs_review in ids:
+        given = answers.get(pk, [])
         entry = QueueEntry(
-            item=item,
+            item=pk,
             answers=len(given),
             agreeing=rules.agreeing_count(given),
             disagree=rules.disagree(given),
-            low_score=item.pk in low_scored,
-            reviewed=not item.needs_review,
+            low_score=pk in low_scored,
+            reviewed=not needs_review,
         )
         if scope == "disagreement" and not entry.disagree:
             continue
@@ -217,17 +225,29 @@ def review_queue(
         .filter(needs_review=not reviewed)
         .order_by("id")
     )
+    end = project.items.order_by("-id").values_list("id", flat=True).first() or 0
     if before is not None:
-        qs = qs.filter(pk__lt=before)
+        end = min(end, before - 1)
+    # Walk id windows rather than "the next N matches": with a plain LIMIT the databases
+    # evaluated both EXISTS tests over the whole project for every chunk (46 s to find
+    # that none of 50,000 reviewed items disagreed, against 1.4 s in windows). Windows
+    # start small (the page asks for one item) and grow while they find nothing.
     found: list[QueueEntry] = []
-    chunk = max(limit, 100)
-    while len(found) < limit:
-        items = list(qs.filter(pk__gt=after)[:chunk])
-        if not items:
-            break
-        found += _scoped(project, items, scope, min_score)
-        after = items[-1].pk
-    return found[:limit]
+    window = 500
+    while len(found) < limit and after < end:
+        upper = min(after + window, end)
+        # Ids first: building 20,000 Item objects (and decoding their data) per window
+        # cost more than the queries; only the items returned are loaded in full.
+        ids = list(qs.filter(pk__gt=after, pk__lte=upper).values_list("pk", "needs_review"))
+        if ids:
+            found += _scoped(project, ids, scope, min_score)
+        after = upper
+        window = min(window * 4, 20_000) if len(found) < limit else window
+    found = found[:limit]
+    items = Item.objects.in_bulk([e.item for e in found])
+    for entry in found:
+        entry.item = items[entry.item]
+    return found
 
 
 def next_review_item(
@@ -236,7 +256,7 @@ def next_review_item(
     """The next item to review after item `after`: not-yet-reviewed items first (after
     it, then from the start), then reviewed ones in the same way."""
     for reviewed in (False, True):
-        for lower, upper in ((after, None), (0, after or None)):
+        for lower, upper in ((after, None), (0, after)) if after else ((0, None),):
             found = review_queue(
                 project=project, scope=scope, reviewed=reviewed, after=lower, before=upper,
                 limit=1, min_score=min_score,

@@ -85,6 +85,8 @@ def test_annotator_and_outsider_cannot_decide(client_for, project, teammate, out
             content_type="application/json",
         )
         assert response.status_code == 404
+        reviews = f"/api/v1/projects/{project.pk}/items/{item.pk}/reviews"
+        assert client_for(user).get(reviews).status_code == 404
     assert not Review.objects.exists()
 
 
@@ -116,6 +118,7 @@ def test_accept_then_reject_keeps_history_and_the_latest_counts(
     response = _decide(client, project, annotation, "accepted", htmx=True)
     assert response.status_code == 200
     assert "Accepted by rita" in response.content.decode()
+    assert "<html" not in response.content.decode()  # htmx: only the workspace partial
     response = _decide(client, project, annotation, "rejected", reason="It is about markets")
     assert response.status_code == 302  # plain form: back to the item
     reviews = list(Review.objects.filter(annotation=annotation).order_by("created_at", "id"))
