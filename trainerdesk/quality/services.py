@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, TextField
+from django.db.models.functions import Cast
 
 from trainerdesk.quality import review as rules
 from trainerdesk.quality.models import Review
@@ -159,10 +161,16 @@ def _scoped(
     # By id range (the items are one window of ids), not IN lists of up to 20,000 ids.
     first, last = ids[0][0], ids[-1][0]
     wanted = {pk for pk, _ in ids}
-    answers: dict[int, list[dict]] = {}
-    for item_id, answer in Annotation.objects.filter(
-        item_id__gte=first, item_id__lte=last, project=project, skipped=False
-    ).values_list("item_id", "answer"):
+    # The answers as stored text: equal texts are equal answers, so only items whose
+    # texts differ are decoded (decoding every answer was most of a long scan's time).
+    answers: dict[int, list[str]] = {}
+    for item_id, answer in (
+        Annotation.objects.filter(
+            item_id__gte=first, item_id__lte=last, project=project, skipped=False
+        )
+        .annotate(text=Cast("answer", TextField()))
+        .values_list("item_id", "text")
+    ):
         if item_id in wanted:
             answers.setdefault(item_id, []).append(answer)
     low_scored = set()
@@ -174,12 +182,14 @@ def _scoped(
         )
     out = []
     for pk, needs_review in ids:
-        given = answers.get(pk, [])
+        texts = answers.get(pk, [])
+        same = len(set(texts)) <= 1
+        given = [] if same else [orjson.loads(t) for t in texts]
         entry = QueueEntry(
             item=pk,
-            answers=len(given),
-            agreeing=rules.agreeing_count(given),
-            disagree=rules.disagree(given),
+            answers=len(texts),
+            agreeing=len(texts) if same else rules.agreeing_count(given),
+            disagree=not same and rules.disagree(given),
             low_score=pk in low_scored,
             reviewed=not needs_review,
         )
