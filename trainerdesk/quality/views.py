@@ -3,19 +3,23 @@ findings of a run (managers and reviewers)."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.quality import access as quality_access
-from trainerdesk.quality import services
-from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun
-from trainerdesk.workbench import access
+from trainerdesk.quality import services as quality
+from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun, Review
+from trainerdesk.workbench import access, blind, services, views_annotate
+from trainerdesk.workbench.models import Annotation, Item, Project
+from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 FINDINGS_PER_PAGE = 50
@@ -51,7 +55,7 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
     if request.method == "POST":
         project = access.get_project_for_user(request.user, project_id, action="manage")
         try:
-            run = services.start_label_error_run(
+            run = quality.start_label_error_run(
                 project=project, by=request.user, field_name=request.POST.get("field") or None
             )
         except (InvalidInput, ConflictError) as exc:
@@ -67,7 +71,7 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
     context = _run_context(project, run) | _findings_context(request, project, run)
     context |= {
         "runs": runs,
-        "fields": services.label_error_fields(project),
+        "fields": quality.label_error_fields(project),
     }
     return TemplateResponse(request, "quality/label_errors.html", context)
 
@@ -97,7 +101,7 @@ def decide_label_error(request: HttpRequest, project_id: int, finding_id: int) -
     finding = quality_access.get_label_error_finding_for_user(request.user, project, finding_id)
     error = ""
     try:
-        services.decide_label_error(
+        quality.decide_label_error(
             finding=finding,
             decision=request.POST.get("decision", ""),
             corrected_label=request.POST.get("corrected_label") or None,
@@ -123,3 +127,226 @@ def decide_label_error(request: HttpRequest, project_id: int, finding_id: int) -
     back = request.POST.get("next", "")
     prefix = reverse("quality:label_errors", args=[project.pk])
     return redirect(back if back.startswith(prefix) else f"{prefix}?run={finding.run_id}")
+
+
+# --- review: the review queue page ---------------------------------------------------------
+
+REVIEW_TEMPLATE = "quality/review.html"
+SCOPE_NAMES = {
+    "all": "All annotated items",
+    "disagreement": "Disagreement (the answers differ)",
+    "low": "Low confidence",
+}
+
+
+def _scope(request: HttpRequest) -> str:
+    scope = request.GET.get("scope") or request.POST.get("scope") or "all"
+    return scope if scope in quality.SCOPES else "all"
+
+
+def _letters(indexes) -> str:
+    return ", ".join(views_annotate._letter(i) for i in indexes if isinstance(i, int))
+
+
+def _readable(field: Field, value, data: dict) -> list[str]:
+    """One field's answer as short lines a reviewer can compare at a glance."""
+    if value is None:
+        return ["—"]
+    if field.type == "choice":
+        return [", ".join(value) if isinstance(value, list) else str(value)]
+    if field.type == "text":
+        return [str(value)]
+    if field.type == "spans":
+        text = data.get(field.source or "")
+        lines = []
+        for s in value if isinstance(value, list) else []:
+            start, end = s.get("start"), s.get("end")
+            snippet = text[start:end] if isinstance(text, str) and isinstance(start, int) else ""
+            lines.append(f"{s.get('label')}: «{snippet}» ({start}–{end})")
+        return lines or ["(no spans)"]
+    if field.type == "pairwise" and isinstance(value, dict):
+        preferred = value.get("preferred")
+        line = "tie" if preferred == "tie" else f"{_letters([preferred])} is better"
+        if value.get("strength"):
+            line += f" (strength {value['strength']})"
+        return [line]
+    if field.type == "ranking" and isinstance(value, list):
+        return [f"best first: {_letters(value)}"]
+    if field.type == "boxes" and isinstance(value, list):
+        return [f"{b.get('label')} at ({b.get('x')}, {b.get('y')}) {b.get('w')}×{b.get('h')}"
+                for b in value if isinstance(b, dict)] or ["(no boxes)"]  # fmt: skip
+    return [json.dumps(value, ensure_ascii=False)]
+
+
+def _workspace(
+    request: HttpRequest,
+    project: Project,
+    item: Item | None,
+    *,
+    scope: str,
+    selected: int | None = None,
+    errors: list[str] | None = None,
+    fix: dict | None = None,
+) -> dict:
+    context: dict = {"project": project, "item": item, "scope": scope, "errors": errors or []}
+    context["scopes"] = SCOPE_NAMES.items()
+    if item is None:
+        return context
+    schema = project.schema
+    data = item.data if isinstance(item.data, dict) else {}
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("annotator")
+        .prefetch_related("reviews__reviewer")
+        .order_by("created_at", "id")
+    )
+    cards = []
+    for a in annotations:
+        history = sorted(a.reviews.all(), key=lambda r: (r.created_at, r.pk))
+        cards.append(
+            {
+                "annotation": a,
+                "latest": history[-1] if history else None,
+                "history": history,
+                "fields": [
+                    {"name": f.name, "lines": _readable(f, a.answer.get(f.name), data)}
+                    for f in schema.fields
+                ],
+                "answer_json": json.dumps(a.answer),
+            }
+        )
+    if selected is None or selected not in {a.pk for a in annotations}:
+        pending = [c for c in cards if c["latest"] is None and not c["annotation"].skipped]
+        selected = (pending or cards)[0]["annotation"].pk if cards else None
+    chosen = next((c for c in cards if c["annotation"].pk == selected), None)
+    if fix is None:
+        fix = dict(chosen["annotation"].answer) if chosen else {}
+    fix_fields = []
+    for f in schema.fields:
+        value = fix.get(f.name)
+        entry = {"field": f}
+        if f.type == "choice":
+            picked = set(value if isinstance(value, list) else [value] if value else [])
+            entry["labels"] = [(lb, lb.value in picked) for lb in f.labels]
+        elif f.type == "text":
+            entry["text"] = value if isinstance(value, str) else ""
+        else:
+            entry["json"] = json.dumps(value, ensure_ascii=False) if value is not None else ""
+        fix_fields.append(entry)
+    # The item itself, shown the way the annotation page shows it but in the item's own
+    # response order (answers are stored in that order).
+    response_sources = blind.response_sources(schema)
+    image_keys = services.image_keys(schema)
+    source = next(
+        (f.source for f in schema.fields
+         if f.source and f.source not in response_sources and f.source not in image_keys),
+        "prompt" if response_sources else "text",
+    )  # fmt: skip
+    context |= {
+        "cards": cards,
+        "selected": selected,
+        "fix_fields": fix_fields,
+        "text": data.get(source) if isinstance(data.get(source), str) else None,
+        "title": data.get("title") if isinstance(data.get("title"), str) else None,
+        "response_blocks": [
+            {"source": s, "responses": rs}
+            for s in response_sources
+            if (rs := views_annotate._responses(data, s))
+        ],
+        "image": views_annotate._image_view(project, item, image_keys[0]) if image_keys else None,
+        "prediction": item.best_prediction(),
+        "returned": Review.objects.filter(item=item, annotation__isnull=True, sent_back=True)
+        .select_related("reviewer")
+        .order_by("created_at", "id"),
+    }
+    return context
+
+
+def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    template = f"{REVIEW_TEMPLATE}#review_workspace" if request.htmx else REVIEW_TEMPLATE
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _url(project: Project, scope: str, item: Item | None) -> str:
+    url = reverse("quality:review", args=[project.pk]) + f"?scope={scope}"
+    return url + (f"&item={item.pk}" if item else "")
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="review")
+    scope = _scope(request)
+    if request.GET.get("item"):
+        item = access.get_item_for_user(request.user, project, request.GET["item"])
+    else:
+        item = quality.next_review_item(project=project, scope=scope)
+    selected = request.GET.get("annotation")
+    selected = int(selected) if selected and selected.isdigit() else None
+    return _render(request, _workspace(request, project, item, scope=scope, selected=selected))
+
+
+@login_required
+@require_GET
+def review_next(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The next item in the queue after the one given (Enter on the review page)."""
+    project = access.get_project_for_user(request.user, project_id, action="review")
+    scope = _scope(request)
+    after = request.GET.get("after", "")
+    after = int(after) if after.isdigit() and int(after) < 2**63 else 0
+    item = quality.next_review_item(project=project, scope=scope, after=after)
+    if item is not None and item.pk == after:
+        item = None  # only this one is left: say so instead of showing it again
+    if not request.htmx:
+        return redirect(_url(project, scope, item) + ("" if item else "&done=1"))
+    response = _render(request, _workspace(request, project, item, scope=scope))
+    response["HX-Push-Url"] = _url(project, scope, item)
+    return response
+
+
+@login_required
+@require_POST
+def review_decide(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id, action="review")
+    scope = _scope(request)
+    item = access.get_item_for_user(request.user, project, request.POST.get("item"))
+    annotation = access.get_annotation_for_user(
+        request.user, project, request.POST.get("annotation")
+    )
+    if annotation.item_id != item.pk:
+        raise Http404("No such annotation")
+    annotation.item = item
+    decision = request.POST.get("decision", "")
+    fix, errors = (None, [])
+    if decision == Review.Decision.FIXED:
+        fix, errors = views_annotate._answer_from_post(project, request.POST)
+        errors = [e.replace("answer.", "fixed_answer.", 1) for e in errors]
+    try:
+        if errors:
+            raise services.InvalidInput(errors)
+        quality.record_review(
+            project=project,
+            annotation=annotation,
+            reviewer=request.user,
+            decision=decision,
+            reason=request.POST.get("reason", ""),
+            fixed_answer=fix,
+            send_back=decision == Review.Decision.REJECTED and bool(request.POST.get("send_back")),
+        )
+    except services.WorkbenchError as exc:
+        context = _workspace(
+            request,
+            project,
+            item,
+            scope=scope,
+            selected=annotation.pk,
+            errors=getattr(exc, "errors", None) or [str(exc)],
+            fix=fix,
+        )
+        # Reopen the box the reviewer was in, with what they typed.
+        context["open_box"] = {"rejected": "reject-box", "fixed": "fix-box"}.get(decision, "")
+        context["reason"] = request.POST.get("reason", "")
+        return _render(request, context, status=422 if request.htmx else 200)
+    if not request.htmx:
+        return redirect(_url(project, scope, item))
+    return _render(request, _workspace(request, project, item, scope=scope))

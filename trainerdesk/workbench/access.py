@@ -31,6 +31,8 @@ CAN = {
     "annotate": {Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR},
     "see_all_work": {Role.MANAGER, Role.REVIEWER},
     "manage": {Role.MANAGER},
+    # Accept, reject, fix and send back annotations (quality app's review queue).
+    "review": {Role.MANAGER, Role.REVIEWER},
 }
 
 

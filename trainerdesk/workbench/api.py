@@ -43,6 +43,7 @@ After = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")]
 OrderingName = Literal["sequential", "random", "priority"]
+FinalLabelRuleName = Literal["reviewer", "majority", "dawid_skene"]
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -68,6 +69,11 @@ class ProjectSummary(Schema):
     )
     annotators_see_comments: bool = Field(
         description="Annotators may read and write comments on the items they work on."
+    )
+    final_label_rule: FinalLabelRuleName = Field(
+        description="How the export picks each item's final answer: reviewer (a reviewer's "
+        "fix, else the majority of accepted answers, else the majority), majority, or "
+        "dawid_skene (votes weighted by each annotator's estimated accuracy)."
     )
     role: str | None = Field(
         description="Your role in the project: manager, reviewer or annotator."
@@ -124,6 +130,7 @@ class ProjectPatch(Schema):
     annotators_see_others: bool | None = None
     blind_order: bool | None = None
     annotators_see_comments: bool | None = None
+    final_label_rule: FinalLabelRuleName | None = None
 
 
 class GuidelineOut(Schema):
@@ -279,6 +286,7 @@ def _summary(project: Project, role: str | None) -> dict:
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
+        "final_label_rule": project.final_label_rule,
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,
@@ -781,8 +789,17 @@ def export(
     include_annotations: Annotated[
         bool, Query(description="Include every annotator's answer, not only the final one.")
     ] = True,
+    labels: Annotated[
+        Literal["both", "final", "annotations"] | None,
+        Query(
+            description="final: final labels by the project's final_label_rule; annotations: "
+            "every annotation with its reviews; both. Overrides include_annotations."
+        ),
+    ] = None,
 ) -> HttpResponse:
     project = access.get_project_for_user(request.auth, project_id, action="manage")
+    if labels is not None:
+        include_annotations = labels != "final"
     if format not in formats.EXPORT_FORMATS:
         raise services.InvalidInput(
             [f"format: {format!r} is not one of {', '.join(formats.EXPORT_FORMATS)}"]
@@ -793,6 +810,7 @@ def export(
         fmt=format,
         only_labeled=only_labeled,
         include_annotations=include_annotations,
+        include_final=labels != "annotations",
     )
     name = slugify(project.name) or f"project-{project.pk}"
     filename = f"{name}-{timezone.localdate().isoformat()}.{formats.FILE_EXTENSIONS[format]}"

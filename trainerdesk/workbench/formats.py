@@ -695,6 +695,8 @@ def write_jsonl(records: Iterable[dict], *, include_annotations: bool) -> Iterat
             if include_annotations:
                 obj["annotations"] = rec.get("annotations") or []
                 obj["predictions"] = rec.get("predictions") or []
+                if rec.get("returned"):  # answers reviewers sent back (quality app)
+                    obj["returned"] = rec["returned"]
             yield orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
 
     return _batched(lines())

@@ -158,6 +158,12 @@ class ProjectSettingsForm(forms.Form):
         required=False,
         label="Annotators may read and write comments on the items they work on",
     )
+    final_label_rule = forms.ChoiceField(
+        choices=Project.FinalLabelRule.choices,
+        required=False,  # left out: unchanged
+        label="Final label rule",
+        help_text="How each item's final answer is chosen for the export.",
+    )
 
 
 class MemberForm(forms.Form):
@@ -201,11 +207,27 @@ class ImageUploadForm(forms.Form):
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=[], initial="jsonl", widget=forms.RadioSelect)
     only_labeled = forms.BooleanField(required=False, label="Only items with at least one answer")
-    include_annotations = forms.BooleanField(
+    # --- review: final labels, every annotation or both ---
+    labels = forms.ChoiceField(
+        choices=[
+            ("both", "Final labels and every annotation (with reviewers' decisions)"),
+            ("final", "Final labels only, by the project's final label rule"),
+            ("annotations", "Every annotation only (with reviewers' decisions)"),
+        ],
         required=False,
-        initial=True,
-        label="Include every individual annotation (not just the majority answer)",
+        initial="both",
+        widget=forms.RadioSelect,
+        label="Labels",
     )
+
+    def clean(self):
+        data = super().clean()
+        # Links made before the labels choice sent include_annotations=on (or nothing).
+        if not data.get("labels"):
+            data["labels"] = "both" if self.data.get("include_annotations") else "final"
+        data["include_annotations"] = data["labels"] != "final"
+        data["include_final"] = data["labels"] != "annotations"
+        return data
 
     LABELS = {
         "jsonl": "JSON Lines (.jsonl) — one item per line, round-trips into TrainerDesk",

@@ -77,6 +77,16 @@ class Project(models.Model):
         help_text="Show model responses in an order shuffled per annotator (recorded with "
         "each annotation).",
     )
+
+    # --- review (quality app): how each item's final answer is chosen ---
+    class FinalLabelRule(models.TextChoices):
+        REVIEWER = "reviewer", "Reviewer's decision (a fix, else the accepted answers' majority)"
+        MAJORITY = "majority", "Majority vote"
+        DAWID_SKENE = "dawid_skene", "Dawid–Skene (votes weighted by estimated accuracy)"
+
+    final_label_rule = models.CharField(
+        max_length=16, choices=FinalLabelRule.choices, default=FinalLabelRule.REVIEWER
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

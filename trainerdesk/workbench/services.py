@@ -128,6 +128,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "annotators_see_others",
         "blind_order",
         "annotators_see_comments",
+        "final_label_rule",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -136,6 +137,9 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         changes["label_schema"] = _validated_schema(changes["label_schema"])
     if "overlap" in changes and changes["overlap"] < 1:
         raise InvalidInput(["overlap: must be at least 1"])
+    rules = Project.FinalLabelRule.values
+    if "final_label_rule" in changes and changes["final_label_rule"] not in rules:
+        raise InvalidInput([f"final_label_rule: must be one of {', '.join(rules)}"])
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         updated = [key for key, value in changes.items() if getattr(project, key) != value]
@@ -947,6 +951,7 @@ def export_records(
     project: Project,
     only_labeled: bool = False,
     include_annotations: bool = True,
+    include_final: bool = True,
     chunk_size: int = 2000,
     item_ids: list[int] | None = None,
 ) -> Iterator[dict]:
@@ -959,7 +964,15 @@ def export_records(
     range on the unique (item, annotator) index. The unary `+` on project_id keeps
     SQLite's planner off the project indexes, which would make it sort the whole project
     for every page.
+
+    Each annotation carries its reviews ("reviews": decision, reviewer, reason, oldest
+    first; one query per page), "final" is the answer under the project's final label
+    rule (quality.services.FinalLabeler), and "returned" lists the answers reviewers sent
+    back to their annotators.
     """
+    from trainerdesk.quality import services as quality  # the quality app builds on this one
+
+    labeler = quality.FinalLabeler(project) if include_final else None
     item_t, ann_t, pred_t = (
         Item._meta.db_table,
         Annotation._meta.db_table,
@@ -1012,6 +1025,14 @@ def export_records(
                     }
                     | ({"response_order": shown} if shown is not None else {})
                 )
+            reviews, returned = quality.reviews_of_page(
+                cursor, project_id=project.pk, first_id=first_id, last_id=last_id
+            )
+            if reviews:
+                for annotations_of in by_item.values():
+                    for a in annotations_of:
+                        if a["id"] in reviews:
+                            a["reviews"] = reviews[a["id"]]
             predictions: dict[int, list[dict]] = {}
             cursor.execute(
                 f"SELECT p.item_id, p.model_version, p.answer, p.score FROM {pred_t} p "
@@ -1034,19 +1055,29 @@ def export_records(
                     "data": _json(data),
                     "priority": priority,
                     "reference": _json(reference),
-                    "final": final_answer(answers),
+                    "final": labeler.final(item_id, annotations_of) if labeler else None,
                     "predictions": predictions.get(item_id, []),
                 }
                 if include_annotations:
                     record["annotations"] = annotations_of
+                    if item_id in returned:
+                        record["returned"] = returned[item_id]
                 yield record
 
 
 def export_stream(
-    *, project: Project, fmt: str, only_labeled: bool, include_annotations: bool
+    *,
+    project: Project,
+    fmt: str,
+    only_labeled: bool,
+    include_annotations: bool,
+    include_final: bool = True,
 ) -> Iterator[bytes]:
     records = export_records(
-        project=project, only_labeled=only_labeled, include_annotations=include_annotations
+        project=project,
+        only_labeled=only_labeled,
+        include_annotations=include_annotations,
+        include_final=include_final,
     )
     fields = project.label_schema["fields"]
     if fmt in ("coco", "labelstudio") and image_keys(project.schema):
@@ -2269,3 +2300,31 @@ def progress_overview(
         days=days,
         week_start=week_start,
     )
+
+
+# --- review: sending an annotation back (used by the quality app) ---------------------------
+
+
+def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
+    """Remove an annotation from the item's counts and assign the item to its author, so
+    their queue serves it first and they answer it again (a reviewer sent it back; the
+    caller keeps a copy of the answer). Runs inside the caller's transaction."""
+    with transaction.atomic():
+        lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            # The item's row lock, as in _record_answer, so counters move one at a time.
+            cursor.execute(
+                f"SELECT id FROM {Item._meta.db_table} WHERE id = %s{lock}", [annotation.item_id]
+            )
+        deleted, _ = Annotation.objects.filter(pk=annotation.pk).delete()
+        if not deleted:
+            raise ConflictError("this annotation was already removed; reload the item")
+        skipped = int(annotation.skipped)
+        _shift_counters(
+            overlap=project.overlap,
+            item_id=annotation.item_id,
+            done=skipped - 1,
+            skipped=-skipped,
+        )
+        if annotation.annotator_id is not None:
+            Item.objects.filter(pk=annotation.item_id).update(assignee=annotation.annotator_id)

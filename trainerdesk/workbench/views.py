@@ -181,11 +181,15 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
+        "final_label_rule": project.final_label_rule,
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_project(project=project, by=request.user, **form.cleaned_data)
+            changes = dict(form.cleaned_data)
+            if not changes.get("final_label_rule"):
+                changes.pop("final_label_rule", None)  # not sent: unchanged
+            services.update_project(project=project, by=request.user, **changes)
         except services.InvalidInput as exc:
             _show_errors(form, exc.errors, fields=set(form.fields))
         else:
@@ -326,6 +330,7 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
             fmt=fmt,
             only_labeled=form.cleaned_data["only_labeled"],
             include_annotations=form.cleaned_data["include_annotations"],
+            include_final=form.cleaned_data["include_final"],
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         filename = f"{slugify(project.name) or 'project'}-{stamp}.{formats.FILE_EXTENSIONS[fmt]}"

@@ -327,7 +327,15 @@ def _workspace(
         "skip_reasons": SKIP_REASONS,
         "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
+        "return_note": _return_note(item, request.user),
     }
+
+
+def _return_note(item: Item | None, user):
+    """A reviewer's rejection that sent this item back to the user (quality app)."""
+    from trainerdesk.quality.services import return_note
+
+    return return_note(item=item, user=user) if item is not None else None
 
 
 def _orders_shown(

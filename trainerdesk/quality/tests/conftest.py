@@ -1,2 +1,3 @@
-# The browser fixtures live with the workbench tests; the quality app's browser tests reuse them.
-from trainerdesk.workbench.tests.conftest import browser_page  # noqa: F401
+"""The quality tests share the workbench's browser fixtures (headless chromium)."""
+
+from trainerdesk.workbench.tests.conftest import browser_page, open_annotation_page  # noqa: F401

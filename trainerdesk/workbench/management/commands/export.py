@@ -40,16 +40,24 @@ class Command(BaseCommand):
             action="store_true",
             help="leave out the individual annotations (keep the final answers)",
         )
+        parser.add_argument(
+            "--labels",
+            choices=["both", "final", "annotations"],
+            help="final labels by the project's final label rule, every annotation (with "
+            "reviewers' decisions), or both (default: both, or final with --no-annotations)",
+        )
 
     def handle(self, *args, project: str, output: str, **options):
         target = find_project(project)
         fmt = options["format"] or _BY_EXTENSION.get(Path(output).suffix.lower(), "jsonl")
+        labels = options["labels"] or ("final" if options["no_annotations"] else "both")
         try:
             chunks = services.export_stream(
                 project=target,
                 fmt=fmt,
                 only_labeled=options["only_labeled"],
-                include_annotations=not options["no_annotations"],
+                include_annotations=labels != "final",
+                include_final=labels != "annotations",
             )
         except services.InvalidInput as exc:
             raise CommandError(str(exc)) from None
