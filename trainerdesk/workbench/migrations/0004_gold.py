@@ -3,6 +3,25 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# SQLite rebuilds workbench_item to add columns with a database default, and a rebuild
+# fails while the full-text view (0003) refers to the table: drop the view around it.
+VIEW = (
+    "CREATE VIEW workbench_item_text (id, text) AS SELECT i.id, "
+    "(SELECT group_concat(t.value, ' ') FROM json_tree(i.data) t WHERE t.type = 'text') "
+    "FROM workbench_item i"
+)
+
+
+def _sqlite(sql):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(sql)
+
+    return run
+
+
+DROP_VIEW, CREATE_VIEW = _sqlite("DROP VIEW workbench_item_text"), _sqlite(VIEW)
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +31,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(DROP_VIEW, CREATE_VIEW),
         migrations.AddField(
             model_name='item',
             name='gold_explanation',
@@ -46,4 +66,5 @@ class Migration(migrations.Migration):
             model_name='item',
             index=models.Index(condition=models.Q(('is_gold', True)), fields=['project', 'random_key', 'id'], name='item_gold'),
         ),
+        migrations.RunPython(CREATE_VIEW, DROP_VIEW),
     ]
