@@ -138,6 +138,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "annotators_see_others",
         "blind_order",
         "annotators_see_comments",
+        *GOLD_SETTINGS,
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -146,6 +147,8 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         changes["label_schema"] = _validated_schema(changes["label_schema"])
     if "overlap" in changes and changes["overlap"] < 1:
         raise InvalidInput(["overlap: must be at least 1"])
+    if gold_errors := _gold_setting_errors(changes):
+        raise InvalidInput(gold_errors)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         updated = [key for key, value in changes.items() if getattr(project, key) != value]
@@ -1235,6 +1238,8 @@ def filtered_items(*, project: Project, filters, tzinfo=None, search: bool = Tru
             start_of(filters.created_from) if filters.created_from else None,
             start_of(filters.created_to) + timedelta(days=1) if filters.created_to else None,
         )
+    if filters.gold:
+        qs = qs.filter(is_gold=filters.gold == "yes")
     if filters.meta_key:
         qs = qs.with_metadata(filters.meta_key, parse_meta_value(filters.meta_value))
     if filters.q and search:
@@ -2336,6 +2341,22 @@ def progress_overview(
 
 
 # --- gold items --------------------------------------------------------------------------------
+
+GOLD_SETTINGS = ("gold_rate", "gold_feedback", "gold_threshold", "gold_min_items")
+
+
+def _gold_setting_errors(changes: dict) -> list[str]:
+    errors = []
+    for key in ("gold_rate", "gold_threshold"):
+        if key in changes and not 0 <= changes[key] <= 1:
+            errors.append(f"{key}: must be between 0 and 1, got {changes[key]}")
+    if "gold_min_items" in changes and not 1 <= changes["gold_min_items"] <= 10000:
+        errors.append(
+            f"gold_min_items: must be between 1 and 10000, got {changes['gold_min_items']}"
+        )
+    return errors
+
+
 # A gold item's reference answer is what annotators are scored against (quality app). It
 # reaches every annotator once (next_item) and so never counts as `available` in the shared
 # queue; unmarking puts it back under the overlap.

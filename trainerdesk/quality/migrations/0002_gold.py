@@ -7,40 +7,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('quality', '0001_initial'),
-        ('workbench', '0004_gold'),
+        ("quality", "0001_initial"),
+        ("workbench", "0004_gold"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GoldAccuracySnapshot',
+            name="GoldAccuracySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('until', models.DateTimeField(blank=True, null=True)),
-                ('n', models.PositiveIntegerField()),
-                ('correct', models.PositiveIntegerField()),
-                ('accuracy', models.FloatField(blank=True, null=True)),
-                ('low', models.FloatField(blank=True, null=True)),
-                ('high', models.FloatField(blank=True, null=True)),
-                ('status', models.CharField(max_length=16)),
-                ('passed', models.BooleanField()),
-                ('threshold', models.FloatField()),
-                ('min_items', models.PositiveIntegerField()),
-                ('items_digest', models.CharField(max_length=64)),
-                ('item_ids', models.JSONField(default=list)),
-                ('annotation_ids', models.JSONField(default=list)),
-                ('annotator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='gold_snapshots', to='workbench.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                ("until", models.DateTimeField(blank=True, null=True)),
+                ("n", models.PositiveIntegerField()),
+                ("correct", models.PositiveIntegerField()),
+                ("accuracy", models.FloatField(blank=True, null=True)),
+                ("low", models.FloatField(blank=True, null=True)),
+                ("high", models.FloatField(blank=True, null=True)),
+                ("status", models.CharField(max_length=16)),
+                ("passed", models.BooleanField()),
+                ("threshold", models.FloatField()),
+                ("min_items", models.PositiveIntegerField()),
+                ("items_digest", models.CharField(max_length=64)),
+                ("item_ids", models.JSONField(default=list)),
+                ("annotation_ids", models.JSONField(default=list)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="gold_snapshots",
+                        to="workbench.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-computed_at', '-id'],
-                'indexes': [models.Index(fields=['project', 'annotator', '-computed_at'], name='quality_gol_project_de1116_idx')],
+                "ordering": ["-computed_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "annotator", "-computed_at"],
+                        name="quality_gol_project_de1116_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -24,47 +24,61 @@ DROP_VIEW, CREATE_VIEW = _sqlite("DROP VIEW workbench_item_text"), _sqlite(VIEW)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workbench', '0003_dm_fulltext'),
+        ("workbench", "0003_dm_fulltext"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(DROP_VIEW, CREATE_VIEW),
         migrations.AddField(
-            model_name='item',
-            name='gold_explanation',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="item",
+            name="gold_explanation",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
-            model_name='item',
-            name='is_gold',
+            model_name="item",
+            name="is_gold",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
-            model_name='project',
-            name='gold_feedback',
-            field=models.BooleanField(default=False, help_text='After a gold item, show the annotator whether they were right.'),
+            model_name="project",
+            name="gold_feedback",
+            field=models.BooleanField(
+                default=False,
+                help_text="After a gold item, show the annotator whether they were right.",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='gold_min_items',
-            field=models.PositiveSmallIntegerField(default=20, help_text='Gold items an annotator must answer before pass/fail is judged.'),
+            model_name="project",
+            name="gold_min_items",
+            field=models.PositiveSmallIntegerField(
+                default=20,
+                help_text="Gold items an annotator must answer before pass/fail is judged.",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='gold_rate',
-            field=models.FloatField(default=0.0, help_text='Share of served items that are gold (0 to 1).'),
+            model_name="project",
+            name="gold_rate",
+            field=models.FloatField(
+                default=0.0, help_text="Share of served items that are gold (0 to 1)."
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='gold_threshold',
-            field=models.FloatField(default=0.95, help_text='Pass when the 95% lower bound of gold accuracy reaches this.'),
+            model_name="project",
+            name="gold_threshold",
+            field=models.FloatField(
+                default=0.95,
+                help_text="Pass when the 95% lower bound of gold accuracy reaches this.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(condition=models.Q(('is_gold', True)), fields=['project', 'random_key', 'id'], name='item_gold'),
+            model_name="item",
+            index=models.Index(
+                condition=models.Q(("is_gold", True)),
+                fields=["project", "random_key", "id"],
+                name="item_gold",
+            ),
         ),
         migrations.RunPython(CREATE_VIEW, DROP_VIEW),
     ]
