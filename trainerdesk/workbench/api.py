@@ -977,7 +977,7 @@ def set_item_gold(
 
 
 @router.post(
-    "/projects/{project_id}/items/gold",
+    "/projects/{project_id}/gold/items",
     response=GoldSelectionOut,
     summary="Mark or unmark items as gold (manager)",
 )
