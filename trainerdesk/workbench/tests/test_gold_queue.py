@@ -175,7 +175,8 @@ def test_jsonl_gold_rows_need_a_valid_reference(project, owner):
         project,
         owner,
         "gold.jsonl",
-        b'{"text": "ok", "gold": true, "reference": {"topic": "sport"}, "gold_explanation": "Goal."}\n'
+        b'{"text": "ok", "gold": true, "reference": {"topic": "sport"}, '
+        b'"gold_explanation": "Goal."}\n'
         b'{"text": "no ref", "gold": true}\n'
         b'{"text": "bad ref", "gold": true, "reference": {"topic": "cooking"}}\n'
         b'{"text": "bad flag", "gold": "maybe", "reference": {"topic": "sport"}}\n',
