@@ -125,7 +125,7 @@ def test_a_gold_answer_is_accepted_after_the_lease_expired(project, org, owner, 
 def test_marking_and_unmarking_moves_items_out_of_and_back_into_the_queue(project, owner):
     item = project.items.order_by("id").first()
     services.submit_annotation(project=project, item=item, user=owner, answer={"topic": "sport"})
-    services.update_project(project=project, by=owner, overlap=3)
+    project = services.update_project(project=project, by=owner, overlap=3)
     marked, missing = services.mark_gold(
         project=project, item_ids=[i.pk for i in project.items.all()], by=owner
     )
