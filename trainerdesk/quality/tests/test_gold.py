@@ -336,3 +336,35 @@ def test_record_snapshot_button(project, owner, teammate, client_for, scored):
     assert "Recorded 2 snapshot(s)." in response.content.decode()
     assert GoldAccuracySnapshot.objects.filter(project=project).count() == 2
     assert "Recorded snapshots" in client.get(f"/projects/{project.pk}/gold/").content.decode()
+
+
+def test_spans_gold_is_scored_by_span_f1_and_readable_in_feedback(org, owner, teammate):
+    schema = {
+        "fields": [
+            {"name": "ents", "type": "spans", "source": "text", "labels": [{"value": "PER"}]},
+            {"name": "tags", "type": "choice", "source": "text", "multiple": True,
+             "labels": [{"value": "a"}, {"value": "b"}]},
+        ]
+    }  # fmt: skip
+    project = services.create_project(
+        organization=org, created_by=owner, name="NER", label_schema=schema
+    )
+    project = services.update_project(project=project, by=owner, gold_feedback=True)
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    ref = {"ents": [{"start": 0, "end": 3, "label": "PER"}], "tags": ["a", "b"]}
+    services.add_items(
+        project=project, items=[{"data": {"text": "Ann met Bob."}, "gold": True, "reference": ref}]
+    )
+    item = Item.objects.get(project=project)
+    right = {"ents": [{"start": 0, "end": 3, "label": "PER"}], "tags": ["b", "a"]}
+    annotation = services.submit_annotation(
+        project=project, item=item, user=teammate, answer=right
+    ).annotation
+    (row,) = quality.gold_accuracy(project=project).annotators
+    assert (row.verdict.n, row.verdict.correct) == (1, 1)
+    feedback = quality.gold_feedback(project=project, annotation=annotation)
+    assert feedback.correct
+    assert [(f.label, f.answer, f.reference) for f in feedback.fields] == [
+        ("ents", 'PER: "Ann"', 'PER: "Ann"'),
+        ("tags", "a, b", "a, b"),
+    ]
