@@ -508,8 +508,20 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
             annotations,
             predictions,
         )
-        # Gold may sit on the task or in its "meta" (our own exports put it there).
+        # Gold may sit on the task or in its "meta" (our own exports put it there); Label
+        # Studio's own form is an annotation marked ground_truth, whose answer is the reference.
         gold_keys = {k: task.get(k, meta.get(k)) for k in ("gold", "gold_explanation")}
+        truth = next(
+            (
+                i
+                for i, ann in enumerate(task.get("annotations") or ())
+                if isinstance(ann, dict) and ann.get("ground_truth") is True
+            ),
+            None,
+        )
+        if truth is not None and row.reference is None:
+            row.reference = annotations[truth]["answer"]
+            gold_keys["gold"] = True
         return _with_gold(row, gold_keys)
     except (ValueError, TypeError) as e:
         return RowError(index, f"task {index}: {e}")

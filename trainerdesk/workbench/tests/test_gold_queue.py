@@ -5,6 +5,7 @@ import random
 import re
 from datetime import timedelta
 
+import orjson
 import pytest
 from django.utils import timezone
 
@@ -215,9 +216,17 @@ def test_label_studio_gold_tasks(project, owner):
     assert not Item.objects.get(data__text="ls plain").is_gold
 
 
-def test_api_add_items_with_gold(project, owner, client_for):
-    import orjson
+def test_label_studio_ground_truth_annotation_becomes_the_reference(project, owner):
+    result = [
+        {"from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": ["tech"]}}
+    ]
+    task = {"data": {"text": "ls truth"}, "annotations": [{"result": result, "ground_truth": True}]}
+    _import(project, owner, "truth.json", orjson.dumps([task]))
+    item = Item.objects.get(data__text="ls truth")
+    assert (item.is_gold, item.reference) == (True, {"topic": "tech"})
 
+
+def test_api_add_items_with_gold(project, owner, client_for):
     response = client_for(owner).post(
         f"{API}/projects/{project.pk}/items",
         orjson.dumps([{"text": "api gold", "gold": True}]).decode(),
