@@ -99,6 +99,22 @@ def floor_latency(*, port: int, token: str, project_id: int, calls: int) -> dict
     return c.latency_summary(times)
 
 
+def make_gold(*, project, owner, count: int, rate: float) -> None:
+    """Turn the last `count` items into gold items with a reference, and set the rate.
+    One bulk UPDATE instead of services.set_gold per item: this is set-up, not measured,
+    and sets the same columns set_gold would (gold items are never `available`)."""
+    from trainerdesk.workbench import services
+    from trainerdesk.workbench.models import Item
+
+    ids = list(
+        Item.objects.filter(project=project).order_by("-id").values_list("id", flat=True)[:count]
+    )
+    Item.objects.filter(pk__in=ids).update(
+        is_gold=True, available=False, reference={"topic": c.LABELS[0]}
+    )
+    services.update_project(project=project, by=owner, gold_rate=rate)
+
+
 def run_phase(*, server, project, org, owner, clients: int, args) -> dict:
     tokens = [c.add_annotator(org=org, project=project, owner=owner)[1] for _ in range(clients)]
     c.close_db()
@@ -158,6 +174,13 @@ def main(argv: list[str] | None = None) -> dict:
         help="timed GET /schema calls first, as the per-request floor (0: skip)",
     )
     p.add_argument("--timeout", type=float, default=1800, help="seconds a phase may take")
+    p.add_argument(
+        "--gold-rate",
+        type=float,
+        default=0.0,
+        help="project gold rate; with > 0, --gold-items items are made gold (default 0)",
+    )
+    p.add_argument("--gold-items", type=int, default=2000, help="gold items when --gold-rate > 0")
     c.server_parser_options(p)
     args = p.parse_args(argv)
     try:
@@ -181,6 +204,8 @@ def main(argv: list[str] | None = None) -> dict:
         if imported.added != args.n:
             raise SystemExit(f"set-up import added {imported.added} of {args.n} items")
         source.unlink()
+        if args.gold_rate > 0:
+            make_gold(project=project, owner=owner, count=args.gold_items, rate=args.gold_rate)
         database = c.database_label()
         c.close_db()
 
@@ -218,6 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
         "database": database,
         "server": f"{args.server} workers={args.workers} threads={args.threads}",
         "setup_import_s": round(setup_s, 2),
+        "gold_rate": args.gold_rate,
         "floor_get_schema": floor,
         "phases": results,
     }

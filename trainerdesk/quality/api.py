@@ -9,7 +9,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
-from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun, Review
+from trainerdesk.quality.models import (
+    GoldAccuracySnapshot,
+    LabelErrorFinding,
+    LabelErrorRun,
+    Review,
+)
 from trainerdesk.workbench import access
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 
@@ -337,3 +342,140 @@ def item_reviews(request: HttpRequest, project_id: ProjectId, item_id: ObjectId)
     project = access.get_project_for_user(request.auth, project_id, action="review")
     item = access.get_item_for_user(request.auth, project, item_id)
     return [_review(r) for r in quality.reviews_of_item(item=item)]
+
+
+# --- gold accuracy ----------------------------------------------------------------------------
+
+
+class GoldAccuracyOut(Schema):
+    annotator: str
+    n: int = Field(description="Gold items answered (not skipped) in the window.")
+    correct: int
+    accuracy: float | None
+    low: float | None = Field(description="95% Wilson interval, lower bound.")
+    high: float | None
+    status: str = Field(description="pass, fail or not_enough_data.")
+    reason: str
+    threshold: float
+    min_items: int
+    items_digest: str = Field(description="sha256 of the sorted `item id<TAB>annotation id`.")
+    item_ids: list[int]
+
+
+class GoldItemOut(Schema):
+    id: int
+    external_id: str | None
+    n: int
+    correct: int
+    accuracy: float | None
+
+
+class GoldReportOut(Schema):
+    annotators: list[GoldAccuracyOut]
+    items: list[GoldItemOut] | None = Field(
+        description="Gold items, hardest first (managers and reviewers; null for annotators)."
+    )
+
+
+class GoldSnapshotIn(Schema):
+    since: datetime | None = None
+    until: datetime | None = Field(None, description="Defaults to now, so it can be recomputed.")
+
+
+class GoldSnapshotOut(Schema):
+    id: int
+    annotator: str
+    computed_at: datetime
+    since: datetime | None
+    until: datetime | None
+    n: int
+    correct: int
+    accuracy: float | None
+    low: float | None
+    high: float | None
+    status: str
+    passed: bool
+    threshold: float
+    min_items: int
+    items_digest: str
+    item_ids: list[int]
+    annotation_ids: list[int]
+
+
+def _gold_row(row: quality.AnnotatorGold) -> dict:
+    v = row.verdict.as_dict()
+    return {
+        "annotator": row.username,
+        **{k: v[k] for k in ("n", "correct", "accuracy", "low", "high", "status", "reason")},
+        "threshold": v["threshold"],
+        "min_items": v["min_items"],
+        "items_digest": row.digest,
+        "item_ids": row.item_ids,
+    }
+
+
+def _snapshot(s: GoldAccuracySnapshot) -> dict:
+    fields = ("id", "computed_at", "since", "until", "n", "correct", "accuracy", "low", "high")
+    more = ("status", "passed", "threshold", "min_items", "items_digest", "item_ids")
+    return {
+        **{k: getattr(s, k) for k in (*fields, *more, "annotation_ids")},
+        "annotator": s.annotator.get_username(),
+    }
+
+
+@router.get(
+    "/projects/{project_id}/gold/accuracy",
+    response=GoldReportOut,
+    summary="Accuracy on gold per annotator, with 95% Wilson intervals and pass/fail",
+    description="Managers and reviewers see everyone and the gold items; an annotator sees "
+    "only their own row. Optional window on the answers' time: since <= created_at < until.",
+)
+def gold_accuracy(
+    request: HttpRequest,
+    project_id: ProjectId,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    project = access.get_project_for_user(request.auth, project_id, action="view")
+    see_all = access.can(project, "see_all_work")
+    report = quality.gold_accuracy(
+        project=project,
+        since=since,
+        until=until,
+        annotator_ids=None if see_all else [request.auth.pk],
+    )
+    items = [
+        {"id": s.item_id, "external_id": s.external_id, "n": s.n, "correct": s.correct,
+         "accuracy": s.accuracy}
+        for s in report.items
+    ]  # fmt: skip
+    return {
+        "annotators": [_gold_row(r) for r in report.annotators],
+        "items": items if see_all else None,
+    }
+
+
+@router.post(
+    "/projects/{project_id}/gold/snapshots",
+    response={201: list[GoldSnapshotOut]},
+    summary="Record each annotator's gold accuracy now (manager)",
+)
+def record_gold_snapshots(request: HttpRequest, project_id: ProjectId, body: GoldSnapshotIn):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    saved = quality.record_gold_snapshots(
+        project=project, by=request.auth, since=body.since, until=body.until
+    )
+    ids = [s.pk for s in saved]
+    rows = GoldAccuracySnapshot.objects.filter(pk__in=ids).select_related("annotator")
+    return Status(201, [_snapshot(s) for s in rows])
+
+
+@router.get(
+    "/projects/{project_id}/gold/snapshots",
+    response=list[GoldSnapshotOut],
+    summary="Recorded gold-accuracy snapshots, newest first (managers and reviewers)",
+)
+def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    rows = GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")
+    return [_snapshot(s) for s in rows[:500]]

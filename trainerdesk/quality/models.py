@@ -188,3 +188,44 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} review of annotation {self.annotation_id} on item {self.item_id}"
+
+
+# --- gold accuracy --------------------------------------------------------------------------
+
+
+class GoldAccuracySnapshot(models.Model):
+    """One annotator's accuracy on gold as computed at computed_at: the numbers, the rule
+    they were judged by, and exactly which gold items and annotations went in (item_ids,
+    annotation_ids and their digest), so anyone can recompute and compare."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_snapshots")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The time window the annotations were taken from (None: open).
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    n = models.PositiveIntegerField()
+    correct = models.PositiveIntegerField()
+    accuracy = models.FloatField(null=True, blank=True)
+    low = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=16)  # pass / fail / not_enough_data
+    passed = models.BooleanField()
+    threshold = models.FloatField()
+    min_items = models.PositiveIntegerField()
+    # sha256 over sorted "item id<TAB>annotation id" lines.
+    items_digest = models.CharField(max_length=64)
+    item_ids = models.JSONField(default=list)
+    annotation_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["project", "annotator", "-computed_at"])]
+
+    def __str__(self) -> str:
+        return f"gold snapshot {self.pk}: {self.annotator_id} on {self.project_id}"

@@ -5,6 +5,7 @@ from trainerdesk.quality import views
 app_name = "quality"
 
 urlpatterns = [
+    path("projects/<int:project_id>/gold/", views.gold, name="gold"),
     path("projects/<int:project_id>/label-errors/", views.label_errors, name="label_errors"),
     path(
         "projects/<int:project_id>/label-errors/runs/<int:run_id>/",

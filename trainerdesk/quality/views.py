@@ -16,7 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
-from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun, Review
+from trainerdesk.quality.models import (
+    GoldAccuracySnapshot,
+    LabelErrorFinding,
+    LabelErrorRun,
+    Review,
+)
 from trainerdesk.workbench import access, blind, services, views_annotate
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
@@ -350,3 +355,72 @@ def review_decide(request: HttpRequest, project_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect(_url(project, scope, item))
     return _render(request, _workspace(request, project, item, scope=scope))
+
+
+# --- gold accuracy ----------------------------------------------------------------------------
+
+
+def parse_window(get) -> tuple[object, object, list[str]]:
+    """?since=YYYY-MM-DD&until=YYYY-MM-DD (until inclusive) as aware datetimes."""
+    from datetime import date, datetime, time, timedelta
+
+    from django.utils import timezone
+
+    out, errors = [], []
+    for name, shift in (("since", 0), ("until", 1)):
+        raw = (get(name) or "").strip()
+        if not raw:
+            out.append(None)
+            continue
+        try:
+            day = date.fromisoformat(raw) + timedelta(days=shift)
+        except ValueError:
+            errors.append(f"{name}: {raw[:40]!r} is not a date (use YYYY-MM-DD)")
+            out.append(None)
+            continue
+        out.append(timezone.make_aware(datetime.combine(day, time.min)))
+    return out[0], out[1], errors
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gold(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Accuracy on gold per annotator. Managers and reviewers see everyone and the gold
+    items (hardest first); an annotator sees only their own row and not which items were
+    gold. Managers record snapshots (POST)."""
+    if request.method == "POST":
+        project = access.get_project_for_user(request.user, project_id, action="manage")
+        since, until, errors = parse_window(request.POST.get)
+        if errors:
+            for e in errors:
+                messages.error(request, e)
+        else:
+            saved = quality.record_gold_snapshots(
+                project=project, by=request.user, since=since, until=until
+            )
+            messages.success(request, f"Recorded {len(saved)} snapshot(s).")
+        return redirect("quality:gold", project_id=project.pk)
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    see_all = access.can(project, "see_all_work")
+    since, until, errors = parse_window(request.GET.get)
+    report = quality.gold_accuracy(
+        project=project,
+        since=since,
+        until=until,
+        annotator_ids=None if see_all else [request.user.pk],
+    )
+    snapshots = (
+        GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")[:50]
+        if access.can(project, "manage")
+        else []
+    )
+    context = {
+        "project": project,
+        "report": report,
+        "see_all": see_all,
+        "can_manage": access.can(project, "manage"),
+        "errors": errors,
+        "raw": request.GET,
+        "snapshots": snapshots,
+    }
+    return TemplateResponse(request, "quality/gold.html", context, status=400 if errors else 200)

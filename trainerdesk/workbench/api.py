@@ -95,6 +95,11 @@ class ProjectDetail(ProjectSummary):
     instructions: str = Field(description="Markdown guidelines shown to annotators.")
     label_schema: dict[str, Any] = Field(description="The label schema (see PUT /schema).")
     counts: ProjectCounts
+    # Gold settings: managers and reviewers only (null for annotators).
+    gold_rate: float | None = Field(None, description="Share of served items that are gold.")
+    gold_feedback: bool | None = Field(None, description="Immediate feedback after gold items.")
+    gold_threshold: float | None = Field(None, description="Pass: Wilson lower bound >= this.")
+    gold_min_items: int | None = Field(None, description="Gold items needed for pass/fail.")
 
 
 class ProjectCreate(Schema):
@@ -131,6 +136,10 @@ class ProjectPatch(Schema):
     blind_order: bool | None = None
     annotators_see_comments: bool | None = None
     final_label_rule: FinalLabelRuleName | None = None
+    gold_rate: float | None = Field(None, ge=0, le=1)
+    gold_feedback: bool | None = None
+    gold_threshold: float | None = Field(None, ge=0, le=1)
+    gold_min_items: int | None = Field(None, ge=1, le=10000)
 
 
 class GuidelineOut(Schema):
@@ -160,6 +169,8 @@ class ItemOut(Schema):
     reference: Any = Field(None, description="Gold answer; shown to managers and reviewers only.")
     done_count: int | None = Field(None, description="Answers so far (managers and reviewers).")
     skip_count: int | None = Field(None, description="Skips so far (managers and reviewers).")
+    is_gold: bool | None = Field(None, description="Gold item (managers and reviewers).")
+    gold_explanation: str | None = Field(None, description="Shown with gold feedback.")
 
 
 class ItemPage(Schema):
@@ -307,6 +318,11 @@ def _detail(project: Project, user) -> dict:
             "mine_today": progress.mine_today,
             "percent": progress.percent,
         },
+        **{
+            key: getattr(project, key)
+            for key in services.GOLD_SETTINGS
+            if access.can(project, "see_all_work")
+        },
     }
 
 
@@ -320,6 +336,7 @@ def _item(item: Item, *, full: bool) -> dict:
     }
     if full:
         out.update(reference=item.reference, done_count=item.done_count, skip_count=item.skip_count)
+        out.update(is_gold=item.is_gold, gold_explanation=item.gold_explanation)
     return out
 
 
@@ -928,3 +945,64 @@ def get_progress(request: HttpRequest, project_id: ProjectId):
         project=project, user=request.auth, everyone=access.can(project, "see_all_work")
     )
     return overview.as_dict()
+
+
+# --- gold items ---------------------------------------------------------------------------------
+
+
+class GoldItemIn(Schema):
+    is_gold: bool = Field(description="Gold items are mixed into every annotator's queue once.")
+    reference: dict[str, Any] | None = Field(
+        None, description="The reference (gold) answer, keyed by field like an answer."
+    )
+    explanation: str = Field("", max_length=5000, description="Shown with gold feedback.")
+
+
+class GoldSelectionIn(Schema):
+    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        ..., max_length=services.MAX_SELECTION
+    )
+    gold: bool = Field(
+        description="true: mark gold with each item's current final answer as its reference; "
+        "false: unmark (the reference stays)."
+    )
+
+
+class GoldSelectionOut(Schema):
+    changed: int
+    without_answer: list[int] = Field(description="Not marked: nobody answered them yet.")
+
+
+@router.put(
+    "/projects/{project_id}/items/{item_id}/gold",
+    response=ItemOut,
+    summary="Set an item's reference answer and gold flag (manager)",
+)
+def set_item_gold(
+    request: HttpRequest, project_id: ProjectId, item_id: ObjectId, payload: GoldItemIn
+):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    item = access.get_item_for_user(request.auth, project, item_id)
+    item = services.set_gold(
+        project=project,
+        item=item,
+        reference=payload.reference,
+        is_gold=payload.is_gold,
+        explanation=payload.explanation,
+        by=request.auth,
+    )
+    return _item(item, full=True)
+
+
+@router.post(
+    "/projects/{project_id}/gold/items",
+    response=GoldSelectionOut,
+    summary="Mark or unmark items as gold (manager)",
+)
+def set_items_gold(request: HttpRequest, project_id: ProjectId, payload: GoldSelectionIn):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    if not payload.gold:
+        count = services.unmark_gold(project=project, item_ids=payload.items, by=request.auth)
+        return {"changed": count, "without_answer": []}
+    count, missing = services.mark_gold(project=project, item_ids=payload.items, by=request.auth)
+    return {"changed": count, "without_answer": missing}

@@ -14,6 +14,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 STATUSES = ("new", "in_progress", "done", "skipped")
+GOLD = ("yes", "no")
 SORTS = ("id", "-id", "priority", "-priority", "done_count")
 PAGE_SIZE = 50
 MAX_TEXT = 200
@@ -31,6 +32,7 @@ COLUMNS = {
     "assignee": "Assignee",
     "annotators": "Annotators",
     "created": "Created",
+    "gold": "Gold",
 }
 DEFAULT_COLUMNS = ("external_id", "text", "status", "answers", "final", "priority", "assignee")
 MAX_COLUMNS = 30
@@ -49,6 +51,7 @@ class ItemFilter:
     meta_value: str = ""
     q: str = ""
     assignee: str = ""
+    gold: str = ""
     cols: tuple[str, ...] = ()
     sort: str = "id"
     after: int | None = None
@@ -59,7 +62,7 @@ class ItemFilter:
         """Whether any filter (not sort or paging) is set."""
         return any(
             (self.status, self.label, self.annotator, self.created_from, self.created_to)
-        ) or bool(self.meta_key or self.q or self.assignee)
+        ) or bool(self.meta_key or self.q or self.assignee or self.gold)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -171,6 +174,9 @@ def parse_filters(
         errors.append(f"label: {label[:40]!r} is not a label of this project (labels: {known})")
     annotator = _text(params, "annotator", errors)
     assignee = _text(params, "assignee", errors)
+    gold = _text(params, "gold", errors)
+    if gold and gold not in GOLD:
+        errors.append(f"gold: {gold[:40]!r} is not one of yes, no")
     if getlist is None:
         single = params("col")
         cols = _columns(lambda _name: [single] if single else [], errors)
@@ -214,6 +220,7 @@ def parse_filters(
         meta_value=meta_value,
         q=q,
         assignee=assignee,
+        gold=gold,
         cols=cols,
         sort=sort,
         after=after,

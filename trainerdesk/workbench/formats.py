@@ -47,7 +47,7 @@ _EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".js
 # Export CSVs carry answers in "answer.<field>" columns; the reader drops them so that
 # re-importing an export cannot turn last round's labels into item data.
 ANSWER_COLUMN_PREFIX = "answer."
-CSV_RESERVED = ("external_id", "priority")
+CSV_RESERVED = ("external_id", "priority", "gold", "reference", "gold_explanation")
 _BOM = b"\xef\xbb\xbf"
 _CHUNK_BYTES = 64 * 1024
 _CSV_CELL_HEADROOM = 16
@@ -62,6 +62,39 @@ class Row:
     reference: Any = None
     annotations: list[dict] = field(default_factory=list)
     predictions: list[dict] = field(default_factory=list)
+    # A gold row's reference is its gold answer (checked by the import, which needs the schema).
+    gold: bool = False
+    gold_explanation: str = ""
+
+
+def _gold(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in (
+        "",
+        "true",
+        "false",
+        "1",
+        "0",
+        "yes",
+        "no",
+    ):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise _BadField(f'field "gold": must be true or false, got {_show(value)}')
+
+
+def _gold_explanation(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _BadField(f'field "gold_explanation": must be a string, got {_show(value)}')
+    return value
+
+
+def _with_gold(row: Row, obj: dict) -> Row:
+    row.gold = _gold(obj.pop("gold", None))
+    row.gold_explanation = _gold_explanation(obj.pop("gold_explanation", None))
+    return row
 
 
 @dataclass(slots=True)
@@ -229,6 +262,7 @@ def _read_jsonl(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
             and "external_id" not in obj
             and "priority" not in obj
             and "reference" not in obj
+            and "gold" not in obj
         ):
             yield Row(lineno, obj)
             continue
@@ -251,7 +285,7 @@ def _jsonl_row(lineno: int, obj: dict) -> Row:
         data = obj["data"]
         if not isinstance(data, dict):
             raise _BadField(f'field "data": must be an object, got {_show(data)}')
-        return Row(
+        row = Row(
             lineno,
             data,
             _external_id(obj.get("external_id")),
@@ -260,9 +294,10 @@ def _jsonl_row(lineno: int, obj: dict) -> Row:
             _our_annotations(obj.get("annotations")),
             _our_predictions(obj.get("predictions")),
         )
+        return _with_gold(row, obj)
     external_id = _external_id(obj.pop("external_id", None))
     priority = _priority(obj.pop("priority", None))
-    return Row(lineno, obj, external_id, priority, obj.pop("reference", None))
+    return _with_gold(Row(lineno, obj, external_id, priority, obj.pop("reference", None)), obj)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -326,6 +361,7 @@ def _read_csv(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
                 if name not in meta and not name.startswith(ANSWER_COLUMN_PREFIX)
             ]
             id_col, priority_col = meta.get("external_id"), meta.get("priority")
+            gold_cols = {k: meta[k] for k in ("gold", "reference", "gold_explanation") if k in meta}
             width = len(header)
             continue
         if len(cells) != width:
@@ -344,9 +380,30 @@ def _read_csv(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
             except ValueError:
                 yield RowError(start, f'field "priority": must be an integer, got "{text}"')
                 continue
-        yield Row(start, {name: cells[i] for name, i in data_cols}, external_id, priority)
+        row = Row(start, {name: cells[i] for name, i in data_cols}, external_id, priority)
+        if gold_cols:
+            try:
+                row = _csv_gold(row, {k: cells[i] for k, i in gold_cols.items()})
+            except _BadField as e:
+                yield RowError(start, str(e))
+                continue
+        yield row
     if header is None:
         raise FormatError("CSV file is empty: line 1 should be a header row")
+
+
+def _csv_gold(row: Row, cells: dict[str, str]) -> Row:
+    """The gold columns: "gold" (true/false), "reference" (the answer as JSON),
+    "gold_explanation" (text)."""
+    text = cells.get("reference", "").strip()
+    if text:
+        try:
+            row.reference = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            raise _BadField(f'field "reference": invalid JSON: {e.msg}') from None
+    return _with_gold(
+        row, {"gold": cells.get("gold"), "gold_explanation": cells.get("gold_explanation") or None}
+    )
 
 
 def _check_header(header: list[str]) -> None:
@@ -442,15 +499,30 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
                     "score": _opt_float(pred.get("score")),
                 }
             )
-        return Row(
+        row = Row(
             index,
             data,
             external_id,
             _priority(meta.get("priority")),
-            None,
+            task.get("reference", meta.get("reference")),
             annotations,
             predictions,
         )
+        # Gold may sit on the task or in its "meta" (our own exports put it there); Label
+        # Studio's own form is an annotation marked ground_truth, whose answer is the reference.
+        gold_keys = {k: task.get(k, meta.get(k)) for k in ("gold", "gold_explanation")}
+        truth = next(
+            (
+                i
+                for i, ann in enumerate(task.get("annotations") or ())
+                if isinstance(ann, dict) and ann.get("ground_truth") is True
+            ),
+            None,
+        )
+        if truth is not None and row.reference is None:
+            row.reference = annotations[truth]["answer"]
+            gold_keys["gold"] = True
+        return _with_gold(row, gold_keys)
     except (ValueError, TypeError) as e:
         return RowError(index, f"task {index}: {e}")
 

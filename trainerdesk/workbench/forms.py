@@ -165,6 +165,59 @@ class ProjectSettingsForm(forms.Form):
         help_text="How each item's final answer is chosen for the export.",
     )
 
+    # Gold items (see the project's Gold page).
+    gold_rate = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        initial=0,
+        label="Gold rate",
+        help_text="Share of served items that are gold (0 to 1); each annotator gets each "
+        "gold item once, and cannot tell it is gold.",
+    )
+    gold_feedback = forms.BooleanField(
+        required=False,
+        label="Immediate feedback: after a gold item, show whether the answer was right",
+    )
+    gold_threshold = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        initial=0.95,
+        label="Gold pass threshold",
+        help_text="Pass when the 95% Wilson lower bound of gold accuracy is at least this.",
+    )
+    gold_min_items = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10000,
+        initial=20,
+        label="Gold items needed before pass/fail",
+    )
+
+    def clean(self):
+        data = super().clean()
+        # A form posted without the gold fields (older clients) leaves them unchanged.
+        for key in ("gold_rate", "gold_threshold", "gold_min_items"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class GoldItemForm(forms.Form):
+    reference = forms.JSONField(
+        required=False,
+        label="Reference answer (JSON)",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
+    explanation = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown with the reference in immediate feedback.",
+    )
+    is_gold = forms.BooleanField(required=False, label="Gold item")
+
 
 class MemberForm(forms.Form):
     username = forms.CharField(
@@ -270,6 +323,8 @@ class ItemActionForm(forms.Form):
         ("unassign", "Unassign (back to the shared queue)"),
         ("requeue", "Re-queue (release open leases)"),
         ("export", "Export selection (JSONL)"),
+        ("gold", "Mark as gold (use the current final answer as the reference)"),
+        ("ungold", "Unmark gold"),
         ("delete", "Delete"),
     ]
 

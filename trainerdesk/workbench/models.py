@@ -87,6 +87,19 @@ class Project(models.Model):
     final_label_rule = models.CharField(
         max_length=16, choices=FinalLabelRule.choices, default=FinalLabelRule.REVIEWER
     )
+    # --- gold items (see services.next_item and quality/services.gold_accuracy) ---
+    gold_rate = models.FloatField(
+        default=0.0, help_text="Share of served items that are gold (0 to 1)."
+    )
+    gold_feedback = models.BooleanField(
+        default=False, help_text="After a gold item, show the annotator whether they were right."
+    )
+    gold_threshold = models.FloatField(
+        default=0.95, help_text="Pass when the 95% lower bound of gold accuracy reaches this."
+    )
+    gold_min_items = models.PositiveSmallIntegerField(
+        default=20, help_text="Gold items an annotator must answer before pass/fail is judged."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -407,6 +420,11 @@ class Item(models.Model):
     random_key = models.BigIntegerField(default=0)
     queue_rank = models.BigIntegerField(default=0, db_default=0)
     reference = models.JSONField(null=True, blank=True)
+    # A gold item's reference is its gold answer. Gold items reach every annotator once,
+    # outside the shared queue's overlap, so `available` stays false for them.
+    is_gold = models.BooleanField(default=False, db_default=False)
+    # Shown with the reference in immediate feedback, after the annotator answered.
+    gold_explanation = models.TextField(blank=True, default="", db_default="")
     import_job = models.ForeignKey(
         ImportJob,
         on_delete=models.SET_NULL,
@@ -449,6 +467,11 @@ class Item(models.Model):
                 fields=["project", "assignee", "queue_rank", "id"],
                 condition=Q(available=True),
                 name="item_queue",
+            ),
+            models.Index(
+                fields=["project", "random_key", "id"],
+                condition=Q(is_gold=True),
+                name="item_gold",
             ),
             models.Index(fields=["project", "done_count"], name="item_done"),
             models.Index(fields=["project", "priority", "id"], name="item_priority"),

@@ -27,7 +27,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTransform
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -129,6 +139,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "blind_order",
         "annotators_see_comments",
         "final_label_rule",
+        *GOLD_SETTINGS,
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -140,6 +151,8 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
     rules = Project.FinalLabelRule.values
     if "final_label_rule" in changes and changes["final_label_rule"] not in rules:
         raise InvalidInput([f"final_label_rule: must be one of {', '.join(rules)}"])
+    if gold_errors := _gold_setting_errors(changes):
+        raise InvalidInput(gold_errors)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         updated = [key for key, value in changes.items() if getattr(project, key) != value]
@@ -264,6 +277,8 @@ def import_batch(
                 reference = schema.validate_answer(reference, row.data)
             except AnswerError as exc:
                 problems = [f"reference.{e}" for e in exc.errors]
+        if not problems and row.gold and reference is None:
+            problems = ['field "reference": a gold row needs its reference answer']
         if not problems and row.predictions:
             problems = _prediction_problems(schema, row)
         annotations: list[dict] = []
@@ -305,9 +320,10 @@ def import_batch(
             random_key = random.getrandbits(62)
             reference = None if row.reference is None else dumps(row.reference)
             rank = rank_of(priority=row.priority, random_key=random_key)
+            # Gold items never enter the shared queue (see next_item): not available.
             params.append(
                 (project_id, row.external_id, encoded, digest, row.priority, random_key, rank,
-                 reference, job_id, now)
+                 reference, job_id, now, row.gold, row.gold_explanation, not row.gold)
             )  # fmt: skip
         result.added = _bulk_insert_items(params)
         if result.added and settings.SEARCH_INDEX_INLINE:
@@ -335,8 +351,9 @@ def _bulk_insert_items(params: list[tuple]) -> int:
     json = "::jsonb" if connection.vendor == "postgresql" else ""
     sql = (
         f"INSERT INTO {table} (project_id, external_id, data, content_hash, priority, "
-        "random_key, queue_rank, reference, import_job_id, created_at) "
-        f"VALUES (%s, %s, %s{json}, %s, %s, %s, %s, %s{json}, %s, %s) "
+        "random_key, queue_rank, reference, import_job_id, created_at, is_gold, "
+        "gold_explanation, available) "
+        f"VALUES (%s, %s, %s{json}, %s, %s, %s, %s, %s{json}, %s, %s, %s, %s, %s) "
         "ON CONFLICT (project_id, content_hash) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -386,6 +403,7 @@ def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> in
         Item.objects.filter(pk__in=item_ids).update(
             done_count=done, skip_count=skipped, available=done < project.overlap
         )
+        Item.objects.filter(pk__in=item_ids, is_gold=True).update(available=False)
     return len(annotations)
 
 
@@ -623,7 +641,8 @@ def _shift_counters(
         cursor.execute(
             f"UPDATE {Item._meta.db_table} SET done_count = done_count + %s, "
             "leased_count = leased_count + %s, skip_count = skip_count + %s, "
-            f"available = (done_count + leased_count + %s < %s) WHERE {column} = %s",
+            "available = (NOT is_gold AND done_count + leased_count + %s < %s) "
+            f"WHERE {column} = %s",
             [done, leased, skipped, done + leased, overlap, key],
         )
 
@@ -699,12 +718,55 @@ def _first_open_item(*, project: Project, user) -> Item | None:
     return None
 
 
-def next_item(*, project: Project, user, now: datetime | None = None) -> Item | None:
+# --- gold in the queue -------------------------------------------------------------------
+
+# Whether this call serves gold is drawn from the OS's CSPRNG: annotators cannot predict it.
+_gold_draw = random.SystemRandom()
+
+
+def _first_gold_item(*, project: Project, user) -> Item | None:
+    """The first gold item (by random key, fixed per item) the user has not answered or
+    skipped. Gold items reach every annotator once, outside the overlap, so no lock and
+    no `available` test: one range of the small partial item_gold index. Raw SQL like
+    _first_open_item, which it mirrors."""
+    sql = (
+        f"SELECT * FROM {Item._meta.db_table} i WHERE i.project_id = %s AND i.is_gold "
+        f"AND NOT EXISTS (SELECT 1 FROM {Annotation._meta.db_table} a "
+        "WHERE a.item_id = i.id AND a.annotator_id = %s) ORDER BY i.random_key, i.id LIMIT 1"
+    )
+    for item in Item.objects.raw(sql, [project.pk, user.pk]):
+        return item
+    return None
+
+
+def _pick_item(*, project: Project, user, rng: random.Random | None) -> Item | None:
+    """With probability gold_rate the user's next unseen gold item, else the shared
+    queue's; when either runs dry, the other (so the rate holds while both last, and
+    gold still reaches people who finished the queue). gold_rate 0 costs nothing."""
+    rate = project.gold_rate
+    if rate <= 0:
+        return _first_open_item(project=project, user=user)
+    if (rng or _gold_draw).random() < rate:
+        return _first_gold_item(project=project, user=user) or _first_open_item(
+            project=project, user=user
+        )
+    return _first_open_item(project=project, user=user) or _first_gold_item(
+        project=project, user=user
+    )
+
+
+# --- the queue's entry point -------------------------------------------------------------
+
+
+def next_item(
+    *, project: Project, user, now: datetime | None = None, rng: random.Random | None = None
+) -> Item | None:
     """Hand the annotator their next item and lease it to them.
 
     Never an item they already answered or skipped, never more people on an item than
     the overlap, and the same item again while they hold its lease. The returned item
-    carries `lease_expires_at`.
+    carries `lease_expires_at`. Gold items are mixed in at the project's gold_rate (rng:
+    a seeded random.Random for tests; the CSPRNG otherwise).
     """
     now = now or timezone.now()
     expires_at = _lease_expiry(now)
@@ -716,7 +778,7 @@ def next_item(*, project: Project, user, now: datetime | None = None) -> Item | 
             Lease.objects.filter(pk=lease_id).update(expires_at=expires_at)
             item = Item.objects.get(pk=item_id)
         else:
-            item = _first_open_item(project=project, user=user)
+            item = _pick_item(project=project, user=user, rng=rng)
             if item is None:
                 return None
             with connection.cursor() as cursor:
@@ -854,7 +916,8 @@ def _record_answer(
         )
         deleted = cursor.rowcount
     leased_delta = -1 if deleted else 0
-    if not deleted and not skipped and done_count + leased_count >= project.overlap:
+    full = done_count + leased_count >= project.overlap and not locked.is_gold
+    if not deleted and not skipped and full:
         raise ConflictError(
             f"item {locked.pk} already has the {project.overlap} annotation(s) it needs"
             " (your lease on it expired); ask for the next item"
@@ -1206,6 +1269,8 @@ def filtered_items(*, project: Project, filters, tzinfo=None, search: bool = Tru
             start_of(filters.created_from) if filters.created_from else None,
             start_of(filters.created_to) + timedelta(days=1) if filters.created_to else None,
         )
+    if filters.gold:
+        qs = qs.filter(is_gold=filters.gold == "yes")
     if filters.meta_key:
         qs = qs.with_metadata(filters.meta_key, parse_meta_value(filters.meta_value))
     if filters.q and search:
@@ -1990,7 +2055,11 @@ def _emit_if_project_completed(*, project: Project) -> None:
     # Raw like the rest of the submit path: with overlap 1 every answer completes an item.
     # Submit median over the base, bench_queue at 100k items, 1 client (a busy machine):
     # +0.57 ms with the ORM's exists(), +0.08 ms with this statement.
-    sql = f"SELECT 1 FROM {Item._meta.db_table} WHERE project_id = %s AND done_count < %s LIMIT 1"
+    # Gold items sit outside the queue's overlap, so they never hold completion back.
+    sql = (
+        f"SELECT 1 FROM {Item._meta.db_table} "
+        "WHERE project_id = %s AND done_count < %s AND NOT is_gold LIMIT 1"
+    )
     params = [project.pk, project.overlap]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -2328,3 +2397,87 @@ def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
         )
         if annotation.annotator_id is not None:
             Item.objects.filter(pk=annotation.item_id).update(assignee=annotation.annotator_id)
+
+
+# --- gold items --------------------------------------------------------------------------------
+
+GOLD_SETTINGS = ("gold_rate", "gold_feedback", "gold_threshold", "gold_min_items")
+
+
+def _gold_setting_errors(changes: dict) -> list[str]:
+    errors = []
+    for key in ("gold_rate", "gold_threshold"):
+        if key in changes and not 0 <= changes[key] <= 1:
+            errors.append(f"{key}: must be between 0 and 1, got {changes[key]}")
+    if "gold_min_items" in changes and not 1 <= changes["gold_min_items"] <= 10000:
+        errors.append(
+            f"gold_min_items: must be between 1 and 10000, got {changes['gold_min_items']}"
+        )
+    return errors
+
+
+# A gold item's reference answer is what annotators are scored against (quality app). It
+# reaches every annotator once (next_item) and so never counts as `available` in the shared
+# queue; unmarking puts it back under the overlap.
+
+
+def mark_gold(*, project: Project, item_ids: list[int], by) -> tuple[int, list[int]]:
+    """Make items gold with their current final answer (final_answer over the non-skipped
+    answers) as the reference. Returns (how many were marked, ids left out because nobody
+    answered them yet)."""
+    ids = _selection(item_ids)
+    with transaction.atomic():
+        items = list(Item.objects.filter(project=project, pk__in=ids).only("id", "reference"))
+        answers: dict[int, list[dict]] = {}
+        for item_id, answer in (
+            Annotation.objects.filter(item_id__in=[i.pk for i in items], skipped=False)
+            .order_by("created_at", "id")
+            .values_list("item_id", "answer")
+        ):
+            answers.setdefault(item_id, []).append(answer)
+        marked, missing = [], []
+        for item in items:
+            final = final_answer(answers.get(item.pk, []))
+            if final is None:
+                missing.append(item.pk)
+                continue
+            item.reference, item.is_gold, item.available = final, True, False
+            marked.append(item)
+        Item.objects.bulk_update(marked, ["reference", "is_gold", "available"])
+    return len(marked), missing
+
+
+def unmark_gold(*, project: Project, item_ids: list[int], by) -> int:
+    """Items stop being gold (the reference stays) and rejoin the shared queue if they
+    still need answers under the overlap."""
+    ids = _selection(item_ids)
+    with transaction.atomic():
+        return Item.objects.filter(project=project, pk__in=ids, is_gold=True).update(
+            is_gold=False,
+            available=Case(
+                When(done_count__lt=project.overlap - F("leased_count"), then=Value(True)),
+                default=Value(False),
+            ),
+        )
+
+
+def set_gold(
+    *, project: Project, item: Item, reference: Any, is_gold: bool, explanation: str = "", by
+) -> Item:
+    """Set an item's reference answer (validated against the schema), its explanation
+    and its gold flag. A gold item must have a reference."""
+    if reference is not None:
+        try:
+            reference = project.schema.validate_answer(reference, item.data)
+        except AnswerError as exc:
+            raise InvalidInput([f"reference.{e}" for e in exc.errors]) from None
+    if is_gold and reference is None:
+        raise InvalidInput(["reference: a gold item needs its reference answer"])
+    with transaction.atomic():
+        item.reference, item.is_gold = reference, is_gold
+        item.gold_explanation = explanation or ""
+        item.save(update_fields=["reference", "is_gold", "gold_explanation"])
+        # The queue flag follows the gold flag (the counters themselves are unchanged).
+        _shift_counters(overlap=project.overlap, item_id=item.pk)
+        item.refresh_from_db(fields=["available"])
+    return item

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/items/assign-share/", views.queue_share, name="queue_share"),
     path("projects/<int:project_id>/progress/", views.progress, name="progress"),
+    path("projects/<int:project_id>/items/<int:item_id>/gold/", views.item_gold, name="item_gold"),
 ]
 urlpatterns += views_annotate.urlpatterns
 urlpatterns += views_collab.urlpatterns

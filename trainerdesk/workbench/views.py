@@ -35,6 +35,7 @@ from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.forms import (
     ExportForm,
+    GoldItemForm,
     ImageUploadForm,
     ImportForm,
     ItemActionForm,
@@ -182,6 +183,7 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
         "final_label_rule": project.final_label_rule,
+        **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -435,6 +437,8 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, f"Priority {data['priority']} set on {count} item(s).")
         elif data["action"] in ("assign", "unassign"):
             count = _assign_selection(request, project, ids, data)
+        elif data["action"] in ("gold", "ungold"):
+            _gold_selection(request, project, ids, data["action"])
         else:
             count = services.requeue_items(project=project, item_ids=ids, by=request.user)
             messages.success(request, f"Re-queued: {count} open lease(s) released.")
@@ -442,6 +446,50 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
         for error in exc.errors:
             messages.error(request, error)
     return redirect(back)
+
+
+# --- gold items -------------------------------------------------------------------------
+
+
+def _gold_selection(request: HttpRequest, project: Project, ids: list[int], action: str) -> None:
+    if action == "ungold":
+        count = services.unmark_gold(project=project, item_ids=ids, by=request.user)
+        messages.success(request, f"Gold removed from {count} item(s).")
+        return
+    count, missing = services.mark_gold(project=project, item_ids=ids, by=request.user)
+    messages.success(request, f"Marked {count} item(s) as gold with their final answer.")
+    if missing:
+        shown = ", ".join(map(str, missing[:20])) + ("…" if len(missing) > 20 else "")
+        messages.error(request, f"Not marked (no answer to use as the reference yet): {shown}")
+
+
+@login_required
+@require_POST
+def item_gold(request: HttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    """Set an item's reference answer (JSON), explanation and gold flag. Managers only."""
+    project = access.get_project_for_user(request.user, project_id, action="manage")
+    item = access.get_item_for_user(request.user, project, item_id)
+    form = GoldItemForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_gold(
+                project=project,
+                item=item,
+                reference=data["reference"],
+                is_gold=data["is_gold"],
+                explanation=data["explanation"],
+                by=request.user,
+            )
+            messages.success(request, "Gold settings saved.")
+        except services.InvalidInput as exc:
+            for error in exc.errors:
+                messages.error(request, error)
+    else:
+        for name, problems in form.errors.items():
+            for problem in problems:
+                messages.error(request, f"{name}: {problem}")
+    return redirect("workbench:item_detail", project.pk, item.pk)
 
 
 # --- images ----------------------------------------------------------------------------

@@ -440,7 +440,9 @@ def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
             return redirect("workbench:annotate", project_id=project.pk)
         return _render(request, _workspace(request, project, item, annotation=annotation))
     item = services.next_item(project=project, user=request.user)
-    return _render(request, _workspace(request, project, item))
+    return _render(
+        request, _with_gold_feedback(request, project, _workspace(request, project, item))
+    )
 
 
 @login_required
@@ -497,7 +499,7 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         if unreadable or order_errors:
             raise services.InvalidInput(unreadable + order_errors)
-        services.submit_annotation(
+        submitted = services.submit_annotation(
             project=project,
             item=item,
             user=request.user,
@@ -515,10 +517,13 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
             request, project, item, annotation=annotation, errors=errors, chosen=answer
         )
         return _render(request, context, status=422 if request.htmx else 200)
+    _remember_gold_answer(request, project, item, submitted.annotation, skipped=skipped)
     if not request.htmx:
         return redirect("workbench:annotate", project_id=project.pk)
     item = services.next_item(project=project, user=request.user)
-    response = _render(request, _workspace(request, project, item))
+    response = _render(
+        request, _with_gold_feedback(request, project, _workspace(request, project, item))
+    )
     response["HX-Push-Url"] = reverse("workbench:annotate", args=[project.pk])
     response["HX-Trigger"] = "answered"  # refreshes the progress counter
     return response
@@ -532,6 +537,37 @@ def progress(request: HttpRequest, project_id: int) -> HttpResponse:
     return TemplateResponse(
         request, f"{TEMPLATE}#progress", {"project": project, "progress": stats}
     )
+
+
+# --- immediate feedback on gold items ------------------------------------------------------
+# The answer just given to a gold item is remembered in the session and the feedback shown
+# once, on the next workspace: never before the answer, and nothing on the gold item's own
+# page differs from any other item's.
+
+
+def _feedback_key(project: Project) -> str:
+    return f"gold_feedback:{project.pk}"
+
+
+def _remember_gold_answer(request, project: Project, item: Item, annotation, *, skipped: bool):
+    if project.gold_feedback and item.is_gold and not skipped:
+        request.session[_feedback_key(project)] = annotation.pk
+
+
+def _with_gold_feedback(request, project: Project, context: dict) -> dict:
+    annotation_id = request.session.pop(_feedback_key(project), None)
+    if annotation_id is None:
+        return context
+    from trainerdesk.quality.services import gold_feedback
+
+    annotation = (
+        Annotation.objects.filter(pk=annotation_id, annotator=request.user, project=project)
+        .select_related("item")
+        .first()
+    )
+    if annotation is not None:
+        context["gold_feedback"] = gold_feedback(project=project, annotation=annotation)
+    return context
 
 
 urlpatterns = [

@@ -90,7 +90,18 @@ def item_detail(request: HttpRequest, project_id: int, item_id: int) -> HttpResp
         annotations=annotations,
         item_json=json.dumps(item.data, indent=2, ensure_ascii=False),
         can_see_all=access.can(project, "see_all_work"),
+        can_manage=access.can(project, "manage"),
     )
+    if context["can_manage"]:
+        from trainerdesk.workbench.forms import GoldItemForm
+
+        context["gold_form"] = GoldItemForm(
+            initial={
+                "reference": item.reference,
+                "explanation": item.gold_explanation,
+                "is_gold": item.is_gold,
+            }
+        )
     return TemplateResponse(request, ITEM_TEMPLATE, context)
 
 

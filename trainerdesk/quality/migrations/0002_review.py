@@ -7,33 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('quality', '0001_initial'),
-        ('workbench', '0004_project_final_label_rule'),
+        ("quality", "0001_initial"),
+        ("workbench", "0004_project_final_label_rule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('annotator_name', models.CharField(blank=True, max_length=255)),
-                ('decision', models.CharField(choices=[('accepted', 'Accepted'), ('rejected', 'Rejected'), ('fixed', 'Fixed')], max_length=8)),
-                ('reason', models.TextField(blank=True, help_text='Shown to the annotator on rejection.')),
-                ('fixed_answer', models.JSONField(blank=True, null=True)),
-                ('original_answer', models.JSONField(blank=True, null=True)),
-                ('sent_back', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('annotation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reviews', to='workbench.annotation')),
-                ('annotator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='workbench.item')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workbench.project')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews_given', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("annotator_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("fixed", "Fixed"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(blank=True, help_text="Shown to the annotator on rejection."),
+                ),
+                ("fixed_answer", models.JSONField(blank=True, null=True)),
+                ("original_answer", models.JSONField(blank=True, null=True)),
+                ("sent_back", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "annotation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reviews",
+                        to="workbench.annotation",
+                    ),
+                ),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="workbench.item",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workbench.project",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews_given",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['item', 'created_at'], name='review_by_item'), models.Index(fields=['project', 'reviewer', 'created_at'], name='review_by_reviewer')],
+                "indexes": [
+                    models.Index(fields=["item", "created_at"], name="review_by_item"),
+                    models.Index(
+                        fields=["project", "reviewer", "created_at"], name="review_by_reviewer"
+                    ),
+                ],
             },
         ),
     ]

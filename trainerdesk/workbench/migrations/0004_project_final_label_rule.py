@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workbench', '0003_dm_fulltext'),
+        ("workbench", "0003_dm_fulltext"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='project',
-            name='final_label_rule',
-            field=models.CharField(choices=[('reviewer', "Reviewer's decision (a fix, else the accepted answers' majority)"), ('majority', 'Majority vote'), ('dawid_skene', 'Dawid–Skene (votes weighted by estimated accuracy)')], default='reviewer', max_length=16),
+            model_name="project",
+            name="final_label_rule",
+            field=models.CharField(
+                choices=[
+                    (
+                        "reviewer",
+                        "Reviewer's decision (a fix, else the accepted answers' majority)",
+                    ),
+                    ("majority", "Majority vote"),
+                    ("dawid_skene", "Dawid–Skene (votes weighted by estimated accuracy)"),
+                ],
+                default="reviewer",
+                max_length=16,
+            ),
         ),
     ]
