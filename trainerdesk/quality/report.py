@@ -368,3 +368,64 @@ def _structured_pairs(sa: metrics.StructuredAgreement, name, second, second_name
                 }
             )
     return out
+
+
+# --- export ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("section", "field", "a", "b", "item", "label", "metric", "value", "reason", "n",
+               "computed_at", "digest")  # fmt: skip
+
+
+def csv_rows(meta: Mapping, results: Mapping, items: list[tuple]) -> list[dict]:
+    """The report as flat CSV rows: one per field figure, per label, per annotator pair and
+    per item (items: (item id, field, score, n_annotators)); every row carries computed_at
+    and digest so a row lifted out of the file still says where it came from."""
+    base = {"computed_at": meta["computed_at"], "digest": meta["digest"]}
+    out = [base | {"section": "report", "metric": "parameters",
+                   "value": _dumps(meta["parameters"])}]  # fmt: skip
+    out.append(base | {"section": "report", "metric": "item_count", "value": meta["item_count"]})
+    out.append(
+        base
+        | {
+            "section": "report",
+            "metric": "annotation_count",
+            "value": meta["annotation_count"],
+        }  # fmt: skip
+    )
+
+    def figures(name: str, res: Mapping) -> None:
+        for metric, v in res.items():
+            if isinstance(v, Mapping) and "value" in v:
+                n = v.get("n_values", v.get("n_pairs"))
+                row = {"section": "field", "field": name, "metric": metric}
+                out.append(base | row | {"value": v["value"], "reason": v.get("reason"), "n": n})
+        for la in res.get("labels", ()):
+            out.append(base | {"section": "label", "field": name, "label": la["label"],
+                               "metric": "alpha", "value": la["alpha"]["value"],
+                               "reason": la["alpha"]["reason"], "n": la["n_values"]})  # fmt: skip
+        for p in res.get("pairs", ()):
+            for metric in ("kappa", "percent_agreement", "f1_exact", "f1_overlap", "f1",
+                           "mean_iou"):  # fmt: skip
+                if metric in p:
+                    out.append(base | {"section": "pair", "field": name, "a": p["a"],
+                                       "b": p["b"], "metric": metric, "value": p[metric],
+                                       "reason": p.get("reason"), "n": p["n_items"]})  # fmt: skip
+
+    for name, res in results.get("fields", {}).items():
+        if "criteria" in res:
+            for c, sub in res["criteria"].items():
+                figures(f"{name}.{c}", sub)
+        elif "reason" in res and len(res) <= 2:
+            out.append(base | {"section": "field", "field": name, "reason": res["reason"]})
+        else:
+            figures(name, res)
+    for item_id, name, score, n in items:
+        out.append(base | {"section": "item", "field": name, "item": item_id,
+                           "metric": "item_agreement", "value": score, "n": n})  # fmt: skip
+    return out
+
+
+def _dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from trainerdesk.quality import views
 
@@ -15,5 +15,20 @@ urlpatterns = [
         "projects/<int:project_id>/label-errors/findings/<int:finding_id>/decide/",
         views.decide_label_error,
         name="decide_label_error",
+    ),
+]
+
+urlpatterns += [
+    path("projects/<int:project_id>/quality/", views.quality_page, name="quality_page"),
+    re_path(
+        r"^projects/(?P<project_id>[0-9]+)/quality/report\.(?P<fmt>json|csv)$",
+        views.report_export,
+        name="report_export",
+    ),
+    path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
+    path(
+        "projects/<int:project_id>/annotators/<str:username>/scorecard/",
+        views.scorecard,
+        name="scorecard",
     ),
 ]

@@ -123,3 +123,209 @@ def decide_label_error(request: HttpRequest, project_id: int, finding_id: int) -
     back = request.POST.get("next", "")
     prefix = reverse("quality:label_errors", args=[project.pk])
     return redirect(back if back.startswith(prefix) else f"{prefix}?run={finding.run_id}")
+
+
+# --- quality page, report export, annotator scorecards (qpage) ---------------------------
+
+
+def _report_context(project, rep) -> dict:
+    """The page's tables and chart data from a finished report."""
+    from trainerdesk.quality import services as q
+
+    from trainerdesk.quality.report import SUPPORTED
+
+    context = {"project": project, "report": rep, "supported": SUPPORTED}
+    latest = q.latest_agreement_report(project)
+    context["latest"] = latest
+    if latest is None:
+        return context
+    res = latest.results
+    fields = []
+    for name, fres in res.get("fields", {}).items():
+        groups = [(f"{name}.{c}", sub) for c, sub in fres.get("criteria", {}).items()] or [
+            (name, fres)
+        ]
+        for label, g in groups:
+            names = sorted(
+                {p["a"] for p in g.get("pairs", [])} | {p["b"] for p in g.get("pairs", [])}
+            )
+            cell = {(p["a"], p["b"]): p for p in g.get("pairs", [])}
+            cell |= {(p["b"], p["a"]): p for p in g.get("pairs", [])}
+            matrix = [(a, [(b, cell.get((a, b))) for b in names]) for a in names]
+            for p in g.get("pairs", []):
+                p["main"] = next(
+                    (p[k] for k in ("kappa", "f1_exact", "f1") if p.get(k) is not None), None
+                )
+                p.setdefault("percent_agreement", None)
+                p.setdefault("reason", None)
+            fields.append({"name": label, "res": g, "annotators": names, "matrix": matrix})
+    context["fields"] = fields
+    first = next((f for f in fields if f["res"].get("labels")), None)
+    ref = res.get("reference", {})
+    weeks = sorted(
+        {w for per in ref.get("agreement_with_majority_weekly", {}).values() for w in per}
+        | set(ref.get("weekly", {}))
+    )
+    agree = []
+    for w in weeks:
+        a = sum(
+            p.get(w, {}).get("agree", 0)
+            for p in ref.get("agreement_with_majority_weekly", {}).values()
+        )
+        n = sum(
+            p.get(w, {}).get("n", 0) for p in ref.get("agreement_with_majority_weekly", {}).values()
+        )
+        agree.append(a / n if n else None)
+    acc = [
+        (ref["weekly"][w]["correct"] / ref["weekly"][w]["n"])
+        if w in ref.get("weekly", {})
+        else None
+        for w in weeks
+    ]
+    context["chart"] = {
+        "labels": {
+            "field": first["name"] if first else None,
+            "names": [la["label"] for la in first["res"]["labels"]] if first else [],
+            "alpha": [la["alpha"]["value"] for la in first["res"]["labels"]] if first else [],
+        },
+        "weeks": {"labels": weeks, "agreement": agree, "accuracy": acc},
+    }
+    context["confusions"] = [
+        (f["name"], f["res"]["confusion_reference"])
+        for f in fields
+        if f["res"].get("confusion_reference")
+    ]
+    context["reference"] = ref
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Managers and reviewers: run an agreement report and read the latest one."""
+    from trainerdesk.quality.models import AgreementReport
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    if request.method == "POST":
+        try:
+            services.start_agreement_report(project=project, by=request.user)
+        except ConflictError as exc:
+            messages.error(request, str(exc))
+        return redirect("quality:quality_page", project_id=project.pk)
+    rep = AgreementReport.objects.filter(project=project).first()
+    context = _report_context(project, rep)
+    if request.htmx and request.GET.get("status"):
+        response = TemplateResponse(request, "quality/quality.html#report-status", context)
+        if rep is not None and rep.is_finished and request.GET["status"] in ("queued", "running"):
+            response["HX-Redirect"] = reverse("quality:quality_page", args=[project.pk])
+        return response
+    return TemplateResponse(request, "quality/quality.html", context)
+
+
+def report_export_data(project) -> dict:
+    """The latest report as the export's JSON document (404 without one)."""
+    from django.http import Http404
+
+    from trainerdesk.quality import services as q
+    from trainerdesk.quality.models import ItemAgreement
+
+    rep = q.latest_agreement_report(project)
+    if rep is None:
+        raise Http404("No agreement report yet")
+    items = list(
+        ItemAgreement.objects.filter(report=rep)
+        .order_by("item_id", "field")
+        .values_list("item_id", "field", "score", "n_annotators")
+    )
+    return {
+        "project": project.pk,
+        "report": rep.pk,
+        "computed_at": rep.computed_at.isoformat(),
+        "digest": rep.digest,
+        "digest_of": "sha256 over 'annotation id<TAB>updated_at' lines, sorted by id",
+        "parameters": rep.parameters,
+        "item_count": rep.item_count,
+        "annotation_count": rep.annotation_count,
+        "results": rep.results,
+        "items": [{"item": i, "field": f, "score": s, "n_annotators": n} for i, f, s, n in items],
+    }
+
+
+@login_required
+@require_GET
+def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpResponse:
+    import csv
+    import io
+
+    from django.http import JsonResponse
+
+    from trainerdesk.quality import report
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    data = report_export_data(project)
+    name = f"quality-report-{project.pk}-{data['report']}"
+    if fmt == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 1})
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=report.CSV_COLUMNS)
+        writer.writeheader()
+        items = [(r["item"], r["field"], r["score"], r["n_annotators"]) for r in data["items"]]
+        writer.writerows(report.csv_rows(data, data["results"], items))
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _scorecard_user(request, project, username: str):
+    """The annotator whose scorecard is asked for: anyone's for managers and reviewers,
+    only one's own for annotators (404 otherwise)."""
+    from django.contrib.auth import get_user_model
+    from django.http import Http404
+
+    if not access.can(project, "see_all_work") and username != request.user.get_username():
+        raise Http404("No such scorecard")
+    user = get_user_model().objects.filter(username=username).first()
+    if (
+        user is None
+        or not project.annotations.filter(annotator=user).exists()
+        and not (project.members.filter(user=user).exists())
+    ):
+        raise Http404("No such annotator")
+    return user
+
+
+@login_required
+@require_GET
+def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
+    from django.contrib.auth import get_user_model
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    ids = set(project.annotations.exclude(annotator=None).values_list("annotator_id", flat=True))
+    ids |= set(project.members.values_list("user_id", flat=True))
+    users = get_user_model().objects.filter(id__in=ids).order_by("username")
+    return TemplateResponse(
+        request, "quality/annotators.html", {"project": project, "users": users}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scorecard(request: HttpRequest, project_id: int, username: str) -> HttpResponse:
+    from trainerdesk.quality.models import Scorecard
+
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    user = _scorecard_user(request, project, username)
+    if request.method == "POST":
+        services.record_scorecard(project=project, annotator=user, by=request.user)
+        messages.success(request, "Scorecard recorded")
+        return redirect("quality:scorecard", project_id=project.pk, username=username)
+    data = services.build_scorecard(project=project, annotator=user)
+    recorded = Scorecard.objects.filter(project=project, annotator=user)[:10]
+    chart = {
+        "labels": [t["week"] for t in data["trend"]],
+        "done": [t["done"] for t in data["trend"]],
+        "agreement": [t["agreement_with_majority"] for t in data["trend"]],
+    }
+    context = {"project": project, "who": user, "card": data, "recorded": recorded, "chart": chart}
+    return TemplateResponse(request, "quality/scorecard.html", context)
