@@ -239,28 +239,15 @@ def get_agreement_report(request: HttpRequest, project_id: ProjectId):
 @router.get("/projects/{project_id}/annotators/{username}/scorecard", response=dict)
 def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
     """An annotator's scorecard as computed now; annotators may read only their own."""
-    from trainerdesk.quality.views import _scorecard_user
-
     project = access.get_project_for_user(request.auth, project_id, action="view")
-    user = _scorecard_user(request_like(request), project, username)
+    user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
     return services.build_scorecard(project=project, annotator=user)
 
 
 @router.post("/projects/{project_id}/annotators/{username}/scorecard", response={201: dict})
 def record_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
     """Record the scorecard (stored with its digest, so its numbers are reproducible)."""
-    from trainerdesk.quality.views import _scorecard_user
-
     project = access.get_project_for_user(request.auth, project_id, action="view")
-    user = _scorecard_user(request_like(request), project, username)
+    user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
     card = services.record_scorecard(project=project, annotator=user, by=request.auth)
     return Status(201, {"id": card.pk, "digest": card.digest, "data": card.data})
-
-
-def request_like(request: HttpRequest):
-    """_scorecard_user reads request.user; API callers are request.auth."""
-
-    class _R:
-        user = request.auth
-
-    return _R()

@@ -216,11 +216,12 @@ class ReportBuilder:
         # Each annotator's agreement with the majority of the others, per week.
         counts = r.counts()
         if len(r):
-            own = np.zeros_like(counts)
-            own[r.item, r.code] = 1.0
-            others = counts[r.item] - own[r.item]
+            rows = np.arange(len(r))
+            others = counts[r.item]  # a copy: one row per annotation
+            others[rows, r.code] -= 1.0
             has_peer = others.sum(axis=1) > 0
-            agree = others[np.arange(len(r)), r.code] >= others.max(axis=1)
+            # Agreeing with the majority: this answer is (one of) the others' most common.
+            agree = others[rows, r.code] >= others.max(axis=1)
             self._weekly(key, r.rater[has_peer], week[has_peer], agree[has_peer], rater_ids)
         if f.type == "choice" and self.references:
             res["confusion_reference"] = self._confusion(f, r, item_ids)
@@ -368,6 +369,73 @@ def _structured_pairs(sa: metrics.StructuredAgreement, name, second, second_name
                 }
             )
     return out
+
+
+# --- the quality page ------------------------------------------------------------------------
+
+
+def page_data(res: Mapping) -> dict:
+    """What the quality page shows of a report's results: per field (rating criteria as
+    fields of their own) the figures and the annotator-pair matrix, the chart series
+    (alpha per label of the first labelled field; weekly agreement with the majority and
+    accuracy on reference items) and the confusion tables against reference answers."""
+    fields = []
+    for name, fres in res.get("fields", {}).items():
+        groups = [(f"{name}.{c}", sub) for c, sub in fres.get("criteria", {}).items()] or [
+            (name, fres)
+        ]
+        for label, g in groups:
+            # The cell shown per pair: kappa, else span F1 (exact), else box F1.
+            pairs = [
+                {"percent_agreement": None, "reason": None}
+                | p
+                | {
+                    "main": next(
+                        (p[k] for k in ("kappa", "f1_exact", "f1") if p.get(k) is not None), None
+                    )
+                }
+                for p in g.get("pairs", [])
+            ]
+            names = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})
+            cell = {(p["a"], p["b"]): p for p in pairs} | {(p["b"], p["a"]): p for p in pairs}
+            matrix = [(a, [(b, cell.get((a, b))) for b in names]) for a in names]
+            fields.append({"name": label, "res": g, "annotators": names, "matrix": matrix})
+    first = next((f for f in fields if f["res"].get("labels")), None)
+    ref = res.get("reference", {})
+    weeks = sorted(
+        {w for per in ref.get("agreement_with_majority_weekly", {}).values() for w in per}
+        | set(ref.get("weekly", {}))
+    )
+    agree = []
+    for w in weeks:
+        a = sum(
+            p.get(w, {}).get("agree", 0)
+            for p in ref.get("agreement_with_majority_weekly", {}).values()
+        )
+        n = sum(
+            p.get(w, {}).get("n", 0) for p in ref.get("agreement_with_majority_weekly", {}).values()
+        )
+        agree.append(a / n if n else None)
+    acc = [
+        (ref["weekly"][w]["correct"] / ref["weekly"][w]["n"])
+        if w in ref.get("weekly", {})
+        else None
+        for w in weeks
+    ]
+    chart = {
+        "labels": {
+            "field": first["name"] if first else None,
+            "names": [la["label"] for la in first["res"]["labels"]] if first else [],
+            "alpha": [la["alpha"]["value"] for la in first["res"]["labels"]] if first else [],
+        },
+        "weeks": {"labels": weeks, "agreement": agree, "accuracy": acc},
+    }
+    confusions = [
+        (f["name"], f["res"]["confusion_reference"])
+        for f in fields
+        if f["res"].get("confusion_reference")
+    ]
+    return {"fields": fields, "chart": chart, "confusions": confusions, "reference": ref}
 
 
 # --- export ----------------------------------------------------------------------------------

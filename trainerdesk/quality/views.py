@@ -3,18 +3,28 @@ findings of a run (managers and reviewers)."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.quality import access as quality_access
-from trainerdesk.quality import services
-from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun
+from trainerdesk.quality import report, services
+from trainerdesk.quality.models import (
+    AgreementReport,
+    ItemAgreement,
+    LabelErrorFinding,
+    LabelErrorRun,
+    Scorecard,
+)
 from trainerdesk.workbench import access
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
@@ -129,73 +139,11 @@ def decide_label_error(request: HttpRequest, project_id: int, finding_id: int) -
 
 
 def _report_context(project, rep) -> dict:
-    """The page's tables and chart data from a finished report."""
-    from trainerdesk.quality import services as q
-
-    from trainerdesk.quality.report import SUPPORTED
-
-    context = {"project": project, "report": rep, "supported": SUPPORTED}
-    latest = q.latest_agreement_report(project)
-    context["latest"] = latest
-    if latest is None:
-        return context
-    res = latest.results
-    fields = []
-    for name, fres in res.get("fields", {}).items():
-        groups = [(f"{name}.{c}", sub) for c, sub in fres.get("criteria", {}).items()] or [
-            (name, fres)
-        ]
-        for label, g in groups:
-            names = sorted(
-                {p["a"] for p in g.get("pairs", [])} | {p["b"] for p in g.get("pairs", [])}
-            )
-            cell = {(p["a"], p["b"]): p for p in g.get("pairs", [])}
-            cell |= {(p["b"], p["a"]): p for p in g.get("pairs", [])}
-            matrix = [(a, [(b, cell.get((a, b))) for b in names]) for a in names]
-            for p in g.get("pairs", []):
-                p["main"] = next(
-                    (p[k] for k in ("kappa", "f1_exact", "f1") if p.get(k) is not None), None
-                )
-                p.setdefault("percent_agreement", None)
-                p.setdefault("reason", None)
-            fields.append({"name": label, "res": g, "annotators": names, "matrix": matrix})
-    context["fields"] = fields
-    first = next((f for f in fields if f["res"].get("labels")), None)
-    ref = res.get("reference", {})
-    weeks = sorted(
-        {w for per in ref.get("agreement_with_majority_weekly", {}).values() for w in per}
-        | set(ref.get("weekly", {}))
-    )
-    agree = []
-    for w in weeks:
-        a = sum(
-            p.get(w, {}).get("agree", 0)
-            for p in ref.get("agreement_with_majority_weekly", {}).values()
-        )
-        n = sum(
-            p.get(w, {}).get("n", 0) for p in ref.get("agreement_with_majority_weekly", {}).values()
-        )
-        agree.append(a / n if n else None)
-    acc = [
-        (ref["weekly"][w]["correct"] / ref["weekly"][w]["n"])
-        if w in ref.get("weekly", {})
-        else None
-        for w in weeks
-    ]
-    context["chart"] = {
-        "labels": {
-            "field": first["name"] if first else None,
-            "names": [la["label"] for la in first["res"]["labels"]] if first else [],
-            "alpha": [la["alpha"]["value"] for la in first["res"]["labels"]] if first else [],
-        },
-        "weeks": {"labels": weeks, "agreement": agree, "accuracy": acc},
-    }
-    context["confusions"] = [
-        (f["name"], f["res"]["confusion_reference"])
-        for f in fields
-        if f["res"].get("confusion_reference")
-    ]
-    context["reference"] = ref
+    latest = services.latest_agreement_report(project)
+    context = {"project": project, "report": rep, "latest": latest}
+    context["supported"] = report.SUPPORTED
+    if latest is not None:
+        context |= report.page_data(latest.results)
     return context
 
 
@@ -203,8 +151,6 @@ def _report_context(project, rep) -> dict:
 @require_http_methods(["GET", "POST"])
 def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Managers and reviewers: run an agreement report and read the latest one."""
-    from trainerdesk.quality.models import AgreementReport
-
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
     if request.method == "POST":
         try:
@@ -224,12 +170,8 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
 
 def report_export_data(project) -> dict:
     """The latest report as the export's JSON document (404 without one)."""
-    from django.http import Http404
 
-    from trainerdesk.quality import services as q
-    from trainerdesk.quality.models import ItemAgreement
-
-    rep = q.latest_agreement_report(project)
+    rep = services.latest_agreement_report(project)
     if rep is None:
         raise Http404("No agreement report yet")
     items = list(
@@ -254,12 +196,6 @@ def report_export_data(project) -> dict:
 @login_required
 @require_GET
 def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpResponse:
-    import csv
-    import io
-
-    from django.http import JsonResponse
-
-    from trainerdesk.quality import report
 
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
     data = report_export_data(project)
@@ -277,28 +213,9 @@ def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpRespon
     return response
 
 
-def _scorecard_user(request, project, username: str):
-    """The annotator whose scorecard is asked for: anyone's for managers and reviewers,
-    only one's own for annotators (404 otherwise)."""
-    from django.contrib.auth import get_user_model
-    from django.http import Http404
-
-    if not access.can(project, "see_all_work") and username != request.user.get_username():
-        raise Http404("No such scorecard")
-    user = get_user_model().objects.filter(username=username).first()
-    if (
-        user is None
-        or not project.annotations.filter(annotator=user).exists()
-        and not (project.members.filter(user=user).exists())
-    ):
-        raise Http404("No such annotator")
-    return user
-
-
 @login_required
 @require_GET
 def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
-    from django.contrib.auth import get_user_model
 
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
     ids = set(project.annotations.exclude(annotator=None).values_list("annotator_id", flat=True))
@@ -312,10 +229,9 @@ def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def scorecard(request: HttpRequest, project_id: int, username: str) -> HttpResponse:
-    from trainerdesk.quality.models import Scorecard
 
     project = access.get_project_for_user(request.user, project_id, action="view")
-    user = _scorecard_user(request, project, username)
+    user = quality_access.get_scorecard_annotator_for_user(request.user, project, username)
     if request.method == "POST":
         services.record_scorecard(project=project, annotator=user, by=request.user)
         messages.success(request, "Scorecard recorded")
