@@ -37,9 +37,11 @@ class FieldSpec:
     strength: bool = False
 
 
-def week_of(at: datetime) -> str:
-    """ISO date of the Monday (UTC) starting the week `at` falls in."""
-    d: date = at.date()
+def week_of(at: datetime | date | str) -> str:
+    """ISO date of the Monday starting the week of `at` (a UTC datetime, a date or an ISO
+    day "YYYY-MM-DD")."""
+    d = date.fromisoformat(at[:10]) if isinstance(at, str) else at
+    d = d.date() if isinstance(d, datetime) else d
     return (d - timedelta(days=d.weekday())).isoformat()
 
 
@@ -98,6 +100,7 @@ class ReportBuilder:
         self.items: dict[int, int] = {}
         self.raters: dict[str, int] = {}
         self.weeks: dict[str, int] = {}
+        self.day_week: dict[str, int] = {}
         self.n_annotations = 0
         self.coded: dict[str, _Coded] = {}
         self.rows: dict[str, list] = {}  # spans, boxes, multi-label: (item, rater, value)
@@ -120,13 +123,16 @@ class ReportBuilder:
         if isinstance(reference, Mapping) and reference:
             self.references[item_id] = reference
 
-    def add(self, item_id: int, annotator: str, answer: Any, created_at: datetime) -> None:
+    def add(self, item_id: int, annotator: str, answer: Any, day: str) -> None:
+        """day: the UTC day the annotation was made, "YYYY-MM-DD" (for the weekly trend)."""
         if not isinstance(answer, Mapping):
             return
         self.n_annotations += 1
         i = self.items.setdefault(item_id, len(self.items))
         r = self.raters.setdefault(annotator, len(self.raters))
-        w = self.weeks.setdefault(week_of(created_at), len(self.weeks))
+        w = self.day_week.get(day)
+        if w is None:  # days are few: map each to its week's index once
+            w = self.day_week[day] = self.weeks.setdefault(week_of(day), len(self.weeks))
         if item_id in self.references:  # add references first: only those answers are kept
             self.answers.setdefault(item_id, []).append((r, answer, w))
         for f in self.fields:
