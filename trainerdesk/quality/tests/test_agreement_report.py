@@ -196,3 +196,41 @@ def test_low_agreement_filter(project, owner, client_for, django_capture_on_comm
     assert page.status_code == 200
     html = page.content.decode()
     assert "text 3" in html and "text 0" not in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_run_the_report_and_see_the_charts(live_server, browser_page, project, owner):
+    from conftest import PASSWORD
+
+    items = _load(project)
+    Item.objects.filter(pk=items[0].pk).update(reference={"topic": "business"})
+    page, errors = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "owner")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Log out")
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    page.click(".project-nav >> text=Quality")
+    page.click("button:has-text('Compute the agreement report')")
+    page.wait_for_selector("#numbers tr[data-field='topic']")
+    rep = AgreementReport.objects.get(project=project)
+    topic = rep.results["fields"]["topic"]
+    cells = page.locator("#numbers tr[data-field='topic'] td").all_inner_texts()
+    assert cells[0] == f"{topic['percent_agreement']['value']:.3f}"
+    assert cells[1] == f"{topic['alpha']['value']:.3f}"
+    assert cells[2].startswith("undefined: items have different numbers")
+    for canvas in ("#label-chart", "#weekly-chart"):
+        page.wait_for_selector(f"{canvas}[data-rendered]")
+        # Some pixel of the drawn chart is not transparent.
+        painted = page.evaluate(
+            """(sel) => { const c = document.querySelector(sel);
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return true; }
+                 return false; }""",
+            canvas,
+        )
+        assert painted, canvas
+    assert page.locator("table.confusion").count() == 1
+    assert errors == []
