@@ -196,6 +196,8 @@ def test_low_agreement_filter(project, owner, client_for, django_capture_on_comm
     assert page.status_code == 200
     html = page.content.decode()
     assert "text 3" in html and "text 0" not in html
+    bad = client_for(owner).get(f"/projects/{project.pk}/items/?agreement_below=2")
+    assert "agreement_below: must be a number from 0 to 1" in bad.content.decode()
 
 
 @pytest.mark.browser
@@ -234,3 +236,44 @@ def test_browser_run_the_report_and_see_the_charts(live_server, browser_page, pr
         assert painted, canvas
     assert page.locator("table.confusion").count() == 1
     assert errors == []
+
+
+def test_multi_label_and_spans_fields(org, owner, django_capture_on_commit_callbacks):
+    from trainerdesk.quality import metrics
+
+    schema = {
+        "fields": [
+            {"name": "tags", "type": "choice", "source": "text", "multiple": True,
+             "labels": [{"value": "x"}, {"value": "y"}]},
+            {"name": "ents", "type": "spans", "source": "text", "labels": [{"value": "P"}]},
+        ]
+    }  # fmt: skip
+    project = services.create_project(
+        organization=org, created_by=owner, name="Mixed", label_schema=schema
+    )
+    answers = [
+        ({"tags": ["x"], "ents": [{"start": 0, "end": 3, "label": "P"}]},
+         {"tags": ["x", "y"], "ents": [{"start": 0, "end": 3, "label": "P"}]}),
+        ({"tags": ["y"], "ents": [{"start": 0, "end": 2, "label": "P"}]},
+         {"tags": ["y"], "ents": [{"start": 1, "end": 3, "label": "P"}]}),
+    ]  # fmt: skip
+    rows = [
+        {"data": {"text": f"abc {n}"},
+         "annotations": [{"answer": a, "annotator": "a"}, {"answer": b, "annotator": "b"}]}
+        for n, (a, b) in enumerate(answers)
+    ]  # fmt: skip
+    assert services.add_items(project=project, items=rows).added == 2
+    rep = _compute(project, owner, django_capture_on_commit_callbacks)
+    assert rep.status == "done", rep.message
+    tags, ents = rep.results["fields"]["tags"], rep.results["fields"]["ents"]
+    sets, dist = metrics.set_ratings(
+        [(n, w, ans[k]["tags"]) for n, ans in enumerate(answers) for k, w in ((0, "a"), (1, "b"))]
+    )
+    assert tags["alpha"]["value"] == pytest.approx(
+        metrics.krippendorff_alpha(sets, distance=dist).value, 1e-12
+    )
+    assert {la["label"] for la in tags["labels"]} == {"x", "y"}
+    # Exact: 1 of 2 spans pairs match on each side -> F1 2*1/4; overlap: both match.
+    assert ents["span_f1_exact"]["value"] == pytest.approx(0.5)
+    assert ents["span_f1_overlap"]["value"] == pytest.approx(1.0)
+    assert ItemAgreement.objects.filter(report=rep, field="ents").count() == 2

@@ -24,8 +24,8 @@
         data: {
           labels: d.weeks.labels,
           datasets: [
-            { label: "agreement with majority", data: d.weeks.agreement, borderColor: "#3b6fd8", spanGaps: true },
-            { label: "accuracy on reference items", data: d.weeks.accuracy, borderColor: "#d8703b", spanGaps: true },
+            { label: "agreement with majority", data: d.weeks.agreement, borderColor: "#3b6fd8", pointRadius: 4, spanGaps: true },
+            { label: "accuracy on reference items", data: d.weeks.accuracy, borderColor: "#d8703b", pointRadius: 4, spanGaps: true },
           ],
         },
         options: { scales: { y: { min: 0, max: 1 } } },
