@@ -98,6 +98,13 @@ def main() -> None:
         started = time.perf_counter()
         annotations = populate(project, args.n, args.raters, args.seed)
         populate_s = time.perf_counter() - started
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            # Fresh bulk inserts have no planner statistics until autovacuum's ANALYZE;
+            # without them PostgreSQL may sort the whole table for every keyset page.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         rep = AgreementReport.objects.create(project=project, created_by=owner)
         started = time.perf_counter()
         rep = quality.compute_agreement_report(report_id=rep.pk)
