@@ -277,3 +277,19 @@ def test_multi_label_and_spans_fields(org, owner, django_capture_on_commit_callb
     assert ents["span_f1_exact"]["value"] == pytest.approx(0.5)
     assert ents["span_f1_overlap"]["value"] == pytest.approx(1.0)
     assert ItemAgreement.objects.filter(report=rep, field="ents").count() == 2
+
+
+def test_status_card_polls_until_done(
+    project, owner, client_for, django_capture_on_commit_callbacks
+):
+    _load(project)
+    with django_capture_on_commit_callbacks(execute=False):
+        rep = quality.start_agreement_report(project=project, by=owner)
+    client = client_for(owner)
+    url = f"/projects/{project.pk}/quality/?status=queued"
+    card = client.get(url, headers={"HX-Request": "true"})
+    assert card.status_code == 200 and "HX-Redirect" not in card
+    assert 'hx-trigger="every 1s"' in card.content.decode()
+    quality.compute_agreement_report(report_id=rep.pk)
+    done = client.get(url, headers={"HX-Request": "true"})
+    assert done["HX-Redirect"] == f"/projects/{project.pk}/quality/"
