@@ -28,3 +28,22 @@ def get_label_error_finding_for_user(user, project: Project, finding_id) -> Labe
         )
     except LabelErrorFinding.DoesNotExist:
         raise Http404("No such finding") from None
+
+
+def get_scorecard_annotator_for_user(user, project: Project, username: str):
+    """The annotator whose scorecard `user` asks for in a project get_project_for_user
+    (action="view") let them into: anyone who annotated or is a member, for managers and
+    reviewers; only themselves for annotators. 404 otherwise."""
+    from django.contrib.auth import get_user_model
+
+    from trainerdesk.workbench.access import can
+
+    if not can(project, "see_all_work") and username != user.get_username():
+        raise Http404("No such scorecard")
+    target = get_user_model().objects.filter(username=str(username)[:150]).first()
+    if target is None or not (
+        project.members.filter(user=target).exists()
+        or project.annotations.filter(annotator=target).exists()
+    ):
+        raise Http404("No such annotator")
+    return target

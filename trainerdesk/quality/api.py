@@ -479,3 +479,41 @@ def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
     rows = GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")
     return [_snapshot(s) for s in rows[:500]]
+
+
+# --- agreement report and scorecards (qpage) ---------------------------------------------
+
+
+@router.post("/projects/{project_id}/quality/report", response={202: dict})
+def start_agreement_report(request: HttpRequest, project_id: ProjectId):
+    """Queue a new agreement report (managers and reviewers); poll GET .../report."""
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    rep = quality.start_agreement_report(project=project, by=request.auth)
+    return Status(202, {"id": rep.pk, "status": rep.status})
+
+
+@router.get("/projects/{project_id}/quality/report", response=dict)
+def get_agreement_report(request: HttpRequest, project_id: ProjectId):
+    """The latest finished report as governance evidence: computed_at, digest, parameters,
+    per-field results, annotator pairs and per-item scores (404 until one exists)."""
+    from trainerdesk.quality.views import report_export_data
+
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    return report_export_data(project)
+
+
+@router.get("/projects/{project_id}/annotators/{username}/scorecard", response=dict)
+def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
+    """An annotator's scorecard as computed now; annotators may read only their own."""
+    project = access.get_project_for_user(request.auth, project_id, action="view")
+    user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
+    return quality.build_scorecard(project=project, annotator=user)
+
+
+@router.post("/projects/{project_id}/annotators/{username}/scorecard", response={201: dict})
+def record_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
+    """Record the scorecard (stored with its digest, so its numbers are reproducible)."""
+    project = access.get_project_for_user(request.auth, project_id, action="view")
+    user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
+    card = quality.record_scorecard(project=project, annotator=user, by=request.auth)
+    return Status(201, {"id": card.pk, "digest": card.digest, "data": card.data})

@@ -229,3 +229,96 @@ class GoldAccuracySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"gold snapshot {self.pk}: {self.annotator_id} on {self.project_id}"
+
+
+# --- agreement reports and scorecards (qpage) --------------------------------------------
+
+
+class AgreementReport(models.Model):
+    """One agreement computation over a project's non-skipped annotations: the parameters,
+    the figures (results), and the digest of the (annotation id, updated_at) pairs read, so
+    anyone can check a later computation saw the same annotations."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict)  # {"fields": {name: {type, level}}, ...}
+    results = models.JSONField(default=dict)
+    item_count = models.PositiveIntegerField(default=0)
+    annotation_count = models.PositiveIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"agreement report {self.pk} of project {self.project_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else round(100 * self.progress)
+
+
+class ItemAgreement(models.Model):
+    """Per item and field: the item's agreement score in a report (share of agreeing
+    annotator pairs, mean Jaccard or mean pair F1, by field type)."""
+
+    report = models.ForeignKey(AgreementReport, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=64)
+    score = models.FloatField()
+    n_annotators = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "score"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "item", "field"], name="quality_itemagreement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} {self.field}: {self.score:.3f}"
+
+
+class Scorecard(models.Model):
+    """A recorded annotator scorecard: the numbers shown, when, and over which annotations
+    (digest of their sorted (id, updated_at) pairs), plus the agreement report used."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scorecards")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scorecards"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+    report = models.ForeignKey(
+        AgreementReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    digest = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["project", "annotator", "-computed_at"])]
+
+    def __str__(self) -> str:
+        return f"scorecard of {self.annotator_id} in {self.project_id} at {self.computed_at}"

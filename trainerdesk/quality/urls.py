@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from trainerdesk.quality import views
 
@@ -24,4 +24,19 @@ urlpatterns += [
     path("projects/<int:project_id>/review/", views.review, name="review"),
     path("projects/<int:project_id>/review/next/", views.review_next, name="review_next"),
     path("projects/<int:project_id>/review/decide/", views.review_decide, name="review_decide"),
+]
+
+urlpatterns += [
+    path("projects/<int:project_id>/quality/", views.quality_page, name="quality_page"),
+    re_path(
+        r"^projects/(?P<project_id>[0-9]+)/quality/report\.(?P<fmt>json|csv)$",
+        views.report_export,
+        name="report_export",
+    ),
+    path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
+    path(
+        "projects/<int:project_id>/annotators/<str:username>/scorecard/",
+        views.scorecard,
+        name="scorecard",
+    ),
 ]

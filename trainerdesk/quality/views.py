@@ -3,24 +3,31 @@ findings of a run (managers and reviewers)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.quality import access as quality_access
+from trainerdesk.quality import report
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
+    AgreementReport,
     GoldAccuracySnapshot,
+    ItemAgreement,
     LabelErrorFinding,
     LabelErrorRun,
     Review,
+    Scorecard,
 )
 from trainerdesk.workbench import access, blind, services, views_annotate
 from trainerdesk.workbench.models import Annotation, Item, Project
@@ -424,3 +431,115 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
         "snapshots": snapshots,
     }
     return TemplateResponse(request, "quality/gold.html", context, status=400 if errors else 200)
+
+
+# --- quality page, report export, annotator scorecards (qpage) ---------------------------
+
+
+def _report_context(project, rep) -> dict:
+    latest = quality.latest_agreement_report(project)
+    context = {"project": project, "report": rep, "latest": latest}
+    context["supported"] = report.SUPPORTED
+    if latest is not None:
+        context |= report.page_data(latest.results)
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Managers and reviewers: run an agreement report and read the latest one."""
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    if request.method == "POST":
+        try:
+            quality.start_agreement_report(project=project, by=request.user)
+        except ConflictError as exc:
+            messages.error(request, str(exc))
+        return redirect("quality:quality_page", project_id=project.pk)
+    rep = AgreementReport.objects.filter(project=project).first()
+    context = _report_context(project, rep)
+    if request.htmx and request.GET.get("status"):
+        response = TemplateResponse(request, "quality/quality.html#report-status", context)
+        if rep is not None and rep.is_finished and request.GET["status"] in ("queued", "running"):
+            response["HX-Redirect"] = reverse("quality:quality_page", args=[project.pk])
+        return response
+    return TemplateResponse(request, "quality/quality.html", context)
+
+
+def report_export_data(project) -> dict:
+    """The latest report as the export's JSON document (404 without one)."""
+
+    rep = quality.latest_agreement_report(project)
+    if rep is None:
+        raise Http404("No agreement report yet")
+    items = list(
+        ItemAgreement.objects.filter(report=rep)
+        .order_by("item_id", "field")
+        .values_list("item_id", "field", "score", "n_annotators")
+    )
+    return {
+        "project": project.pk,
+        "report": rep.pk,
+        "computed_at": rep.computed_at.isoformat(),
+        "digest": rep.digest,
+        "digest_of": "sha256 over 'annotation id<TAB>updated_at' lines, sorted by id",
+        "parameters": rep.parameters,
+        "item_count": rep.item_count,
+        "annotation_count": rep.annotation_count,
+        "results": rep.results,
+        "items": [{"item": i, "field": f, "score": s, "n_annotators": n} for i, f, s, n in items],
+    }
+
+
+@login_required
+@require_GET
+def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpResponse:
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    data = report_export_data(project)
+    name = f"quality-report-{project.pk}-{data['report']}"
+    if fmt == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 1})
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=report.CSV_COLUMNS)
+        writer.writeheader()
+        items = [(r["item"], r["field"], r["score"], r["n_annotators"]) for r in data["items"]]
+        writer.writerows(report.csv_rows(data, data["results"], items))
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+@require_GET
+def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
+
+    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    ids = set(project.annotations.exclude(annotator=None).values_list("annotator_id", flat=True))
+    ids |= set(project.members.values_list("user_id", flat=True))
+    users = get_user_model().objects.filter(id__in=ids).order_by("username")
+    return TemplateResponse(
+        request, "quality/annotators.html", {"project": project, "users": users}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scorecard(request: HttpRequest, project_id: int, username: str) -> HttpResponse:
+
+    project = access.get_project_for_user(request.user, project_id, action="view")
+    user = quality_access.get_scorecard_annotator_for_user(request.user, project, username)
+    if request.method == "POST":
+        quality.record_scorecard(project=project, annotator=user, by=request.user)
+        messages.success(request, "Scorecard recorded")
+        return redirect("quality:scorecard", project_id=project.pk, username=username)
+    data = quality.build_scorecard(project=project, annotator=user)
+    recorded = Scorecard.objects.filter(project=project, annotator=user)[:10]
+    chart = {
+        "labels": [t["week"] for t in data["trend"]],
+        "done": [t["done"] for t in data["trend"]],
+        "agreement": [t["agreement_with_majority"] for t in data["trend"]],
+    }
+    context = {"project": project, "who": user, "card": data, "recorded": recorded, "chart": chart}
+    return TemplateResponse(request, "quality/scorecard.html", context)

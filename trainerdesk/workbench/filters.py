@@ -52,6 +52,7 @@ class ItemFilter:
     q: str = ""
     assignee: str = ""
     gold: str = ""
+    agreement_below: float | None = None  # items under this score in the latest report
     cols: tuple[str, ...] = ()
     sort: str = "id"
     after: int | None = None
@@ -62,7 +63,13 @@ class ItemFilter:
         """Whether any filter (not sort or paging) is set."""
         return any(
             (self.status, self.label, self.annotator, self.created_from, self.created_to)
-        ) or bool(self.meta_key or self.q or self.assignee or self.gold)
+        ) or bool(
+            self.meta_key
+            or self.q
+            or self.assignee
+            or self.gold
+            or self.agreement_below is not None
+        )
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -208,9 +215,11 @@ def parse_filters(
     before = _cursor(params, "before", errors)
     if after is not None and before is not None:
         errors.append("before: give either after or before, not both")
+    agreement_below = _agreement_below(params, errors)
     if errors:
         raise FilterErrors(errors)
     return ItemFilter(
+        agreement_below=agreement_below,
         status=status,
         label=label,
         annotator=annotator,
@@ -226,6 +235,20 @@ def parse_filters(
         after=after,
         before=before,
     )
+
+
+def _agreement_below(params: Callable[[str], str | None], errors: list[str]) -> float | None:
+    raw = _text(params, "agreement_below", errors)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        errors.append(f"agreement_below: must be a number from 0 to 1, got {raw[:20]!r}")
+        return None
+    return value
 
 
 def parse_meta_value(raw: str) -> list:

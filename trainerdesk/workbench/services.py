@@ -1282,6 +1282,8 @@ def filtered_items(*, project: Project, filters, tzinfo=None, search: bool = Tru
             raise InvalidInput([f"q: {exc}"]) from None
     if filters.assignee:
         qs = qs.assigned_to(filters.assignee)
+    if filters.agreement_below is not None:
+        qs = qs.agreement_below(project, filters.agreement_below)
     return qs
 
 

@@ -117,7 +117,11 @@ def test_llm_comparison_builds_preference_ratings_rationale_and_rewrite(client_f
 
 @pytest.mark.django_db
 def test_the_built_llm_schemas_give_working_annotation_pages(client_for, owner, teammate, org):
-    item = {"prompt": "Hi?", "responses": [{"text": "Hello.", "model": "m1"}, "Hey!", "Yo."]}
+    # A model name no CSRF token or id on the page can contain by chance.
+    item = {
+        "prompt": "Hi?",
+        "responses": [{"text": "Hello.", "model": "secret-model-name"}, "Hey!", "Yo."],
+    }
     for task, marks in (
         ("llm_compare", ['data-rewrite-source="responses"', 'data-criterion="harmlessness"']),
         ("llm_rank", ["ranking-list"]),
@@ -130,7 +134,7 @@ def test_the_built_llm_schemas_give_working_annotation_pages(client_for, owner, 
         assert page.status_code == 200
         for mark in marks:
             assert mark in body, (task, mark)
-        assert "m1" not in body  # blind by default: model names hidden
+        assert "secret-model-name" not in body  # blind by default: model names hidden
 
 
 @pytest.mark.django_db

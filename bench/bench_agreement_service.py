@@ -1,0 +1,136 @@
+"""The agreement report's worker run over a project of N items x R annotators
+(trainerdesk.quality.services.compute_agreement_report): reading the non-skipped
+annotations by pages, coding them, computing every figure, and writing the report and
+its per-item scores.
+
+Data: a single-choice project (5 labels); each item gets R imported annotations, ~5 %
+left out at random, answers drawn around a per-item "true" label (70 % agree), seeded.
+Rows are bulk-inserted first (not timed). Target (issue 4): 250,000 items x 4 annotators.
+
+    .venv/bin/python bench/bench_agreement_service.py --n 250000
+    .venv/bin/python bench/bench_agreement_service.py --n 250000 --database-url postgres://...
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+LABELS = ["a", "b", "c", "d", "e"]
+
+
+def populate(project, n: int, raters: int, seed: int) -> int:
+    import numpy as np
+    from django.db import transaction
+    from django.utils import timezone
+
+    from trainerdesk.workbench.models import Annotation, Item
+
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, len(LABELS), size=n)
+    now = timezone.now()
+    total = 0
+    batch = 5000
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        with transaction.atomic():
+            items = Item.objects.bulk_create(
+                [
+                    Item(
+                        project=project,
+                        data={"text": f"item {i}"},
+                        content_hash=f"{i:032x}",
+                        done_count=raters,
+                    )  # fmt: skip
+                    for i in range(start, stop)
+                ]
+            )
+            anns = []
+            for item, t in zip(items, truth[start:stop], strict=True):
+                for r in range(raters):
+                    if rng.random() < 0.05:
+                        continue
+                    label = t if rng.random() < 0.7 else rng.integers(0, len(LABELS))
+                    anns.append(
+                        Annotation(
+                            project=project,
+                            item=item,
+                            imported_annotator=f"r{r}",
+                            answer={"topic": LABELS[label]},
+                            guideline_version=1,
+                            origin="import",
+                            created_at=now,
+                            updated_at=now,
+                        )  # fmt: skip
+                    )
+            Annotation.objects.bulk_create(anns, batch_size=2000)
+            total += len(anns)
+    return total
+
+
+def main() -> None:
+    p = c.parser(__doc__.split("\n\n")[0], default_n=250_000)
+    p.add_argument("--raters", type=int, default=4)
+    args = p.parse_args()
+    with c.workspace(args, "agreement-service"):
+        c.django_setup()
+        from trainerdesk.quality import services as quality
+        from trainerdesk.quality.models import AgreementReport
+
+        owner, _org, project = c.create_owner_and_project(name="Bench agreement")
+        project.label_schema = {
+            "fields": [
+                {
+                    "name": "topic",
+                    "type": "choice",
+                    "source": "text",
+                    "labels": [{"value": v} for v in LABELS],
+                }
+            ]  # fmt: skip
+        }
+        project.save(update_fields=["label_schema"])
+        started = time.perf_counter()
+        annotations = populate(project, args.n, args.raters, args.seed)
+        populate_s = time.perf_counter() - started
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            # Fresh bulk inserts have no planner statistics until autovacuum's ANALYZE;
+            # without them PostgreSQL may sort the whole table for every keyset page.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        rep = AgreementReport.objects.create(project=project, created_by=owner)
+        started = time.perf_counter()
+        rep = quality.compute_agreement_report(report_id=rep.pk)
+        seconds = time.perf_counter() - started
+        assert rep.status == "done", rep.message
+        topic = rep.results["fields"]["topic"]
+        result = {
+            "bench": "agreement_service",
+            "n": args.n,
+            "raters": args.raters,
+            "annotations": annotations,
+            "database": c.database_label(),
+            "populate_s": round(populate_s, 2),
+            "report_s": round(seconds, 2),
+            "alpha": topic["alpha"]["value"],
+            "items_scored": rep.items.count(),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "machine": c.machine(),
+        }
+        c.report(
+            result,
+            f"agreement report over {annotations:,} annotations ({args.n:,} items x "
+            f"{args.raters}) on {result['database']}: {seconds:.2f} s "
+            f"(alpha {topic['alpha']['value']:.4f}, peak RSS {result['max_rss_mb']} MB)",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Annotator scorecards: the numbers (done, skipped, lead time, peer agreement from the
+latest report, accuracy on reference items with its Wilson interval, the review slot),
+who may see whose, recording a snapshot, and the API."""
+
+import pytest
+
+from trainerdesk.accounts.services import add_member
+from trainerdesk.quality import agreement, metrics
+from trainerdesk.quality import services as quality
+from trainerdesk.quality.models import Scorecard
+from trainerdesk.workbench import services
+from trainerdesk.workbench.models import Item
+
+
+@pytest.fixture
+def third(org, owner):
+    from conftest import _user
+
+    user = _user("third")
+    add_member(organization=org, user=user)
+    return user
+
+
+@pytest.fixture
+def worked(project, owner, teammate, third, django_capture_on_commit_callbacks):
+    """Teammate and third annotate the three items (they disagree on one); teammate skips
+    nothing, third skips a fourth item; items 0 and 1 have reference answers."""
+    services.set_project_member(project=project, user=third, role="annotator", by=owner)
+    project.overlap = 2
+    project.save(update_fields=["overlap"])
+    items = list(Item.objects.filter(project=project).order_by("id"))
+    extra = services.add_items(project=project, items=[{"text": "Skipped one."}])
+    assert extra.added == 1
+    plan = {
+        teammate: ["business", "sport", "tech"],
+        third: ["business", "tech", "tech"],
+    }
+    for user, labels in plan.items():
+        for item, label in zip(items, labels, strict=True):
+            services.submit_annotation(
+                project=project, item=item, user=user, answer={"topic": label}, lead_time=4.0
+            )
+    skipped = Item.objects.filter(project=project).order_by("-id").first()
+    services.submit_annotation(project=project, item=skipped, user=third, skipped=True)
+    Item.objects.filter(pk=items[0].pk).update(reference={"topic": "business"})
+    Item.objects.filter(pk=items[1].pk).update(reference={"topic": "sport"})
+    with django_capture_on_commit_callbacks(execute=True):
+        quality.start_agreement_report(project=project, by=owner)
+    return project
+
+
+def test_scorecard_numbers(worked, teammate, third):
+    card = quality.build_scorecard(project=worked, annotator=third)
+    assert (card["items_done"], card["items_skipped"]) == (3, 1)
+    assert card["median_lead_time"] == 4.0
+    r = agreement.Ratings.from_tuples(
+        [(0, "t", "business"), (1, "t", "sport"), (2, "t", "tech")]
+        + [(0, "h", "business"), (1, "h", "tech"), (2, "h", "tech")],
+        categories=("business", "sport", "tech"),
+    )
+    peer = card["peer_agreement"]["topic"]
+    assert peer["mean_kappa"] == pytest.approx(agreement.cohen_kappa(r, 0, 1).value, 1e-12)
+    assert peer["mean_percent_agreement"] == pytest.approx(2 / 3)
+    acc = card["reference_accuracy"]
+    interval = metrics.wilson_interval(1, 2)
+    assert (acc["correct"], acc["n"]) == (1, 2) and acc["label"] == "accuracy on reference items"
+    assert (acc["low"], acc["high"]) == (pytest.approx(interval.low), pytest.approx(interval.high))
+    assert card["review_acceptance"] == {
+        "available": False,
+        "reason": "reviews: not available yet",
+    }
+    assert len(card["trend"]) == 8 and card["trend"][-1]["done"] == 3
+    # Agreement with the other annotator this week: 2 of 3 items.
+    assert card["trend"][-1]["agreement_with_majority"] == pytest.approx(2 / 3)
+    assert (
+        quality.build_scorecard(project=worked, annotator=teammate)["reference_accuracy"]["correct"]
+        == 2
+    )
+
+
+def test_without_reference_items_the_slot_says_so(project, owner, teammate):
+    card = quality.build_scorecard(project=project, annotator=teammate)
+    assert card["reference_accuracy"]["available"] is False
+    assert card["reference_accuracy"]["reason"].startswith("not enough data")
+    assert card["peer_agreement"] == {} and card["report"] is None
+
+
+def test_recording_stores_a_reproducible_snapshot(worked, owner, third, client_for):
+    client = client_for(owner)
+    response = client.post(f"/projects/{worked.pk}/annotators/third/scorecard/")
+    assert response.status_code == 302
+    snap = Scorecard.objects.get(project=worked, annotator=third)
+    again = quality.build_scorecard(project=worked, annotator=third)
+    assert snap.digest == again["digest"] and snap.recorded_by == owner
+    assert snap.data["items_done"] == 3 and snap.report_id == again["report"]["id"]
+    item = Item.objects.filter(project=worked).order_by("id").first()
+    services.submit_annotation(project=worked, item=item, user=third, answer={"topic": "tech"})
+    assert quality.build_scorecard(project=worked, annotator=third)["digest"] != snap.digest
+
+
+def test_who_sees_which_scorecard(worked, owner, teammate, third, outsider, client_for):
+    url = f"/projects/{worked.pk}/annotators/{{}}/scorecard/"
+    assert client_for(outsider).get(url.format("third")).status_code == 404
+    client = client_for(teammate)  # an annotator: only their own
+    assert client.get(url.format("teammate")).status_code == 200
+    assert client.get(url.format("third")).status_code == 404
+    assert client.post(url.format("third")).status_code == 404
+    assert client.get(f"/projects/{worked.pk}/annotators/").status_code == 404
+    assert client.get(f"/api/v1/projects/{worked.pk}/annotators/third/scorecard").status_code == 404
+    assert (
+        client.get(f"/api/v1/projects/{worked.pk}/annotators/teammate/scorecard").json()[
+            "items_done"
+        ]
+        == 3
+    )
+    manager = client_for(owner)
+    listing = manager.get(f"/projects/{worked.pk}/annotators/").content.decode()
+    assert f"/projects/{worked.pk}/annotators/third/scorecard/" in listing
+    page = manager.get(url.format("third")).content.decode()
+    assert "reviews: not available yet" in page and "accuracy" in page
+    assert manager.get(url.format("nobody")).status_code == 404
+    api = manager.post(f"/api/v1/projects/{worked.pk}/annotators/third/scorecard")
+    assert api.status_code == 201 and api.json()["data"]["items_done"] == 3
