@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -1091,9 +1091,9 @@ def latest_agreement_report(project: Project) -> AgreementReport | None:
 
 
 def reference_accuracy(*, report: AgreementReport | None, username: str) -> dict:
-    """Accuracy on reference items (items whose `reference` answer is set) from a report,
-    with its Wilson interval. The gold helper's per-annotator gold accuracy replaces this
-    one function when gold items land; until then it is labelled "reference items"."""
+    """Accuracy on reference items (every item whose `reference` answer is set, gold or
+    not) from a report, with its Wilson interval. Accuracy on gold items alone, with the
+    project's pass/fail rule, is `scorecard_gold`."""
     from trainerdesk.quality import metrics
 
     if report is None:
@@ -1117,9 +1117,51 @@ def reference_accuracy(*, report: AgreementReport | None, username: str) -> dict
 
 
 def review_acceptance(*, project: Project, annotator) -> dict:
-    """Review acceptance rate. The review helper's Review model is not merged yet; this one
-    function returns its figures once it is."""
-    return {"available": False, "reason": "reviews: not available yet"}
+    """How reviewers judged this annotator's answers: the latest decision on each reviewed
+    annotation (accepted / fixed / rejected), plus rejections sent back (their annotation
+    is gone, the review keeps it), with the acceptance rate's 95% Wilson interval."""
+    from trainerdesk.quality import metrics
+
+    mine = Review.objects.filter(project=project, annotator=annotator)
+    counts = dict(
+        mine.latest_per_annotation()
+        .values("decision")
+        .annotate(n=models.Count("id"))
+        .values_list("decision", "n")
+    )
+    sent_back = mine.filter(annotation__isnull=True, sent_back=True).count()
+    accepted = counts.get(Review.Decision.ACCEPTED, 0)
+    fixed = counts.get(Review.Decision.FIXED, 0)
+    rejected = counts.get(Review.Decision.REJECTED, 0) + sent_back
+    n = accepted + fixed + rejected
+    if not n:
+        return {"available": False, "reason": "not enough data: none of their answers reviewed"}
+    interval = metrics.wilson_interval(accepted, n)
+    return {
+        "available": True,
+        "reviewed": n,
+        "accepted": accepted,
+        "fixed": fixed,
+        "rejected": rejected,
+        "rate": accepted / n,
+        "low": interval.low,
+        "high": interval.high,
+    }
+
+
+def scorecard_gold(*, project: Project, annotator, until) -> dict:
+    """The annotator's accuracy on gold items answered before `until` (so a recorded
+    scorecard can be recomputed), with the project's pass/fail rule."""
+    report = gold_accuracy(project=project, until=until, annotator_ids=[annotator.pk])
+    if not report.gold_items:
+        return {"available": False, "reason": "not available: the project has no gold items"}
+    row = next((r for r in report.annotators if r.annotator_id == annotator.pk), None)
+    if row is None:
+        return {
+            "available": False,
+            "reason": f"not enough data: no gold item answered (0 of {project.gold_min_items})",
+        }
+    return {"available": True, **row.verdict.as_dict(), "digest": row.digest}
 
 
 def _peer_agreement(report: AgreementReport | None, username: str) -> dict:
@@ -1194,6 +1236,7 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8) -> dict:
         "median_lead_time": lead,
         "peer_agreement": _peer_agreement(rep, username),
         "reference_accuracy": reference_accuracy(report=rep, username=username),
+        "gold_accuracy": scorecard_gold(project=project, annotator=annotator, until=now),
         "review_acceptance": review_acceptance(project=project, annotator=annotator),
         "trend": trend,
         "report": {"id": rep.pk, "computed_at": rep.computed_at.isoformat(), "digest": rep.digest}

@@ -1,5 +1,5 @@
 """Annotator scorecards: the numbers (done, skipped, lead time, peer agreement from the
-latest report, accuracy on reference items with its Wilson interval, the review slot),
+latest report, accuracy on reference and gold items with Wilson intervals, review acceptance),
 who may see whose, recording a snapshot, and the API."""
 
 import pytest
@@ -67,7 +67,11 @@ def test_scorecard_numbers(worked, teammate, third):
     assert (acc["low"], acc["high"]) == (pytest.approx(interval.low), pytest.approx(interval.high))
     assert card["review_acceptance"] == {
         "available": False,
-        "reason": "reviews: not available yet",
+        "reason": "not enough data: none of their answers reviewed",
+    }
+    assert card["gold_accuracy"] == {
+        "available": False,
+        "reason": "not available: the project has no gold items",
     }
     assert len(card["trend"]) == 8 and card["trend"][-1]["done"] == 3
     # Agreement with the other annotator this week: 2 of 3 items.
@@ -117,7 +121,57 @@ def test_who_sees_which_scorecard(worked, owner, teammate, third, outsider, clie
     listing = manager.get(f"/projects/{worked.pk}/annotators/").content.decode()
     assert f"/projects/{worked.pk}/annotators/third/scorecard/" in listing
     page = manager.get(url.format("third")).content.decode()
-    assert "reviews: not available yet" in page and "accuracy" in page
+    assert "none of their answers reviewed" in page and "accuracy" in page
     assert manager.get(url.format("nobody")).status_code == 404
     api = manager.post(f"/api/v1/projects/{worked.pk}/annotators/third/scorecard")
     assert api.status_code == 201 and api.json()["data"]["items_done"] == 3
+
+
+def test_reviews_and_gold_reach_the_scorecard(worked, owner, teammate, client_for):
+    from trainerdesk.workbench.models import Annotation
+
+    mine = list(Annotation.objects.filter(item__project=worked, annotator=teammate).order_by("id"))
+    decisions = [("accepted", {}), ("accepted", {}), ("rejected", {"reason": "Wrong topic."})]
+    for annotation, (decision, extra) in zip(mine, decisions, strict=True):
+        quality.record_review(
+            project=worked, annotation=annotation, reviewer=owner, decision=decision, **extra
+        )
+    # A later decision on the first answer replaces the earlier one.
+    quality.record_review(
+        project=worked,
+        annotation=mine[0],
+        reviewer=owner,
+        decision="fixed",
+        fixed_answer={"topic": "tech"},
+    )
+    # Two gold items: teammate answered the first right ("business"), the second wrong.
+    first, second = (a.item for a in mine[:2])
+    services.set_gold(
+        project=worked, item=first, reference={"topic": "business"}, is_gold=True, by=owner
+    )
+    services.set_gold(
+        project=worked, item=second, reference={"topic": "tech"}, is_gold=True, by=owner
+    )
+
+    card = quality.build_scorecard(project=worked, annotator=teammate)
+    reviews = card["review_acceptance"]
+    interval = metrics.wilson_interval(1, 3)
+    assert (reviews["reviewed"], reviews["accepted"], reviews["fixed"], reviews["rejected"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert reviews["rate"] == pytest.approx(1 / 3)
+    assert (reviews["low"], reviews["high"]) == (
+        pytest.approx(interval.low),
+        pytest.approx(interval.high),
+    )
+    gold = card["gold_accuracy"]
+    assert gold["available"] and (gold["n"], gold["correct"]) == (2, 1)
+    assert gold["status"] == "not_enough_data"  # 2 of the default 20 gold items
+
+    page = client_for(owner).get(f"/projects/{worked.pk}/annotators/teammate/scorecard/")
+    body = page.content.decode()
+    assert "0.333 accepted (1 of 3 reviewed; 1 fixed, 1 rejected)" in body
+    assert "(1 of 2)" in body
