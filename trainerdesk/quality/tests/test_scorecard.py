@@ -117,7 +117,12 @@ def test_who_sees_which_scorecard(worked, owner, teammate, third, outsider, clie
         ]
         == 3
     )
+    # The project bar leads each to what they may open.
+    own = f'href="/projects/{worked.pk}/annotators/teammate/scorecard/"'
+    assert own in client.get(f"/projects/{worked.pk}/progress/").content.decode()
     manager = client_for(owner)
+    bar = manager.get(f"/projects/{worked.pk}/progress/").content.decode()
+    assert f'href="/projects/{worked.pk}/annotators/"' in bar and own not in bar
     listing = manager.get(f"/projects/{worked.pk}/annotators/").content.decode()
     assert f"/projects/{worked.pk}/annotators/third/scorecard/" in listing
     page = manager.get(url.format("third")).content.decode()
