@@ -14,11 +14,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.stats import norm
 
 from .agreement import (  # noqa: F401 - re-exported
     LEVELS,
@@ -53,6 +52,14 @@ FAIL = "fail"
 # --- accuracy on gold -------------------------------------------------------------------------
 
 
+def _assignment(gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one-to-one pairing with the largest total gain (Hungarian algorithm). SciPy's
+    optimize package is imported on first use: it costs a web process 0.3 s to load."""
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(gain, maximize=True)
+
+
 @dataclass(frozen=True)
 class Interval:
     low: float
@@ -62,7 +69,7 @@ class Interval:
 
 def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> Interval | None:
     """Wilson's (1927) score interval for a binomial proportion — the interval
-    statsmodels' proportion_confint(method="wilson") gives — with z = norm.ppf(1 - a/2).
+    statsmodels' proportion_confint(method="wilson") gives — with z the normal quantile 1 - a/2.
     Unlike the normal (Wald) interval it stays inside [0, 1] and is sensible at 0/n and
     n/n. None when n = 0 (there is no proportion to bound)."""
     if not 0 < confidence < 1:
@@ -71,12 +78,17 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> Inte
         raise ValueError(f"successes: must be within 0..n, got {successes} of {n}")
     if n == 0:
         return None
-    z = float(norm.ppf(1.0 - (1.0 - confidence) / 2.0))
+    # The standard library's inverse normal (Wichura's AS241, ~1e-16): importing
+    # scipy.stats here cost every web process about half a second at start-up.
+    z = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
     p = successes / n
     z2n = z * z / n
     centre = (p + z2n / 2.0) / (1.0 + z2n)
     half = z / (1.0 + z2n) * math.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
-    return Interval(max(0.0, centre - half), min(1.0, centre + half), confidence)
+    # At 0/n and n/n the bound is exactly 0 or 1; computed, it can miss by a rounding error.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high, confidence)
 
 
 @dataclass(frozen=True)
@@ -174,7 +186,7 @@ def span_matches(a: Iterable, b: Iterable, *, mode: str = "exact") -> int:
     # 1 per match plus an overlap tie-break summing to < 1 (total overlap < sum of lengths).
     scale = float((sa[:, 1] - sa[:, 0]).sum() + (sb[:, 1] - sb[:, 0]).sum() + 1.0)
     gain = np.where(ok, 1.0 + np.maximum(ov, 0) / scale, 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
+    rows, cols = _assignment(gain)
     return int(ok[rows, cols].sum())
 
 
@@ -284,7 +296,7 @@ def match_boxes(a: Iterable, b: Iterable, *, threshold: float = 0.5) -> BoxMatch
     if not ok.any():
         return BoxMatch(0, len(la), len(lb), 0.0)
     gain = np.where(ok, 1.0 + m / (min(len(la), len(lb)) + 1.0), 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
+    rows, cols = _assignment(gain)
     hit = ok[rows, cols]
     return BoxMatch(int(hit.sum()), len(la), len(lb), float(m[rows[hit], cols[hit]].sum()))
 
