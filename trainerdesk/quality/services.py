@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from trainerdesk.quality import label_errors, metrics, report
+from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import review as rules
 from trainerdesk.quality.models import (
     AgreementReport,
@@ -32,6 +32,11 @@ from trainerdesk.workbench import services as workbench
 from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
 from trainerdesk.workbench.schema import AnswerError, Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
+
+# NumPy-backed modules, loaded when a quality computation first runs (lib/lazy.py says why).
+label_errors = lazy_module("trainerdesk.quality.label_errors")
+metrics = lazy_module("trainerdesk.quality.metrics")
+report = lazy_module("trainerdesk.quality.report")
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +86,7 @@ def start_label_error_run(
     project: Project,
     by,
     field_name: str | None = None,
-    folds: int = label_errors.DEFAULT_FOLDS,
+    folds: int = 5,  # label_errors.DEFAULT_FOLDS (a literal keeps that module unloaded)
     model: str = "sgd",
     seed: int = 0,
 ) -> LabelErrorRun:

@@ -17,8 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import access as quality_access
-from trainerdesk.quality import report
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
     AgreementReport,
@@ -33,6 +33,8 @@ from trainerdesk.workbench import access, blind, services, views_annotate
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput
+
+report = lazy_module("trainerdesk.quality.report")  # NumPy: loaded on first use
 
 FINDINGS_PER_PAGE = 50
 EXCERPT_CHARS = 240
