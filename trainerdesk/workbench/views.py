@@ -340,7 +340,19 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response
-    context = {"project": project, "form": form, "item_count": project.items.count()}
+    # COCO and CoNLL leave out items without a final answer; say which before the download,
+    # since a CoNLL file cannot list them.
+    left_out = {
+        fmt: services.export_left_out(project=project, fmt=fmt)
+        for fmt in ("conll", "coco")
+        if fmt in allowed
+    }
+    context = {
+        "project": project,
+        "form": form,
+        "item_count": project.items.count(),
+        "left_out": {fmt: entries for fmt, entries in left_out.items() if entries},
+    }
     status = 400 if bound else 200
     return TemplateResponse(request, "workbench/project_export.html", context, status=status)
 
@@ -460,7 +472,11 @@ def _gold_selection(request: HttpRequest, project: Project, ids: list[int], acti
     messages.success(request, f"Marked {count} item(s) as gold with their final answer.")
     if missing:
         shown = ", ".join(map(str, missing[:20])) + ("…" if len(missing) > 20 else "")
-        messages.error(request, f"Not marked (no answer to use as the reference yet): {shown}")
+        messages.error(
+            request,
+            f"Not marked (no final answer to use as the reference: no answers yet, or the "
+            f"answers tie): {shown}",
+        )
 
 
 @login_required
