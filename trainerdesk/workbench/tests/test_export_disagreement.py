@@ -210,6 +210,31 @@ def test_a_reviewers_fix_is_the_final_answer_everywhere(tied, owner, client_for)
     assert _export_finals(client, project)["A late goal won it."] == "business"
 
 
+def test_dawid_skene_finals_match_the_export_and_follow_new_answers(
+    tied, owner, teammate, client_for
+):
+    project, items = tied
+    project = services.update_project(project=project, by=owner, final_label_rule="dawid_skene")
+    client = client_for(owner)
+    texts = ("Shares rose sharply.", "A late goal won it.")
+
+    def both():
+        exported = _export_finals(client, project)
+        return _table_finals(client, project), {t: exported[t] for t in texts}
+
+    table, exported = both()
+    assert table == exported
+    # The fit is kept between pages only while the answers stay the same.
+    services.submit_annotation(
+        project=project,
+        item=items["Shares rose sharply."],
+        user=teammate,
+        answer={"topic": "sport"},
+    )
+    table, exported = both()
+    assert table == exported == {"Shares rose sharply.": "sport", "A late goal won it.": "sport"}
+
+
 # --- CSV: the page's words, the file, and a round trip -----------------------------------------
 
 
