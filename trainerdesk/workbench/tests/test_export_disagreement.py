@@ -101,6 +101,19 @@ def test_conll_export_leaves_out_a_tie_and_lists_it_on_page_api_and_cli(
     assert f"item {items[TIED].pk}: no final answer" in err
 
 
+def test_a_large_project_links_to_the_left_out_list_instead(
+    spans_project, owner, client_for, monkeypatch
+):
+    from trainerdesk.workbench import views
+
+    monkeypatch.setattr(views, "LEFT_OUT_ON_PAGE_MAX_ITEMS", 2)
+    client = client_for(owner)
+    page = client.get(reverse("workbench:project_export", args=[spans_project.pk]))
+    href = f"/api/v1/projects/{spans_project.pk}/export/left-out?format=conll"
+    assert f'href="{href}"' in page.content.decode()
+    assert client.get(href).json()["count"] == 2
+
+
 def test_every_annotation_gives_one_conll_block_per_annotation(
     spans_project, owner, client_for, capsys
 ):
