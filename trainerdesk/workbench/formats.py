@@ -975,23 +975,24 @@ def write_coco(
 
 
 def _answer_sets(
-    rec: dict, name: str, every_annotation: bool, left_out: list[dict], ref: Any = None
+    rec: dict, name: str, every_annotation: bool, left_out: list[dict] | None, ref: Any = None
 ) -> Iterator[tuple[list, dict]]:
     """(the field's answer, extra keys naming the annotation) for each answer a COCO or
     CoNLL export writes for this record: its final answer, or each annotation's.
 
     These formats cannot say "no answer", so an item without one is never written as an
     empty answer (which would read as "no objects / no entities here"): it is appended to
-    `left_out` with the reason instead."""
+    `left_out` (when given) with the reason instead."""
     where = {"item_id": rec.get("id")} | ({"file_name": ref} if ref is not None else {})
+    report = left_out.append if left_out is not None else lambda _entry: None
     if not every_annotation:
         final = rec.get("final") or {}
         if isinstance(final.get(name), list):
             yield final[name], {}
         elif rec.get("answered") == 0:
-            left_out.append(where | {"reason": "no answers yet"})
+            report(where | {"reason": "no answers yet"})
         else:
-            left_out.append(
+            report(
                 where
                 | {
                     "reason": f'no final answer for "{name}" under the final label rule '
@@ -1002,12 +1003,12 @@ def _answer_sets(
         return
     answered = [a for a in rec.get("annotations") or [] if not a.get("skipped")]
     if not answered:
-        left_out.append(where | {"reason": "no answers yet"})
+        report(where | {"reason": "no answers yet"})
     for ann in answered:
         answer = (ann.get("answer") or {}).get(name)
         who = {"annotation_id": ann.get("id"), "annotator": ann.get("annotator")}
         if not isinstance(answer, list):
-            left_out.append(where | who | {"reason": f'the annotation has no "{name}" answer'})
+            report(where | who | {"reason": f'the annotation has no "{name}" answer'})
             continue
         yield answer, {f"trainerdesk_{k}": v for k, v in who.items()}
 
@@ -1096,7 +1097,6 @@ def write_conll(
     item's final spans or, with ``every_annotation``, one per annotation. Items with no
     final answer (no answers yet, or the answers tie) are left out and appended to
     ``left_out`` with the reason: an all-``O`` block would say "no entities here"."""
-    lost: list[dict] = [] if left_out is None else left_out
 
     def docs() -> Iterator[bytes]:
         yield b"-DOCSTART- -X- O\n\n"
@@ -1107,7 +1107,7 @@ def write_conll(
             tokens = tokenize(text)
             if not tokens:
                 continue
-            for spans, _who in _answer_sets(rec, span_field, every_annotation, lost):
+            for spans, _who in _answer_sets(rec, span_field, every_annotation, left_out):
                 tags = bio_tags(tokens, spans)
                 lines = [
                     f"{text[s:e]} -X- _ {tag}\n" for (s, e), tag in zip(tokens, tags, strict=True)

@@ -187,7 +187,9 @@ def _export_finals(client, project) -> dict[str, str]:
     return {r["data"]["text"]: (r.get("final") or {}).get("topic", "—") for r in records}
 
 
-def test_a_tie_has_no_final_answer_on_the_items_page_item_page_and_export(tied, owner, client_for):
+def test_a_tie_has_no_final_answer_on_the_items_page_item_page_and_export(
+    tied, owner, teammate, client_for
+):
     project, items = tied
     client = client_for(owner)
     expected = {"Shares rose sharply.": "—", "A late goal won it.": "sport"}
@@ -198,6 +200,11 @@ def test_a_tie_has_no_final_answer_on_the_items_page_item_page_and_export(tied, 
         reverse("workbench:item_detail", args=[project.pk, items["Shares rose sharply."].pk])
     ).content.decode()
     assert "Final answer (Reviewer" in item_page and "none yet" in item_page
+    # An annotator sees their own work, not the final answer summing up everyone's.
+    own = client_for(teammate).get(
+        reverse("workbench:item_detail", args=[project.pk, items["A late goal won it."].pk])
+    )
+    assert own.status_code == 200 and "Final answer" not in own.content.decode()
     # Marking gold uses the same final answer: a tie has none to use as the reference.
     marked, missing = services.mark_gold(
         project=project, item_ids=[i.pk for i in items.values()], by=owner
