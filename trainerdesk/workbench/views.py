@@ -314,6 +314,7 @@ def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpRespon
 
 
 LEFT_OUT_ON_PAGE_MAX_ITEMS = 10_000
+_FORMAT_NAMES = {"conll": "CoNLL", "coco": "COCO"}
 
 
 @login_required
@@ -355,8 +356,8 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "form": form,
         "item_count": item_count,
-        "left_out": {fmt: entries for fmt, entries in left_out.items() if entries},
-        "left_out_links": [] if left_out else checked,
+        "left_out": {_FORMAT_NAMES[fmt]: entries for fmt, entries in left_out.items() if entries},
+        "left_out_links": [] if left_out else [(fmt, _FORMAT_NAMES[fmt]) for fmt in checked],
     }
     status = 400 if bound else 200
     return TemplateResponse(request, "workbench/project_export.html", context, status=status)

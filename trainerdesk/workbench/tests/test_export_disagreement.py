@@ -86,7 +86,7 @@ def test_conll_export_leaves_out_a_tie_and_lists_it_on_page_api_and_cli(
         assert _conll(raw) == [(["Bob", "left", "."], ["B-PER", "O", "O"])]
     # The export page says which items a final-label CoNLL export leaves out, and why.
     page = client.get(url).content.decode()
-    assert "CONLL with final labels leaves out 2 items" in page
+    assert "CoNLL with final labels leaves out 2 items" in page
     assert f"item {items[TIED].pk}</a>: no final answer" in page
     assert f"item {items[UNTOUCHED].pk}</a>: no answers yet" in page
     # So does the API, and the CLI on stderr.
