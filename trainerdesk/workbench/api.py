@@ -810,7 +810,9 @@ def export(
         Literal["both", "final", "annotations"] | None,
         Query(
             description="final: final labels by the project's final_label_rule; annotations: "
-            "every annotation with its reviews; both. Overrides include_annotations."
+            "every annotation with its reviews; both. Overrides include_annotations. COCO and "
+            "CoNLL write one answer per image/text: annotations gives one per annotation, the "
+            "others the final answer, leaving out items without one (see export/left-out)."
         ),
     ] = None,
 ) -> HttpResponse:
@@ -834,6 +836,41 @@ def export(
     response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[format])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class LeftOutOut(Schema):
+    item_id: int
+    reason: str
+    annotation_id: int | None = None
+    annotator: str | None = None
+    file_name: str | None = None
+
+
+class ExportLeftOutOut(Schema):
+    format: str
+    labels: str
+    count: int
+    left_out: list[LeftOutOut]
+
+
+@router.get(
+    "/projects/{project_id}/export/left-out",
+    response=ExportLeftOutOut,
+    summary="What a COCO or CoNLL export leaves out, and why (manager)",
+    description="COCO and CoNLL hold one answer per image/text, so an item with no final "
+    "answer (no answers yet, or the answers tie) is left out rather than written as empty, "
+    "as is an image of unknown size. COCO files also list these under `skipped`; a CoNLL "
+    "file has nowhere to, so this lists them (the export is run and its bytes dropped).",
+)
+def export_left_out(
+    request: HttpRequest,
+    project_id: ProjectId,
+    format: Literal["conll", "coco"],
+    labels: Literal["both", "final", "annotations"] = "final",
+):
+    project = access.get_project_for_user(request.auth, project_id, action="manage")
+    left_out = services.export_left_out(project=project, fmt=format, labels=labels)
+    return {"format": format, "labels": labels, "count": len(left_out), "left_out": left_out}
 
 
 # --- assignment and progress ----------------------------------------------------------------
@@ -970,7 +1007,9 @@ class GoldSelectionIn(Schema):
 
 class GoldSelectionOut(Schema):
     changed: int
-    without_answer: list[int] = Field(description="Not marked: nobody answered them yet.")
+    without_answer: list[int] = Field(
+        description="Not marked: no final answer yet (nobody answered, or the answers tie)."
+    )
 
 
 @router.put(

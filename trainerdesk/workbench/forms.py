@@ -284,10 +284,14 @@ class ExportForm(forms.Form):
 
     LABELS = {
         "jsonl": "JSON Lines (.jsonl) — one item per line, round-trips into TrainerDesk",
-        "csv": "CSV (.csv) — one row per item, answers in answer.<field> columns",
+        "csv": "CSV (.csv) — one row per annotation (per item for final labels only): "
+        "answer.<field> and annotation.* columns for each annotation, final.<field> for the "
+        "final answer; re-imports as the same items",
         "labelstudio": "Label Studio JSON (.json) — tasks with annotations and predictions",
-        "conll": "CoNLL (.conll) — token per line with BIO tags, for span projects",
-        "coco": "COCO JSON (.coco.json) — final boxes in pixels, for bounding-box projects",
+        "conll": "CoNLL (.conll) — token per line with BIO tags, for span projects: final "
+        "spans, or one block per annotation with “Every annotation only”",
+        "coco": "COCO JSON (.coco.json) — boxes in pixels, for bounding-box projects: final "
+        "boxes, or one image entry per annotation with “Every annotation only”",
     }
 
     def __init__(self, *args, formats_allowed: list[str], **kwargs):

@@ -15,7 +15,6 @@ import random
 import re
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -979,21 +978,18 @@ def project_progress(*, project: Project, user) -> Progress:
     )
 
 
-def final_answer(answers: list[dict]) -> dict | None:
-    """Majority vote per field over the non-skipped answers; ties go to the earliest.
+def final_answers(
+    *,
+    project: Project,
+    item_ids: Iterable[int],
+    annotations: dict[int, list[dict]] | None = None,
+) -> dict[int, dict | None]:
+    """Each item's final answer under the project's final label rule, the one definition
+    the export, the data manager, the item page and gold marking share (None: no final
+    answer, e.g. nobody answered or the answers tie). See quality.finals.final_answers."""
+    from trainerdesk.quality import finals  # the quality app builds on this one
 
-    The plain rule every tool starts from; reviewer decisions and accuracy-weighted votes
-    belong to the quality app.
-    """
-    if len(answers) <= 1:
-        return dict(answers[0]) if answers else None
-    final: dict = {}
-    for name in dict.fromkeys(key for answer in answers for key in answer):
-        votes = Counter(dumps(a[name]) for a in answers if name in a)
-        # Counter keeps first-seen order, so max() breaks ties by the earliest answer.
-        winner, _ = max(votes.items(), key=lambda pair: pair[1])
-        final[name] = orjson.loads(winner)
-    return final
+    return finals.final_answers(project=project, item_ids=item_ids, annotations=annotations)
 
 
 def _json(value: Any) -> Any:
@@ -1120,6 +1116,7 @@ def export_records(
                     "reference": _json(reference),
                     "final": labeler.final(item_id, annotations_of) if labeler else None,
                     "predictions": predictions.get(item_id, []),
+                    "answered": len(answers),  # why COCO/CoNLL leave an item out
                 }
                 if include_annotations:
                     record["annotations"] = annotations_of
@@ -1135,7 +1132,12 @@ def export_stream(
     only_labeled: bool,
     include_annotations: bool,
     include_final: bool = True,
+    left_out: list[dict] | None = None,
 ) -> Iterator[bytes]:
+    """The export file's chunks. COCO and CoNLL write one answer per image/text: the
+    final answer, or every annotation's when only annotations are asked for; items they
+    leave out (no final answer, image size unknown) are appended to `left_out`."""
+    every_annotation = include_annotations and not include_final
     records = export_records(
         project=project,
         only_labeled=only_labeled,
@@ -1156,6 +1158,8 @@ def export_stream(
             box_field=boxes[0]["name"],
             source=boxes[0]["source"],
             labels=[lb["value"] for lb in boxes[0]["labels"]],
+            every_annotation=every_annotation,
+            left_out=left_out,
         )
     if fmt == "labelstudio":
         return formats.write_labelstudio(
@@ -1167,13 +1171,37 @@ def export_stream(
             include_annotations=include_annotations,
             fields=fields,
             data_keys=data_keys(project=project),
+            include_final=include_final,
         )
     if fmt == "conll":
         spans = [f for f in fields if f["type"] == "spans"]
         if not spans:
             raise InvalidInput(["format: CoNLL export needs a project with a spans field"])
-        return formats.write_conll(records, span_field=spans[0]["name"], source=spans[0]["source"])
+        return formats.write_conll(
+            records,
+            span_field=spans[0]["name"],
+            source=spans[0]["source"],
+            every_annotation=every_annotation,
+            left_out=left_out,
+        )
     raise InvalidInput([f"format: {fmt!r} is not one of {', '.join(formats.EXPORT_FORMATS)}"])
+
+
+def export_left_out(*, project: Project, fmt: str, labels: str = "final") -> list[dict]:
+    """What a COCO or CoNLL export with these labels leaves out, with the reasons (the
+    CoNLL file has nowhere to list them): the export is run and its bytes dropped, so the
+    list is exactly the file's."""
+    left_out: list[dict] = []
+    for _chunk in export_stream(
+        project=project,
+        fmt=fmt,
+        only_labeled=False,
+        include_annotations=labels != "final",
+        include_final=labels != "annotations",
+        left_out=left_out,
+    ):
+        pass
+    return left_out
 
 
 def data_keys(*, project: Project, sample: int = 1000) -> list[str]:
@@ -1363,17 +1391,22 @@ def _search_walk_page(qs, match: str, *, sort: str, cursor_id, backward: bool, s
 
 def _item_rows(project: Project, filters, items, has_next: bool, has_prev: bool) -> ItemPage:
     answers: dict[int, list[dict]] = {}
+    records: dict[int, list[dict]] = {}
     names: dict[int, list[str]] = {}
-    for item_id, answer, skipped, username, imported in (
+    for pk, item_id, answer, skipped, username, imported in (
         Annotation.objects.filter(item__in=[i.pk for i in items])
         .order_by("created_at", "id")
-        .values_list("item_id", "answer", "skipped", "annotator__username", "imported_annotator")
+        .values_list(
+            "id", "item_id", "answer", "skipped", "annotator__username", "imported_annotator"
+        )
     ):
         if not skipped:
             answers.setdefault(item_id, []).append(answer)
+        records.setdefault(item_id, []).append({"id": pk, "answer": answer, "skipped": skipped})
         names.setdefault(item_id, []).append(username or imported or "?")
     source = _text_source(project)
     data_keys_shown = filters.data_columns
+    finals = final_answers(project=project, item_ids=[i.pk for i in items], annotations=records)
     rows = []
     for item in items:
         text = item.data.get(source) if source else None
@@ -1394,7 +1427,7 @@ def _item_rows(project: Project, filters, items, has_next: bool, has_prev: bool)
                 excerpt=text[:120],
                 status=item_status(item, project.overlap),
                 answers=len(mine),
-                final=final_answer(mine),
+                final=finals.get(item.pk),
                 annotators=names.get(item.pk, []),
                 data_values=[v[:120] for v in values],
             )
@@ -2424,22 +2457,16 @@ def _gold_setting_errors(changes: dict) -> list[str]:
 
 
 def mark_gold(*, project: Project, item_ids: list[int], by) -> tuple[int, list[int]]:
-    """Make items gold with their current final answer (final_answer over the non-skipped
-    answers) as the reference. Returns (how many were marked, ids left out because nobody
-    answered them yet)."""
+    """Make items gold with their current final answer (final_answers: the project's final
+    label rule) as the reference. Returns (how many were marked, ids left out because they
+    have no final answer yet: nobody answered, or the answers tie)."""
     ids = _selection(item_ids)
     with transaction.atomic():
         items = list(Item.objects.filter(project=project, pk__in=ids).only("id", "reference"))
-        answers: dict[int, list[dict]] = {}
-        for item_id, answer in (
-            Annotation.objects.filter(item_id__in=[i.pk for i in items], skipped=False)
-            .order_by("created_at", "id")
-            .values_list("item_id", "answer")
-        ):
-            answers.setdefault(item_id, []).append(answer)
+        finals = final_answers(project=project, item_ids=[i.pk for i in items])
         marked, missing = [], []
         for item in items:
-            final = final_answer(answers.get(item.pk, []))
+            final = finals.get(item.pk)
             if final is None:
                 missing.append(item.pk)
                 continue

@@ -313,6 +313,10 @@ def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpRespon
 # --- export ----------------------------------------------------------------------------
 
 
+LEFT_OUT_ON_PAGE_MAX_ITEMS = 10_000
+_FORMAT_NAMES = {"conll": "CoNLL", "coco": "COCO"}
+
+
 @login_required
 @require_GET
 def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
@@ -340,7 +344,21 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response
-    context = {"project": project, "form": form, "item_count": project.items.count()}
+    # COCO and CoNLL leave out items without a final answer; say which before the download,
+    # since a CoNLL file cannot list them. Finding them runs the export (about 1 s per
+    # 20,000 items), so larger projects get a link to the list instead.
+    item_count = project.items.count()
+    checked = [fmt for fmt in ("conll", "coco") if fmt in allowed]
+    left_out = {}
+    if item_count <= LEFT_OUT_ON_PAGE_MAX_ITEMS:
+        left_out = {fmt: services.export_left_out(project=project, fmt=fmt) for fmt in checked}
+    context = {
+        "project": project,
+        "form": form,
+        "item_count": item_count,
+        "left_out": {_FORMAT_NAMES[fmt]: entries for fmt, entries in left_out.items() if entries},
+        "left_out_links": [] if left_out else [(fmt, _FORMAT_NAMES[fmt]) for fmt in checked],
+    }
     status = 400 if bound else 200
     return TemplateResponse(request, "workbench/project_export.html", context, status=status)
 
@@ -460,7 +478,11 @@ def _gold_selection(request: HttpRequest, project: Project, ids: list[int], acti
     messages.success(request, f"Marked {count} item(s) as gold with their final answer.")
     if missing:
         shown = ", ".join(map(str, missing[:20])) + ("…" if len(missing) > 20 else "")
-        messages.error(request, f"Not marked (no answer to use as the reference yet): {shown}")
+        messages.error(
+            request,
+            f"Not marked (no final answer to use as the reference: no answers yet, or the "
+            f"answers tie): {shown}",
+        )
 
 
 @login_required

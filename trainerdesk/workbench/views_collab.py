@@ -92,6 +92,8 @@ def item_detail(request: HttpRequest, project_id: int, item_id: int) -> HttpResp
         can_see_all=access.can(project, "see_all_work"),
         can_manage=access.can(project, "manage"),
     )
+    if context["can_see_all"]:  # the final answer sums up everyone's work
+        context["final"] = services.final_answers(project=project, item_ids=[item.pk])[item.pk]
     if context["can_manage"]:
         from trainerdesk.workbench.forms import GoldItemForm
 

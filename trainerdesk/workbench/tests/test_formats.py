@@ -288,9 +288,9 @@ def test_csv_round_trip_final_answers():
         write_csv(records, include_annotations=False, fields=FIELDS[:2], data_keys=["text", "n"])
     )
     lines = out.decode().splitlines()
-    assert lines[0] == "external_id,priority,text,n,answer.sentiment,answer.topics"
+    assert lines[0] == "external_id,priority,text,n,final.sentiment,final.topics"
     assert lines[1] == 'x1,1,item 1,1,pos,"[""a"",""b""]"'
-    # Answer columns are skipped on import, so data comes back unchanged.
+    # Final-answer columns are skipped on import, so data comes back unchanged.
     assert read(out, "csv") == [
         Row(2, {"text": "item 1", "n": "1"}, "x1", 1),
         Row(3, {"text": 'quote " and,\nnewline', "n": ""}, None, 2),
@@ -304,15 +304,21 @@ def test_csv_with_annotations_one_row_per_annotation():
         {"annotator": "ann2", "answer": {}, "skipped": True, "lead_time": None, "created_at": None},
     ]  # fmt: skip
     records = [record(1, data={"text": "t", "meta": {"k": 1}}, annotations=anns), record(2)]
+    records[0]["final"] = {"sentiment": "neg"}
     out = joined(
         write_csv(records, include_annotations=True, fields=FIELDS[:1], data_keys=["text", "meta"])
     )
     assert out.decode().splitlines() == [
-        "external_id,priority,text,meta,annotator,skipped,lead_time,created_at,answer.sentiment",
-        'x1,1,t,"{""k"":1}",ann1,false,3.5,2026-11-28T10:00:00+00:00,neg',
-        'x1,1,t,"{""k"":1}",ann2,true,,,',
-        "x2,2,item 2,,,,,,",
+        "external_id,priority,text,meta,annotation.annotator,annotation.skipped,"
+        "annotation.lead_time,annotation.created_at,answer.sentiment,final.sentiment",
+        'x1,1,t,"{""k"":1}",ann1,false,3.5,2026-11-28T10:00:00+00:00,neg,neg',
+        'x1,1,t,"{""k"":1}",ann2,true,,,,neg',
+        "x2,2,item 2,,,,,,,",
     ]
+    only = write_csv(
+        records, include_annotations=True, include_final=False, fields=FIELDS[:1], data_keys=[]
+    )
+    assert joined(only).decode().splitlines()[0].endswith("annotation.created_at,answer.sentiment")
 
 
 # --- Label Studio ---------------------------------------------------------------------------
@@ -528,12 +534,13 @@ def test_conll_bio_tags_and_round_trip():
     ]
     records = [
         record(1, data={"text": TEXT}, final={"entities": spans}),
-        record(2, data={"text": "nothing here"}),
+        record(2, data={"text": "nothing here"}, final={"entities": []}),
         record(3, data={"text": "   "}),
     ]
     out = joined(write_conll(records, span_field="entities", source="text")).decode()
+    # Label Studio's CoNLL 2003 header; an agreed "no entities" is written as all O.
     assert out == (
-        "-DOCSTART- -X- -X- O\n\n"
+        "-DOCSTART- -X- O\n\n"
         "Ada -X- _ B-PER\nLovelace -X- _ I-PER\nmet -X- _ O\nCharles -X- _ B-PER\n"
         "Babbage -X- _ I-PER\nin -X- _ O\nLondon -X- _ B-LOC\n\n"
         "nothing -X- _ O\nhere -X- _ O\n\n"
@@ -542,3 +549,73 @@ def test_conll_bio_tags_and_round_trip():
         (TEXT.split(), ["B-PER", "I-PER", "O", "B-PER", "I-PER", "O", "B-LOC"]),
         (["nothing", "here"], ["O", "O"]),
     ]
+
+
+def test_conll_splits_punctuation_from_words_and_spans_still_map():
+    text = 'Ada met Germany\'s envoy on Tuesday. The U.S. team (3,000 fans) won, "easily"!'
+    assert [text[s:e] for s, e in tokenize(text)] == [
+        "Ada", "met", "Germany", "'s", "envoy", "on", "Tuesday", ".", "The", "U.S.", "team",
+        "(", "3,000", "fans", ")", "won", ",", '"', "easily", '"', "!",
+    ]  # fmt: skip
+
+    def at(piece: str, label: str) -> dict:
+        start = text.index(piece)
+        return {"start": start, "end": start + len(piece), "label": label}
+
+    spans = [
+        at("Germany", "LOC"),  # ends right before the clitic
+        at("Tuesday", "DATE"),  # ends right before the full stop
+        at("U.S.", "LOC"),  # its dots are part of the token
+        at("(3,000 fans)", "QTY"),  # takes in the brackets
+        at('"easily"', "MISC"),  # and the quotes
+    ]
+    out = joined(
+        write_conll(
+            [record(1, data={"text": text}, final={"entities": spans})],
+            span_field="entities",
+            source="text",
+        )
+    )
+    [(tokens, tags)] = list(read_conll(io.BytesIO(out)))
+    assert list(zip(tokens, tags, strict=True)) == [
+        ("Ada", "O"), ("met", "O"), ("Germany", "B-LOC"), ("'s", "O"), ("envoy", "O"),
+        ("on", "O"), ("Tuesday", "B-DATE"), (".", "O"), ("The", "O"), ("U.S.", "B-LOC"),
+        ("team", "O"), ("(", "B-QTY"), ("3,000", "I-QTY"), ("fans", "I-QTY"), (")", "I-QTY"),
+        ("won", "O"), (",", "O"), ('"', "B-MISC"), ("easily", "I-MISC"), ('"', "I-MISC"),
+        ("!", "O"),
+    ]  # fmt: skip
+
+
+def test_conll_leaves_out_items_without_a_final_answer_and_says_why():
+    tie = [
+        {"id": 1, "annotator": "ann1", "skipped": False,
+         "answer": {"entities": [{"start": 0, "end": 3, "label": "PER"}]}},
+        {"id": 2, "annotator": "ann2", "skipped": False, "answer": {"entities": []}},
+    ]  # fmt: skip
+    records = [
+        # Two annotators disagree: the final label rule gives no final answer.
+        record(1, data={"text": "Ada spoke."}, annotations=tie, answered=2),
+        record(2, data={"text": "Nobody yet."}, answered=0),
+    ]
+    left_out: list[dict] = []
+    out = joined(
+        write_conll(records, span_field="entities", source="text", left_out=left_out)
+    ).decode()
+    # Nothing written as an all-O block that would say "no entities here".
+    assert out == "-DOCSTART- -X- O\n\n"
+    assert [(e["item_id"], e["reason"].split(" (")[0]) for e in left_out] == [
+        (101, 'no final answer for "entities" under the final label rule'),
+        (102, "no answers yet"),
+    ]
+    # Every annotation: one block per annotation, the disagreement in plain sight.
+    left_out.clear()
+    every = joined(
+        write_conll(
+            records, span_field="entities", source="text", every_annotation=True, left_out=left_out
+        )
+    )
+    assert list(read_conll(io.BytesIO(every))) == [
+        (["Ada", "spoke", "."], ["B-PER", "O", "O"]),
+        (["Ada", "spoke", "."], ["O", "O", "O"]),
+    ]
+    assert left_out == [{"item_id": 102, "reason": "no answers yet"}]

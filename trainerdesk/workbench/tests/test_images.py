@@ -238,6 +238,59 @@ def test_coco_has_the_required_fields_and_pixel_boxes():
     ]
 
 
+def test_coco_leaves_out_items_without_a_final_answer_and_lists_them():
+    cat = {"x": 10, "y": 10, "width": 50, "height": 25, "label": "cat"}
+    tie = [
+        {"id": 5, "annotator": "ann1", "skipped": False, "answer": {"objects": [cat]}},
+        {"id": 6, "annotator": "ann2", "skipped": False, "answer": {"objects": []}},
+        {"id": 9, "annotator": "ann3", "skipped": True, "answer": {}},
+    ]
+    size = {"image": [200, 100]}
+    records = [
+        # The two answers tie: no final answer, so no image that says "no objects here".
+        {"id": 7, "data": {"image": "a.png"}, "final": None, "answered": 2,
+         "annotations": tie, "image_sizes": size},
+        {"id": 8, "data": {"image": "b.png"}, "final": None, "answered": 0,
+         "annotations": [], "image_sizes": size},
+        # Everyone agreed there is nothing: an image with no objects is the right answer.
+        {"id": 10, "data": {"image": "c.png"}, "final": {"objects": []}, "answered": 1,
+         "annotations": [], "image_sizes": size},
+    ]  # fmt: skip
+    left_out: list[dict] = []
+    doc = orjson.loads(
+        b"".join(
+            formats.write_coco(
+                records, box_field="objects", source="image", labels=["cat"], left_out=left_out
+            )
+        )
+    )
+    assert [im["trainerdesk_item_id"] for im in doc["images"]] == [10]
+    assert doc["annotations"] == []
+    assert [(e["item_id"], e["reason"].split(" (")[0]) for e in doc["skipped"]] == [
+        (7, 'no final answer for "objects" under the final label rule'),
+        (8, "no answers yet"),
+    ]
+    assert left_out == doc["skipped"]
+    # Every annotation: one image entry per (non-skipped) annotation, as Label Studio does.
+    every = orjson.loads(
+        b"".join(
+            formats.write_coco(
+                records, box_field="objects", source="image", labels=["cat"], every_annotation=True
+            )
+        )
+    )
+    assert [
+        (im["trainerdesk_item_id"], im["trainerdesk_annotation_id"], im["trainerdesk_annotator"])
+        for im in every["images"]
+    ] == [(7, 5, "ann1"), (7, 6, "ann2")]
+    [box] = every["annotations"]
+    assert box["image_id"] == every["images"][0]["id"] and box["bbox"] == [20, 10, 100, 25]
+    assert [(e["item_id"], e["reason"]) for e in every["skipped"]] == [
+        (8, "no answers yet"),
+        (10, "no answers yet"),
+    ]
+
+
 def test_coco_round_trip_keeps_the_boxes():
     boxes = [{"x": 12.5, "y": 33.333, "width": 40, "height": 20.25, "label": "cat"}]
     doc = _coco(

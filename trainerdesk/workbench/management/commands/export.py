@@ -44,13 +44,17 @@ class Command(BaseCommand):
             "--labels",
             choices=["both", "final", "annotations"],
             help="final labels by the project's final label rule, every annotation (with "
-            "reviewers' decisions), or both (default: both, or final with --no-annotations)",
+            "reviewers' decisions), or both (default: both, or final with --no-annotations). "
+            "COCO and CoNLL hold one answer per image/text: 'annotations' writes one per "
+            "annotation, the others the final answer (items without one are left out and "
+            "listed on stderr)",
         )
 
     def handle(self, *args, project: str, output: str, **options):
         target = find_project(project)
         fmt = options["format"] or _BY_EXTENSION.get(Path(output).suffix.lower(), "jsonl")
         labels = options["labels"] or ("final" if options["no_annotations"] else "both")
+        left_out: list[dict] = []
         try:
             chunks = services.export_stream(
                 project=target,
@@ -58,6 +62,7 @@ class Command(BaseCommand):
                 only_labeled=options["only_labeled"],
                 include_annotations=labels != "final",
                 include_final=labels != "annotations",
+                left_out=left_out,
             )
         except services.InvalidInput as exc:
             raise CommandError(str(exc)) from None
@@ -67,6 +72,7 @@ class Command(BaseCommand):
             for chunk in chunks:
                 out.write(chunk)
             out.flush()
+            self._report_left_out(left_out)
             return
 
         path = Path(output)
@@ -85,3 +91,15 @@ class Command(BaseCommand):
         self.stderr.write(
             f"Exported {target.name} (project {target.pk}) as {fmt} to {path}: {written:,} bytes"
         )
+        self._report_left_out(left_out)
+
+    def _report_left_out(self, left_out: list[dict]) -> None:
+        """One stderr line per item (or annotation) the file could not hold, so a COCO or
+        CoNLL file is never taken for complete when it is not."""
+        if left_out:
+            self.stderr.write(f"Left out of the file ({len(left_out):,}):")
+        for entry in left_out:
+            what = f"item {entry.get('item_id')}"
+            if entry.get("annotation_id") is not None:
+                what += f" annotation {entry['annotation_id']} by {entry.get('annotator')}"
+            self.stderr.write(f"  {what}: {entry['reason']}")
