@@ -562,6 +562,8 @@ class FinalLabeler:
         self.by_reviewer = self.rule == Project.FinalLabelRule.REVIEWER
         self.ds: dict[str, dict[int, Any]] = {}
         self.accuracy: dict[str, dict] = {}
+        # field -> why its Dawid–Skene labels may not be settled (EM did not converge).
+        self.notes: dict[str, str] = {}
         if self.rule == Project.FinalLabelRule.DAWID_SKENE:
             self._fit_dawid_skene()
 
@@ -580,9 +582,13 @@ class FinalLabeler:
                 if isinstance(value, str):
                     observations[f.name].append((item_id, who, value))
         for f in fields:
-            finals, accuracy = rules.dawid_skene_labels(observations[f.name], f.label_values)
-            self.ds[f.name] = {item_id: label for item_id, (label, _p) in finals.items()}
-            self.accuracy[f.name] = accuracy
+            fit = rules.dawid_skene_fit(observations[f.name], f.label_values)
+            self.ds[f.name] = {item_id: label for item_id, (label, _p) in fit.finals.items()}
+            self.accuracy[f.name] = fit.accuracy
+            if fit.note:
+                self.notes[f.name] = fit.note
+                logger.warning("project %s, field %s: Dawid–Skene %s", self.project.pk,
+                               f.name, fit.note)  # fmt: skip
 
     def final(self, item_id: int, annotations: list[dict]) -> dict | None:
         answered = [a for a in annotations if not a["skipped"]]
