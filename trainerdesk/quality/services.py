@@ -909,34 +909,55 @@ def report_field_specs(project: Project) -> list[report.FieldSpec]:
                 labels=f.label_values,
                 criteria=criteria,
                 strength=bool(f.options.get("strength", False)),
+                per_response=bool(f.options.get("per_response", False)),
             )
         )
     return specs
 
 
 def _report_parameters(specs: list[report.FieldSpec]) -> dict:
-    levels = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal and interval",
-              "spans": "span F1 (exact and overlap)", "boxes": "box F1 and mean IoU"}  # fmt: skip
-    return {
-        "fields": {
-            s.name: {
-                "type": s.type,
-                "level": "per-label binary + Jaccard alpha"
-                if s.type == "choice" and s.multiple
-                else levels.get(s.type, "not supported"),
-            }
-            for s in specs
-        },
-        "annotations": "non-skipped",
-        "box_iou_threshold": 0.5,
-        "pair_kappa_weights": {"choice": None, "pairwise": "linear", "rating": "linear"},
-    }
+    levels = {"spans": "span F1 (exact and overlap)", "boxes": "box F1 and mean IoU"}
+    fields = {}
+    for s in specs:
+        if s.coded:
+            fields[s.name] = {"type": s.type, "level": s.alpha_level, "levels": list(s.levels()),
+                              "kappa_weights": report.WEIGHT_NAMES[s.kappa_weights]}  # fmt: skip
+        elif s.type == "choice":
+            fields[s.name] = {"type": s.type, "level": "per-label binary + Jaccard alpha"}
+        else:
+            fields[s.name] = {"type": s.type, "level": levels.get(s.type, "not supported")}
+    return {"fields": fields, "annotations": "non-skipped", "box_iou_threshold": 0.5}
 
 
-def start_agreement_report(*, project: Project, by) -> AgreementReport:
-    """Record a report and queue its computation for the worker."""
+def _specs_of(rep: AgreementReport) -> list[report.FieldSpec]:
+    """The project's fields with the levels and weights the report was started with."""
+    chosen = rep.parameters.get("fields", {})
+    specs = report_field_specs(rep.project)
+    levels = {s.name: chosen[s.name]["level"] for s in specs
+              if s.coded and chosen.get(s.name, {}).get("level") in s.levels()}  # fmt: skip
+    weights = {s.name: chosen[s.name]["kappa_weights"] for s in specs
+               if s.coded and "kappa_weights" in chosen.get(s.name, {})}  # fmt: skip
+    return report.with_options(specs, levels, weights)
+
+
+def start_agreement_report(
+    *,
+    project: Project,
+    levels: dict[str, str] | None = None,
+    kappa_weights: dict[str, str] | None = None,
+    by,
+) -> AgreementReport:
+    """Record a report and queue its computation for the worker. levels: {field: alpha
+    level}, kappa_weights: {field: none | linear | quadratic} for the coded fields (choice,
+    pairwise, rating); the others keep their type's defaults (report.DEFAULT_LEVEL)."""
     from trainerdesk.quality.tasks import compute_agreement_report_task
 
+    specs = report_field_specs(project)
+    levels, kappa_weights = dict(levels or {}), dict(kappa_weights or {})
+    errors = report.check_options(specs, levels, kappa_weights)
+    if errors:
+        raise InvalidInput(errors)
+    specs = report.with_options(specs, levels, kappa_weights)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         busy = AgreementReport.objects.filter(
@@ -949,7 +970,7 @@ def start_agreement_report(*, project: Project, by) -> AgreementReport:
         rep = AgreementReport.objects.create(
             project=project,
             created_by=by,
-            parameters=_report_parameters(report_field_specs(project)),
+            parameters=_report_parameters(specs),
         )
         transaction.on_commit(lambda: compute_agreement_report_task.enqueue(report_id=rep.pk))
     return rep
@@ -1044,7 +1065,10 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
         rep.message = "Reading annotations"
         rep.save(update_fields=["status", "message"])
     try:
-        builder = report.ReportBuilder(report_field_specs(rep.project))
+        builder = report.ReportBuilder(
+            _specs_of(rep),
+            dawid_skene=rep.project.final_label_rule == Project.FinalLabelRule.DAWID_SKENE,
+        )
         rep.digest = _read_report_input(rep, builder)
         _set_report_progress(rep, 0.8, "Computing agreement")
         out = builder.finish()

@@ -444,7 +444,30 @@ def _report_context(project, rep) -> dict:
     context["supported"] = report.SUPPORTED
     if latest is not None:
         context |= report.page_data(latest.results)
+    # The levels and weights to compute with: the latest report's, else the type's defaults.
+    chosen = (latest.parameters if latest else {}).get("fields", {})
+    context["options"] = [
+        {
+            "name": s.name,
+            "type": s.type,
+            "levels": s.levels(),
+            "level": chosen.get(s.name, {}).get("level", s.alpha_level),
+            "weights": chosen.get(s.name, {}).get(
+                "kappa_weights", report.WEIGHT_NAMES[s.kappa_weights]
+            ),
+        }
+        for s in quality.report_field_specs(project)
+        if s.coded
+    ]
+    context["weight_names"] = tuple(report.WEIGHT_NAMES.values())
     return context
+
+
+def _report_options(post) -> tuple[dict, dict]:
+    """level.<field> and weights.<field> from the quality page's form."""
+    levels = {k.removeprefix("level."): v for k, v in post.items() if k.startswith("level.")}
+    weights = {k.removeprefix("weights."): v for k, v in post.items() if k.startswith("weights.")}
+    return levels, weights
 
 
 @login_required
@@ -453,9 +476,12 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Managers and reviewers: run an agreement report and read the latest one."""
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
     if request.method == "POST":
+        levels, weights = _report_options(request.POST)
         try:
-            quality.start_agreement_report(project=project, by=request.user)
-        except ConflictError as exc:
+            quality.start_agreement_report(
+                project=project, levels=levels, kappa_weights=weights, by=request.user
+            )
+        except (ConflictError, InvalidInput) as exc:
             messages.error(request, str(exc))
         return redirect("quality:quality_page", project_id=project.pk)
     rep = AgreementReport.objects.filter(project=project).first()
@@ -469,11 +495,15 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def report_export_data(project) -> dict:
-    """The latest report as the export's JSON document (404 without one)."""
-
+    """The latest finished report as the export's JSON document (404 without one)."""
     rep = quality.latest_agreement_report(project)
     if rep is None:
         raise Http404("No agreement report yet")
+    return report_document(project, rep)
+
+
+def report_document(project, rep: AgreementReport) -> dict:
+    """A finished report as the export's JSON document."""
     items = list(
         ItemAgreement.objects.filter(report=rep)
         .order_by("item_id", "field")
