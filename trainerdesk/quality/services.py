@@ -547,6 +547,13 @@ def next_review_item(
     return None
 
 
+def first_disagreement(*, project: Project) -> Item | None:
+    """The first item whose answers differ and that has an unreviewed annotation (where the
+    review page opens)."""
+    found = review_queue(project=project, scope="disagreement", reviewed=False, limit=1)
+    return found[0].item if found else None
+
+
 # --- final labels
 
 

@@ -293,6 +293,12 @@ def review(request: HttpRequest, project_id: int) -> HttpResponse:
     scope = _scope(request)
     if request.GET.get("item"):
         item = access.get_item_for_user(request.user, project, request.GET["item"])
+    elif "scope" not in request.GET:
+        # Opened plainly: disagreements nobody reviewed yet first (items where everyone
+        # agreed are the least likely to need a reviewer), then every annotated item.
+        item, scope = quality.first_disagreement(project=project), "disagreement"
+        if item is None:
+            item, scope = quality.next_review_item(project=project), "all"
     else:
         item = quality.next_review_item(project=project, scope=scope)
     selected = request.GET.get("annotation")

@@ -550,3 +550,24 @@ def test_pairwise_and_multi_label_items_are_reviewable(org, owner, teammate, cli
         "pref": {"preferred": 0, "strength": 1},
         "tags": ["safe"],
     }
+
+
+def test_review_page_opens_on_disagreements_first(double, reviewer, client_for):
+    first, second, third = _items(double)
+    client = client_for(reviewer)
+    url = reverse("quality:review", args=[double.pk])
+    # Item 1 (everyone agreed) comes first in id order; the page opens on item 2.
+    page = client.get(url)
+    assert page.context["item"].pk == second.pk and page.context["scope"] == "disagreement"
+    body = page.content.decode()
+    assert 'aria-current="page">Disagreement' in body
+    assert "opens on items whose answers differ" in body
+    # Once the disagreement is reviewed, the page opens on every item, unreviewed first.
+    for annotation in second.annotations.all():
+        quality.record_review(
+            project=double, annotation=annotation, reviewer=reviewer, decision="accepted"
+        )
+    page = client.get(url)
+    assert page.context["item"].pk == first.pk and page.context["scope"] == "all"
+    # An explicit scope is kept.
+    assert client.get(url, {"scope": "all"}).context["scope"] == "all"
