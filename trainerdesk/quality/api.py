@@ -607,6 +607,37 @@ def get_agreement_report_by_id(request: HttpRequest, project_id: ProjectId, repo
     return _report_document(project, rep)
 
 
+class AnnotatorRowOut(Schema):
+    annotator: str
+    items_done: int
+    items_skipped: int
+    gold_accuracy: float | None
+    gold_low: float | None = Field(description="95% Wilson interval, lower bound.")
+    gold_n: int
+    gold_status: str | None = Field(description="pass, fail, not_enough_data; null: no gold.")
+    agreement: float | None = Field(
+        description="Mean Cohen's kappa over their annotator pairs in the latest report."
+    )
+    agreement_pairs: int
+    review_acceptance: float | None
+    reviewed: int
+    median_lead_time: float | None = Field(description="Seconds.")
+
+
+@router.get(
+    "/projects/{project_id}/annotators",
+    response=list[AnnotatorRowOut],
+    summary="Everyone who annotated, with the scorecard's key figures (managers and reviewers)",
+    description="sort: annotator, done, gold, gold_low, agreement, acceptance or lead_time; a "
+    "leading - reverses. Figures not available sort last.",
+)
+def list_annotators(request: HttpRequest, project_id: ProjectId, sort: str = "annotator"):
+    from trainerdesk.quality import scorecards
+
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    return [r.as_dict() for r in scorecards.annotator_rows(project=project, sort=sort)]
+
+
 @router.get("/projects/{project_id}/annotators/{username}/scorecard", response=dict)
 def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
     """An annotator's scorecard as computed now; annotators may read only their own."""

@@ -8,7 +8,6 @@ import io
 import json
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -552,13 +551,35 @@ def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpRespon
 @login_required
 @require_GET
 def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Everyone who annotated here, with the scorecard's key figures (?sort=)."""
+    from trainerdesk.quality import scorecards
 
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    ids = set(project.annotations.exclude(annotator=None).values_list("annotator_id", flat=True))
-    ids |= set(project.members.values_list("user_id", flat=True))
-    users = get_user_model().objects.filter(id__in=ids).order_by("username")
+    sort, errors = request.GET.get("sort") or "annotator", []
+    try:
+        sort = scorecards.check_sort(sort)
+    except InvalidInput as exc:
+        sort, errors = "annotator", exc.errors
+    rows = scorecards.annotator_rows(project=project, sort=sort)
+    columns = [
+        ("annotator", "Annotator"), ("done", "Items done"), ("gold", "Gold accuracy"),
+        ("gold_low", "Gold lower bound (95%)"), ("agreement", "Agreement (mean kappa)"),
+        ("acceptance", "Review acceptance"), ("lead_time", "Median lead time"),
+    ]  # fmt: skip
+    context = {
+        "project": project,
+        "rows": rows,
+        "sort": sort,
+        "errors": errors,
+        # Each header sorts by its column; again reverses it.
+        "columns": [
+            (k, name, f"-{k}" if sort == k else k, sort.removeprefix("-") == k)
+            for k, name in columns
+        ],  # fmt: skip
+        "report": quality.latest_agreement_report(project),
+    }
     return TemplateResponse(
-        request, "quality/annotators.html", {"project": project, "users": users}
+        request, "quality/annotators.html", context, status=400 if errors else 200
     )
 
 
