@@ -29,7 +29,7 @@ from trainerdesk.quality.models import (
     Scorecard,
 )
 from trainerdesk.workbench import services as workbench
-from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
+from trainerdesk.workbench.models import Annotation, Item, Notification, Prediction, Project
 from trainerdesk.workbench.schema import AnswerError, Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
 
@@ -358,6 +358,11 @@ def record_review(
         if send_back:
             workbench.withdraw_annotation(project=project, annotation=annotation)
             review.annotation = None  # the database set it to NULL with the deletion
+            # The author learns it in their inbox; the item is first in their queue.
+            Notification.objects.create(
+                user_id=annotation.annotator_id, kind=Notification.Kind.RETURNED, item=item,
+                actor=reviewer, message=reason,
+            )  # fmt: skip
     return review
 
 
