@@ -346,8 +346,11 @@ class ReportBuilder:
             "alpha": metrics.krippendorff_alpha(r, level).as_dict(),
             "fleiss_kappa": metrics.fleiss_kappa(r).as_dict(),
         }
-        others = [lv for lv in f.levels() if lv != level and lv != "nominal"]
-        if others:  # the same data at the other levels it allows, for comparison
+        # The same data at the other levels it allows, for comparison: scales only (an
+        # ordinal alpha of topic labels in schema order would mean nothing).
+        scale = f.type != "choice" or "interval" in f.levels()
+        others = [lv for lv in f.levels() if lv not in (level, "nominal")] if scale else []
+        if others:
             res["alpha_by_level"] = {lv: metrics.krippendorff_alpha(r, lv).as_dict()
                                      for lv in others}  # fmt: skip
         if f.type == "rating":  # kept under its own name: earlier reports carry it

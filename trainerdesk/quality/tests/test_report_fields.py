@@ -178,6 +178,9 @@ def test_dropped_answers_are_counted_with_the_reason(
     Project.objects.filter(pk=project.pk).update(label_schema=schema)
     rep = _compute(project, owner, django_capture_on_commit_callbacks)
     assert rep.status == "done", rep.message
+    # Topic labels: nominal or ordinal only, and no alpha at other levels beside it.
+    assert quality.report_field_specs(project)[0].levels() == ("nominal", "ordinal")
+    assert "alpha_by_level" not in rep.results["fields"]["topic"]
     dropped = rep.results["fields"]["topic"]["dropped"]
     assert dropped == {"count": 2, "reasons": {"not one of the schema's labels": 2}}
     client = client_for(owner)
@@ -255,3 +258,33 @@ def test_a_failed_report_is_visible_through_the_api(
         c = client_for(user)
         assert c.get(f"{api}/reports/{done.pk}").status_code == 404
         assert c.get(f"{api}/reports").status_code == 404
+
+
+def test_numeric_labels_offer_interval_and_ratio(org, owner, django_capture_on_commit_callbacks):
+    schema = {"fields": [{"name": "stars", "type": "choice", "source": "text",
+                          "labels": [{"value": v} for v in ("1", "2", "3")]}]}  # fmt: skip
+    project = services.create_project(
+        organization=org, created_by=owner, name="Stars", label_schema=schema
+    )
+    rows = [
+        {"data": {"text": f"t{n}"}, "annotations": [
+            {"answer": {"stars": a}, "annotator": "a"}, {"answer": {"stars": b}, "annotator": "b"}]}
+        for n, (a, b) in enumerate([("1", "2"), ("3", "3"), ("2", "3"), ("1", "1")])
+    ]  # fmt: skip
+    services.add_items(project=project, items=rows)
+    rep = _compute(project, owner, django_capture_on_commit_callbacks,
+                   levels={"stars": "interval"}, kappa_weights={"stars": "quadratic"})  # fmt: skip
+    stars = rep.results["fields"]["stars"]
+    r = agreement.Ratings.from_tuples(
+        [(n, w, int(v)) for n, row in enumerate(rows) for a in row["annotations"]
+         for w, v in [(a["annotator"], a["answer"]["stars"])]], categories=(1, 2, 3),
+    )  # fmt: skip
+    assert stars["alpha"]["value"] == pytest.approx(
+        metrics.krippendorff_alpha(r, "interval").value, 1e-12
+    )
+    assert set(stars["alpha_by_level"]) == {"ordinal", "ratio"}
+    pm = metrics.pair_matrix(r, weights="quadratic")
+    assert stars["pairs"][0]["kappa"] == pytest.approx(pm.kappa[0][1], 1e-12)
+    assert quality.report_field_specs(project)[0].levels() == (
+        "nominal", "ordinal", "interval", "ratio",
+    )  # fmt: skip
