@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from trainerdesk.quality.models import LabelErrorFinding, LabelErrorRun
+from trainerdesk.quality.models import AgreementReport, LabelErrorFinding, LabelErrorRun
 from trainerdesk.workbench.access import _key
 from trainerdesk.workbench.models import Project
 
@@ -28,6 +28,16 @@ def get_label_error_finding_for_user(user, project: Project, finding_id) -> Labe
         )
     except LabelErrorFinding.DoesNotExist:
         raise Http404("No such finding") from None
+
+
+def get_agreement_report_for_user(user, project: Project, report_id) -> AgreementReport:
+    """A report of a project get_project_for_user(action="see_all_work") already let in."""
+    try:
+        return AgreementReport.objects.select_related("created_by").get(
+            pk=_key(report_id), project=project
+        )
+    except AgreementReport.DoesNotExist:
+        raise Http404("No such agreement report") from None
 
 
 def get_scorecard_annotator_for_user(user, project: Project, username: str):

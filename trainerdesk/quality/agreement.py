@@ -160,16 +160,19 @@ class Ratings:
     def from_tuples(
         cls, rows: Iterable[tuple[Hashable, Hashable, Hashable]], *, categories: Sequence = ()
     ) -> Ratings:
-        """(item id, annotator id, answer) rows; answer None means missing. Without
-        categories the distinct answers are used, sorted (in first-seen order if they do
-        not sort); pass the schema's labels to fix the order and include unused ones."""
+        """(item id, annotator id, answer) rows; answer None (or a float NaN, as in
+        from_matrix and pandas) means missing. Without categories the distinct answers are
+        used, sorted (in first-seen order if they do not sort); pass the schema's labels to
+        fix the order and include unused ones."""
         items: dict = {}
         raters: dict = {}
         cats: dict = {c: i for i, c in enumerate(categories)}
         fixed = bool(categories)
         it, ra, raw = [], [], []
         for n, (i, r, v) in enumerate(rows):
-            if v is None:
+            # NaN is missing: as a category it never equals itself, so every NaN became a
+            # category of its own and alpha came out 0.0 instead of "not enough data".
+            if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             if isinstance(v, (list, set, dict)):
                 raise ValueError(
@@ -469,6 +472,13 @@ def cohen_kappa_codes(a: Any, b: Any, k: int, *, weights: str | None = None) -> 
         raise ValueError(f"a and b: must have one length, got {a.size} and {b.size}")
     if a.size == 0:
         return _none("not enough data: no items annotated by both")
+    if k < 1:
+        raise ValueError(f"k: must be at least 1 category, got {k}")
+    for name, arr in (("a", a), ("b", b)):
+        outside = np.flatnonzero((arr < 0) | (arr >= k))
+        if outside.size:
+            bad = int(outside[0])
+            raise ValueError(f"{name}[{bad}]: code {int(arr[bad])} is outside 0..{k - 1}")
     conf = np.bincount(a * k + b, minlength=k * k).reshape(k, k).astype(float)
     return _kappa_from_confusion(conf, weight_matrix(k, weights))
 

@@ -484,22 +484,158 @@ def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
 # --- agreement report and scorecards (qpage) ---------------------------------------------
 
 
-@router.post("/projects/{project_id}/quality/report", response={202: dict})
-def start_agreement_report(request: HttpRequest, project_id: ProjectId):
-    """Queue a new agreement report (managers and reviewers); poll GET .../report."""
+class AgreementReportIn(Schema):
+    levels: dict[str, Literal["nominal", "ordinal", "interval", "ratio"]] = Field(
+        default_factory=dict,
+        description="Krippendorff's alpha level per choice, pairwise or rating field "
+        "(default: nominal for labels, ordinal for preferences and ratings).",
+    )
+    kappa_weights: dict[str, Literal["none", "linear", "quadratic"]] = Field(
+        default_factory=dict,
+        description="Cohen's kappa weights per such field (default: none for labels, linear "
+        "for preferences, quadratic for ratings).",
+    )
+
+
+class AgreementReportSummary(Schema):
+    id: int
+    status: str = Field(description="queued, running, done or failed.")
+    progress: float
+    message: str = Field(description="Progress, or why the report failed.")
+    parameters: dict
+    created_by: str | None
+    created_at: datetime
+    computed_at: datetime | None
+    item_count: int
+    annotation_count: int
+    digest: str
+
+
+def _report_summary(rep) -> dict:
+    return {
+        "id": rep.pk,
+        "status": rep.status,
+        "progress": 1.0 if rep.status == rep.Status.DONE else rep.progress,
+        "message": rep.message,
+        "parameters": rep.parameters,
+        "created_by": rep.created_by.get_username() if rep.created_by else None,
+        "created_at": rep.created_at,
+        "computed_at": rep.computed_at,
+        "item_count": rep.item_count,
+        "annotation_count": rep.annotation_count,
+        "digest": rep.digest,
+    }
+
+
+def _report_document(project, rep) -> dict:
+    """A finished report as the export's JSON document; a queued, running or failed one
+    as its status and message (results null)."""
+    from trainerdesk.quality.views import report_document
+
+    if rep.status == rep.Status.DONE:
+        return report_document(project, rep) | {"status": rep.status, "message": rep.message}
+    return {
+        "project": project.pk,
+        "report": rep.pk,
+        **{k: v for k, v in _report_summary(rep).items() if k != "id"},
+        "results": None,
+        "items": [],
+    }
+
+
+@router.post(
+    "/projects/{project_id}/quality/report",
+    response={202: dict},
+    summary="Queue an agreement report (managers and reviewers)",
+    description="Poll GET .../quality/reports/{id}. 400 names a field whose level or weights "
+    "do not fit its answers; 409 while another report is being computed.",
+)
+def start_agreement_report(
+    request: HttpRequest, project_id: ProjectId, body: AgreementReportIn | None = None
+):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    rep = quality.start_agreement_report(project=project, by=request.auth)
+    body = body or AgreementReportIn()
+    rep = quality.start_agreement_report(
+        project=project, levels=body.levels, kappa_weights=body.kappa_weights, by=request.auth
+    )
     return Status(202, {"id": rep.pk, "status": rep.status})
 
 
-@router.get("/projects/{project_id}/quality/report", response=dict)
+@router.get(
+    "/projects/{project_id}/quality/report",
+    response=dict,
+    summary="The latest agreement report (managers and reviewers)",
+)
 def get_agreement_report(request: HttpRequest, project_id: ProjectId):
-    """The latest finished report as governance evidence: computed_at, digest, parameters,
-    per-field results, annotator pairs and per-item scores (404 until one exists)."""
-    from trainerdesk.quality.views import report_export_data
+    """The newest report. Finished: the governance evidence (computed_at, digest,
+    parameters, per-field results, annotator pairs, per-item scores). Queued, running or
+    failed: its status and message, with `latest_done` the id of the newest finished one
+    (or null). 404 only while the project has no report at all."""
+    from django.http import Http404
+
+    from trainerdesk.quality.models import AgreementReport
 
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    return report_export_data(project)
+    rep = AgreementReport.objects.filter(project=project).select_related("created_by").first()
+    if rep is None:
+        raise Http404("No agreement report yet")
+    done = quality.latest_agreement_report(project)
+    return _report_document(project, rep) | {"latest_done": done.pk if done else None}
+
+
+@router.get(
+    "/projects/{project_id}/quality/reports",
+    response=list[AgreementReportSummary],
+    summary="Agreement reports, newest first, with status and message (managers and reviewers)",
+)
+def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
+    from trainerdesk.quality.models import AgreementReport
+
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    reports = AgreementReport.objects.filter(project=project).select_related("created_by")
+    return [_report_summary(r) for r in reports[:100]]
+
+
+@router.get(
+    "/projects/{project_id}/quality/reports/{report_id}",
+    response=dict,
+    summary="One agreement report: its results, or its status and why it failed",
+)
+def get_agreement_report_by_id(request: HttpRequest, project_id: ProjectId, report_id: ObjectId):
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    rep = quality_access.get_agreement_report_for_user(request.auth, project, report_id)
+    return _report_document(project, rep)
+
+
+class AnnotatorRowOut(Schema):
+    annotator: str
+    items_done: int
+    items_skipped: int
+    gold_accuracy: float | None
+    gold_low: float | None = Field(description="95% Wilson interval, lower bound.")
+    gold_n: int
+    gold_status: str | None = Field(description="pass, fail, not_enough_data; null: no gold.")
+    agreement: float | None = Field(
+        description="Mean Cohen's kappa over their annotator pairs in the latest report."
+    )
+    agreement_pairs: int
+    review_acceptance: float | None
+    reviewed: int
+    median_lead_time: float | None = Field(description="Seconds.")
+
+
+@router.get(
+    "/projects/{project_id}/annotators",
+    response=list[AnnotatorRowOut],
+    summary="Everyone who annotated, with the scorecard's key figures (managers and reviewers)",
+    description="sort: annotator, done, gold, gold_low, agreement, acceptance or lead_time; a "
+    "leading - reverses. Figures not available sort last.",
+)
+def list_annotators(request: HttpRequest, project_id: ProjectId, sort: str = "annotator"):
+    from trainerdesk.quality import scorecards
+
+    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    return [r.as_dict() for r in scorecards.annotator_rows(project=project, sort=sort)]
 
 
 @router.get("/projects/{project_id}/annotators/{username}/scorecard", response=dict)

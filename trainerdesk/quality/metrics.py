@@ -249,8 +249,15 @@ def _box_array(boxes: Iterable) -> tuple[np.ndarray, list]:
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Intersection over union of every box of a with every box of b, boxes as rows of
-    (x, y, width, height) — the schema's format (percent of the image)."""
+    (x, y, width, height) — the schema's format (percent of the image). A NaN or infinite
+    coordinate is a ValueError (it used to give IoU 0.0, a silent "no overlap")."""
     a, b = np.asarray(a, dtype=float).reshape(-1, 4), np.asarray(b, dtype=float).reshape(-1, 4)
+    for name, m in (("a", a), ("b", b)):
+        bad = np.argwhere(~np.isfinite(m))
+        if bad.size:
+            n, k = (int(v) for v in bad[0])
+            key = ("x", "y", "width", "height")[k]
+            raise ValueError(f"{name}[{n}]: {key} is {m[n, k]}, not a finite number")
     ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
     bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
     iw = np.minimum(ax2[:, None], bx2[None, :]) - np.maximum(a[:, None, 0], b[None, :, 0])

@@ -24,6 +24,14 @@ from trainerdesk.quality.agreement import Ratings
 
 SUPPORTED = ("choice", "pairwise", "rating", "spans", "boxes")
 
+# Krippendorff's alpha level and Cohen's kappa weights per field type unless the report's
+# parameters choose others: labels are names (nominal, unweighted), a preference is an
+# order (0 < tie < 1, or the signed strength scale), and rating scores are ordinal with
+# quadratic weights, the usual kappa for ordinal rating scales.
+DEFAULT_LEVEL = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal"}
+DEFAULT_WEIGHTS = {"choice": None, "pairwise": "linear", "rating": "quadratic"}
+WEIGHT_NAMES = {None: "none", "linear": "linear", "quadratic": "quadratic"}
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -35,6 +43,85 @@ class FieldSpec:
     labels: tuple = ()
     criteria: tuple = ()  # (name, min, max)
     strength: bool = False
+    per_response: bool = False  # rating: one set of scores per response (a list)
+    level: str = ""  # alpha level; "" = DEFAULT_LEVEL of the type
+    weights: str | None = ""  # pair kappa weights; "" = DEFAULT_WEIGHTS of the type
+
+    @property
+    def coded(self) -> bool:
+        """Coded into one category per annotation (the fields with a level and weights)."""
+        return self.type in ("pairwise", "rating") or (self.type == "choice" and not self.multiple)
+
+    @property
+    def alpha_level(self) -> str:
+        return self.level or DEFAULT_LEVEL.get(self.type, "")
+
+    @property
+    def kappa_weights(self) -> str | None:
+        return DEFAULT_WEIGHTS.get(self.type) if self.weights == "" else self.weights
+
+    def levels(self) -> tuple[str, ...]:
+        """The alpha levels this field's answers allow: interval and ratio need numbers
+        (ratio: none negative), which rating scores are, labels only if every label is a
+        number, and a preference only on the signed strength scale (interval)."""
+        if not self.coded:
+            return ()
+        if self.type == "rating":
+            ratio = all(lo >= 0 for _c, lo, _hi in self.criteria)
+            return ("ordinal", "interval", "ratio") if ratio else ("ordinal", "interval")
+        if self.type == "pairwise":
+            return ("ordinal", "interval") if self.strength else ("nominal", "ordinal")
+        numbers = [_number(v) for v in self.labels]
+        if self.labels and all(v is not None for v in numbers):
+            both = ("interval", "ratio") if min(numbers) >= 0 else ("interval",)
+            return ("nominal", "ordinal", *both)
+        return ("nominal", "ordinal")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def check_options(specs: list[FieldSpec], levels: Mapping, weights: Mapping) -> list[str]:
+    """Problems with a report's chosen levels ({field: level}) and kappa weights ({field:
+    "none" | "linear" | "quadratic"}), one line per field, naming what it allows."""
+    by_name = {s.name: s for s in specs}
+    errors = []
+    for kind, chosen in (("levels", levels), ("kappa_weights", weights)):
+        for name, value in chosen.items():
+            spec = by_name.get(name)
+            if spec is None or not spec.coded:
+                coded = ", ".join(s.name for s in specs if s.coded) or "none"
+                errors.append(
+                    f"{kind}.{name}: not a field with a level and kappa weights (those are: "
+                    f"{coded})"
+                )
+            elif kind == "levels" and value not in spec.levels():
+                errors.append(
+                    f"levels.{name}: {value!r} does not fit a {spec.type} field's answers; "
+                    f"choose {' or '.join(spec.levels())}"
+                )
+            elif kind == "kappa_weights" and value not in WEIGHT_NAMES.values():
+                errors.append(f"kappa_weights.{name}: {value!r} is not none, linear or quadratic")
+    return errors
+
+
+def with_options(specs: list[FieldSpec], levels: Mapping, weights: Mapping) -> list[FieldSpec]:
+    """The specs with the chosen levels and weights (checked with check_options)."""
+    from dataclasses import replace
+
+    out = []
+    for s in specs:
+        if s.name in levels:
+            s = replace(s, level=levels[s.name])
+        if s.name in weights:
+            s = replace(s, weights=None if weights[s.name] == "none" else weights[s.name])
+        out.append(s)
+    return out
 
 
 def week_of(at: datetime | date | str) -> str:
@@ -59,14 +146,20 @@ class _Coded:
     def __post_init__(self) -> None:
         self.index = {c: i for i, c in enumerate(self.categories)}
 
-    def add(self, item: int, rater: int, value: Any, week: int) -> None:
-        c = self.index.get(value)
-        if c is None:
-            return  # a label no longer in the schema: left out, like a missing answer
+    def add(self, item: int, rater: int, value: Any, week: int) -> bool:
+        """False when the value is not one of the categories (left out, and counted by the
+        caller: a label no longer in the schema, a score outside the scale)."""
+        try:
+            c = self.index.get(value)
+        except TypeError:  # unhashable (a list or object where a label belongs)
+            c = None
+        if c is None or isinstance(value, bool) != isinstance(self.categories[c], bool):
+            return False  # True == 1: a boolean is not the score 1
         self.item.append(item)
         self.rater.append(rater)
         self.code.append(c)
         self.week.append(week)
+        return True
 
     def ratings(self, n_items: int, rater_ids: tuple) -> tuple[Ratings, np.ndarray]:
         item = np.frombuffer(self.item, dtype=np.int64)
@@ -93,10 +186,18 @@ class ReportBuilder:
     """Feed the items' reference answers with add_reference() first, then the annotations
     (item id, annotator, answer, created_at) with add(), then call finish()."""
 
-    def __init__(self, fields: list[FieldSpec], *, box_threshold: float = 0.5) -> None:
+    def __init__(
+        self, fields: list[FieldSpec], *, box_threshold: float = 0.5, dawid_skene: bool = False
+    ) -> None:
         self.fields = [f for f in fields if f.type in SUPPORTED]
         self.unsupported = [f for f in fields if f.type not in SUPPORTED]
         self.box_threshold = box_threshold
+        self.dawid_skene = dawid_skene  # the project's final labels come from Dawid–Skene
+        # Answers left out because they do not fit the schema: field -> reason -> count.
+        self.dropped: dict[str, dict[str, int]] = {f.name: {} for f in fields}
+        self.not_objects = 0  # whole answers that are not an object of fields
+        # Per-response ratings: each (item id, response index) is a unit of its own.
+        self.units: dict[str, dict[tuple[int, int], int]] = {}
         self.items: dict[int, int] = {}
         self.raters: dict[str, int] = {}
         self.weeks: dict[str, int] = {}
@@ -116,8 +217,23 @@ class ReportBuilder:
             elif f.type == "rating":
                 for c, lo, hi in f.criteria:
                     self.coded[f"{f.name}.{c}"] = _Coded(tuple(range(lo, hi + 1)))
+                if f.per_response:
+                    self.units[f.name] = {}
             else:
                 self.rows[f.name] = []
+
+    def _drop(self, name: str, reason: str) -> None:
+        slot = self.dropped[name]
+        slot[reason] = slot.get(reason, 0) + 1
+
+    def _add_scores(self, f: FieldSpec, unit: int, r: int, scores: Any, w: int) -> None:
+        if not isinstance(scores, Mapping):
+            self._drop(f.name, "not an object of criterion scores")
+            return
+        for c, lo, hi in f.criteria:
+            value = scores.get(c)
+            if value is not None and not self.coded[f"{f.name}.{c}"].add(unit, r, value, w):
+                self._drop(f.name, f"{c}: not a whole score in {lo}..{hi}")
 
     def add_reference(self, item_id: int, reference: Any) -> None:
         if isinstance(reference, Mapping) and reference:
@@ -126,6 +242,7 @@ class ReportBuilder:
     def add(self, item_id: int, annotator: str, answer: Any, day: str) -> None:
         """day: the UTC day the annotation was made, "YYYY-MM-DD" (for the weekly trend)."""
         if not isinstance(answer, Mapping):
+            self.not_objects += 1
             return
         self.n_annotations += 1
         i = self.items.setdefault(item_id, len(self.items))
@@ -140,17 +257,30 @@ class ReportBuilder:
             if value is None:
                 continue
             if f.type == "choice" and not f.multiple:
-                self.coded[f.name].add(i, r, value, w)
-            elif f.type == "pairwise" and isinstance(value, Mapping):
+                if not self.coded[f.name].add(i, r, value, w):
+                    self._drop(f.name, "not one of the schema's labels")
+            elif f.type == "pairwise":
                 try:
                     code = metrics.preference_code(value, strength=f.strength)
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, AttributeError):
+                    code = None
+                if code is None or not self.coded[f.name].add(i, r, code, w):
+                    self._drop(f.name, "not a preference (preferred 0, 1 or tie; strength 1..3)")
+            elif f.type == "rating" and f.per_response:
+                if not isinstance(value, list):
+                    self._drop(f.name, "not a list of ratings, one per response")
                     continue
-                self.coded[f.name].add(i, r, code, w)
-            elif f.type == "rating" and isinstance(value, Mapping):
-                for c, _lo, _hi in f.criteria:
-                    self.coded[f"{f.name}.{c}"].add(i, r, value.get(c), w)
-            elif isinstance(value, list):  # spans, boxes, multi-label choice
+                units = self.units[f.name]
+                for n, scores in enumerate(value):
+                    unit = units.setdefault((item_id, n), len(units))
+                    self._add_scores(f, unit, r, scores, w)
+            elif f.type == "rating":
+                self._add_scores(f, i, r, value, w)
+            elif not isinstance(value, list):  # spans, boxes, multi-label choice
+                self._drop(f.name, "not a list")
+            else:
+                if f.type == "choice" and any(_not_label(v, f.labels) for v in value):
+                    self._drop(f.name, "labels not in the schema (left out of the answer)")
                 self.rows[f.name].append((item_id, annotator, value))
 
     # --- results ---------------------------------------------------------------------------
@@ -164,33 +294,49 @@ class ReportBuilder:
             if f.type in ("choice", "pairwise") and not f.multiple:
                 res, items = self._coded_field(f.name, f, rater_ids, item_ids)
             elif f.type == "rating":
-                res = {"type": "rating", "criteria": {}}
-                items = {}
-                for c, _lo, _hi in f.criteria:
-                    sub, sub_items = self._coded_field(f"{f.name}.{c}", f, rater_ids, item_ids)
-                    res["criteria"][c] = sub
-                    for k, v in sub_items.items():  # an item's score: its lowest criterion
-                        items[k] = min(items.get(k, v), v, key=lambda x: x[0])
+                res, items = self._rating(f, rater_ids, item_ids)
             elif f.type == "choice":
                 res, items = self._multi_label(f)
             else:
                 res, items = self._structured(f)
-            out["fields"][f.name] = res
+            if f.coded:
+                res["kappa_weights"] = WEIGHT_NAMES[f.kappa_weights]
+            out["fields"][f.name] = res | {"dropped": self._dropped(f.name)}
             per_item[f.name] = items
         for f in self.unsupported:
             out["fields"][f.name] = {
                 "type": f.type,
                 "reason": f"not supported: no agreement measure for {f.type} fields yet",
             }
+        out["answers_not_objects"] = self.not_objects
         out["reference"] = self._reference_accuracy(rater_ids)
         out["item_count"] = len(self.items)
         out["annotation_count"] = self.n_annotations
         out["annotator_names"] = list(rater_ids)
         return {"results": out, "per_item": per_item}
 
+    def _dropped(self, name: str) -> dict:
+        reasons = self.dropped.get(name, {})
+        return {"count": sum(reasons.values()), "reasons": dict(sorted(reasons.items()))}
+
+    def _rating(self, f: FieldSpec, rater_ids: tuple, item_ids: tuple):
+        res: dict[str, Any] = {"type": "rating", "criteria": {}}
+        units = tuple(self.units[f.name]) if f.per_response else item_ids
+        if f.per_response:
+            res["per_response"] = True
+            res["unit"] = "one response of an item (each response's scores are compared)"
+        items: dict[Any, tuple[float, int]] = {}
+        for c, _lo, _hi in f.criteria:
+            sub, sub_items = self._coded_field(f"{f.name}.{c}", f, rater_ids, units)
+            res["criteria"][c] = sub
+            for k, v in sub_items.items():  # an item's score: its lowest criterion (response)
+                k = k[0] if f.per_response else k
+                items[k] = min(items.get(k, v), v, key=lambda x: x[0])
+        return res, items
+
     def _coded_field(self, key: str, f: FieldSpec, rater_ids: tuple, item_ids: tuple):
         r, week = self.coded[key].ratings(len(item_ids), rater_ids)
-        level = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal"}[f.type]
+        level = f.alpha_level
         res: dict[str, Any] = {
             "type": f.type,
             "level": level,
@@ -200,10 +346,16 @@ class ReportBuilder:
             "alpha": metrics.krippendorff_alpha(r, level).as_dict(),
             "fleiss_kappa": metrics.fleiss_kappa(r).as_dict(),
         }
-        if f.type == "rating":
+        # The same data at the other levels it allows, for comparison: scales only (an
+        # ordinal alpha of topic labels in schema order would mean nothing).
+        scale = f.type != "choice" or "interval" in f.levels()
+        others = [lv for lv in f.levels() if lv not in (level, "nominal")] if scale else []
+        if others:
+            res["alpha_by_level"] = {lv: metrics.krippendorff_alpha(r, lv).as_dict()
+                                     for lv in others}  # fmt: skip
+        if f.type == "rating":  # kept under its own name: earlier reports carry it
             res["alpha_interval"] = metrics.krippendorff_alpha(r, "interval").as_dict()
-        weights = None if level == "nominal" else "linear"
-        pm = metrics.pair_matrix(r, weights=weights)
+        pm = metrics.pair_matrix(r, weights=f.kappa_weights)
         res["pairs"] = _pairs(pm)
         res["labels"] = [
             {
@@ -231,6 +383,8 @@ class ReportBuilder:
             self._weekly(key, r.rater[has_peer], week[has_peer], agree[has_peer], rater_ids)
         if f.type == "choice" and self.references:
             res["confusion_reference"] = self._confusion(f, r, item_ids)
+        if f.type == "choice" and self.dawid_skene:
+            res["dawid_skene"] = _dawid_skene(r)
         return res, items
 
     def _weekly(self, key, rater, week, agree, rater_ids) -> None:
@@ -342,6 +496,35 @@ class ReportBuilder:
         }
 
 
+def _not_label(value: Any, labels: tuple) -> bool:
+    try:
+        return value not in labels
+    except TypeError:
+        return True
+
+
+def _dawid_skene(r: Ratings) -> dict:
+    """The project's Dawid–Skene fit on this field as the export will make it: whether EM
+    converged and each annotator's estimated accuracy."""
+    from trainerdesk.quality import review
+
+    if len(r) == 0:
+        return {"converged": None, "iterations": 0, "note": "not enough data: no answers",
+                "accuracy": {}}  # fmt: skip
+    raters, rater = np.unique(r.rater, return_inverse=True)  # only those who used the field
+    fit = review.dawid_skene(
+        r.item, rater, r.code, n_items=r.n_items, n_annotators=raters.size,
+        n_classes=r.n_categories,
+    )  # fmt: skip
+    names = r.rater_ids or tuple(range(r.n_raters))
+    return {
+        "converged": bool(fit.converged),
+        "iterations": int(fit.iterations),
+        "note": fit.note or None,
+        "accuracy": {str(names[j]): float(a) for j, a in zip(raters, fit.accuracy, strict=True)},
+    }
+
+
 def _pairs(pm: metrics.PairMatrix) -> list[dict]:
     out = []
     n = len(pm.raters)
@@ -387,7 +570,8 @@ def page_data(res: Mapping) -> dict:
     accuracy on reference items) and the confusion tables against reference answers."""
     fields = []
     for name, fres in res.get("fields", {}).items():
-        groups = [(f"{name}.{c}", sub) for c, sub in fres.get("criteria", {}).items()] or [
+        shared = {k: fres[k] for k in ("kappa_weights", "per_response") if k in fres}
+        groups = [(f"{name}.{c}", sub | shared) for c, sub in fres.get("criteria", {}).items()] or [
             (name, fres)
         ]
         for label, g in groups:
@@ -441,7 +625,16 @@ def page_data(res: Mapping) -> dict:
         for f in fields
         if f["res"].get("confusion_reference")
     ]
-    return {"fields": fields, "chart": chart, "confusions": confusions, "reference": ref}
+    dropped = [
+        (name, fres["dropped"])
+        for name, fres in res.get("fields", {}).items()
+        if fres.get("dropped", {}).get("count")
+    ]
+    dawid_skene = [(f["name"], f["res"]["dawid_skene"]) for f in fields
+                   if f["res"].get("dawid_skene")]  # fmt: skip
+    return {"fields": fields, "chart": chart, "confusions": confusions, "reference": ref,
+            "dropped": dropped, "not_objects": res.get("answers_not_objects", 0),
+            "dawid_skene": dawid_skene}  # fmt: skip
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -468,11 +661,27 @@ def csv_rows(meta: Mapping, results: Mapping, items: list[tuple]) -> list[dict]:
     )
 
     def figures(name: str, res: Mapping) -> None:
+        for metric in ("level", "kappa_weights"):
+            if metric in res:
+                out.append(base | {"section": "field", "field": name, "metric": metric,
+                                   "value": res[metric]})  # fmt: skip
         for metric, v in res.items():
             if isinstance(v, Mapping) and "value" in v:
                 n = v.get("n_values", v.get("n_pairs"))
                 row = {"section": "field", "field": name, "metric": metric}
                 out.append(base | row | {"value": v["value"], "reason": v.get("reason"), "n": n})
+        for level, v in res.get("alpha_by_level", {}).items():
+            out.append(base | {"section": "field", "field": name, "metric": f"alpha_{level}",
+                               "value": v["value"], "reason": v["reason"],
+                               "n": v["n_values"]})  # fmt: skip
+        ds = res.get("dawid_skene")
+        if ds:
+            out.append(base | {"section": "dawid_skene", "field": name, "metric": "converged",
+                               "value": ds["converged"], "reason": ds["note"],
+                               "n": ds["iterations"]})  # fmt: skip
+            for who, acc in ds["accuracy"].items():
+                out.append(base | {"section": "dawid_skene", "field": name, "a": who,
+                                   "metric": "estimated_accuracy", "value": acc})  # fmt: skip
         for la in res.get("labels", ()):
             out.append(base | {"section": "label", "field": name, "label": la["label"],
                                "metric": "alpha", "value": la["alpha"]["value"],
@@ -488,11 +697,23 @@ def csv_rows(meta: Mapping, results: Mapping, items: list[tuple]) -> list[dict]:
     for name, res in results.get("fields", {}).items():
         if "criteria" in res:
             for c, sub in res["criteria"].items():
-                figures(f"{name}.{c}", sub)
+                figures(f"{name}.{c}", sub | {"kappa_weights": res.get("kappa_weights")})
         elif "reason" in res and len(res) <= 2:
             out.append(base | {"section": "field", "field": name, "reason": res["reason"]})
         else:
             figures(name, res)
+        if "dropped" not in res:
+            continue
+        dropped = res["dropped"]
+        out.append(base | {"section": "dropped", "field": name, "metric": "dropped_answers",
+                           "value": dropped.get("count", 0)})  # fmt: skip
+        for reason, n in dropped.get("reasons", {}).items():
+            out.append(base | {"section": "dropped", "field": name, "metric": "dropped_answers",
+                               "reason": reason, "n": n, "value": n})  # fmt: skip
+    if results.get("answers_not_objects"):
+        out.append(base | {"section": "dropped", "metric": "answers_not_objects",
+                           "value": results["answers_not_objects"],
+                           "reason": "the answer is not an object of fields"})  # fmt: skip
     for item_id, name, score, n in items:
         out.append(base | {"section": "item", "field": name, "item": item_id,
                            "metric": "item_agreement", "value": score, "n": n})  # fmt: skip

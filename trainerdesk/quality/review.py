@@ -73,7 +73,18 @@ class DawidSkene:
     confusion: np.ndarray  # (annotators, true class, given class)
     accuracy: np.ndarray  # (annotators,): expected share of their labels that are right
     iterations: int
-    converged: bool
+    converged: bool  # False: stopped at max_iter with a posterior still moving
+    last_change: float = 0.0  # the largest posterior change in the last round
+
+    @property
+    def note(self) -> str:
+        """Empty when EM converged, else what to tell the person reading the labels."""
+        if self.converged:
+            return ""
+        return (
+            f"did not converge: stopped after {self.iterations} rounds with posteriors still "
+            f"moving by up to {self.last_change:.2g}; the labels are the last round's estimate"
+        )
 
     def labels(self) -> np.ndarray:
         """The most probable class per item (ties to the lower class index)."""
@@ -117,10 +128,20 @@ def dawid_skene(
         raise ValueError("items, annotators and labels must have the same length")
     if n_classes < 1 or n_items < 0 or n_annotators < 0:
         raise ValueError("n_classes must be at least 1; n_items, n_annotators not negative")
+    if max_iter < 1:
+        raise ValueError(f"max_iter: must be at least 1, got {max_iter}")
     for name, arr, n in (("items", items, n_items), ("annotators", annotators, n_annotators),
                          ("labels", labels, n_classes)):  # fmt: skip
         if len(arr) and (arr.min() < 0 or arr.max() >= n):
             raise ValueError(f"{name}: indexes must lie in 0..{n - 1}")
+    silent = np.setdiff1d(np.arange(n_annotators), annotators)
+    if silent.size:
+        # Their accuracy would be 0/0 (it used to come back NaN).
+        shown = ", ".join(str(int(j)) for j in silent[:10])
+        raise ValueError(
+            f"annotators: {silent.size} of n_annotators={n_annotators} gave no label "
+            f"(index {shown}); leave them out and number the others 0..k-1"
+        )
 
     # Initial posteriors: each item's vote shares; unlabelled items uniform.
     votes = np.zeros((n_items, n_classes))
@@ -130,6 +151,7 @@ def dawid_skene(
 
     converged = False
     rounds = 0
+    delta = 0.0
     while rounds < max_iter:
         rounds += 1
         # M-step.
@@ -154,8 +176,20 @@ def dawid_skene(
 
     given = np.bincount(annotators, minlength=n_annotators).astype(float)
     right = np.bincount(annotators, weights=posterior[items, labels], minlength=n_annotators)
-    accuracy = np.divide(right, given, out=np.full(n_annotators, np.nan), where=given > 0)
-    return DawidSkene(posterior, priors, confusion, accuracy, rounds, converged)
+    accuracy = right / given  # every annotator gave a label (checked above)
+    return DawidSkene(posterior, priors, confusion, accuracy, rounds, converged, float(delta))
+
+
+@dataclass
+class DawidSkeneFit:
+    """dawid_skene over keys and values: finals {item key: (class value, posterior)},
+    accuracy {annotator key: estimated accuracy}, and whether EM converged."""
+
+    finals: dict
+    accuracy: dict
+    converged: bool = True
+    iterations: int = 0
+    note: str = ""  # why the estimate may not be settled (empty when converged)
 
 
 def dawid_skene_labels(
@@ -163,13 +197,22 @@ def dawid_skene_labels(
 ) -> tuple[dict, dict]:
     """Dawid–Skene over (item key, annotator key, class value) triples; returns
     ({item key: (class value, its posterior)}, {annotator key: estimated accuracy}).
-    Values outside `classes` are ignored (a label removed from the schema)."""
+    Values outside `classes` are ignored (a label removed from the schema). Use
+    dawid_skene_fit to learn whether EM converged."""
+    fit = dawid_skene_fit(observations, classes, **options)
+    return fit.finals, fit.accuracy
+
+
+def dawid_skene_fit(
+    observations: Sequence[tuple[object, object, str]], classes: Sequence[str], **options
+) -> DawidSkeneFit:
+    """dawid_skene_labels with the convergence flag and its note."""
     class_index = {c: i for i, c in enumerate(classes)}
     kept = [(i, a, class_index[v]) for i, a, v in observations if v in class_index]
     item_keys = list(dict.fromkeys(i for i, _, _ in kept))
     annotator_keys = list(dict.fromkeys(a for _, a, _ in kept))
     if not kept:
-        return {}, {}
+        return DawidSkeneFit({}, {})
     item_index = {k: n for n, k in enumerate(item_keys)}
     annotator_index = {k: n for n, k in enumerate(annotator_keys)}
     result = dawid_skene(
@@ -187,4 +230,4 @@ def dawid_skene_labels(
         for n, key in enumerate(item_keys)
     }
     accuracy = {key: float(result.accuracy[n]) for n, key in enumerate(annotator_keys)}
-    return finals, accuracy
+    return DawidSkeneFit(finals, accuracy, result.converged, result.iterations, result.note)

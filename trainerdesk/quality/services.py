@@ -29,7 +29,7 @@ from trainerdesk.quality.models import (
     Scorecard,
 )
 from trainerdesk.workbench import services as workbench
-from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
+from trainerdesk.workbench.models import Annotation, Item, Notification, Prediction, Project
 from trainerdesk.workbench.schema import AnswerError, Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
 
@@ -358,6 +358,11 @@ def record_review(
         if send_back:
             workbench.withdraw_annotation(project=project, annotation=annotation)
             review.annotation = None  # the database set it to NULL with the deletion
+            # The author learns it in their inbox; the item is first in their queue.
+            Notification.objects.create(
+                user_id=annotation.annotator_id, kind=Notification.Kind.RETURNED, item=item,
+                actor=reviewer, message=reason,
+            )  # fmt: skip
     return review
 
 
@@ -547,6 +552,13 @@ def next_review_item(
     return None
 
 
+def first_disagreement(*, project: Project) -> Item | None:
+    """The first item whose answers differ and that has an unreviewed annotation (where the
+    review page opens)."""
+    found = review_queue(project=project, scope="disagreement", reviewed=False, limit=1)
+    return found[0].item if found else None
+
+
 # --- final labels
 
 
@@ -562,6 +574,8 @@ class FinalLabeler:
         self.by_reviewer = self.rule == Project.FinalLabelRule.REVIEWER
         self.ds: dict[str, dict[int, Any]] = {}
         self.accuracy: dict[str, dict] = {}
+        # field -> why its Dawid–Skene labels may not be settled (EM did not converge).
+        self.notes: dict[str, str] = {}
         if self.rule == Project.FinalLabelRule.DAWID_SKENE:
             self._fit_dawid_skene()
 
@@ -580,9 +594,13 @@ class FinalLabeler:
                 if isinstance(value, str):
                     observations[f.name].append((item_id, who, value))
         for f in fields:
-            finals, accuracy = rules.dawid_skene_labels(observations[f.name], f.label_values)
-            self.ds[f.name] = {item_id: label for item_id, (label, _p) in finals.items()}
-            self.accuracy[f.name] = accuracy
+            fit = rules.dawid_skene_fit(observations[f.name], f.label_values)
+            self.ds[f.name] = {item_id: label for item_id, (label, _p) in fit.finals.items()}
+            self.accuracy[f.name] = fit.accuracy
+            if fit.note:
+                self.notes[f.name] = fit.note
+                logger.warning("project %s, field %s: Dawid–Skene %s", self.project.pk,
+                               f.name, fit.note)  # fmt: skip
 
     def final(self, item_id: int, annotations: list[dict]) -> dict | None:
         answered = [a for a in annotations if not a["skipped"]]
@@ -903,34 +921,55 @@ def report_field_specs(project: Project) -> list[report.FieldSpec]:
                 labels=f.label_values,
                 criteria=criteria,
                 strength=bool(f.options.get("strength", False)),
+                per_response=bool(f.options.get("per_response", False)),
             )
         )
     return specs
 
 
 def _report_parameters(specs: list[report.FieldSpec]) -> dict:
-    levels = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal and interval",
-              "spans": "span F1 (exact and overlap)", "boxes": "box F1 and mean IoU"}  # fmt: skip
-    return {
-        "fields": {
-            s.name: {
-                "type": s.type,
-                "level": "per-label binary + Jaccard alpha"
-                if s.type == "choice" and s.multiple
-                else levels.get(s.type, "not supported"),
-            }
-            for s in specs
-        },
-        "annotations": "non-skipped",
-        "box_iou_threshold": 0.5,
-        "pair_kappa_weights": {"choice": None, "pairwise": "linear", "rating": "linear"},
-    }
+    levels = {"spans": "span F1 (exact and overlap)", "boxes": "box F1 and mean IoU"}
+    fields = {}
+    for s in specs:
+        if s.coded:
+            fields[s.name] = {"type": s.type, "level": s.alpha_level, "levels": list(s.levels()),
+                              "kappa_weights": report.WEIGHT_NAMES[s.kappa_weights]}  # fmt: skip
+        elif s.type == "choice":
+            fields[s.name] = {"type": s.type, "level": "per-label binary + Jaccard alpha"}
+        else:
+            fields[s.name] = {"type": s.type, "level": levels.get(s.type, "not supported")}
+    return {"fields": fields, "annotations": "non-skipped", "box_iou_threshold": 0.5}
 
 
-def start_agreement_report(*, project: Project, by) -> AgreementReport:
-    """Record a report and queue its computation for the worker."""
+def _specs_of(rep: AgreementReport) -> list[report.FieldSpec]:
+    """The project's fields with the levels and weights the report was started with."""
+    chosen = rep.parameters.get("fields", {})
+    specs = report_field_specs(rep.project)
+    levels = {s.name: chosen[s.name]["level"] for s in specs
+              if s.coded and chosen.get(s.name, {}).get("level") in s.levels()}  # fmt: skip
+    weights = {s.name: chosen[s.name]["kappa_weights"] for s in specs
+               if s.coded and "kappa_weights" in chosen.get(s.name, {})}  # fmt: skip
+    return report.with_options(specs, levels, weights)
+
+
+def start_agreement_report(
+    *,
+    project: Project,
+    levels: dict[str, str] | None = None,
+    kappa_weights: dict[str, str] | None = None,
+    by,
+) -> AgreementReport:
+    """Record a report and queue its computation for the worker. levels: {field: alpha
+    level}, kappa_weights: {field: none | linear | quadratic} for the coded fields (choice,
+    pairwise, rating); the others keep their type's defaults (report.DEFAULT_LEVEL)."""
     from trainerdesk.quality.tasks import compute_agreement_report_task
 
+    specs = report_field_specs(project)
+    levels, kappa_weights = dict(levels or {}), dict(kappa_weights or {})
+    errors = report.check_options(specs, levels, kappa_weights)
+    if errors:
+        raise InvalidInput(errors)
+    specs = report.with_options(specs, levels, kappa_weights)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         busy = AgreementReport.objects.filter(
@@ -943,7 +982,7 @@ def start_agreement_report(*, project: Project, by) -> AgreementReport:
         rep = AgreementReport.objects.create(
             project=project,
             created_by=by,
-            parameters=_report_parameters(report_field_specs(project)),
+            parameters=_report_parameters(specs),
         )
         transaction.on_commit(lambda: compute_agreement_report_task.enqueue(report_id=rep.pk))
     return rep
@@ -1038,7 +1077,10 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
         rep.message = "Reading annotations"
         rep.save(update_fields=["status", "message"])
     try:
-        builder = report.ReportBuilder(report_field_specs(rep.project))
+        builder = report.ReportBuilder(
+            _specs_of(rep),
+            dawid_skene=rep.project.final_label_rule == Project.FinalLabelRule.DAWID_SKENE,
+        )
         rep.digest = _read_report_input(rep, builder)
         _set_report_progress(rep, 0.8, "Computing agreement")
         out = builder.finish()

@@ -8,7 +8,6 @@ import io
 import json
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -293,6 +292,12 @@ def review(request: HttpRequest, project_id: int) -> HttpResponse:
     scope = _scope(request)
     if request.GET.get("item"):
         item = access.get_item_for_user(request.user, project, request.GET["item"])
+    elif "scope" not in request.GET:
+        # Opened plainly: disagreements nobody reviewed yet first (items where everyone
+        # agreed are the least likely to need a reviewer), then every annotated item.
+        item, scope = quality.first_disagreement(project=project), "disagreement"
+        if item is None:
+            item, scope = quality.next_review_item(project=project), "all"
     else:
         item = quality.next_review_item(project=project, scope=scope)
     selected = request.GET.get("annotation")
@@ -444,7 +449,30 @@ def _report_context(project, rep) -> dict:
     context["supported"] = report.SUPPORTED
     if latest is not None:
         context |= report.page_data(latest.results)
+    # The levels and weights to compute with: the latest report's, else the type's defaults.
+    chosen = (latest.parameters if latest else {}).get("fields", {})
+    context["options"] = [
+        {
+            "name": s.name,
+            "type": s.type,
+            "levels": s.levels(),
+            "level": chosen.get(s.name, {}).get("level", s.alpha_level),
+            "weights": chosen.get(s.name, {}).get(
+                "kappa_weights", report.WEIGHT_NAMES[s.kappa_weights]
+            ),
+        }
+        for s in quality.report_field_specs(project)
+        if s.coded
+    ]
+    context["weight_names"] = tuple(report.WEIGHT_NAMES.values())
     return context
+
+
+def _report_options(post) -> tuple[dict, dict]:
+    """level.<field> and weights.<field> from the quality page's form."""
+    levels = {k.removeprefix("level."): v for k, v in post.items() if k.startswith("level.")}
+    weights = {k.removeprefix("weights."): v for k, v in post.items() if k.startswith("weights.")}
+    return levels, weights
 
 
 @login_required
@@ -453,9 +481,12 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Managers and reviewers: run an agreement report and read the latest one."""
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
     if request.method == "POST":
+        levels, weights = _report_options(request.POST)
         try:
-            quality.start_agreement_report(project=project, by=request.user)
-        except ConflictError as exc:
+            quality.start_agreement_report(
+                project=project, levels=levels, kappa_weights=weights, by=request.user
+            )
+        except (ConflictError, InvalidInput) as exc:
             messages.error(request, str(exc))
         return redirect("quality:quality_page", project_id=project.pk)
     rep = AgreementReport.objects.filter(project=project).first()
@@ -469,11 +500,15 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def report_export_data(project) -> dict:
-    """The latest report as the export's JSON document (404 without one)."""
-
+    """The latest finished report as the export's JSON document (404 without one)."""
     rep = quality.latest_agreement_report(project)
     if rep is None:
         raise Http404("No agreement report yet")
+    return report_document(project, rep)
+
+
+def report_document(project, rep: AgreementReport) -> dict:
+    """A finished report as the export's JSON document."""
     items = list(
         ItemAgreement.objects.filter(report=rep)
         .order_by("item_id", "field")
@@ -516,13 +551,35 @@ def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpRespon
 @login_required
 @require_GET
 def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Everyone who annotated here, with the scorecard's key figures (?sort=)."""
+    from trainerdesk.quality import scorecards
 
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    ids = set(project.annotations.exclude(annotator=None).values_list("annotator_id", flat=True))
-    ids |= set(project.members.values_list("user_id", flat=True))
-    users = get_user_model().objects.filter(id__in=ids).order_by("username")
+    sort, errors = request.GET.get("sort") or "annotator", []
+    try:
+        sort = scorecards.check_sort(sort)
+    except InvalidInput as exc:
+        sort, errors = "annotator", exc.errors
+    rows = scorecards.annotator_rows(project=project, sort=sort)
+    columns = [
+        ("annotator", "Annotator"), ("done", "Items done"), ("gold", "Gold accuracy"),
+        ("gold_low", "Gold lower bound (95%)"), ("agreement", "Agreement (mean kappa)"),
+        ("acceptance", "Review acceptance"), ("lead_time", "Median lead time"),
+    ]  # fmt: skip
+    context = {
+        "project": project,
+        "rows": rows,
+        "sort": sort,
+        "errors": errors,
+        # Each header sorts by its column; again reverses it.
+        "columns": [
+            (k, name, f"-{k}" if sort == k else k, sort.removeprefix("-") == k)
+            for k, name in columns
+        ],  # fmt: skip
+        "report": quality.latest_agreement_report(project),
+    }
     return TemplateResponse(
-        request, "quality/annotators.html", {"project": project, "users": users}
+        request, "quality/annotators.html", context, status=400 if errors else 200
     )
 
 

@@ -200,12 +200,17 @@ def notifications_for(user):
     sees_all = ProjectMember.objects.filter(
         project=OuterRef("comment__project"), user=user, role__in=CAN["see_all_work"]
     )
-    return Notification.objects.filter(
+    visible = Project.objects.visible_to(user).values("pk")
+    comment_readable = (
         Q(comment__project__organization__in=admin_orgs.values("organization"))
         | Exists(sees_all)
-        | Q(comment__project__annotators_see_comments=True),
+        | Q(comment__project__annotators_see_comments=True)
+    )
+    return Notification.objects.filter(
+        # A sent-back answer is the user's own: readable while they may open the project.
+        (comment_readable & Q(comment__project__in=visible))
+        | Q(comment__isnull=True, item__project__in=visible),
         user=user,
-        comment__project__in=Project.objects.visible_to(user).values("pk"),
     )
 
 

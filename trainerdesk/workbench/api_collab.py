@@ -54,10 +54,14 @@ class PostedOut(Schema):
 
 class NotificationOut(Schema):
     id: int
-    kind: Literal["mention", "reply"]
+    kind: Literal["mention", "reply", "returned"] = Field(
+        description="returned: a reviewer sent your answer back; answer the item again."
+    )
     project: int
     item: int
-    comment: CommentOut
+    comment: CommentOut | None = Field(description="Null for returned.")
+    actor: str | None = Field(None, description="returned: the reviewer.")
+    message: str = Field("", description="returned: the reviewer's reason.")
     created_at: datetime
     read_at: datetime | None
 
@@ -132,6 +136,12 @@ def _posted(result: services.PostedComment) -> dict:
 
 
 def _notification(n: Notification) -> dict:
+    if n.comment is None:  # a sent-back answer
+        return {
+            "id": n.pk, "kind": n.kind, "project": n.item.project_id, "item": n.item_id,
+            "comment": None, "actor": n.actor.get_username() if n.actor else None,
+            "message": n.message, "created_at": n.created_at, "read_at": n.read_at,
+        }  # fmt: skip
     return {
         "id": n.pk,
         "kind": n.kind,
@@ -261,7 +271,8 @@ def inbox(
     entries = access.notifications_for(request.auth)
     if unread:
         entries = entries.filter(read_at__isnull=True)
-    entries = entries.select_related("comment__author").order_by("-created_at", "-id")
+    entries = entries.select_related("comment__author", "item", "actor")
+    entries = entries.order_by("-created_at", "-id")
     return [_notification(n) for n in entries[:limit]]
 
 

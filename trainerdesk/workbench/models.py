@@ -714,17 +714,30 @@ class Comment(models.Model):
 
 
 class Notification(models.Model):
-    """One entry in a user's inbox: a mention of them or a reply in their thread."""
+    """One entry in a user's inbox: a mention of them or a reply in their thread (comment
+    set), or a reviewer sending their answer back (item, actor and message set)."""
 
     class Kind(models.TextChoices):
         MENTION = "mention", "Mentioned you"
         REPLY = "reply", "Replied to your thread"
+        RETURNED = "returned", "Sent your answer back"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    # A sent-back answer: the item to answer again, the reviewer, and their reason.
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -772,12 +772,20 @@ def next_item(
     adapt = connection.ops.adapt_datetimefield_value
     with transaction.atomic():
         own, _released = _leases_of(project=project, user=user, now=now)
+        returned = None
+        if own is not None or project.gold_rate > 0:
+            # An answer a reviewer sent back comes first, before the item they hold (which
+            # goes back to the queue: they asked for the next one) and before a gold draw.
+            returned = _returned_item(project=project, user=user, other_than=own and own[1])
+            if returned is not None and own is not None:
+                _drop_lease(lease_id=own[0], item_id=own[1], overlap=project.overlap)
+                own = None
         if own is not None:
             lease_id, item_id = own
             Lease.objects.filter(pk=lease_id).update(expires_at=expires_at)
             item = Item.objects.get(pk=item_id)
         else:
-            item = _pick_item(project=project, user=user, rng=rng)
+            item = returned or _pick_item(project=project, user=user, rng=rng)
             if item is None:
                 return None
             with connection.cursor() as cursor:
@@ -790,6 +798,21 @@ def next_item(
             _shift_counters(overlap=project.overlap, item_id=item.pk, leased=1)
     item.lease_expires_at = expires_at
     return item
+
+
+def _returned_item(*, project: Project, user, other_than: int | None) -> Item | None:
+    """The first item a reviewer sent back to the user that they have not answered again
+    (withdraw_annotation assigned it to them)."""
+    from trainerdesk.quality.models import Review  # the quality app builds on this one
+
+    sent_back = Review.objects.filter(item=OuterRef("pk"), annotator=user, sent_back=True)
+    answered = Annotation.objects.filter(item=OuterRef("pk"), annotator=user)
+    mine = Item.objects.filter(project=project, assignee=user).filter(Exists(sent_back))
+    mine = mine.exclude(Exists(answered))
+    found = mine.filter(available=True).exclude(pk=other_than).order_by("queue_rank", "id").first()
+    if found is not None and other_than is not None and mine.filter(pk=other_than).exists():
+        return None  # the item they hold was sent back too: finish that one first
+    return found
 
 
 def lease_of(*, project: Project, user) -> Lease | None:

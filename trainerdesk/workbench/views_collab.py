@@ -203,6 +203,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     entries = (
         access.notifications_for(request.user)
         .select_related("comment__author", "comment__project", "comment__item")
+        .select_related("item__project", "actor")
         .order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id")[:INBOX_SIZE]
     )
     return TemplateResponse(request, "workbench/inbox.html", {"entries": entries})
@@ -221,6 +222,8 @@ def inbox_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     if entry is None:
         return redirect("workbench:inbox")
     services.mark_notifications_read(user=request.user, ids=[entry.pk])
+    if entry.comment is None:  # a sent-back answer: the annotation page serves it first
+        return redirect("workbench:annotate", project_id=entry.item.project_id)
     comment = entry.comment
     return redirect(_item_url(comment.project_id, comment.item_id, comment.pk))
 

@@ -29,3 +29,17 @@ def heat(value) -> str:
 @register.filter
 def confusion_rows(matrix, labels):
     return list(zip(labels, matrix, strict=False))
+
+
+@register.filter
+def isodatetime(value):
+    """An ISO timestamp stored in JSON (a scorecard's computed_at) as a datetime, so the
+    date filter shows it like every other time in the app."""
+    from datetime import datetime
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return value

@@ -597,3 +597,33 @@ def test_ordinal_level_and_weighted_kappa_follow_the_schema_order():
     kappa = qm.cohen_kappa(by_name, 0, 3, weights="quadratic").value
     assert abs(kappa - qm.cohen_kappa(numeric, 0, 3, weights="quadratic").value) < TOL
     assert r.categories == (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+# --- bad input gets a clear answer (issue 8, section 4) ---------------------------------------
+
+
+def test_nan_answers_are_missing_not_categories():
+    # Every answer NaN: nothing to compare, so "not enough data" (it was alpha 0.0).
+    r = Ratings.from_tuples([(0, "a", nan), (0, "b", float("nan")), (1, "a", np.float64(nan))])
+    assert len(r) == 0
+    alpha = qm.krippendorff_alpha(r)
+    assert alpha.value is None and alpha.reason.startswith("not enough data")
+    # NaN among real answers is left out like None.
+    mixed = Ratings.from_tuples([(0, "a", 1), (0, "b", 1), (1, "a", 2), (1, "b", nan)])
+    assert mixed.categories == (1, 2) and len(mixed) == 3
+
+
+def test_cohen_kappa_codes_checks_code_bounds():
+    with pytest.raises(ValueError, match=r"b\[1\]: code 3 is outside 0..2"):
+        qm.cohen_kappa_codes([0, 1], [0, 3], 3)
+    with pytest.raises(ValueError, match=r"a\[0\]: code -1 is outside 0..1"):
+        qm.cohen_kappa_codes([-1, 1], [0, 1], 2)
+
+
+def test_iou_refuses_nan_coordinates():
+    good = {"x": 0, "y": 0, "width": 10, "height": 10}
+    with pytest.raises(ValueError, match=r"b\[0\]: x is nan, not a finite number"):
+        qm.iou(good, good | {"x": nan})
+    with pytest.raises(ValueError, match="height is inf"):
+        qm.match_boxes([good | {"label": "c", "height": math.inf}], [good | {"label": "c"}])
+    assert qm.iou(good, good) == 1.0

@@ -550,3 +550,67 @@ def test_pairwise_and_multi_label_items_are_reviewable(org, owner, teammate, cli
         "pref": {"preferred": 0, "strength": 1},
         "tags": ["safe"],
     }
+
+
+def test_review_page_opens_on_disagreements_first(double, reviewer, client_for):
+    first, second, third = _items(double)
+    client = client_for(reviewer)
+    url = reverse("quality:review", args=[double.pk])
+    # Item 1 (everyone agreed) comes first in id order; the page opens on item 2.
+    page = client.get(url)
+    assert page.context["item"].pk == second.pk and page.context["scope"] == "disagreement"
+    body = page.content.decode()
+    assert 'aria-current="page">Disagreement' in body
+    assert "opens on items whose answers differ" in body
+    # Once the disagreement is reviewed, the page opens on every item, unreviewed first.
+    for annotation in second.annotations.all():
+        quality.record_review(
+            project=double, annotation=annotation, reviewer=reviewer, decision="accepted"
+        )
+    page = client.get(url)
+    assert page.context["item"].pk == first.pk and page.context["scope"] == "all"
+    # An explicit scope is kept.
+    assert client.get(url, {"scope": "all"}).context["scope"] == "all"
+
+
+def test_sent_back_answer_reaches_the_inbox_and_comes_before_the_open_item(
+    client_for, project, teammate, reviewer, annie
+):
+    first, second, third = _items(project)
+    one = _answer(project, first, teammate, "business")
+    sent = _answer(project, second, teammate, "tech")
+    # The annotator has the third item open (leased) when the reviewer sends one back.
+    assert services.next_item(project=project, user=teammate).pk == third.pk
+    quality.record_review(
+        project=project, annotation=sent, reviewer=reviewer, decision="rejected",
+        reason="A goal is sport", send_back=True,
+    )  # fmt: skip
+    client = client_for(teammate)
+    inbox = client.get(reverse("workbench:inbox")).content.decode()
+    assert "rita" in inbox and "sent your answer back" in inbox and "A goal is sport" in inbox
+    api = client.get("/api/v1/inbox?unread=true").json()
+    assert [(n["kind"], n["item"], n["actor"], n["message"]) for n in api] == [
+        ("returned", second.pk, "rita", "A goal is sport")
+    ]
+    assert client_for(annie).get("/api/v1/inbox").json() == []
+    # Their next `next` serves the sent-back item first; the open one goes back to the queue.
+    assert services.next_item(project=project, user=teammate).pk == second.pk
+    third.refresh_from_db()
+    assert third.leased_count == 0 and third.available
+    _counters_match(project)
+    assert services.next_item(project=project, user=teammate).pk == second.pk  # kept
+    # Two sent back: the one they hold stays theirs until answered (no swapping).
+    quality.record_review(
+        project=project, annotation=one, reviewer=reviewer, decision="rejected",
+        reason="Check again", send_back=True,
+    )  # fmt: skip
+    assert services.next_item(project=project, user=teammate).pk == second.pk
+    _answer(project, second, teammate, "sport")
+    assert services.next_item(project=project, user=teammate).pk == first.pk
+    _counters_match(project)
+    # Opening the inbox entry marks it read and goes to the annotation page.
+    entry = api[0]["id"]
+    client = client_for(teammate)  # the test client was logged in as annie above
+    opened = client.get(reverse("workbench:inbox_open", args=[entry]))
+    assert opened["Location"] == reverse("workbench:annotate", args=[project.pk])
+    assert entry not in [n["id"] for n in client.get("/api/v1/inbox?unread=true").json()]

@@ -6,6 +6,7 @@ import pytest
 from trainerdesk.quality.review import (
     agreeing_count,
     dawid_skene,
+    dawid_skene_fit,
     dawid_skene_labels,
     disagree,
     majority_vote,
@@ -139,3 +140,26 @@ def test_dawid_skene_labels_by_keys_and_values():
     assert {k: v[0] for k, v in finals.items()} == {10: "sport", 11: "tech"}
     assert set(accuracy) == {"ann", "bob"}
     assert dawid_skene_labels([], ["a"]) == ({}, {})
+
+
+def test_dawid_skene_reports_non_convergence():
+    _truth, items, annotators, labels = _synthetic(seed=3)
+    result = dawid_skene(
+        items, annotators, labels, n_items=400, n_annotators=5, n_classes=3, max_iter=2
+    )
+    assert not result.converged and result.iterations == 2
+    assert result.note.startswith("did not converge: stopped after 2 rounds")
+    observations = [
+        (int(i), int(a), "xyz"[int(v)]) for i, a, v in zip(items, annotators, labels, strict=True)
+    ]
+    fit = dawid_skene_fit(observations, ["x", "y", "z"], max_iter=2)
+    assert not fit.converged and "did not converge" in fit.note
+    settled = dawid_skene_fit([(0, "a", "x"), (0, "b", "x")], ["x", "y"])
+    assert settled.converged and settled.note == ""
+
+
+def test_dawid_skene_annotator_without_labels_is_an_error_not_nan():
+    with pytest.raises(ValueError, match=r"1 of n_annotators=3 gave no label \(index 1\)"):
+        dawid_skene([0, 0], [0, 2], [1, 1], n_items=1, n_annotators=3, n_classes=2)
+    with pytest.raises(ValueError, match="max_iter: must be at least 1"):
+        dawid_skene([0], [0], [1], n_items=1, n_annotators=1, n_classes=2, max_iter=0)

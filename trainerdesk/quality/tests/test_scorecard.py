@@ -180,3 +180,60 @@ def test_reviews_and_gold_reach_the_scorecard(worked, owner, teammate, client_fo
     body = page.content.decode()
     assert "0.333 accepted (1 of 3 reviewed; 1 fixed, 1 rejected)" in body
     assert "(1 of 2)" in body
+
+
+def test_annotators_list_shows_key_figures_sorted_on_the_server(
+    worked, owner, teammate, third, client_for
+):
+    from trainerdesk.workbench.models import Annotation
+
+    # teammate: one answer accepted of one reviewed; a gold item they got right (sport) and
+    # third got wrong (tech).
+    mine = Annotation.objects.filter(project=worked, annotator=teammate).order_by("id")[1]
+    quality.record_review(project=worked, annotation=mine, reviewer=owner, decision="accepted")
+    services.set_gold(
+        project=worked, item=mine.item, reference={"topic": "sport"}, is_gold=True, by=owner
+    )
+    client = client_for(owner)
+    url = f"/projects/{worked.pk}/annotators/"
+    page = client.get(url)
+    rows = {r.annotator: r for r in page.context["rows"]}
+    # Only people who annotated: the owner (a manager who never annotated) is not listed.
+    assert set(rows) == {"teammate", "third"}
+    t = rows["teammate"]
+    card = quality.build_scorecard(project=worked, annotator=teammate)
+    assert t.items_done == card["items_done"] == 3
+    assert (t.gold_accuracy, t.gold_n) == (1.0, 1)
+    assert t.gold_low == pytest.approx(card["gold_accuracy"]["low"])
+    assert t.agreement == pytest.approx(card["peer_agreement"]["topic"]["mean_kappa"])
+    assert t.review_acceptance == 1.0 and t.median_lead_time == 4.0
+    assert rows["third"].review_acceptance is None and rows["third"].items_skipped == 1
+    body = page.content.decode()
+    assert 'data-annotator="teammate"' in body and "Gold lower bound" in body
+    # Sorted on the server, either way; missing figures last.
+    by = lambda sort: [r.annotator for r in client.get(url, {"sort": sort}).context["rows"]]  # noqa: E731
+    assert by("annotator") == ["teammate", "third"] and by("-annotator") == ["third", "teammate"]
+    assert by("acceptance") == ["teammate", "third"] == by("-acceptance")
+    assert by("-done") == ["teammate", "third"]  # 3 done each: then by name
+    assert 'href="?sort=-annotator"' in body  # clicking the sorted column reverses it
+    bad = client.get(url, {"sort": "shoe_size"})
+    assert (
+        bad.status_code == 400
+        and "sort: &#x27;shoe_size&#x27; is not one of" in bad.content.decode()
+    )
+    api = client.get(f"/api/v1/projects/{worked.pk}/annotators?sort=-gold").json()
+    assert [r["annotator"] for r in api] == ["teammate", "third"]
+    assert api[0]["gold_accuracy"] == 1.0 and api[1]["gold_accuracy"] == 0.0
+    assert client.get(f"/api/v1/projects/{worked.pk}/annotators?sort=x").status_code == 400
+    assert client_for(teammate).get(f"/api/v1/projects/{worked.pk}/annotators").status_code == 404
+
+
+def test_scorecard_shows_times_like_the_rest_of_the_app(worked, owner, client_for):
+    from django.utils import timezone
+
+    page = client_for(owner).get(f"/projects/{worked.pk}/annotators/third/scorecard/")
+    body = page.content.decode()
+    computed = page.context["card"]["report"]["computed_at"]
+    assert computed not in body  # the raw ISO text
+    shown = timezone.localtime(timezone.datetime.fromisoformat(computed)).strftime("%Y-%m-%d %H:%M")
+    assert f"(computed {shown})" in body
