@@ -10,7 +10,7 @@ from PIL import Image
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.accounts.services import create_organization
-from trainerdesk.workbench import demo
+from trainerdesk.workbench import demo, services
 from trainerdesk.workbench.images import UPLOAD_PREFIX
 from trainerdesk.workbench.models import ImageAsset, Project, ProjectMember
 from trainerdesk.workbench.schema import parse_schema
@@ -217,3 +217,22 @@ def test_demo_command_prints_logins_and_can_remove_itself(db):
     call_command("demo", "--remove", stdout=io.StringIO())
     assert not Organization.objects.exists()
     assert not get_user_model().objects.filter(username__in=demo.USERNAMES).exists()
+
+
+def test_a_demo_from_before_the_fix_is_not_filled_twice(db):
+    """An older demo's BBC items (ids like `bbc/sports/199`, the file name in the data)
+    differ from today's, so filling would add the corpus again beside them."""
+    demo.load_demo(limit=2)
+    bbc = Project.objects.get(name=demo.BBC_PROJECT)
+    bbc.items.all().delete()
+    old = {
+        "data": {"text": "Old article.", "file": "sports/199.txt"},
+        "external_id": "bbc/sports/199",
+    }
+    services.add_items(project=bbc, items=[old])
+    out = io.StringIO()
+    summary = demo.load_demo(stdout=out, limit=4)["projects"][demo.BBC_PROJECT]
+    assert (summary["added"], summary["items"], summary["legacy"]) == (0, 1, 1)
+    assert "trainerdesk demo --reset" in out.getvalue()
+    # The other projects are topped up as usual.
+    assert Project.objects.get(name=demo.MOVIES_PROJECT).items.count() == 4
