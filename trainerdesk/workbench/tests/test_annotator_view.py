@@ -132,3 +132,17 @@ def test_the_inbox_hides_external_ids_from_annotators(client_for, owner, teammat
     assert "sport/42" not in client.get(reverse("workbench:inbox")).content.decode()
     services.update_project(project=project, by=owner, annotators_see_external_id=True)
     assert "sport/42" in client.get(reverse("workbench:inbox")).content.decode()
+
+
+def test_a_new_project_can_list_fields_for_annotators(client_for, owner, org):
+    from conftest import TOPIC_SCHEMA
+
+    response = client_for(owner).post(
+        f"{API}/projects",
+        {"organization": org.pk, "name": "Titled", "label_schema": TOPIC_SCHEMA,
+         "annotator_fields": ["title"]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["annotator_fields"], body["annotators_see_external_id"]) == (["title"], False)
