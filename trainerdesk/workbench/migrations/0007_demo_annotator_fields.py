@@ -12,7 +12,7 @@ def keep_titles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workbench", "0005_gold"),
+        ("workbench", "0006_quality_returned_notification"),
     ]
 
     operations = [
