@@ -189,6 +189,20 @@ def comment_readers(project: Project, item: Item, roles: dict[int, str]) -> set[
     return readers
 
 
+def projects_seeing_all_work(user) -> set[int]:
+    """Ids of the projects where the user sees all work (manager or reviewer, or admin of
+    the organization): there they see items whole, external ids included."""
+    from trainerdesk.accounts.models import Membership
+
+    admin_orgs = Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES)
+    return set(
+        Project.objects.filter(
+            Q(organization__in=admin_orgs.values("organization"))
+            | Q(members__user=user, members__role__in=CAN["see_all_work"])
+        ).values_list("pk", flat=True)
+    )
+
+
 def notifications_for(user):
     """The user's inbox, limited to comments they may still read: projects they can still
     open, and for annotators only while the project lets annotators see comments."""

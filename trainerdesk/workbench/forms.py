@@ -158,6 +158,17 @@ class ProjectSettingsForm(forms.Form):
         required=False,
         label="Annotators may read and write comments on the items they work on",
     )
+    annotator_fields = forms.CharField(
+        required=False,
+        max_length=4000,
+        label="Item data annotators see",
+        help_text="Data keys shown to annotators besides the ones the label schema reads, "
+        "comma-separated, e.g. title (shown as the heading). Everything else in an item's "
+        "data (file names, sources, ids) stays hidden from them: it may give the answer away.",
+    )
+    annotators_see_external_id = forms.BooleanField(
+        required=False, label="Annotators see each item's external id"
+    )
     final_label_rule = forms.ChoiceField(
         choices=Project.FinalLabelRule.choices,
         required=False,  # left out: unchanged
@@ -195,12 +206,20 @@ class ProjectSettingsForm(forms.Form):
         label="Gold items needed before pass/fail",
     )
 
+    def clean_annotator_fields(self) -> list[str]:
+        raw = self.cleaned_data.get("annotator_fields") or ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
     def clean(self):
         data = super().clean()
         # A form posted without the gold fields (older clients) leaves them unchanged.
         for key in ("gold_rate", "gold_threshold", "gold_min_items"):
             if data.get(key) is None:
                 data.pop(key, None)
+        # Same for the annotator view: only a form that carries the setting changes it.
+        if "annotator_fields" not in self.data:
+            data.pop("annotator_fields", None)
+            data.pop("annotators_see_external_id", None)
         return data
 
 

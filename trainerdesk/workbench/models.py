@@ -77,6 +77,17 @@ class Project(models.Model):
         help_text="Show model responses in an order shuffled per annotator (recorded with "
         "each annotation).",
     )
+    # What annotators see of an item (workbench/visibility.py): the data keys the schema
+    # reads, plus these; everything else (file names, sources, ids) stays hidden so an
+    # import cannot show them the answer.
+    annotator_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Item data keys shown to annotators besides those the label schema reads.",
+    )
+    annotators_see_external_id = models.BooleanField(
+        default=False, help_text="Annotators see each item's external id."
+    )
 
     # --- review (quality app): how each item's final answer is chosen ---
     class FinalLabelRule(models.TextChoices):

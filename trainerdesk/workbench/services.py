@@ -45,7 +45,7 @@ from django.utils import timezone
 from trainerdesk.lib import webhooks
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import access, blind, formats, images
+from trainerdesk.workbench import access, blind, formats, images, visibility
 from trainerdesk.workbench.models import (
     Annotation,
     Comment,
@@ -102,9 +102,12 @@ def create_project(
     ordering: str = Project.Ordering.SEQUENTIAL,
     annotators_see_others: bool = False,
     blind_order: bool = True,
+    annotator_fields: list[str] | None = None,
+    annotators_see_external_id: bool = False,
 ) -> Project:
     if overlap < 1:
         raise InvalidInput(["overlap: must be at least 1"])
+    annotator_fields = _annotator_fields(annotator_fields or [])
     with transaction.atomic():
         project = Project.objects.create(
             organization=organization,
@@ -117,11 +120,20 @@ def create_project(
             ordering=ordering,
             annotators_see_others=annotators_see_others,
             blind_order=blind_order,
+            annotator_fields=annotator_fields,
+            annotators_see_external_id=annotators_see_external_id,
         )
         GuidelineVersion.objects.create(
             project=project, version=1, text=instructions, created_by=created_by
         )
     return project
+
+
+def _annotator_fields(value: Any) -> list[str]:
+    try:
+        return visibility.clean_annotator_fields(value)
+    except ValueError as exc:
+        raise InvalidInput([f"annotator_fields: {exc}"]) from None
 
 
 def update_project(*, project: Project, by, **changes: Any) -> Project:
@@ -138,6 +150,8 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "blind_order",
         "annotators_see_comments",
         "final_label_rule",
+        "annotator_fields",
+        "annotators_see_external_id",
         *GOLD_SETTINGS,
     }
     unknown = set(changes) - allowed
@@ -147,6 +161,8 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         changes["label_schema"] = _validated_schema(changes["label_schema"])
     if "overlap" in changes and changes["overlap"] < 1:
         raise InvalidInput(["overlap: must be at least 1"])
+    if "annotator_fields" in changes:
+        changes["annotator_fields"] = _annotator_fields(changes["annotator_fields"])
     rules = Project.FinalLabelRule.values
     if "final_label_rule" in changes and changes["final_label_rule"] not in rules:
         raise InvalidInput([f"final_label_rule: must be one of {', '.join(rules)}"])

@@ -183,6 +183,8 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
         "final_label_rule": project.final_label_rule,
+        "annotator_fields": ", ".join(project.annotator_fields),
+        "annotators_see_external_id": project.annotators_see_external_id,
         **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, blind, formats, images, services
+from trainerdesk.workbench import access, blind, formats, images, services, visibility
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.schema import Field
 
@@ -281,14 +281,10 @@ def _workspace(
     data = item.data if item else {}
     # LLM evaluation: the prompt is shown as the item's text and the responses beside it.
     response_sources = blind.response_sources(schema)
-    source = next(
-        (
-            f.source
-            for f in schema.fields
-            if f.source and f.source not in response_sources and f.source not in image_keys
-        ),
-        "prompt" if response_sources else "text",
-    )
+    source = visibility.text_source(schema)
+    # Only what the schema renders and the manager chose to show (visibility.py).
+    shown = visibility.annotator_data(project, data)
+    title = shown.get("title") if isinstance(shown.get("title"), str) else None
     span_sources = {f.source for f in schema.fields if f.type == "spans"}
     return {
         "response_blocks": [
@@ -314,14 +310,14 @@ def _workspace(
         "fields": fields,
         "unsupported": unsupported,
         "text": data.get(source) if isinstance(data.get(source), str) else None,
-        "title": data.get("title") if isinstance(data.get("title"), str) else None,
+        "title": title,
         "meta": {
-            k: v
-            for k, v in data.items()
-            if k not in {source, "title", *response_sources, *image_keys}
-            and isinstance(v, str | int | float)
-            and len(str(v)) < 200
+            k: v if isinstance(v, str | int | float) else json.dumps(v, ensure_ascii=False)
+            for k, v in visibility.extra_fields(project, data).items()
+            if not (k == "title" and title is not None)
         },
+        "shown_data": shown,
+        "external_id": visibility.annotator_external_id(project, item) if item else None,
         "client_id": uuid.uuid4(),
         "errors": errors or [],
         "skip_reasons": SKIP_REASONS,

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from trainerdesk.workbench import access, services
+from trainerdesk.workbench import access, services, visibility
 from trainerdesk.workbench.forms import CommentForm, WebhookForm
 from trainerdesk.workbench.models import Comment, Item, Project
 
@@ -83,13 +83,19 @@ def item_detail(request: HttpRequest, project_id: int, item_id: int) -> HttpResp
         .select_related("annotator")
         .order_by("created_at", "id")
     )
+    can_see_all = access.can(project, "see_all_work")
+    # Annotators see what the annotation page shows them, nothing more (visibility.py).
+    data = item.data if can_see_all else visibility.annotator_data(project, item.data)
     context = _thread_context(
         request,
         project,
         item,
         annotations=annotations,
-        item_json=json.dumps(item.data, indent=2, ensure_ascii=False),
-        can_see_all=access.can(project, "see_all_work"),
+        item_json=json.dumps(data, indent=2, ensure_ascii=False),
+        external_id=item.external_id
+        if can_see_all
+        else visibility.annotator_external_id(project, item),
+        can_see_all=can_see_all,
         can_manage=access.can(project, "manage"),
     )
     if context["can_see_all"]:  # the final answer sums up everyone's work
@@ -206,7 +212,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .select_related("item__project", "actor")
         .order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id")[:INBOX_SIZE]
     )
-    return TemplateResponse(request, "workbench/inbox.html", {"entries": entries})
+    full_view = access.projects_seeing_all_work(request.user)
+    return TemplateResponse(
+        request, "workbench/inbox.html", {"entries": entries, "full_view": full_view}
+    )
 
 
 @login_required

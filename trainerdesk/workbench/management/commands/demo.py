@@ -10,7 +10,8 @@ from trainerdesk.workbench.services import InvalidInput
 class Command(BaseCommand):
     help = (
         "Load the Demo Lab organization: users manager/annotator1/annotator2/reviewer and "
-        "four projects from real public data (text and images). Re-running adds nothing twice."
+        "five projects from real public data (text, named entities, images). Re-running adds "
+        "nothing twice."
     )
 
     def add_arguments(self, parser):
