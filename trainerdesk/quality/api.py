@@ -358,8 +358,15 @@ class GoldAccuracyOut(Schema):
     reason: str
     threshold: float
     min_items: int
-    items_digest: str = Field(description="sha256 of the sorted `item id<TAB>annotation id`.")
-    item_ids: list[int]
+    items_digest: str | None = Field(
+        description="sha256 of the sorted `item id<TAB>annotation id` (null for annotators)."
+    )
+    item_ids: list[int] | None = Field(description="The gold items counted (null for annotators).")
+    recorded_at: datetime | None = Field(
+        None,
+        description="For an annotator with feedback off: when the snapshot shown was recorded "
+        "(they never see live numbers, which would reveal the gold items' answers).",
+    )
 
 
 class GoldItemOut(Schema):
@@ -414,6 +421,25 @@ def _gold_row(row: quality.AnnotatorGold) -> dict:
     }
 
 
+def _own_gold_rows(project, user) -> list[dict]:
+    """An annotator's own row, without item ids or digest (quality.own_gold_accuracy)."""
+    own = quality.own_gold_accuracy(project=project, annotator=user)
+    if own.verdict is None:
+        return []
+    v = own.verdict.as_dict()
+    return [
+        {
+            "annotator": user.get_username(),
+            **{k: v[k] for k in ("n", "correct", "accuracy", "low", "high", "status", "reason")},
+            "threshold": v["threshold"],
+            "min_items": v["min_items"],
+            "items_digest": None,
+            "item_ids": None,
+            "recorded_at": own.recorded_at,
+        }
+    ]
+
+
 def _snapshot(s: GoldAccuracySnapshot) -> dict:
     fields = ("id", "computed_at", "since", "until", "n", "correct", "accuracy", "low", "high")
     more = ("status", "passed", "threshold", "min_items", "items_digest", "item_ids")
@@ -428,7 +454,9 @@ def _snapshot(s: GoldAccuracySnapshot) -> dict:
     response=GoldReportOut,
     summary="Accuracy on gold per annotator, with 95% Wilson intervals and pass/fail",
     description="Managers and reviewers see everyone and the gold items; an annotator sees "
-    "only their own row. Optional window on the answers' time: since <= created_at < until.",
+    "only their own row, without item ids: live when the project gives gold feedback, "
+    "otherwise the latest snapshot a manager recorded (window ignored). Optional window on "
+    "the answers' time: since <= created_at < until.",
 )
 def gold_accuracy(
     request: HttpRequest,
@@ -437,22 +465,15 @@ def gold_accuracy(
     until: datetime | None = None,
 ):
     project = access.get_project_for_user(request.auth, project_id, action="view")
-    see_all = access.can(project, "see_all_work")
-    report = quality.gold_accuracy(
-        project=project,
-        since=since,
-        until=until,
-        annotator_ids=None if see_all else [request.auth.pk],
-    )
+    if not access.can(project, "see_all_work"):
+        return {"annotators": _own_gold_rows(project, request.auth), "items": None}
+    report = quality.gold_accuracy(project=project, since=since, until=until)
     items = [
         {"id": s.item_id, "external_id": s.external_id, "n": s.n, "correct": s.correct,
          "accuracy": s.accuracy}
         for s in report.items
     ]  # fmt: skip
-    return {
-        "annotators": [_gold_row(r) for r in report.annotators],
-        "items": items if see_all else None,
-    }
+    return {"annotators": [_gold_row(r) for r in report.annotators], "items": items}
 
 
 @router.post(
@@ -507,7 +528,8 @@ def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
     """An annotator's scorecard as computed now; annotators may read only their own."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
-    return quality.build_scorecard(project=project, annotator=user)
+    live_gold = access.can(project, "see_all_work")  # see quality.own_gold_accuracy
+    return quality.build_scorecard(project=project, annotator=user, live_gold=live_gold)
 
 
 @router.post("/projects/{project_id}/annotators/{username}/scorecard", response={201: dict})
@@ -515,5 +537,10 @@ def record_scorecard(request: HttpRequest, project_id: ProjectId, username: str)
     """Record the scorecard (stored with its digest, so its numbers are reproducible)."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
-    card = quality.record_scorecard(project=project, annotator=user, by=request.auth)
+    card = quality.record_scorecard(
+        project=project,
+        annotator=user,
+        by=request.auth,
+        live_gold=access.can(project, "see_all_work"),
+    )
     return Status(201, {"id": card.pk, "digest": card.digest, "data": card.data})

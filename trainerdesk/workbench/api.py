@@ -749,6 +749,7 @@ def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: Anno
         lead_time=payload.lead_time,
         client_id=payload.client_id,
         response_order=payload.response_order,
+        require_lease=True,
     )
     return Status(201 if result.created else 200, _annotation(result.annotation))
 

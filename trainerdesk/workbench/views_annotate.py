@@ -436,7 +436,13 @@ def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
         # Going back: the user's own earlier answer on this item, to look at or change.
         item = access.get_item_for_user(request.user, project, item_id)
         annotation = Annotation.objects.filter(item=item, annotator=request.user).first()
-        if annotation is None and not services.lease_of(project=project, user=request.user):
+        lease = services.lease_of(project=project, user=request.user)
+        if (
+            annotation is None
+            and item.assignee_id != request.user.pk
+            and (lease is None or lease.item_id != item.pk)
+        ):
+            # Only items the queue gave the user: any other would open its comments to them.
             return redirect("workbench:annotate", project_id=project.pk)
         return _render(request, _workspace(request, project, item, annotation=annotation))
     item = services.next_item(project=project, user=request.user)
@@ -509,6 +515,7 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
             lead_time=lead_time,
             client_id=client_id,
             response_order=response_order,
+            require_lease=True,
         )
     except services.WorkbenchError as exc:
         errors = getattr(exc, "errors", None) or [str(exc)]
