@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from trainerdesk.accounts.services import AccountError, user_for_token
 from trainerdesk.workbench.services import ConflictError, InvalidInput
@@ -35,12 +36,22 @@ class TokenHeaderAuth(APIKeyHeader):
         return user
 
 
+class SessionCookieAuth(SessionAuth):
+    """Django's session, with the CSRF check only for a request that has a session: one
+    without any credentials gets the 401 that GET gets, not "CSRF check Failed"."""
+
+    def _get_key(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="TrainerDesk API",
     version="1",
     description="Projects, items, imports, the annotation queue and exports. "
     "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens).",
-    auth=[TokenAuth(), TokenHeaderAuth(), django_auth],
+    auth=[TokenAuth(), TokenHeaderAuth(), SessionCookieAuth()],
     urls_namespace="api",
 )
 
@@ -78,6 +89,16 @@ def too_big(request, exc: RequestDataTooBig):
         f"Request body over the {limit:g} MB limit: send fewer items per call, or upload "
         "a file to /api/v1/projects/{id}/imports",
         413,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request, exc: MultiPartParserError):
+    return _error(
+        request,
+        f"Request body: not readable as multipart/form-data ({exc}); let your HTTP client "
+        "set the Content-Type header, which must carry the boundary",
+        400,
     )
 
 

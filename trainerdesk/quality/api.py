@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from trainerdesk.lib.inputs import InputSchema
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
@@ -27,7 +28,7 @@ MAX_PAGE = 1000
 # --- label-error detection ---------------------------------------------------------------
 
 
-class LabelErrorRunIn(Schema):
+class LabelErrorRunIn(InputSchema):
     field: str | None = Field(
         None, description="A single-choice text field; the first such field when omitted."
     )
@@ -80,7 +81,7 @@ class FindingPage(Schema):
     next_after_rank: int | None
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     decision: Literal["confirmed_error", "not_an_error", "open"]
     corrected_label: str | None = Field(
         None, description="With confirmed_error: the label that is right."
@@ -247,7 +248,7 @@ class ReviewOut(Schema):
     created_at: datetime
 
 
-class ReviewIn(Schema):
+class ReviewIn(InputSchema):
     annotation: int = Field(ge=1, le=MAX_ID, description="The annotation reviewed.")
     decision: Literal["accepted", "rejected", "fixed", "send_back"] = Field(
         description="send_back = rejected, and the item returns to the annotator's queue."
@@ -384,9 +385,11 @@ class GoldReportOut(Schema):
     )
 
 
-class GoldSnapshotIn(Schema):
-    since: datetime | None = None
-    until: datetime | None = Field(None, description="Defaults to now, so it can be recomputed.")
+class GoldSnapshotIn(InputSchema):
+    since: datetime | None = Field(None, strict=False)
+    until: datetime | None = Field(
+        None, strict=False, description="Defaults to now, so it can be recomputed."
+    )
 
 
 class GoldSnapshotOut(Schema):

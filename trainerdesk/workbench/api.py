@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.lib.inputs import InputSchema
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.models import (
     Annotation,
@@ -102,7 +103,7 @@ class ProjectDetail(ProjectSummary):
     gold_min_items: int | None = Field(None, description="Gold items needed for pass/fail.")
 
 
-class ProjectCreate(Schema):
+class ProjectCreate(InputSchema):
     organization: int | str = Field(
         description="Id or slug of an organization you own or administer."
     )
@@ -123,7 +124,7 @@ class ProjectCreate(Schema):
     )
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(InputSchema):
     """Only the fields you send change. New instructions start a new guideline version."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -155,7 +156,7 @@ class MemberOut(Schema):
     created_at: datetime
 
 
-class MemberIn(Schema):
+class MemberIn(InputSchema):
     username: str = Field(min_length=1, max_length=150, description="A member of the organization.")
     role: Literal["manager", "reviewer", "annotator"]
 
@@ -239,7 +240,7 @@ class NextOut(Schema):
     message: str = ""
 
 
-class AnnotationIn(Schema):
+class AnnotationIn(InputSchema):
     item: int = Field(ge=1, le=MAX_ID, description="Id of the item answered.")
     answer: dict[str, Any] | None = Field(
         None, description='Answer keyed by schema field name, e.g. `{"topic": "sport"}`.'
@@ -248,7 +249,9 @@ class AnnotationIn(Schema):
     skip_reason: str = Field("", max_length=500)
     lead_time: float | None = Field(None, description="Active seconds spent on the item.")
     client_id: UUID | None = Field(
-        None, description="Retry key: resending the same client_id returns the first result."
+        None,
+        strict=False,
+        description="Retry key: resending the same client_id returns the first result.",
     )
     response_order: list[int] | dict[str, list[int]] | None = Field(
         None,
@@ -599,7 +602,7 @@ def get_item(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
     return _item(item, full=access.can(project, "see_all_work"))
 
 
-class PredictionIn(Schema):
+class PredictionIn(InputSchema):
     answer: dict[str, Any] = Field(
         description="A (possibly partial) answer keyed by field name, checked like one."
     )
@@ -607,7 +610,10 @@ class PredictionIn(Schema):
     score: float | None = Field(None, description="Higher is more confident.")
 
 
-class PredictionOut(PredictionIn):
+class PredictionOut(Schema):  # not PredictionIn: strict input rules are not for output
+    answer: dict[str, Any]
+    model_version: str
+    score: float | None
     id: int
     item: int
     created_at: datetime
@@ -840,7 +846,7 @@ def export(
 # --- assignment and progress ----------------------------------------------------------------
 
 
-class AssignIn(Schema):
+class AssignIn(InputSchema):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         ..., max_length=services.MAX_SELECTION
     )
@@ -854,7 +860,7 @@ class AssignOut(Schema):
     assigned: int
 
 
-class QueueShareIn(Schema):
+class QueueShareIn(InputSchema):
     assignees: list[str] = Field(..., min_length=1, max_length=100)
     count: int | None = Field(None, description="Items for each annotator.")
     percent: float | None = Field(
@@ -951,7 +957,7 @@ def get_progress(request: HttpRequest, project_id: ProjectId):
 # --- gold items ---------------------------------------------------------------------------------
 
 
-class GoldItemIn(Schema):
+class GoldItemIn(InputSchema):
     is_gold: bool = Field(description="Gold items are mixed into every annotator's queue once.")
     reference: dict[str, Any] | None = Field(
         None, description="The reference (gold) answer, keyed by field like an answer."
@@ -959,7 +965,7 @@ class GoldItemIn(Schema):
     explanation: str = Field("", max_length=5000, description="Shown with gold feedback.")
 
 
-class GoldSelectionIn(Schema):
+class GoldSelectionIn(InputSchema):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         ..., max_length=services.MAX_SELECTION
     )
