@@ -10,7 +10,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from trainerdesk.accounts import services
 from trainerdesk.accounts.models import ApiToken, Membership
-from trainerdesk.lib.inputs import InputSchema
+from trainerdesk.lib.api_schemas import InputSchema
 
 router = Router(tags=["accounts"])
 

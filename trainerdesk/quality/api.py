@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from trainerdesk.lib.inputs import InputSchema
+from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
@@ -130,7 +130,7 @@ def _finding(f: LabelErrorFinding) -> dict:
 
 @router.post(
     "/projects/{project_id}/label-errors/runs",
-    response={202: LabelErrorRunOut},
+    response={202: LabelErrorRunOut, 409: ErrorOut},
     summary="Start a label-error run (manager)",
     description="Trains out-of-sample predictions (k-fold TF-IDF + linear model) on the "
     "final labels (majority vote) and ranks likely wrong labels with cleanlab. Runs in the "
@@ -315,7 +315,7 @@ def review_queue(
 
 @router.post(
     "/projects/{project_id}/reviews",
-    response={201: ReviewOut},
+    response={201: ReviewOut, 409: ErrorOut},
     summary="Record a review decision (reviewers and managers)",
 )
 def post_review(request: HttpRequest, project_id: ProjectId, payload: ReviewIn):
@@ -508,7 +508,7 @@ def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
 # --- agreement report and scorecards (qpage) ---------------------------------------------
 
 
-@router.post("/projects/{project_id}/quality/report", response={202: dict})
+@router.post("/projects/{project_id}/quality/report", response={202: dict, 409: ErrorOut})
 def start_agreement_report(request: HttpRequest, project_id: ProjectId):
     """Queue a new agreement report (managers and reviewers); poll GET .../report."""
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")

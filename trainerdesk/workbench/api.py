@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from trainerdesk.accounts.models import Membership, Organization
-from trainerdesk.lib.inputs import InputSchema
+from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.models import (
     Annotation,
@@ -423,7 +423,7 @@ def list_projects(request: HttpRequest):
     ]
 
 
-@router.post("/projects", response={201: ProjectDetail}, summary="Create a project")
+@router.post("/projects", response={201: ProjectDetail, 403: ErrorOut}, summary="Create a project")
 def create_project(request: HttpRequest, payload: ProjectCreate):
     organization = _organization_to_manage(request.auth, payload.organization)
     project = services.create_project(
@@ -736,11 +736,13 @@ def _suggestion(project: Project, item: Item) -> dict | None:
 
 @router.post(
     "/projects/{project_id}/annotations",
-    response={200: AnnotationOut, 201: AnnotationOut},
+    response={200: AnnotationOut, 201: AnnotationOut, 409: ErrorOut},
     summary="Submit (or change) your answer on an item",
     description="201 when a new annotation was recorded; 200 when the request was a retry "
     "with the same `client_id`, or changed your earlier answer on the item. An answer that "
-    "breaks the schema is a 400 naming the field, e.g. `answer.topic: ...`.",
+    "breaks the schema is a 400 naming the field, e.g. `answer.topic: ...`. 409: a new answer "
+    "or skip for an item not leased or assigned to you, a gold answer you were shown "
+    "feedback on, or a `client_id` used for another item.",
 )
 def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: AnnotationIn):
     project = access.get_project_for_user(request.auth, project_id, action="annotate")

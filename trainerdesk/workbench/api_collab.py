@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from trainerdesk.lib.inputs import InputSchema
+from trainerdesk.lib.api_schemas import InputSchema
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 from trainerdesk.workbench.models import Comment, Notification, Webhook, WebhookDelivery

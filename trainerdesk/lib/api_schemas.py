@@ -1,11 +1,11 @@
-"""The base of every JSON request body schema: strict types, and an object only."""
+"""Schemas every API module shares: strict request bodies, and the error answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.functional_validators import ModelWrapValidatorHandler
 
 
@@ -29,3 +29,12 @@ class InputSchema(Schema):
             kind = "an array" if isinstance(values, list) else type(values).__name__
             raise ValueError(f"must be a JSON object, not {kind}")
         return handler(values)
+
+
+class ErrorOut(Schema):
+    """Every 4xx answer: what went wrong, naming the field, file or line where it can."""
+
+    message: str
+    errors: list[str] | None = Field(
+        None, description="One entry per problem, e.g. `answer.topic: not one of the labels`."
+    )
