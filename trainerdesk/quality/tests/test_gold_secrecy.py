@@ -53,6 +53,8 @@ def test_with_feedback_off_re_answering_reveals_nothing(project, owner, teammate
     assert "0 of 1 gold items" in page and f"/items/{gold.pk}/" not in page
     card = client.get(f"{API}/projects/{project.pk}/annotators/teammate/scorecard").json()
     assert card["gold_accuracy"]["correct"] == 0 and "digest" not in card["gold_accuracy"]
+    card_page = client.get(f"/projects/{project.pk}/annotators/teammate/scorecard/")
+    assert "(0 of 1)" in card_page.content.decode()
     # Managers see the live numbers and the gold items.
     manager = _accuracy(client_for(owner), project)
     assert manager["annotators"][0]["correct"] == 1
