@@ -106,3 +106,28 @@ def test_leased_assigned_and_earlier_answers_are_accepted(
     services.assign_items(project=project, item_ids=[other.pk], assignee=teammate, by=owner)
     assert _page_submit(client, project, Item.objects.get(pk=other.pk)).status_code == 200
     assert Annotation.objects.filter(item=other, annotator=teammate).exists()
+
+
+def test_the_lease_check_costs_no_query(project, teammate, org, owner):
+    """The hot path's speed target: the check reads the lease DELETE's row count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trainerdesk.accounts.services import add_member, create_user
+
+    other = create_user(username="other", password="x", check_password=False)
+    add_member(organization=org, user=other)
+    services.set_project_member(project=project, user=other, role="annotator", by=owner)
+    counts = []
+    for user, require_lease in ((teammate, False), (other, True)):
+        item = services.next_item(project=project, user=user)
+        with CaptureQueriesContext(connection) as queries:
+            services.submit_annotation(
+                project=project,
+                item=item,
+                user=user,
+                answer={"topic": "sport"},
+                require_lease=require_lease,
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
