@@ -66,9 +66,13 @@ def test_page_refuses_an_item_not_leased_to_the_annotator(
     project, teammate, client_for, leased_and_other, action
 ):
     _, other = leased_and_other
+    leased, other = leased_and_other
     response = _page_submit(client_for(teammate), project, other, action=action)
     assert response.status_code == 422
-    assert "is not leased to you" in response.content.decode()
+    body = response.content.decode()
+    assert "is not leased to you" in body
+    # The page shows their own item, not the one they asked for.
+    assert leased.data["text"] in body and other.data["text"] not in body
     assert not Annotation.objects.filter(item=other).exists()
 
 
