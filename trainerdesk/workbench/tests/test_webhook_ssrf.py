@@ -164,3 +164,51 @@ def test_idna_host_names_are_accepted():
     assert webhooks.check_url("https://bücher.example/hook") is None
     assert webhooks.check_url("https://hooks.example.com./x") is None
     assert webhooks.check_url("https://[2001:db8::1]/x") is None
+
+
+def test_https_pins_the_address_but_verifies_the_certificate_for_the_host(monkeypatch, tmp_path):
+    """TLS to the checked address: SNI and the certificate check use the URL's host."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a throwaway certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example",
+         "-addext", "subjectAltName=DNS:hooks.example"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_names = []
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server_context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_name(host, port, *args, **kwargs):
+        if host == "hooks.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_name)
+    # Trust only the throwaway certificate (the system store would refuse it).
+    real_context = ssl.create_default_context
+    monkeypatch.setattr(
+        webhooks.ssl, "create_default_context", lambda: real_context(cafile=str(cert))
+    )
+    receiver = Receiver([200])
+    receiver.server.socket = server_context.wrap_socket(receiver.server.socket, server_side=True)
+    with receiver:
+        port = receiver.server.server_address[1]
+        ok = webhooks.post(
+            f"https://hooks.example:{port}/hook", b"{}", headers={}, timeout=5, allow_private=True
+        )
+        wrong_name = webhooks.post(
+            f"https://127.0.0.1:{port}/hook", b"{}", headers={}, timeout=5, allow_private=True
+        )
+    assert ok.ok and ok.status == 200, ok.error
+    assert server_names[0] == "hooks.example"
+    assert receiver.requests[0]["headers"]["host"] == f"hooks.example:{port}"
+    assert not wrong_name.ok and "certificate" in wrong_name.error.lower()
