@@ -52,7 +52,9 @@ api = NinjaAPI(
     title="TrainerDesk API",
     version="1",
     description="Projects, items, imports, the annotation queue and exports. "
-    "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens).",
+    "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens). "
+    "Request bodies are JSON objects with values of the documented types (`0` is not `false`, "
+    '`"2"` is not `2`). Every error is `{"message": …, "errors": [...]}` naming the field.',
     auth=[TokenAuth(), TokenHeaderAuth(), SessionCookieAuth()],
     urls_namespace="api",
 )
