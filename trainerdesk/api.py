@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja.params.models import BodyModel, FileModel, FormModel, PathModel, QueryModel
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from trainerdesk.accounts.services import AccountError, user_for_token
+from trainerdesk.lib.api_schemas import ErrorOut
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 
@@ -35,12 +38,24 @@ class TokenHeaderAuth(APIKeyHeader):
         return user
 
 
+class SessionCookieAuth(SessionAuth):
+    """Django's session, with the CSRF check only for a request that has a session: one
+    without any credentials gets the 401 that GET gets, not "CSRF check Failed"."""
+
+    def _get_key(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="TrainerDesk API",
     version="1",
     description="Projects, items, imports, the annotation queue and exports. "
-    "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens).",
-    auth=[TokenAuth(), TokenHeaderAuth(), django_auth],
+    "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens). "
+    "Request bodies are JSON objects with values of the documented types (`0` is not `false`, "
+    '`"2"` is not `2`). Every error is `{"message": …, "errors": [...]}` naming the field.',
+    auth=[TokenAuth(), TokenHeaderAuth(), SessionCookieAuth()],
     urls_namespace="api",
 )
 
@@ -81,6 +96,16 @@ def too_big(request, exc: RequestDataTooBig):
     )
 
 
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request, exc: MultiPartParserError):
+    return _error(
+        request,
+        f"Request body: not readable as multipart/form-data ({exc}); let your HTTP client "
+        "set the Content-Type header, which must carry the boundary",
+        400,
+    )
+
+
 @api.exception_handler(ConflictError)
 def conflict(request, exc: ConflictError):
     return _error(request, str(exc), 409)
@@ -105,3 +130,32 @@ api.add_router("/", "trainerdesk.accounts.api.router")
 api.add_router("/", "trainerdesk.workbench.api.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
+
+
+def _document_errors() -> None:
+    """Every operation's error answers in the OpenAPI, all in ErrorOut's shape: the ones
+    that follow from its signature, added here so no operation can forget one. 401: every
+    operation authenticates; 404: a path with ids (anything not found or not yours); 422:
+    any parameter or body (checked against its schema); 400: a query or body the services
+    check further (InvalidInput), or a body that is not readable; 413: any body. Answers
+    that depend on what the operation does (403, 409) are in its own `response=`."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                kinds = tuple(operation.models)
+                has_body = any(issubclass(m, BodyModel | FormModel | FileModel) for m in kinds)
+                has_query = any(issubclass(m, QueryModel) for m in kinds)
+                # auth_param None: the operation opted out of auth; NOT_SET: the API's.
+                codes = {401: operation.auth_param is not None, 404: "{" in operation.path}
+                codes[422] = bool(kinds) and any(
+                    issubclass(m, PathModel | QueryModel | BodyModel | FormModel | FileModel)
+                    for m in kinds
+                )
+                codes[400] = has_body or has_query
+                codes[413] = has_body
+                for code, applies in codes.items():
+                    if applies and code not in operation.response_models:
+                        operation.response_models[code] = operation._create_response_model(ErrorOut)
+
+
+_document_errors()

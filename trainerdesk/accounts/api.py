@@ -10,6 +10,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from trainerdesk.accounts import services
 from trainerdesk.accounts.models import ApiToken, Membership
+from trainerdesk.lib.api_schemas import InputSchema
 
 router = Router(tags=["accounts"])
 
@@ -47,7 +48,7 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The full token. Shown only in this response: store it now.")
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field(
         min_length=1, max_length=100, description="What uses the token, e.g. `nightly-export`."
     )

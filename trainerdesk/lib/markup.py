@@ -1,9 +1,31 @@
 """Markdown to safe HTML (no Django imports)."""
 
+from urllib.parse import urlsplit
+
 import markdown
 import nh3
 
 
+def _same_origin(url: str) -> bool:
+    """Whether a URL can only point into this app: a relative reference without scheme or
+    host. Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    `/\\evil.example` would be another host: refuse any of those characters outright."""
+    if not url or any(c in url for c in "\\\t\n\r ") or url.startswith("//"):
+        return False
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    # An image loads as the page opens, so one from another site tells that site who read
+    # the text and when (a tracking pixel). Links load only when clicked.
+    if tag == "img" and attribute == "src" and not _same_origin(value):
+        return None
+    return value
+
+
 def render_markdown(text: str) -> str:
-    """Guidelines are written by managers but read by everyone: sanitise the HTML."""
-    return nh3.clean(markdown.markdown(text or "", extensions=["extra", "sane_lists"]))
+    """Guidelines and comments are written by some and read by everyone: sanitise the
+    HTML, and keep images only from this app (relative URLs)."""
+    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"])
+    return nh3.clean(html, attribute_filter=_attribute_filter)

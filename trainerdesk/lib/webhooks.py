@@ -1,19 +1,20 @@
 """Webhook payloads, signatures and the HTTP POST itself (no Django imports).
 
-The POST uses the standard library's urllib: one JSON request with a timeout needs nothing
-more, and the installed HTTP clients (none is a declared dependency) would add one for a
-dozen lines.
+The POST uses the standard library's http.client: one JSON request with a timeout, sent
+to an address checked beforehand, needs nothing more, and the installed HTTP clients (none
+is a declared dependency) would add one for a few lines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
+import re
 import secrets
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,18 +26,6 @@ MAX_ERROR_CHARS = 1000
 
 def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
-
-
-def check_url(url: str) -> str | None:
-    """Why a URL cannot receive webhooks, or None when it can."""
-    if len(url) > 1000:
-        return "must be at most 1000 characters"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not parts.hostname:
-        return "has no host name"
-    return None
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -87,17 +76,6 @@ def retry_delay(attempt: int, *, base: float) -> float:
     return base * 2 ** (attempt - 1)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib would follow a redirect with a GET and no body, and count the answer as a
-    delivery; a webhook URL that redirects is a failed delivery the manager should see."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 @dataclass
 class PostResult:
     ok: bool
@@ -105,24 +83,138 @@ class PostResult:
     error: str
 
 
-def private_address(host: str) -> str | None:
-    """The first address `host` resolves to that is not on the public internet (loopback,
-    private, link-local such as cloud metadata at 169.254.169.254, reserved), or None.
+class Refused(Exception):
+    """A webhook URL the server will not send to; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery goes: the host as sent in Host and TLS SNI, and the one address
+    that was checked and that the connection is made to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+# One DNS label after IDNA: letters, digits and inner hyphens (RFC 1123).
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# A last label like these makes the C resolver read the name as an IPv4 number
+# (2130706433, 0x7f.1, 127.1, 0177.0.0.1 all mean 127.0.0.1); no top-level domain looks so.
+_NUMERIC = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+
+def _plain_host(host: str) -> str:
+    """The host as the connection will use it: an IP address in its standard form, or an
+    ASCII (IDNA) host name of plain labels. Anything else (percent-encoding, IPv4 in
+    decimal, octal or hex, stray characters) is refused: only then does the name that is
+    checked match the name that is connected to."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise Refused(f"host {host[:100]!r} is not a valid host name") from None
+    labels = ascii_host.removesuffix(".").split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels) or len(ascii_host) > 253:
+        raise Refused(
+            f"host {host[:100]!r} is not a plain host name or IP address "
+            "(letters, digits, hyphens and dots only; no percent-encoding)"
+        )
+    if _NUMERIC.fullmatch(labels[-1]):
+        raise Refused(
+            f"host {host[:100]!r} looks like an IP address in a non-standard form: "
+            "write IPv4 addresses as four decimal numbers, e.g. 203.0.113.7"
+        )
+    return ascii_host
+
+
+def _parse(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path with query) of a webhook URL, or Refused."""
+    if len(url) > 1000:
+        raise Refused("must be at most 1000 characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise Refused("must start with http:// or https://")
+    if not parts.hostname:
+        raise Refused("has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise Refused("must not contain a user name or password")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise Refused(f"has an invalid port ({exc})") from None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, _plain_host(parts.hostname), port, path
+
+
+def check_url(url: str) -> str | None:
+    """Why a URL cannot receive webhooks, or None when it can (its form only: where the
+    host resolves to is checked at each delivery, by `resolve`)."""
+    try:
+        _parse(url)
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is on the public internet (not loopback, private, link-local
+    such as cloud metadata at 169.254.169.254, reserved or multicast)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(url: str, *, allow_private: bool = False) -> Target:
+    """Parse the URL, resolve its host once and check every address it resolves to.
 
     A webhook URL is chosen by a project manager but the request leaves from the server, so
-    by default it may not reach the server's own network (as GitLab and Gitea do). The check
-    runs just before each delivery; a DNS answer that changes between this lookup and the
-    connection (rebinding) is not covered.
-    """
+    by default it may not reach the server's own network (as GitLab and Gitea do). The
+    connection then goes to the checked address (`post` pins it), so a DNS answer that
+    changes after the check (rebinding) cannot redirect it."""
+    scheme, host, port, path = _parse(url)
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return None  # the POST reports the name that does not resolve
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            return str(address)
-    return None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise Refused(f"refused: {host} does not resolve ({exc})") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise Refused(f"refused: {host} does not resolve")
+    if not allow_private:
+        blocked = next((a for a in addresses if not is_public(a)), None)
+        if blocked is not None:
+            raise Refused(
+                f"refused: {host} resolves to {blocked}, an address on a private network "
+                "(set TRAINERDESK_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+            )
+    return Target(scheme, host, port, path, addresses[0])
+
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """An HTTP(S) connection to the checked address, with the URL's host in Host and SNI.
+
+    The standard library's http.client rather than urllib: urllib resolves (and
+    percent-decodes) the host itself and follows proxies from the environment, so what it
+    connects to is not what was checked; http.client lets `connect` choose the socket and
+    never follows redirects (a webhook URL that redirects is a failed delivery)."""
+
+    def __init__(self, target: Target, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.target = target
+        # Host carries the port only when it is not the scheme's default.
+        self.default_port = 443 if target.scheme == "https" else 80
+
+    def connect(self):
+        sock = socket.create_connection((self.target.address, self.target.port), self.timeout)
+        if self.target.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.target.host)
+        self.sock = sock
 
 
 def post(
@@ -134,32 +226,31 @@ def post(
     allow_private: bool = False,
 ) -> PostResult:
     """POST the body; a 2xx answer is a delivery. Never raises."""
-    if not allow_private:
-        host = urlsplit(url).hostname or ""
-        blocked = private_address(host)
-        if blocked:
-            return PostResult(
-                False,
-                None,
-                f"refused: {host} resolves to {blocked}, an address on a private network "
-                "(set TRAINERDESK_WEBHOOK_ALLOW_PRIVATE=true to allow it)",
-            )
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    request.add_header("User-Agent", USER_AGENT)
-    for name, value in headers.items():
-        request.add_header(name, value)
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        target = resolve(url, allow_private=allow_private)
+    except Refused as exc:
+        message = str(exc)
+        if not message.startswith("refused"):
+            message = f"refused: the URL {message}"
+        return PostResult(False, None, message[:MAX_ERROR_CHARS])
+    connection = _PinnedConnection(target, timeout)
+    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    try:
+        connection.request("POST", target.path, body=body, headers=sent)
+        response = connection.getresponse()
+        status = response.status
+        if 200 <= status < 300:
             response.read(1024)
-            return PostResult(True, response.status, "")
-    except urllib.error.HTTPError as exc:
-        detail = exc.read(300).decode("utf-8", "replace").strip()
-        message = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
-        if 300 <= exc.code < 400:
-            message = f"HTTP {exc.code}: redirected to {exc.headers.get('Location', '?')}"
-        return PostResult(False, exc.code, message[:MAX_ERROR_CHARS])
-    except urllib.error.URLError as exc:
-        return PostResult(False, None, f"could not connect: {exc.reason}"[:MAX_ERROR_CHARS])
+            return PostResult(True, status, "")
+        if 300 <= status < 400:
+            location = response.getheader("Location", "?")
+            return PostResult(False, status, f"HTTP {status}: redirected to {location}"[:1000])
+        detail = response.read(300).decode("utf-8", "replace").strip()
+        message = f"HTTP {status} {response.reason}" + (f": {detail}" if detail else "")
+        return PostResult(False, status, message[:MAX_ERROR_CHARS])
+    except OSError as exc:
+        return PostResult(False, None, f"could not connect: {exc}"[:MAX_ERROR_CHARS])
     except Exception as exc:  # noqa: BLE001 - a delivery records any failure, never raises
         return PostResult(False, None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+    finally:
+        connection.close()

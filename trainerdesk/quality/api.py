@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
@@ -27,7 +28,7 @@ MAX_PAGE = 1000
 # --- label-error detection ---------------------------------------------------------------
 
 
-class LabelErrorRunIn(Schema):
+class LabelErrorRunIn(InputSchema):
     field: str | None = Field(
         None, description="A single-choice text field; the first such field when omitted."
     )
@@ -80,7 +81,7 @@ class FindingPage(Schema):
     next_after_rank: int | None
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     decision: Literal["confirmed_error", "not_an_error", "open"]
     corrected_label: str | None = Field(
         None, description="With confirmed_error: the label that is right."
@@ -129,7 +130,7 @@ def _finding(f: LabelErrorFinding) -> dict:
 
 @router.post(
     "/projects/{project_id}/label-errors/runs",
-    response={202: LabelErrorRunOut},
+    response={202: LabelErrorRunOut, 409: ErrorOut},
     summary="Start a label-error run (manager)",
     description="Trains out-of-sample predictions (k-fold TF-IDF + linear model) on the "
     "final labels (majority vote) and ranks likely wrong labels with cleanlab. Runs in the "
@@ -247,7 +248,7 @@ class ReviewOut(Schema):
     created_at: datetime
 
 
-class ReviewIn(Schema):
+class ReviewIn(InputSchema):
     annotation: int = Field(ge=1, le=MAX_ID, description="The annotation reviewed.")
     decision: Literal["accepted", "rejected", "fixed", "send_back"] = Field(
         description="send_back = rejected, and the item returns to the annotator's queue."
@@ -314,7 +315,7 @@ def review_queue(
 
 @router.post(
     "/projects/{project_id}/reviews",
-    response={201: ReviewOut},
+    response={201: ReviewOut, 409: ErrorOut},
     summary="Record a review decision (reviewers and managers)",
 )
 def post_review(request: HttpRequest, project_id: ProjectId, payload: ReviewIn):
@@ -358,8 +359,15 @@ class GoldAccuracyOut(Schema):
     reason: str
     threshold: float
     min_items: int
-    items_digest: str = Field(description="sha256 of the sorted `item id<TAB>annotation id`.")
-    item_ids: list[int]
+    items_digest: str | None = Field(
+        description="sha256 of the sorted `item id<TAB>annotation id` (null for annotators)."
+    )
+    item_ids: list[int] | None = Field(description="The gold items counted (null for annotators).")
+    recorded_at: datetime | None = Field(
+        None,
+        description="For an annotator with feedback off: when the snapshot shown was recorded "
+        "(they never see live numbers, which would reveal the gold items' answers).",
+    )
 
 
 class GoldItemOut(Schema):
@@ -377,9 +385,11 @@ class GoldReportOut(Schema):
     )
 
 
-class GoldSnapshotIn(Schema):
-    since: datetime | None = None
-    until: datetime | None = Field(None, description="Defaults to now, so it can be recomputed.")
+class GoldSnapshotIn(InputSchema):
+    since: datetime | None = Field(None, strict=False)
+    until: datetime | None = Field(
+        None, strict=False, description="Defaults to now, so it can be recomputed."
+    )
 
 
 class GoldSnapshotOut(Schema):
@@ -414,6 +424,25 @@ def _gold_row(row: quality.AnnotatorGold) -> dict:
     }
 
 
+def _own_gold_rows(project, user) -> list[dict]:
+    """An annotator's own row, without item ids or digest (quality.own_gold_accuracy)."""
+    own = quality.own_gold_accuracy(project=project, annotator=user)
+    if own.verdict is None:
+        return []
+    v = own.verdict.as_dict()
+    return [
+        {
+            "annotator": user.get_username(),
+            **{k: v[k] for k in ("n", "correct", "accuracy", "low", "high", "status", "reason")},
+            "threshold": v["threshold"],
+            "min_items": v["min_items"],
+            "items_digest": None,
+            "item_ids": None,
+            "recorded_at": own.recorded_at,
+        }
+    ]
+
+
 def _snapshot(s: GoldAccuracySnapshot) -> dict:
     fields = ("id", "computed_at", "since", "until", "n", "correct", "accuracy", "low", "high")
     more = ("status", "passed", "threshold", "min_items", "items_digest", "item_ids")
@@ -428,7 +457,9 @@ def _snapshot(s: GoldAccuracySnapshot) -> dict:
     response=GoldReportOut,
     summary="Accuracy on gold per annotator, with 95% Wilson intervals and pass/fail",
     description="Managers and reviewers see everyone and the gold items; an annotator sees "
-    "only their own row. Optional window on the answers' time: since <= created_at < until.",
+    "only their own row, without item ids: live when the project gives gold feedback, "
+    "otherwise the latest snapshot a manager recorded (window ignored). Optional window on "
+    "the answers' time: since <= created_at < until.",
 )
 def gold_accuracy(
     request: HttpRequest,
@@ -437,22 +468,15 @@ def gold_accuracy(
     until: datetime | None = None,
 ):
     project = access.get_project_for_user(request.auth, project_id, action="view")
-    see_all = access.can(project, "see_all_work")
-    report = quality.gold_accuracy(
-        project=project,
-        since=since,
-        until=until,
-        annotator_ids=None if see_all else [request.auth.pk],
-    )
+    if not access.can(project, "see_all_work"):
+        return {"annotators": _own_gold_rows(project, request.auth), "items": None}
+    report = quality.gold_accuracy(project=project, since=since, until=until)
     items = [
         {"id": s.item_id, "external_id": s.external_id, "n": s.n, "correct": s.correct,
          "accuracy": s.accuracy}
         for s in report.items
     ]  # fmt: skip
-    return {
-        "annotators": [_gold_row(r) for r in report.annotators],
-        "items": items if see_all else None,
-    }
+    return {"annotators": [_gold_row(r) for r in report.annotators], "items": items}
 
 
 @router.post(
@@ -484,7 +508,7 @@ def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
 # --- agreement report and scorecards (qpage) ---------------------------------------------
 
 
-class AgreementReportIn(Schema):
+class AgreementReportIn(InputSchema):
     levels: dict[str, Literal["nominal", "ordinal", "interval", "ratio"]] = Field(
         default_factory=dict,
         description="Krippendorff's alpha level per choice, pairwise or rating field "
@@ -545,7 +569,7 @@ def _report_document(project, rep) -> dict:
 
 @router.post(
     "/projects/{project_id}/quality/report",
-    response={202: dict},
+    response={202: dict, 409: ErrorOut},
     summary="Queue an agreement report (managers and reviewers)",
     description="Poll GET .../quality/reports/{id}. 400 names a field whose level or weights "
     "do not fit its answers; 409 while another report is being computed.",
@@ -643,7 +667,8 @@ def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
     """An annotator's scorecard as computed now; annotators may read only their own."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
-    return quality.build_scorecard(project=project, annotator=user)
+    live_gold = access.can(project, "see_all_work")  # see quality.own_gold_accuracy
+    return quality.build_scorecard(project=project, annotator=user, live_gold=live_gold)
 
 
 @router.post("/projects/{project_id}/annotators/{username}/scorecard", response={201: dict})
@@ -651,5 +676,10 @@ def record_scorecard(request: HttpRequest, project_id: ProjectId, username: str)
     """Record the scorecard (stored with its digest, so its numbers are reproducible)."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
-    card = quality.record_scorecard(project=project, annotator=user, by=request.auth)
+    card = quality.record_scorecard(
+        project=project,
+        annotator=user,
+        by=request.auth,
+        live_gold=access.can(project, "see_all_work"),
+    )
     return Status(201, {"id": card.pk, "digest": card.digest, "data": card.data})

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -796,6 +796,34 @@ def gold_accuracy(
     return GoldReport(rows, items, len(gold), since, until)
 
 
+@dataclass
+class OwnGold:
+    """What an annotator may see of their own accuracy on gold: no item ids, no digest."""
+
+    verdict: metrics.GoldVerdict | None
+    recorded_at: datetime | None  # when the shown snapshot was recorded; None when live
+
+
+def own_gold_accuracy(*, project: Project, annotator) -> OwnGold:
+    """An annotator's own accuracy on gold, as they may see it.
+
+    With feedback on they learn each gold answer's correctness anyway, and that answer is
+    locked once given (submit_annotation), so live numbers tell them nothing more. With
+    feedback off, live numbers would: re-answering an item and watching `correct` move
+    tells which items are gold and, label by label, their reference. So they see only the
+    latest snapshot a manager recorded (one probe per snapshot at most, and no item ids)."""
+    if project.gold_feedback:
+        report = gold_accuracy(project=project, annotator_ids=[annotator.pk])
+        return OwnGold(report.annotators[0].verdict if report.annotators else None, None)
+    snap = GoldAccuracySnapshot.objects.filter(project=project, annotator=annotator).first()
+    if snap is None:
+        return OwnGold(None, None)
+    verdict = metrics.gold_verdict(
+        snap.correct, snap.n, threshold=snap.threshold, min_items=snap.min_items
+    )
+    return OwnGold(verdict, snap.computed_at)
+
+
 def record_gold_snapshots(
     *, project: Project, by, since=None, until=None, annotator_ids: list[int] | None = None
 ) -> list[GoldAccuracySnapshot]:
@@ -1196,9 +1224,17 @@ def review_acceptance(*, project: Project, annotator) -> dict:
     }
 
 
-def scorecard_gold(*, project: Project, annotator, until) -> dict:
+def scorecard_gold(*, project: Project, annotator, until, live: bool = True) -> dict:
     """The annotator's accuracy on gold items answered before `until` (so a recorded
-    scorecard can be recomputed), with the project's pass/fail rule."""
+    scorecard can be recomputed), with the project's pass/fail rule. live=False (an
+    annotator looking at their own): only what own_gold_accuracy lets them see."""
+    if not live:
+        own = own_gold_accuracy(project=project, annotator=annotator)
+        if own.verdict is None:
+            return {"available": False, "reason": "not available yet: recorded by a manager"}
+        when = f" (recorded {own.recorded_at:%Y-%m-%d %H:%M})" if own.recorded_at else ""
+        verdict = own.verdict.as_dict()
+        return {"available": True, **verdict, "reason": verdict["reason"] + when}
     report = gold_accuracy(project=project, until=until, annotator_ids=[annotator.pk])
     if not report.gold_items:
         return {"available": False, "reason": "not available: the project has no gold items"}
@@ -1236,7 +1272,7 @@ def _peer_agreement(report: AgreementReport | None, username: str) -> dict:
     return out
 
 
-def build_scorecard(*, project: Project, annotator, weeks: int = 8) -> dict:
+def build_scorecard(*, project: Project, annotator, weeks: int = 8, live_gold: bool = True) -> dict:
     """The scorecard's numbers for one annotator, and the digest of their annotations."""
     from trainerdesk.workbench.models import Annotation
 
@@ -1283,7 +1319,9 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8) -> dict:
         "median_lead_time": lead,
         "peer_agreement": _peer_agreement(rep, username),
         "reference_accuracy": reference_accuracy(report=rep, username=username),
-        "gold_accuracy": scorecard_gold(project=project, annotator=annotator, until=now),
+        "gold_accuracy": scorecard_gold(
+            project=project, annotator=annotator, until=now, live=live_gold
+        ),
         "review_acceptance": review_acceptance(project=project, annotator=annotator),
         "trend": trend,
         "report": {"id": rep.pk, "computed_at": rep.computed_at.isoformat(), "digest": rep.digest}
@@ -1294,9 +1332,9 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8) -> dict:
     }
 
 
-def record_scorecard(*, project: Project, annotator, by) -> Scorecard:
+def record_scorecard(*, project: Project, annotator, by, live_gold: bool = True) -> Scorecard:
     """Store the scorecard as computed now, so its numbers can be shown and checked later."""
-    data = build_scorecard(project=project, annotator=annotator)
+    data = build_scorecard(project=project, annotator=annotator, live_gold=live_gold)
     with transaction.atomic():
         return Scorecard.objects.create(
             project=project,

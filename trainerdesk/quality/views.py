@@ -400,8 +400,8 @@ def parse_window(get) -> tuple[object, object, list[str]]:
 @require_http_methods(["GET", "POST"])
 def gold(request: HttpRequest, project_id: int) -> HttpResponse:
     """Accuracy on gold per annotator. Managers and reviewers see everyone and the gold
-    items (hardest first); an annotator sees only their own row and not which items were
-    gold. Managers record snapshots (POST)."""
+    items (hardest first); an annotator sees only their own numbers, never which items were
+    gold, and only as own_gold_accuracy allows. Managers record snapshots (POST)."""
     if request.method == "POST":
         project = access.get_project_for_user(request.user, project_id, action="manage")
         since, until, errors = parse_window(request.POST.get)
@@ -416,13 +416,12 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect("quality:gold", project_id=project.pk)
     project = access.get_project_for_user(request.user, project_id, action="view")
     see_all = access.can(project, "see_all_work")
+    if not see_all:
+        own = quality.own_gold_accuracy(project=project, annotator=request.user)
+        context = {"project": project, "own": own, "see_all": False}
+        return TemplateResponse(request, "quality/gold.html", context)
     since, until, errors = parse_window(request.GET.get)
-    report = quality.gold_accuracy(
-        project=project,
-        since=since,
-        until=until,
-        annotator_ids=None if see_all else [request.user.pk],
-    )
+    report = quality.gold_accuracy(project=project, since=since, until=until)
     snapshots = (
         GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")[:50]
         if access.can(project, "manage")
@@ -589,11 +588,14 @@ def scorecard(request: HttpRequest, project_id: int, username: str) -> HttpRespo
 
     project = access.get_project_for_user(request.user, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.user, project, username)
+    live_gold = access.can(project, "see_all_work")  # see quality.own_gold_accuracy
     if request.method == "POST":
-        quality.record_scorecard(project=project, annotator=user, by=request.user)
+        quality.record_scorecard(
+            project=project, annotator=user, by=request.user, live_gold=live_gold
+        )
         messages.success(request, "Scorecard recorded")
         return redirect("quality:scorecard", project_id=project.pk, username=username)
-    data = quality.build_scorecard(project=project, annotator=user)
+    data = quality.build_scorecard(project=project, annotator=user, live_gold=live_gold)
     recorded = Scorecard.objects.filter(project=project, annotator=user)[:10]
     chart = {
         "labels": [t["week"] for t in data["trend"]],

@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.workbench import access, formats, services, visibility
 from trainerdesk.workbench.models import (
     Annotation,
@@ -106,7 +107,7 @@ class ProjectDetail(ProjectSummary):
     gold_min_items: int | None = Field(None, description="Gold items needed for pass/fail.")
 
 
-class ProjectCreate(Schema):
+class ProjectCreate(InputSchema):
     organization: int | str = Field(
         description="Id or slug of an organization you own or administer."
     )
@@ -133,7 +134,7 @@ class ProjectCreate(Schema):
     annotators_see_external_id: bool = False
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(InputSchema):
     """Only the fields you send change. New instructions start a new guideline version."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -172,7 +173,7 @@ class MemberOut(Schema):
     created_at: datetime
 
 
-class MemberIn(Schema):
+class MemberIn(InputSchema):
     username: str = Field(min_length=1, max_length=150, description="A member of the organization.")
     role: Literal["manager", "reviewer", "annotator"]
 
@@ -265,7 +266,7 @@ class NextOut(Schema):
     message: str = ""
 
 
-class AnnotationIn(Schema):
+class AnnotationIn(InputSchema):
     item: int = Field(ge=1, le=MAX_ID, description="Id of the item answered.")
     answer: dict[str, Any] | None = Field(
         None, description='Answer keyed by schema field name, e.g. `{"topic": "sport"}`.'
@@ -274,7 +275,9 @@ class AnnotationIn(Schema):
     skip_reason: str = Field("", max_length=500)
     lead_time: float | None = Field(None, description="Active seconds spent on the item.")
     client_id: UUID | None = Field(
-        None, description="Retry key: resending the same client_id returns the first result."
+        None,
+        strict=False,
+        description="Retry key: resending the same client_id returns the first result.",
     )
     response_order: list[int] | dict[str, list[int]] | None = Field(
         None,
@@ -451,7 +454,7 @@ def list_projects(request: HttpRequest):
     ]
 
 
-@router.post("/projects", response={201: ProjectDetail}, summary="Create a project")
+@router.post("/projects", response={201: ProjectDetail, 403: ErrorOut}, summary="Create a project")
 def create_project(request: HttpRequest, payload: ProjectCreate):
     organization = _organization_to_manage(request.auth, payload.organization)
     project = services.create_project(
@@ -630,7 +633,7 @@ def get_item(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
     return _item(item, full=access.can(project, "see_all_work"), project=project)
 
 
-class PredictionIn(Schema):
+class PredictionIn(InputSchema):
     answer: dict[str, Any] = Field(
         description="A (possibly partial) answer keyed by field name, checked like one."
     )
@@ -638,7 +641,10 @@ class PredictionIn(Schema):
     score: float | None = Field(None, description="Higher is more confident.")
 
 
-class PredictionOut(PredictionIn):
+class PredictionOut(Schema):  # not PredictionIn: strict input rules are not for output
+    answer: dict[str, Any]
+    model_version: str
+    score: float | None
     id: int
     item: int
     created_at: datetime
@@ -766,11 +772,13 @@ def _suggestion(project: Project, item: Item) -> dict | None:
 
 @router.post(
     "/projects/{project_id}/annotations",
-    response={200: AnnotationOut, 201: AnnotationOut},
+    response={200: AnnotationOut, 201: AnnotationOut, 409: ErrorOut},
     summary="Submit (or change) your answer on an item",
     description="201 when a new annotation was recorded; 200 when the request was a retry "
     "with the same `client_id`, or changed your earlier answer on the item. An answer that "
-    "breaks the schema is a 400 naming the field, e.g. `answer.topic: ...`.",
+    "breaks the schema is a 400 naming the field, e.g. `answer.topic: ...`. 409: a new answer "
+    "or skip for an item not leased or assigned to you, a gold answer you were shown "
+    "feedback on, or a `client_id` used for another item.",
 )
 def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: AnnotationIn):
     project = access.get_project_for_user(request.auth, project_id, action="annotate")
@@ -785,6 +793,7 @@ def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: Anno
         lead_time=payload.lead_time,
         client_id=payload.client_id,
         response_order=payload.response_order,
+        require_lease=True,
     )
     return Status(201 if result.created else 200, _annotation(result.annotation))
 
@@ -912,7 +921,7 @@ def export_left_out(
 # --- assignment and progress ----------------------------------------------------------------
 
 
-class AssignIn(Schema):
+class AssignIn(InputSchema):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         ..., max_length=services.MAX_SELECTION
     )
@@ -926,7 +935,7 @@ class AssignOut(Schema):
     assigned: int
 
 
-class QueueShareIn(Schema):
+class QueueShareIn(InputSchema):
     assignees: list[str] = Field(..., min_length=1, max_length=100)
     count: int | None = Field(None, description="Items for each annotator.")
     percent: float | None = Field(
@@ -1023,7 +1032,7 @@ def get_progress(request: HttpRequest, project_id: ProjectId):
 # --- gold items ---------------------------------------------------------------------------------
 
 
-class GoldItemIn(Schema):
+class GoldItemIn(InputSchema):
     is_gold: bool = Field(description="Gold items are mixed into every annotator's queue once.")
     reference: dict[str, Any] | None = Field(
         None, description="The reference (gold) answer, keyed by field like an answer."
@@ -1031,7 +1040,7 @@ class GoldItemIn(Schema):
     explanation: str = Field("", max_length=5000, description="Shown with gold feedback.")
 
 
-class GoldSelectionIn(Schema):
+class GoldSelectionIn(InputSchema):
     items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         ..., max_length=services.MAX_SELECTION
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from trainerdesk.lib.api_schemas import InputSchema
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 from trainerdesk.workbench.models import Comment, Notification, Webhook, WebhookDelivery
@@ -30,14 +31,14 @@ class CommentOut(Schema):
     edited_at: datetime | None
 
 
-class CommentIn(Schema):
+class CommentIn(InputSchema):
     body: str = Field(min_length=1, max_length=services.MAX_COMMENT_CHARS)
     parent: int | None = Field(
         None, ge=1, le=MAX_ID, description="Reply in the thread of this comment."
     )
 
 
-class CommentEdit(Schema):
+class CommentEdit(InputSchema):
     body: str = Field(min_length=1, max_length=services.MAX_COMMENT_CHARS)
 
 
@@ -66,7 +67,7 @@ class NotificationOut(Schema):
     read_at: datetime | None
 
 
-class MarkReadIn(Schema):
+class MarkReadIn(InputSchema):
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         None, description="Entries to mark read; leave out to mark all read."
     )
@@ -76,14 +77,14 @@ class MarkReadOut(Schema):
     marked: int
 
 
-class WebhookIn(Schema):
+class WebhookIn(InputSchema):
     url: str = Field(min_length=1, max_length=1000, description="http:// or https://")
     events: list[EventName] = Field(min_length=1)
     slack_format: bool = Field(False, description='Post {"text": ...} for Slack-compatible URLs.')
     active: bool = True
 
 
-class WebhookPatch(Schema):
+class WebhookPatch(InputSchema):
     url: str | None = Field(None, min_length=1, max_length=1000)
     events: list[EventName] | None = Field(None, min_length=1)
     slack_format: bool | None = None

@@ -852,6 +852,7 @@ def submit_annotation(
     lead_time: float | None = None,
     client_id: uuid.UUID | None = None,
     response_order: Any = None,
+    require_lease: bool = False,
 ) -> SubmitResult:
     """Record (or change) the user's answer on an item.
 
@@ -859,6 +860,11 @@ def submit_annotation(
     submit on an item the user already answered changes that answer in place. The answer
     is in the item's own response order; response_order records the order the responses
     were shown in (blind evaluation), a list or {data key: list}.
+
+    require_lease (the annotation page and the API set it): a new answer or skip must be
+    for an item leased or assigned to the user, so nobody answers, skips or reaches the
+    comments of items the queue never gave them. A gold answer the user got feedback on
+    cannot be changed (ConflictError), or feedback would let them try every label.
     """
     if lead_time is not None and not 0 <= lead_time <= 86400:
         raise InvalidInput(["lead_time: must be between 0 and 86400 seconds"])
@@ -886,6 +892,7 @@ def submit_annotation(
                 client_id=client_id,
                 now=now,
                 response_order=blind.stored_form(orders),
+                require_lease=require_lease,
             )
     except IntegrityError:
         # A concurrent retry of the same submission won the race: return its result.
@@ -897,7 +904,18 @@ def submit_annotation(
 
 
 def _record_answer(
-    *, project, item, user, answer, skipped, skip_reason, lead_time, client_id, now, response_order
+    *,
+    project,
+    item,
+    user,
+    answer,
+    skipped,
+    skip_reason,
+    lead_time,
+    client_id,
+    now,
+    response_order,
+    require_lease=False,
 ) -> SubmitResult:
     # Fresh counters under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already
     # holds the database). Raw, like the other statements of the queue's hot path.
@@ -918,6 +936,12 @@ def _record_answer(
             raise ConflictError(f"client_id {client_id} was already used for another item")
         return SubmitResult(retried, created=False)
     annotation = next((a for a in mine if a.item_id == locked.pk), None)
+    gold_locked = locked.is_gold and project.gold_feedback
+    if annotation is not None and gold_locked and not annotation.skipped:
+        raise ConflictError(
+            f"item {locked.pk} is a gold item and you were shown feedback on your answer:"
+            " it can no longer be changed"
+        )
     if annotation is not None:
         done_delta = int(annotation.skipped) - int(skipped)  # +1 skip→answer, -1 answer→skip
         annotation.answer = answer
@@ -954,6 +978,12 @@ def _record_answer(
         )
         deleted = cursor.rowcount
     leased_delta = -1 if deleted else 0
+    if require_lease and not deleted and locked.assignee_id != user.pk:
+        # Folded into the lease DELETE above: no query of its own on the hot path.
+        raise ConflictError(
+            f"item {locked.pk} is not leased to you (or your lease on it expired): "
+            "ask for your next item"
+        )
     full = done_count + leased_count >= project.overlap and not locked.is_gold
     if not deleted and not skipped and full:
         raise ConflictError(

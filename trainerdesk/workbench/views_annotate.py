@@ -423,6 +423,16 @@ def _answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str
     return {k: v for k, v in answer.items() if v is not None}, errors
 
 
+def _given_to(project: Project, item: Item, user) -> bool:
+    """Whether the queue gave the user this item (leased or assigned to them). Only such
+    items, and those they answered, may be opened: any other would show its data and
+    open its comments to them."""
+    if item.assignee_id == user.pk:
+        return True
+    lease = services.lease_of(project=project, user=user)
+    return lease is not None and lease.item_id == item.pk
+
+
 @login_required
 @require_GET
 def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
@@ -432,7 +442,7 @@ def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
         # Going back: the user's own earlier answer on this item, to look at or change.
         item = access.get_item_for_user(request.user, project, item_id)
         annotation = Annotation.objects.filter(item=item, annotator=request.user).first()
-        if annotation is None and not services.lease_of(project=project, user=request.user):
+        if annotation is None and not _given_to(project, item, request.user):
             return redirect("workbench:annotate", project_id=project.pk)
         return _render(request, _workspace(request, project, item, annotation=annotation))
     item = services.next_item(project=project, user=request.user)
@@ -505,10 +515,14 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
             lead_time=lead_time,
             client_id=client_id,
             response_order=response_order,
+            require_lease=True,
         )
     except services.WorkbenchError as exc:
         errors = getattr(exc, "errors", None) or [str(exc)]
         annotation = Annotation.objects.filter(item=item, annotator=request.user).first()
+        if annotation is None and not _given_to(project, item, request.user):
+            # A refused submit for an item the queue never gave them: show their own.
+            item = services.next_item(project=project, user=request.user)
         context = _workspace(
             request, project, item, annotation=annotation, errors=errors, chosen=answer
         )

@@ -203,10 +203,13 @@ def test_spans_page_renders_tokens_with_offsets_and_label_keys(span_project, tea
     assert "not in the web page yet" not in body  # spans is no longer an API-only type
 
 
-def test_spans_tokens_are_escaped(span_project, teammate, client_for):
+def test_spans_tokens_are_escaped(span_project, owner, teammate, client_for):
+    from trainerdesk.workbench import services
+
     client = client_for(teammate)
     client.get(_urls(span_project)["annotate"])
     item = Item.objects.get(project=span_project, data__text="Second <b>one</b>")
+    services.assign_items(project=span_project, item_ids=[item.pk], assignee=teammate, by=owner)
     body = client.get(_urls(span_project)["annotate"] + f"?item={item.pk}").content.decode()
     # Tokens split punctuation (as CoNLL-2003 does), so "<b>" arrives as escaped pieces.
     assert "<b>" not in body
@@ -273,13 +276,14 @@ def test_going_back_shows_the_stored_spans(span_project, teammate, client_for):
     assert '[{"start": 17, "end": 32, "label": "PER"}]' in body
 
 
-def test_span_tokens_keep_python_offsets_and_paragraphs(span_project, teammate, client_for):
+def test_span_tokens_keep_python_offsets_and_paragraphs(span_project, owner, teammate, client_for):
     from trainerdesk.workbench import services
 
     services.add_items(project=span_project, items=[{"text": "😀 Ada\n\nLondon"}])
     client = client_for(teammate)
     client.get(_urls(span_project)["annotate"])
     item = Item.objects.get(project=span_project, data__text="😀 Ada\n\nLondon")
+    services.assign_items(project=span_project, item_ids=[item.pk], assignee=teammate, by=owner)
     body = client.get(_urls(span_project)["annotate"] + f"?item={item.pk}").content.decode()
     # Offsets count characters as the API does (the emoji is one), not UTF-16 units.
     assert 'data-starts="0 2 7"' in body and 'data-ends="1 5 13"' in body

@@ -137,9 +137,9 @@ def test_private_addresses_are_refused_unless_allowed(
     assert receiver.requests == []
     assert delivery.status == "failed"
     assert "refused: 127.0.0.1 resolves to 127.0.0.1" in delivery.error
-    assert webhooks.private_address("169.254.169.254") == "169.254.169.254"
-    assert webhooks.private_address("10.1.2.3") == "10.1.2.3"
-    assert webhooks.private_address("8.8.8.8") is None
+    assert not webhooks.is_public("169.254.169.254")
+    assert not webhooks.is_public("10.1.2.3")
+    assert webhooks.is_public("8.8.8.8")
 
 
 def test_a_deactivated_webhook_stops_retrying(project, owner, django_capture_on_commit_callbacks):
