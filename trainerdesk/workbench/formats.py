@@ -759,7 +759,8 @@ def answer_to_ls_result(
             v = {"selected": _OUR_PAIRWISE[value["preferred"]]}
             if value.get("strength") is not None:
                 v["strength"] = value["strength"]
-            result.append(region("pairwise", v))
+            # Label Studio's <Pairwise> names itself as to_name (it spans two objects).
+            result.append(_region(name, name, "pairwise", v))
         elif kind == "ranking":
             result.append(region("ranker", {"ranker": {"rank": [str(i) for i in value]}}))
     return result
