@@ -28,9 +28,9 @@ from trainerdesk.workbench import formats
 PREDICTION_IDS_WARNING = (
     "predictions given as bare ids were skipped: "
     'Label Studio\'s "JSON" export lists only prediction ids; to bring the predictions, '
-    "export a snapshot with predictions included (Label Studio: Export → Create New Snapshot, "
-    "or POST /api/projects/<id>/exports with download_resources=false and the "
-    "predictions included) and import that file"
+    'export a snapshot instead (Label Studio: Export, "Create New Snapshot", or POST '
+    '/api/projects/<id>/exports/ with {"serialization_options": {"predictions": '
+    '{"only_id": false}}}) and import that file'
 )
 # Final answers exported without annotations become predictions under this model version:
 # an annotation needs a real annotator, and "final" is not one.
@@ -258,6 +258,8 @@ def _min_regions(f: dict, value: Any) -> list[dict]:
     if kind == "rating":
         return [region("rating", {"rating": value})]
     if kind == "pairwise":
+        if isinstance(value, list) and len(value) == 1:  # JSON_MIN writes [{"selected": ...}]
+            value = value[0]
         selected = value.get("selected") if isinstance(value, dict) else value
         return [region("pairwise", {"selected": selected})]
     if kind == "ranking":
