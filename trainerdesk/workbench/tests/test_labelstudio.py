@@ -211,3 +211,17 @@ def test_completed_by_is_an_email_and_final_answers_are_predictions(ls_project, 
     versions = Counter(p["model_version"] for t in final_only for p in t["predictions"])
     # Overlap 2: only task 2 has two agreeing answers, so only it has a final answer.
     assert versions == Counter({labelstudio.FINAL_MODEL_VERSION: 1})
+
+
+def test_the_cli_prints_the_predictions_warning_once(ls_project):
+    import io
+
+    from django.core.management import call_command
+
+    project = ls_project("classification")
+    out, err = io.StringIO(), io.StringIO()
+    path = FIXTURES / "classification.json"
+    call_command("import", str(project.pk), str(path), "--no-progress", stdout=out, stderr=err)
+    assert "4 added" in out.getvalue() and "5 annotations" in out.getvalue()
+    warnings = [line for line in err.getvalue().splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and "bare ids" in warnings[0] and "snapshot" in warnings[0]
