@@ -68,7 +68,7 @@ class Row:
     gold_explanation: str = ""
     # Things left out of the row on purpose, one message each (the import counts them and
     # reports each message once, not per row).
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()  # a tuple: no allocation for the usual row without any
 
 
 def _gold(value: Any) -> bool:
@@ -366,7 +366,7 @@ def _read_csv(fp: BinaryIO, limit: int, fields: list[dict] = ()) -> Iterator[Row
             header = [name.strip() for name in cells]
             _check_header(header)
             if labelstudio().is_min_layout(header):
-                rows = ((reader.line_num, dict(zip(header, c, strict=False))) for c in reader if c)
+                rows = _csv_dicts(reader, header)
                 yield from labelstudio().read_min_rows(rows, list(fields), limit, from_csv=True)
                 return
             meta = {name: i for i, name in enumerate(header) if name in CSV_RESERVED}
@@ -405,6 +405,20 @@ def _read_csv(fp: BinaryIO, limit: int, fields: list[dict] = ()) -> Iterator[Row
         yield row
     if header is None:
         raise FormatError("CSV file is empty: line 1 should be a header row")
+
+
+def _csv_dicts(reader: Any, header: list[str]) -> Iterator[tuple[int, dict]]:
+    """(line, {column: cell}) per row, for readers that want the row by column name."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise FormatError(f"line {start}: invalid CSV: {e}") from None
+        if cells:
+            yield start, dict(zip(header, cells, strict=False))
 
 
 def _csv_gold(row: Row, cells: dict[str, str]) -> Row:
@@ -520,6 +534,7 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
                 continue
             if not isinstance(pred, dict):
                 raise _BadField(f'field "predictions": must be objects, got {_show(pred)}')
+            ls.keep_image_sizes(data, [pred.get("result")], fields)
             predictions.append(
                 {
                     "answer": ls_result_to_answer(pred.get("result") or [], fields),
@@ -537,7 +552,7 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
             predictions,
         )
         if skipped_ids:
-            row.warnings.append(ls.PREDICTION_IDS_WARNING)
+            row.warnings = (ls.PREDICTION_IDS_WARNING,)
         # Gold may sit on the task or in its "meta" (our own exports put it there); Label
         # Studio's own form is an annotation marked ground_truth, whose answer is the reference.
         gold_keys = {k: task.get(k, meta.get(k)) for k in ("gold", "gold_explanation")}

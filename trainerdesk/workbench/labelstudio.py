@@ -39,7 +39,7 @@ SYNTHETIC_EMAIL_DOMAIN = "users.trainerdesk.invalid"
 
 # The per-annotation columns of a JSON_MIN/CSV export; "id" is the task's id.
 MIN_META = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time")
-_MIN_MARKERS = frozenset({"annotator", "annotation_id"})
+_MIN_MARKERS = frozenset({"id", "annotator", "annotation_id"})
 _NOT_EMAIL = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
@@ -107,7 +107,9 @@ def is_min_layout(keys: Iterable[str]) -> bool:
     """Whether a task/row's keys are those of a JSON_MIN or CSV export (no "data" object,
     a task "id" and per-annotation columns)."""
     keys = set(keys)
-    return "data" not in keys and "id" in keys and bool(keys & _MIN_MARKERS)
+    # Our own CSV export has "annotator" too, but answers in "answer.<field>" columns.
+    ours = any(k.startswith(formats.ANSWER_COLUMN_PREFIX) for k in keys)
+    return "data" not in keys and _MIN_MARKERS <= keys and not ours
 
 
 def read_min_rows(
@@ -125,9 +127,11 @@ def read_min_rows(
         if not isinstance(obj, dict):
             yield formats.RowError(line, f"row {line}: must be an object")
             continue
+        # An annotated row shows the label columns: every row of JSON_MIN (its keys vary with
+        # what was labelled), the first of a CSV (its header has every column).
         if not checked and obj.get("annotator") not in (None, ""):
-            # The first annotated row with more than item data shows the label columns.
-            checked = _check_columns(obj, names)
+            _check_columns(obj, names, from_csv)
+            checked = from_csv
         if group and str(obj.get("id")) != str(group[0][1].get("id")):
             yield _min_task(group, names, limit, seen, from_csv)
             group = []
@@ -136,19 +140,29 @@ def read_min_rows(
         yield _min_task(group, names, limit, seen, from_csv)
 
 
-def _check_columns(obj: dict, names: dict[str, dict]) -> bool:
-    if any(k in names for k in obj):
-        return True
-    sources = {f.get("source") for f in names.values()} | {"id", *MIN_META}
-    columns = [k for k in obj if k not in sources]
-    if columns:
-        raise formats.FormatError(
-            "this is Label Studio's JSON_MIN/CSV export (one row per annotation), and none of "
-            f"its columns ({', '.join(columns) or 'none'}) is a field of this project "
-            f"({', '.join(names)}); rename the fields to the Label Studio control names, or "
-            'use Label Studio\'s "JSON" export, which keeps tasks and annotations apart'
-        )
-    return False
+def _check_columns(obj: dict, names: dict[str, dict], from_csv: bool) -> None:
+    keys = list(obj)
+    if from_csv:
+        # CSV sorts its columns by name, so a label column with no field here cannot be told
+        # from item data (such a column that differs between a task's rows is refused later).
+        # A file where no column is a field is plainly for another project.
+        sources = {k for f in names.values() for k in (f.get("sources") or [f.get("source")])}
+        known = {"id", *MIN_META, *sources}
+        unknown = [] if set(keys) & set(names) else [k for k in keys if k not in known]
+    else:
+        # JSON_MIN writes the task's data, then "id", then one key per control tag, then the
+        # annotation's own keys: what sits between "id" and "annotator" is a label.
+        end = keys.index("annotator") if "annotator" in keys else len(keys)
+        unknown = [k for k in keys[keys.index("id") + 1 : end] if k not in names]
+    if not unknown:
+        return
+    where = "CSV" if from_csv else "JSON_MIN"
+    raise formats.FormatError(
+        f"this is Label Studio's {where} export (one row per annotation), and its column(s) "
+        f"{', '.join(unknown)} are not fields of this project ({', '.join(names)})"
+        + "; name the project's fields after the Label Studio control tags, or use Label "
+        'Studio\'s "JSON" export, which keeps task data and annotations apart'
+    )
 
 
 def _min_task(

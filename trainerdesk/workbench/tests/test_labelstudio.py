@@ -225,3 +225,30 @@ def test_the_cli_prints_the_predictions_warning_once(ls_project):
     assert "4 added" in out.getvalue() and "5 annotations" in out.getvalue()
     warnings = [line for line in err.getvalue().splitlines() if "warning:" in line]
     assert len(warnings) == 1 and "bare ids" in warnings[0] and "snapshot" in warnings[0]
+
+
+def test_csv_export_for_another_project_is_refused_naming_the_json_export():
+    raw = (FIXTURES / "classification.csv").read_bytes().replace(b'"sentiment"', b'"mood"', 1)
+    with pytest.raises(formats.FormatError, match='mood.*Label Studio\'s "JSON" export'):
+        list(formats.read_items(io_bytes(raw), "csv", fields=SCHEMAS["classification"]))
+
+
+def test_csv_column_that_differs_within_a_task_is_refused_not_stored_as_data():
+    # A control the project has no field for ("comment") looks like data in a CSV, until two
+    # annotations of a task disagree on it: then that task is refused, by line and column.
+    lines = (FIXTURES / "classification.csv").read_bytes().decode().splitlines()
+    rows = [lines[0] + ',"comment"'] + [f'{line},"note {i}"' for i, line in enumerate(lines[1:])]
+    out = list(
+        formats.read_items(
+            io_bytes("\n".join(rows).encode()), "csv", fields=SCHEMAS["classification"]
+        )
+    )
+    errors = [r for r in out if isinstance(r, formats.RowError)]
+    assert [e.line for e in errors] == [3, 5]
+    assert all("comment differ between rows of the same task" in e.message for e in errors)
+
+
+def test_our_own_csv_export_is_not_taken_for_label_studios():
+    assert labelstudio.is_min_layout(["annotation_id", "annotator", "id", "text"])
+    assert not labelstudio.is_min_layout(["id", "external_id", "annotator", "answer.topic"])
+    assert not labelstudio.is_min_layout(["id", "annotator", "text"])  # plain data columns
