@@ -109,7 +109,7 @@ def is_min_layout(keys: Iterable[str]) -> bool:
     keys = set(keys)
     # Our own CSV export has "annotator" too, but answers in "answer.<field>" columns.
     ours = any(k.startswith(formats.ANSWER_COLUMN_PREFIX) for k in keys)
-    return "data" not in keys and _MIN_MARKERS <= keys and not ours
+    return "data" not in keys and keys >= _MIN_MARKERS and not ours
 
 
 def read_min_rows(
