@@ -97,3 +97,21 @@ def test_annotation_page_shows_both_texts_blind_and_stores_the_items_order(
         )
     )
     assert tasks[0]["annotations"][0]["result"][0]["value"] == {"selected": "right"}
+
+
+def test_review_page_shows_both_texts_as_the_two_responses(org, owner, teammate, client_for):
+    from django.urls import reverse
+
+    project = services.create_project(
+        organization=org, created_by=owner, name="LS pairs", label_schema={"fields": [FIELD]}
+    )
+    services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
+    services.add_items(project=project, items=[ITEM])
+    item = services.next_item(project=project, user=teammate)
+    services.submit_annotation(
+        project=project, item=item, user=teammate, answer={"preference": {"preferred": 1}}
+    )
+    page = client_for(owner).get(reverse("quality:review", args=[project.pk])).content.decode()
+    texts = re.findall(r'<div class="response-text">([^<]*)</div>', page)
+    assert texts == ["Lyon.", "Paris."]
+    assert "B is better" in page
