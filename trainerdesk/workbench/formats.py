@@ -115,7 +115,7 @@ class _BadField(ValueError):
     """Internal: a per-item field problem, turned into a RowError by the reader."""
 
 
-def labelstudio():  # noqa: ANN201 - the module
+def _ls_module():  # noqa: ANN202 - returns the module
     """workbench.labelstudio, which builds on this module (so it cannot be imported at the top)."""
     from trainerdesk.workbench import labelstudio as module
 
@@ -365,9 +365,9 @@ def _read_csv(fp: BinaryIO, limit: int, fields: list[dict] = ()) -> Iterator[Row
         if header is None:
             header = [name.strip() for name in cells]
             _check_header(header)
-            if labelstudio().is_min_layout(header):
+            if _ls_module().is_min_layout(header):
                 rows = _csv_dicts(reader, header)
-                yield from labelstudio().read_min_rows(rows, list(fields), limit, from_csv=True)
+                yield from _ls_module().read_min_rows(rows, list(fields), limit, from_csv=True)
                 return
             meta = {name: i for i, name in enumerate(header) if name in CSV_RESERVED}
             data_cols = [
@@ -485,9 +485,9 @@ def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[
     try:
         tasks = enumerate(ijson.items(_Prefixed(head, fp), "item", use_float=True), 1)
         for index, task in tasks:
-            if index == 1 and isinstance(task, dict) and labelstudio().is_min_layout(task):
+            if index == 1 and isinstance(task, dict) and _ls_module().is_min_layout(task):
                 # JSON_MIN: one row per annotation, grouped back into tasks.
-                yield from labelstudio().read_min_rows(
+                yield from _ls_module().read_min_rows(
                     itertools.chain([(1, task)], tasks), fields, limit
                 )
                 break
@@ -512,7 +512,7 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
         meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
         external_id = _external_id(meta.get("external_id", task.get("id")))
         annotations = []
-        ls = labelstudio()
+        ls = _ls_module()
         for ann in task.get("annotations") or ():
             if not isinstance(ann, dict):
                 raise _BadField(f'field "annotations": must be objects, got {_show(ann)}')
@@ -876,7 +876,7 @@ def write_csv(
 def write_labelstudio(
     records: Iterable[dict], *, include_annotations: bool, fields: list[dict]
 ) -> Iterator[bytes]:
-    ls = labelstudio()
+    ls = _ls_module()
 
     def tasks() -> Iterator[bytes]:
         yield b"["

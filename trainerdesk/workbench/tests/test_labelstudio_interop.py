@@ -7,7 +7,9 @@ reachable (LABEL_STUDIO_URL, default http://127.0.0.1:8091) or LABEL_STUDIO_TOKE
 as in CI.
 """
 
+import io
 import sys
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -31,6 +33,13 @@ def ls():
     if not client.reachable():
         pytest.skip(f"interop: no Label Studio reachable at {client.url}")
     return client
+
+
+def _answers(project):
+    return Counter(
+        orjson.dumps(a.answer, option=orjson.OPT_SORT_KEYS)
+        for a in Annotation.objects.filter(project=project)
+    )
 
 
 def _export(project, *, include_annotations):
@@ -76,6 +85,18 @@ def test_our_label_studio_export_imports_into_label_studio(ls, kind, org, owner,
     assert report["annotation_count"] == annotations
     authors = {a["completed_by"] for t in tasks for a in t["annotations"]}
     assert authors == set(members.values())
+    # And back: Label Studio's own export of what it imported gives the same answers.
+    back = services.create_project(
+        organization=org,
+        created_by=owner,
+        name=f"interop {kind} back",
+        label_schema={"fields": SCHEMAS[kind]},
+        overlap=2,
+    )
+    returned = ls.export(target, "JSON")
+    result = services.import_stream(project=back, fp=io.BytesIO(returned), fmt="labelstudio")
+    assert result.errors == [] and (result.added, result.annotations) == (items, annotations)
+    assert _answers(back) == _answers(project)
 
     finals = _export(project, include_annotations=False)
     before = {u["id"] for u in ls.request("GET", "/api/users/")}
