@@ -17,6 +17,7 @@ Studio (1.23) exports lives in one place:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -52,12 +53,15 @@ def completed_by(annotator: str | None, email: str | None) -> dict | None:
     same annotator maps to the same Label Studio user on every import."""
     if email:
         return {"email": email}
-    if not annotator:
-        return None
+    return {"email": _email_for(annotator)} if annotator else None
+
+
+@functools.lru_cache(maxsize=4096)  # an export names the same few annotators many times
+def _email_for(annotator: str) -> str:
     if "@" in annotator and " " not in annotator:
-        return {"email": annotator}
+        return annotator
     local = _NOT_EMAIL.sub("-", annotator).strip("-.") or "annotator"
-    return {"email": f"{local[:64]}@{SYNTHETIC_EMAIL_DOMAIN}"}
+    return f"{local[:64]}@{SYNTHETIC_EMAIL_DOMAIN}"
 
 
 def annotator_from(value: Any) -> str | None:
