@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run demo serve test lint format bench browser clean
+.PHONY: install run demo serve test lint format bench browser clean interop
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ format: install
 
 test: install browser lint
 	$(BIN)/python -m pytest
+
+# Opt-in: a round trip through a running Label Studio (README, "Label Studio"); skipped,
+# and says so, when none is reachable.
+interop: install
+	$(BIN)/python -m pytest -m interop -rs -s trainerdesk/workbench/tests/test_labelstudio_interop.py
 
 bench: install
 	@if [ -f bench/run_all.py ]; then $(BIN)/python bench/run_all.py; \

@@ -206,7 +206,8 @@ def _workspace(
     if item is None:
         return context
     schema = project.schema
-    data = item.data if isinstance(item.data, dict) else {}
+    # with_responses: a pairwise field over two data keys shows them as its two responses.
+    data = schema.with_responses(item.data) if isinstance(item.data, dict) else {}
     annotations = list(
         Annotation.objects.filter(item=item)
         .select_related("annotator")

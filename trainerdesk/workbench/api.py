@@ -226,6 +226,9 @@ class ImportJobOut(Schema):
     annotations_added: int
     error_count: int = Field(description="All row errors; `errors` keeps the first 1,000.")
     errors: list[RowErrorOut]
+    warnings: list[str] = Field(
+        description="What the file had that was left out on purpose, one line per kind."
+    )
     message: str
     created_at: datetime
     started_at: datetime | None
@@ -406,6 +409,7 @@ def _job(job: ImportJob) -> dict:
         "annotations_added": job.annotations_added,
         "error_count": job.error_count,
         "errors": job.errors,
+        "warnings": job.warnings,
         "message": job.message,
         "created_at": job.created_at,
         "started_at": job.started_at,

@@ -43,6 +43,7 @@ def check_orders(schema: LabelSchema, data: Any, orders: Any) -> tuple[dict, lis
     sources = response_sources(schema)
     if orders is None:
         return {}, []
+    data = schema.with_responses(data)
     if isinstance(orders, list):
         if len(sources) != 1:
             return {}, ["response_order: give an object keyed by data key for this schema"]

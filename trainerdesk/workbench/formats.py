@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -70,6 +71,9 @@ class Row:
     # A gold row's reference is its gold answer (checked by the import, which needs the schema).
     gold: bool = False
     gold_explanation: str = ""
+    # Things left out of the row on purpose, one message each (the import counts them and
+    # reports each message once, not per row).
+    warnings: tuple[str, ...] = ()  # a tuple: no allocation for the usual row without any
 
 
 def _gold(value: Any) -> bool:
@@ -116,6 +120,13 @@ class _BadField(ValueError):
     """Internal: a per-item field problem, turned into a RowError by the reader."""
 
 
+def _ls_module():  # noqa: ANN202 - returns the module
+    """workbench.labelstudio, which builds on this module (so it cannot be imported at the top)."""
+    from trainerdesk.workbench import labelstudio as module
+
+    return module
+
+
 def detect_format(filename: str) -> str:
     ext = filename[filename.rfind(".") :].lower() if "." in filename else ""
     try:
@@ -132,7 +143,7 @@ def read_items(
     if fmt == "jsonl":
         return _read_jsonl(fp, max_item_bytes)
     if fmt == "csv":
-        return _read_csv(fp, max_item_bytes)
+        return _read_csv(fp, max_item_bytes, fields)
     if fmt == "labelstudio":
         return _read_labelstudio(fp, fields, max_item_bytes)
     raise FormatError(f'unknown format "{fmt}": use one of {", ".join(FORMATS)}')
@@ -327,7 +338,7 @@ class _Lines:
                 raise FormatError(f"not UTF-8 at line {self.lineno}, byte {e.start + 1}") from None
 
 
-def _read_csv(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
+def _read_csv(fp: BinaryIO, limit: int, fields: list[dict] = ()) -> Iterator[Row | RowError]:
     # After the csv module rejects an over-long cell it has lost track of quoting, so rows after
     # it would be garbage. Give it generous headroom (the cap is process-wide, so only raise it):
     # ordinary oversized rows then become clean RowErrors and only absurd ones stop the file.
@@ -359,6 +370,10 @@ def _read_csv(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
         if header is None:
             header = [name.strip() for name in cells]
             _check_header(header)
+            if _ls_module().is_min_layout(header):
+                rows = _csv_dicts(reader, header)
+                yield from _ls_module().read_min_rows(rows, list(fields), limit, from_csv=True)
+                return
             meta = {name: i for i, name in enumerate(header) if name in CSV_RESERVED}
             data_cols = [
                 (name, i)
@@ -395,6 +410,20 @@ def _read_csv(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
         yield row
     if header is None:
         raise FormatError("CSV file is empty: line 1 should be a header row")
+
+
+def _csv_dicts(reader: Any, header: list[str]) -> Iterator[tuple[int, dict]]:
+    """(line, {column: cell}) per row, for readers that want the row by column name."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise FormatError(f"line {start}: invalid CSV: {e}") from None
+        if cells:
+            yield start, dict(zip(header, cells, strict=False))
 
 
 def _csv_gold(row: Row, cells: dict[str, str]) -> Row:
@@ -459,7 +488,14 @@ def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[
         )
     index = 0
     try:
-        for index, task in enumerate(ijson.items(_Prefixed(head, fp), "item", use_float=True), 1):
+        tasks = enumerate(ijson.items(_Prefixed(head, fp), "item", use_float=True), 1)
+        for index, task in tasks:
+            if index == 1 and isinstance(task, dict) and _ls_module().is_min_layout(task):
+                # JSON_MIN: one row per annotation, grouped back into tasks.
+                yield from _ls_module().read_min_rows(
+                    itertools.chain([(1, task)], tasks), fields, limit
+                )
+                break
             yield _ls_row(index, task, fields, limit)
     except ijson.JSONError as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -481,22 +517,29 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
         meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
         external_id = _external_id(meta.get("external_id", task.get("id")))
         annotations = []
+        ls = _ls_module()
         for ann in task.get("annotations") or ():
             if not isinstance(ann, dict):
                 raise _BadField(f'field "annotations": must be objects, got {_show(ann)}')
+            ls.keep_image_sizes(data, [ann.get("result")], fields)
             annotations.append(
                 {
                     "answer": ls_result_to_answer(ann.get("result") or [], fields),
-                    "annotator": _ls_annotator(ann.get("completed_by")),
+                    "annotator": ls.annotator_from(ann.get("completed_by")),
                     "created_at": _opt_str(ann.get("created_at")),
                     "lead_time": _opt_float(ann.get("lead_time")),
                     "skipped": bool(ann.get("was_cancelled")),
                 }
             )
         predictions = []
+        skipped_ids = False
         for pred in task.get("predictions") or ():
+            if ls.is_prediction_id(pred):
+                skipped_ids = True  # LS "JSON" export: ids only, see labelstudio.py
+                continue
             if not isinstance(pred, dict):
                 raise _BadField(f'field "predictions": must be objects, got {_show(pred)}')
+            ls.keep_image_sizes(data, [pred.get("result")], fields)
             predictions.append(
                 {
                     "answer": ls_result_to_answer(pred.get("result") or [], fields),
@@ -513,6 +556,8 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
             annotations,
             predictions,
         )
+        if skipped_ids:
+            row.warnings = (ls.PREDICTION_IDS_WARNING,)
         # Gold may sit on the task or in its "meta" (our own exports put it there); Label
         # Studio's own form is an annotation marked ground_truth, whose answer is the reference.
         gold_keys = {k: task.get(k, meta.get(k)) for k in ("gold", "gold_explanation")}
@@ -530,12 +575,6 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
         return _with_gold(row, gold_keys)
     except (ValueError, TypeError) as e:
         return RowError(index, f"task {index}: {e}")
-
-
-def _ls_annotator(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("email") or value.get("id")
-    return _opt_str(value)
 
 
 # --- Label Studio result conversion --------------------------------------------------------
@@ -740,7 +779,8 @@ def answer_to_ls_result(
             v = {"selected": _OUR_PAIRWISE[value["preferred"]]}
             if value.get("strength") is not None:
                 v["strength"] = value["strength"]
-            result.append(region("pairwise", v))
+            # Label Studio's <Pairwise> names itself as to_name (it spans two objects).
+            result.append(_region(name, name, "pairwise", v))
         elif kind == "ranking":
             result.append(region("ranker", {"ranker": {"rank": [str(i) for i in value]}}))
     return result
@@ -850,17 +890,21 @@ def write_csv(
 def write_labelstudio(
     records: Iterable[dict], *, include_annotations: bool, fields: list[dict]
 ) -> Iterator[bytes]:
+    ls = _ls_module()
+
     def tasks() -> Iterator[bytes]:
         yield b"["
         sep = b""
         for rec in records:
             data = rec.get("data") or {}
             sizes = rec.get("image_sizes")
+            final_prediction = []
             if include_annotations:
                 anns = [
                     {
                         "id": a.get("id"),
-                        "completed_by": a.get("annotator"),
+                        # Label Studio resolves only a user id or {"email": ...}.
+                        "completed_by": ls.completed_by(a.get("annotator"), a.get("email")),
                         "result": answer_to_ls_result(a.get("answer") or {}, fields, data, sizes),
                         "was_cancelled": bool(a.get("skipped")),
                         "created_at": a.get("created_at"),
@@ -869,20 +913,19 @@ def write_labelstudio(
                     }
                     for a in rec.get("annotations") or []
                 ]
-            elif rec.get("final") is not None:
-                result = answer_to_ls_result(rec["final"], fields, data, sizes)
-                anns = [
-                    {"id": None, "completed_by": "final", "result": result, "was_cancelled": False}
-                ]
             else:
                 anns = []
+                # Not an annotation: that would need an annotator, and nobody is "final".
+                if rec.get("final") is not None:
+                    final = {"answer": rec["final"], "model_version": ls.FINAL_MODEL_VERSION}
+                    final_prediction = [final]
             predictions = [
                 {
                     "result": answer_to_ls_result(p.get("answer") or {}, fields, data, sizes),
                     "model_version": p.get("model_version"),
                     "score": p.get("score"),
                 }
-                for p in rec.get("predictions") or []
+                for p in [*final_prediction, *(rec.get("predictions") or [])]
             ]
             meta = {"external_id": rec.get("external_id"), "priority": rec.get("priority") or 0}
             task = {

@@ -222,6 +222,8 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     # The first MAX_STORED_ERRORS row errors as {"line": n, "message": "..."}; the count is exact.
     errors = models.JSONField(default=list)
+    # One line per kind of thing the file had that was left out on purpose (with a count).
+    warnings = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

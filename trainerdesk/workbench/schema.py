@@ -32,7 +32,7 @@ _TYPE_KEYS = {
         "choice": "source labels multiple source_kind",
         "spans": "source labels allow_overlap",
         "relations": "labels spans",
-        "pairwise": "source allow_tie strength",
+        "pairwise": "source sources allow_tie strength",
         "ranking": "source",
         "rating": "source criteria per_response",
         "text": "source max_length",
@@ -107,13 +107,31 @@ class LabelSchema:
     # (data key, field, kind) for each data key some field reads; computed once because
     # validate_item runs for every imported row.
     _required: tuple[tuple[str, Field, str], ...] = dc_field(init=False, repr=False, compare=False)
+    _virtual: dict[str, tuple[str, ...]] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         required = {}
         for f in self.fields:
-            if f.data_kind and f.source:
+            for key in f.options.get("sources", ()):  # each one response's text
+                required.setdefault(key, (key, f, "text"))
+            if f.data_kind and f.source and "sources" not in f.options:
                 required.setdefault(f.source, (f.source, f, f.data_kind))
         object.__setattr__(self, "_required", tuple(required.values()))
+        virtual = {f.source: f.options["sources"] for f in self.fields if "sources" in f.options}
+        object.__setattr__(self, "_virtual", virtual)
+
+    def with_responses(self, data: Any) -> Any:
+        """The item data plus, for a field reading responses from several keys (a Label
+        Studio pairwise over two texts), those responses as one list under the field's
+        source ("left+right"), which every reader of responses then uses as usual."""
+        if not self._virtual or not isinstance(data, dict):
+            return data
+        extra = {
+            source: [data.get(k) for k in keys]
+            for source, keys in self._virtual.items()
+            if any(data.get(k) is not None for k in keys)
+        }
+        return data | extra if extra else data
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -148,7 +166,7 @@ class LabelSchema:
         """Check an answer against the schema and the item; return it normalised."""
         if not isinstance(answer, dict):
             raise AnswerError([f"answer: must be an object, got {_type(answer)}"])
-        check = _Answers(data if isinstance(data, dict) else {})
+        check = _Answers(self.with_responses(data) if isinstance(data, dict) else {})
         if not isinstance(data, dict):
             check.err(f"data: must be an object, got {_type(data)}")
         names = [f.name for f in self.fields]
@@ -194,11 +212,13 @@ class LabelSchema:
 
 def _field_to_dict(f: Field) -> dict:
     out: dict[str, Any] = {"name": f.name, "type": f.type}
-    if f.source is not None:
+    if f.source is not None and "sources" not in f.options:
         out["source"] = f.source
     out["required"] = f.required
     for key, value in f.options.items():
-        out[key] = [asdict(c) for c in value] if key == "criteria" else value
+        if key == "criteria":
+            value = [asdict(c) for c in value]
+        out[key] = list(value) if key == "sources" else value
     if f.labels:
         extras = ("hotkey", "description", "color")
         out["labels"] = [
@@ -317,6 +337,19 @@ class _Parser:
             return value
         return None
 
+    def sources(self, raw: dict, path: str) -> list[str]:
+        """A pairwise field's responses under separate data keys, one text each."""
+        value, p = raw["sources"], f"{path}.sources"
+        if "source" in raw:
+            self.err(f"{path}: give source (one list of responses) or sources, not both")
+        if not isinstance(value, list) or len(value) < 2:
+            self.err(f"{p}: must be a list of at least 2 data keys, got {_given(value)}")
+            return []
+        names = [self.name(v, f"{p}[{i}]") for i, v in enumerate(value)]
+        if len(set(names)) != len(names):
+            self.err(f"{p}: each data key may appear once")
+        return [n for n in names if n] if all(names) and len(set(names)) == len(names) else []
+
     def criteria(self, raw: Any, path: str) -> tuple[Criterion, ...]:
         if not isinstance(raw, list) or not raw:
             self.err(f"{path}: must be a non-empty list, got {_given(raw)}")
@@ -351,7 +384,10 @@ class _Parser:
         allowed = _BASE_KEYS | _TYPE_KEYS[ftype]
         self.keys(raw, allowed, path, ftype)
         source = None
-        if "source" in allowed and "source" in raw:
+        sources = self.sources(raw, path) if "sources" in raw and "sources" in allowed else None
+        if sources is not None:
+            source = "+".join(sources) if sources else None
+        elif "source" in allowed and "source" in raw:
             source = self.name(raw["source"], f"{path}.source")
         elif ftype in _DATA_KIND:
             self.err(f"{path}.source: required for {ftype} fields (the item data key it reads)")
@@ -362,6 +398,8 @@ class _Parser:
             for key, default in _BOOL_DEFAULTS.items()
             if key in allowed
         }
+        if sources:
+            options["sources"] = tuple(sources)
         if ftype == "choice":
             kind = raw.get("source_kind", "image" if source == "image" else "text")
             if kind not in ("text", "image"):

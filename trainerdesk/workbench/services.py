@@ -234,12 +234,22 @@ class BatchResult:
     duplicates: int = 0
     annotations: int = 0
     errors: list[formats.RowError] = field(default_factory=list)
+    # What rows left out on purpose: message -> [rows, first line]; each shown once.
+    notes: dict[str, list[int]] = field(default_factory=dict)
 
     def merge(self, other: BatchResult) -> None:
         self.added += other.added
         self.duplicates += other.duplicates
         self.annotations += other.annotations
         self.errors.extend(other.errors)
+
+    def note(self, row: formats.Row) -> None:
+        for message in row.warnings:
+            self.notes.setdefault(message, [0, row.line])[0] += 1
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{m} ({n:,} row(s), first at row {first})" for m, (n, first) in self.notes.items()]
 
 
 def _annotation_rows(project: Project, row: formats.Row) -> list[dict]:
@@ -553,6 +563,8 @@ def import_stream(
             if isinstance(row, formats.RowError):
                 total.errors.append(row)
                 continue
+            if row.warnings:
+                total.note(row)
             batch.append(row)
             if len(batch) >= batch_size:
                 flush()
@@ -586,6 +598,7 @@ def run_import(*, job_id: int) -> ImportJob:
             for e in total.errors[: ImportJob.MAX_STORED_ERRORS]
         ]
         job.rows_read = total.added + total.duplicates + len(total.errors)
+        job.warnings = total.warnings
         rows_seen = job.rows_read
         job.save(
             update_fields=[
@@ -596,6 +609,7 @@ def run_import(*, job_id: int) -> ImportJob:
                 "error_count",
                 "errors",
                 "rows_read",
+                "warnings",
             ]
         )
 
@@ -1231,6 +1245,8 @@ def export_stream(
             left_out=left_out,
         )
     if fmt == "labelstudio":
+        if include_annotations:
+            records = _with_emails(project, records)
         return formats.write_labelstudio(
             records, include_annotations=include_annotations, fields=fields
         )
@@ -1271,6 +1287,23 @@ def export_left_out(*, project: Project, fmt: str, labels: str = "final") -> lis
     ):
         pass
     return left_out
+
+
+def _with_emails(project: Project, records: Iterable[dict]) -> Iterator[dict]:
+    """Adds each annotator's email, which Label Studio needs to match the annotation to a user
+    (only that export carries emails; the others name annotators by username)."""
+    annotators = Annotation.objects.filter(project=project).values("annotator_id")
+    emails = dict(
+        get_user_model()
+        .objects.filter(id__in=annotators)
+        .exclude(email="")
+        .values_list("username", "email")
+    )
+    for rec in records:
+        for a in rec.get("annotations") or ():
+            if (email := emails.get(a.get("annotator"))) is not None:
+                a["email"] = email
+        yield rec
 
 
 def data_keys(*, project: Project, sample: int = 1000) -> list[str]:

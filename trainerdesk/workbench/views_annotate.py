@@ -265,7 +265,9 @@ def _workspace(
             ]
             entry["relations_json"] = json.dumps(relations)
         elif field.type in {"pairwise", "ranking", "rating"} and item is not None:
-            entry |= _llm_view(field, value, item.data, orders.get(field.source or ""), hint)
+            entry |= _llm_view(
+                field, value, schema.with_responses(item.data), orders.get(field.source or ""), hint
+            )
         elif field.type == "boxes":
             entry |= _boxes_view(value)
             used = {lb.key for f in schema.fields for lb in f.labels if lb.key}
@@ -278,7 +280,7 @@ def _workspace(
         entry["suggestions_json"] = suggestions.get(field.name, "")
         fields.append(entry)
     unsupported = sorted({f.type for f in schema.fields} - UI_TYPES)
-    data = item.data if item else {}
+    data = schema.with_responses(item.data) if item else {}
     # LLM evaluation: the prompt is shown as the item's text and the responses beside it.
     response_sources = blind.response_sources(schema)
     source = visibility.text_source(schema)
@@ -346,7 +348,7 @@ def _orders_shown(
     return {
         source: blind.shown_order(item_id=item.pk, user_id=user.pk, source=source, n=n)
         for source in blind.response_sources(project.schema)
-        if (n := blind.count_responses(item.data, source)) >= 2
+        if (n := blind.count_responses(project.schema.with_responses(item.data), source)) >= 2
     }
 
 

@@ -484,15 +484,20 @@ def test_labelstudio_writer_round_trip_final_and_annotations():
     )
     tasks = orjson.loads(final_out)
     assert [t["id"] for t in tasks] == [101, 102]
-    assert tasks[0]["annotations"][0]["completed_by"] == "final"
+    # No annotator called "final": the final answer travels as a prediction.
+    assert tasks[0]["annotations"] == []
+    assert [p["model_version"] for p in tasks[0]["predictions"]] == ["trainerdesk-final", "v2"]
 
     rows = read(final_out, "labelstudio")
     assert [(r.line, r.data, r.external_id, r.priority) for r in rows] == [
         (1, DATA, "x1", 1),
         (2, {"text": "item 2", "n": "2"}, None, 2),
     ]
-    assert [a["answer"] for a in rows[0].annotations] == [ANSWER]
-    assert rows[0].predictions == [pred]
+    assert rows[0].annotations == []
+    assert rows[0].predictions == [
+        {"answer": ANSWER, "model_version": "trainerdesk-final", "score": None},
+        pred,
+    ]
     assert rows[1].annotations == []
 
     rows = read(

@@ -280,9 +280,10 @@ def test_coco_and_label_studio_exports_use_the_known_sizes(
             ).streaming_content
         )
     )
-    region = ls[0]["annotations"][0]["result"][0]
+    # Final answers only: written as trainerdesk-final predictions, not annotations.
+    region = ls[0]["predictions"][0]["result"][0]
     assert (region["original_width"], region["original_height"]) == (200, 100)
-    assert "original_width" not in ls[1]["annotations"][0]["result"][0]
+    assert "original_width" not in ls[1]["predictions"][0]["result"][0]
 
 
 def test_coco_export_is_offered_only_for_boxes_projects(project, owner, client_for):

@@ -74,6 +74,8 @@ class Command(BaseCommand):
             f"{result.duplicates:,} duplicates skipped, {len(result.errors):,} errors"
             + (f", {result.annotations:,} annotations" if result.annotations else "")
         )
+        for warning in result.warnings:
+            self.stderr.write(f"{file}: warning: {warning}")
         if result.errors:
             # Parse errors are found while reading, schema errors when a batch is stored:
             # sort so the lines read top to bottom.
