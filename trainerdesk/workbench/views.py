@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trainerdesk.accounts.models import Membership
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench import access, blind, formats, images, services
 from trainerdesk.workbench.forms import (
     ExportForm,
     GoldItemForm,
@@ -186,6 +186,10 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
+    # Blind order only means something where annotators compare responses; left out of the
+    # form (so a save leaves it unchanged) unless the schema has such a field or it is on.
+    if not blind.response_sources(project.schema) and not project.blind_order:
+        del form.fields["blind_order"]
     if request.method == "POST" and form.is_valid():
         try:
             changes = dict(form.cleaned_data)
@@ -378,6 +382,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
         except services.InvalidInput as exc:
             errors = exc.errors
     rows = page.rows if page else []
+    _add_thumbnails(project, rows)
     context = {
         "project": project,
         "filter": chosen,
@@ -570,6 +575,25 @@ def item_image(request: HttpRequest, project_id: int, item_id: int, key: str) ->
 
 
 # --- data manager: columns, assignment; the progress page ------------------------------------
+
+
+def _add_thumbnails(project: Project, rows: list) -> None:
+    """`row.thumb`: where the browser loads the item's first image from, for image projects
+    (the same URLs as the annotation page, each checked again when the image is fetched)."""
+    keys = services.image_keys(project.schema)
+    for row in rows:
+        row.thumb = None
+        value = row.item.data.get(keys[0]) if keys else None
+        try:
+            kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+        except ValueError:
+            continue
+        if kind == "upload":
+            row.thumb = reverse("workbench:image_file", args=[project.pk, rest])
+        elif kind == "path":
+            row.thumb = reverse("workbench:item_image", args=[project.pk, row.item.pk, keys[0]])
+        elif kind == "url":
+            row.thumb = rest
 
 
 def _data_manager_extras(project: Project, chosen, page) -> dict:
