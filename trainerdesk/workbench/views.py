@@ -186,10 +186,18 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
-    # Blind order only means something where annotators compare responses; left out of the
-    # form (so a save leaves it unchanged) unless the schema has such a field or it is on.
-    if not blind.response_sources(project.schema) and not project.blind_order:
+    # Blind order only means something where annotators compare responses: left out of the
+    # form (so a save leaves the stored value alone) unless the schema has such a field.
+    if not blind.response_sources(project.schema):
         del form.fields["blind_order"]
+    form.fields["label_schema"].widget.attrs.update(
+        {
+            "hx-post": reverse("workbench:schema_check", args=[project.pk]),
+            "hx-trigger": "input changed delay:400ms, schema-edited",
+            "hx-target": "#schema-check",
+            "hx-swap": "outerHTML",
+        }
+    )
     if request.method == "POST" and form.is_valid():
         try:
             changes = dict(form.cleaned_data)
