@@ -197,8 +197,9 @@
     }
     const maxHeight = parseFloat(getComputedStyle(scroller).maxHeight) || window.innerHeight * 0.72;
     const fit = Math.min(scroller.clientWidth, (maxHeight - 2) * (size.w / size.h));
-    st.stage.style.width = `${Math.floor(fit * z)}px`;
-    const scale = `${Math.round(((fit * z) / size.w) * 100)}%`;
+    const width = Math.floor(fit * z);
+    st.stage.style.width = `${width}px`;
+    const scale = `${Math.round((width / size.w) * 100)}%`;
     if (zl) zl.textContent = st.zoom === 0 ? `Fit (${scale})` : scale;
   };
   window.addEventListener("resize", () => layout());
