@@ -101,6 +101,29 @@ def test_pages_fit_the_screen_and_mark_the_current_page(live_server, browser_pag
         if current:
             marked = page.locator(".project-nav [aria-current=page]")
             assert marked.count() == 1 and marked.inner_text() == current, path
+    # Forms: a checkbox sits on its label's line, before it; fieldsets have no grey frame.
+    page.goto(f"{live_server.url}/projects/{project.pk}/settings/")
+    box = page.locator("#id_annotators_see_comments").bounding_box()
+    label = page.locator("label[for=id_annotators_see_comments]").bounding_box()
+    assert box["x"] + box["width"] <= label["x"] + 1
+    assert label["y"] <= box["y"] + box["height"] / 2 <= label["y"] + label["height"]
+    page.goto(f"{live_server.url}/projects/{project.pk}/export/")
+    styles = page.evaluate(
+        "[...document.querySelectorAll('main fieldset')]"
+        ".map((f) => getComputedStyle(f).borderTopStyle)"
+    )
+    assert styles and set(styles) == {"none"}, styles
+    # The members table does not touch the card after it.
+    page.goto(f"{live_server.url}/projects/{project.pk}/members/")
+    table = page.locator("table.members").bounding_box()
+    card = page.locator("main form.card").bounding_box()
+    assert card["y"] - (table["y"] + table["height"]) >= 8
+    # The review page is laid out like the other project pages, not wider.
+    widths = []
+    for path in ("review", "settings"):
+        page.goto(f"{live_server.url}/projects/{project.pk}/{path}/")
+        widths.append(page.locator("main").bounding_box()["width"])
+    assert widths[0] == widths[1]
     # The image project's items show thumbnails, not the item's JSON.
     page.goto(f"{live_server.url}/projects/{digits.pk}/items/")
     page.wait_for_function("() => document.querySelector('img.dm-thumb')?.naturalWidth > 0")
