@@ -193,6 +193,12 @@ def test_project_bar_marks_the_current_page(client_for, owner, project, name, li
     assert f'aria-current="page">{link}</a>' in text
 
 
+def test_top_bar_marks_the_current_page(client_for, owner, project):
+    text = client_for(owner).get(reverse("workbench:home")).content.decode()
+    assert text.count('aria-current="page"') == 1
+    assert f'href="{reverse("workbench:home")}" aria-current="page">Projects</a>' in text
+
+
 # --- items page thumbnails, key hint, API docs -------------------------------------------------
 
 
