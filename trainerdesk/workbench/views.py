@@ -31,6 +31,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.accounts.models import Membership
+from trainerdesk.lib import streams
 from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench import access, blind, formats, images, services
 from trainerdesk.workbench.forms import (
@@ -346,15 +347,24 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
             include_annotations=form.cleaned_data["include_annotations"],
             include_final=form.cleaned_data["include_final"],
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        filename = f"{slugify(project.name) or 'project'}-{stamp}.{formats.FILE_EXTENSIONS[fmt]}"
-        response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        try:
+            chunks = streams.hold_download_slot(chunks, limit=settings.MAX_DOWNLOADS)
+        except streams.DownloadsBusy as exc:
+            form.add_error(None, str(exc))
+        else:
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            extension = formats.FILE_EXTENSIONS[fmt]
+            filename = f"{slugify(project.name) or 'project'}-{stamp}.{extension}"
+            response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
     context = {"project": project, "form": form, "item_count": project.items.count()}
-    status = 400 if bound else 200
-    return TemplateResponse(request, "workbench/project_export.html", context, status=status)
+    status = (503 if form.non_field_errors() else 400) if bound else 200
+    response = TemplateResponse(request, "workbench/project_export.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "30"
+    return response
 
 
 # --- the data manager ------------------------------------------------------------------
@@ -433,7 +443,10 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
     data, ids = form.cleaned_data, form.cleaned_data["item"]
     try:
         if data["action"] == "export":
-            chunks = services.export_selection(project=project, item_ids=ids)
+            chunks = streams.hold_download_slot(
+                services.export_selection(project=project, item_ids=ids),
+                limit=settings.MAX_DOWNLOADS,
+            )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             filename = f"{slugify(project.name) or 'project'}-selection-{stamp}.jsonl"
             response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES["jsonl"])
@@ -458,6 +471,8 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
     except services.InvalidInput as exc:
         for error in exc.errors:
             messages.error(request, error)
+    except streams.DownloadsBusy as exc:
+        messages.error(request, str(exc))
     return redirect(back)
 
 
