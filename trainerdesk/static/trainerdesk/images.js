@@ -200,6 +200,8 @@
     const width = Math.floor(fit * z);
     st.stage.style.width = `${width}px`;
     const scale = `${Math.round((width / size.w) * 100)}%`;
+    // Blown up 4x or more (a digit), show the pixels as squares rather than a blur.
+    st.img.classList.toggle("pixelated", width >= size.w * 4);
     if (zl) zl.textContent = st.zoom === 0 ? `Fit (${scale})` : scale;
   };
   window.addEventListener("resize", () => layout());
