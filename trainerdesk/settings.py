@@ -286,6 +286,9 @@ SEARCH_INDEX_INLINE = env_bool("TRAINERDESK_SEARCH_INDEX_INLINE", False)
 # Uploads above this stay on disk while Django reads them instead of in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Exports streaming at once per web process (lib/streams.py): below `serve --threads` (4),
+# so pages are still answered while big files download to slow clients.
+MAX_DOWNLOADS = env_int("TRAINERDESK_MAX_DOWNLOADS", 2, minimum=1)
 
 LOGGING = {
     "version": 1,

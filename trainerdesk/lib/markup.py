@@ -2,8 +2,13 @@
 
 from urllib.parse import urlsplit
 
-import markdown
 import nh3
+from markdown_it import MarkdownIt
+
+# CommonMark (markdown-it-py) rather than Python-Markdown: managers write nested lists the
+# way GitHub renders them (indented under the parent's text, 2-3 spaces), which
+# Python-Markdown only nests at 4 spaces and otherwise runs into the parent item's line.
+_MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
 def _same_origin(url: str) -> bool:
@@ -27,5 +32,4 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 def render_markdown(text: str) -> str:
     """Guidelines and comments are written by some and read by everyone: sanitise the
     HTML, and keep images only from this app (relative URLs)."""
-    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"])
-    return nh3.clean(html, attribute_filter=_attribute_filter)
+    return nh3.clean(_MD.render(text or ""), attribute_filter=_attribute_filter)

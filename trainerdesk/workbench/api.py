@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from trainerdesk.accounts.models import Membership, Organization
+from trainerdesk.lib import streams
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.workbench import access, formats, services, visibility
 from trainerdesk.workbench.models import (
@@ -882,6 +884,10 @@ def export(
     )
     name = slugify(project.name) or f"project-{project.pk}"
     filename = f"{name}-{timezone.localdate().isoformat()}.{formats.FILE_EXTENSIONS[format]}"
+    try:
+        chunks = streams.hold_download_slot(chunks, limit=settings.MAX_DOWNLOADS)
+    except streams.DownloadsBusy as exc:
+        raise HttpError(503, str(exc)) from None
     response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[format])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

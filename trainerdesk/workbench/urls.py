@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.workbench import views, views_annotate, views_collab
+from trainerdesk.workbench import views, views_annotate, views_collab, views_schema
 
 app_name = "workbench"
 urlpatterns = [
@@ -8,6 +8,11 @@ urlpatterns = [
     path("projects/new/", views.project_new, name="project_new"),
     path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project_settings"),
+    path(
+        "projects/<int:project_id>/settings/schema-check/",
+        views_schema.schema_check,
+        name="schema_check",
+    ),
     path("projects/<int:project_id>/members/", views.project_members, name="project_members"),
     path(
         "projects/<int:project_id>/members/<int:user_id>/remove/",

@@ -31,8 +31,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trainerdesk.accounts.models import Membership
+from trainerdesk.lib import streams
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, formats, services
+from trainerdesk.workbench import access, blind, formats, images, services
 from trainerdesk.workbench.forms import (
     ExportForm,
     GoldItemForm,
@@ -188,6 +189,18 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
+    # Blind order only means something where annotators compare responses: left out of the
+    # form (so a save leaves the stored value alone) unless the schema has such a field.
+    if not blind.response_sources(project.schema):
+        del form.fields["blind_order"]
+    form.fields["label_schema"].widget.attrs.update(
+        {
+            "hx-post": reverse("workbench:schema_check", args=[project.pk]),
+            "hx-trigger": "input changed delay:400ms, schema-edited",
+            "hx-target": "#schema-check",
+            "hx-swap": "outerHTML",
+        }
+    )
     if request.method == "POST" and form.is_valid():
         try:
             changes = dict(form.cleaned_data)
@@ -340,12 +353,18 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
             include_annotations=form.cleaned_data["include_annotations"],
             include_final=form.cleaned_data["include_final"],
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        filename = f"{slugify(project.name) or 'project'}-{stamp}.{formats.FILE_EXTENSIONS[fmt]}"
-        response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        try:
+            chunks = streams.hold_download_slot(chunks, limit=settings.MAX_DOWNLOADS)
+        except streams.DownloadsBusy as exc:
+            form.add_error(None, str(exc))
+        else:
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            extension = formats.FILE_EXTENSIONS[fmt]
+            filename = f"{slugify(project.name) or 'project'}-{stamp}.{extension}"
+            response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
     # COCO and CoNLL leave out items without a final answer; say which before the download,
     # since a CoNLL file cannot list them. Finding them runs the export (about 1 s per
     # 20,000 items), so larger projects get a link to the list instead.
@@ -361,8 +380,11 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
         "left_out": {_FORMAT_NAMES[fmt]: entries for fmt, entries in left_out.items() if entries},
         "left_out_links": [] if left_out else [(fmt, _FORMAT_NAMES[fmt]) for fmt in checked],
     }
-    status = 400 if bound else 200
-    return TemplateResponse(request, "workbench/project_export.html", context, status=status)
+    status = (503 if form.non_field_errors() else 400) if bound else 200
+    response = TemplateResponse(request, "workbench/project_export.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "30"
+    return response
 
 
 # --- the data manager ------------------------------------------------------------------
@@ -398,6 +420,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
         except services.InvalidInput as exc:
             errors = exc.errors
     rows = page.rows if page else []
+    _add_thumbnails(project, rows)
     context = {
         "project": project,
         "filter": chosen,
@@ -440,7 +463,10 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
     data, ids = form.cleaned_data, form.cleaned_data["item"]
     try:
         if data["action"] == "export":
-            chunks = services.export_selection(project=project, item_ids=ids)
+            chunks = streams.hold_download_slot(
+                services.export_selection(project=project, item_ids=ids),
+                limit=settings.MAX_DOWNLOADS,
+            )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             filename = f"{slugify(project.name) or 'project'}-selection-{stamp}.jsonl"
             response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES["jsonl"])
@@ -465,6 +491,8 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
     except services.InvalidInput as exc:
         for error in exc.errors:
             messages.error(request, error)
+    except streams.DownloadsBusy as exc:
+        messages.error(request, str(exc))
     return redirect(back)
 
 
@@ -594,6 +622,25 @@ def item_image(request: HttpRequest, project_id: int, item_id: int, key: str) ->
 
 
 # --- data manager: columns, assignment; the progress page ------------------------------------
+
+
+def _add_thumbnails(project: Project, rows: list) -> None:
+    """`row.thumb`: where the browser loads the item's first image from, for image projects
+    (the same URLs as the annotation page, each checked again when the image is fetched)."""
+    keys = services.image_keys(project.schema)
+    for row in rows:
+        row.thumb = None
+        value = row.item.data.get(keys[0]) if keys else None
+        try:
+            kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
+        except ValueError:
+            continue
+        if kind == "upload":
+            row.thumb = reverse("workbench:image_file", args=[project.pk, rest])
+        elif kind == "path":
+            row.thumb = reverse("workbench:item_image", args=[project.pk, row.item.pk, keys[0]])
+        elif kind == "url":
+            row.thumb = rest
 
 
 def _data_manager_extras(project: Project, chosen, page) -> dict:

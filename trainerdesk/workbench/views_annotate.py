@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -361,7 +361,7 @@ def _keys_hint(
     labels = [
         (lb.get("key") or lb["label"].key, lb["label"].value) for f in fields for lb in f["labels"]
     ]
-    parts = [" ".join(str(format_html("<kbd>{}</kbd> {}", k, v)) for k, v in labels if k)]
+    parts = [_label_keys_hint([(k, v) for k, v in labels if k])]
     if "boxes" in types:
         parts += [
             "drag on the image to draw, drag a box to move it, its corners to resize",
@@ -369,7 +369,7 @@ def _keys_hint(
             "<kbd>Shift</kbd>+arrows resize · <kbd>x</kbd>/<kbd>Delete</kbd> remove box",
         ]
     if image:
-        parts.append("<kbd>+</kbd>/<kbd>-</kbd>/<kbd>0</kbd> zoom")
+        parts.append("<kbd>+</kbd>/<kbd>-</kbd> zoom · <kbd>0</kbd> fit the image")
     if image_suggestions:
         parts.append("<kbd>Shift</kbd>+<kbd>A</kbd> accept a suggestion on the image")
     if "spans" in types:
@@ -397,6 +397,25 @@ def _keys_hint(
         "<kbd>?</kbd> guidelines",
     ]
     return mark_safe(" · ".join(p for p in parts if p))  # noqa: S308 (labels escaped above)
+
+
+def _label_keys_hint(labels: list[tuple[str, str]]) -> str:
+    """`b` business, `e` entertainment; keys that are their labels' own names (the digits
+    of a digits project) are listed once, not as "1 1 2 2 …": `1`–`9` the labels of the
+    same name."""
+    same = [k for k, v in labels if k == v.lower()]
+    if len(same) < 2:
+        same = []
+    parts = [str(format_html("<kbd>{}</kbd> {}", k, v)) for k, v in labels if k not in same]
+    if same:
+        run = len(same) >= 3 and "".join(same) in "123456789"
+        keys = (
+            format_html("<kbd>{}</kbd>–<kbd>{}</kbd>", same[0], same[-1])
+            if run
+            else format_html_join(" ", "<kbd>{}</kbd>", ((k,) for k in same))
+        )
+        parts.append(f"{keys} the labels of the same name")
+    return ", ".join(parts)
 
 
 def _answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str]]:

@@ -18,7 +18,7 @@
   "use strict";
   const MIN_SIZE = 0.5; // percent: a smaller drag is a click, not a box
   const STEP = 0.5; // percent per arrow key press
-  const ZOOMS = [1, 1.25, 1.5, 2, 3, 4, 6, 8];
+  const ZOOMS = [1, 1.25, 1.5, 2, 3, 4, 6, 8]; // times the size that fits the frame
   let st = null; // state of the current item's image
 
   const typing = (el) => el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text") || el.tagName === "SELECT");
@@ -51,7 +51,7 @@
       els: [],
     };
     img.addEventListener("error", () => { view.querySelector(".image-error").hidden = false; });
-    img.addEventListener("load", showSize);
+    img.addEventListener("load", () => { showSize(); layout(); });
     if (img.complete && img.naturalWidth) showSize();
     if (input) {
       for (const b of box.querySelectorAll("[data-box-label]")) st.colours.set(b.dataset.boxLabel, b.dataset.colour);
@@ -172,11 +172,39 @@
     for (const b of st.box?.querySelectorAll("[data-box-label]") || []) {
       b.classList.toggle("current", b.dataset.boxLabel === st.label);
     }
-    const z = ZOOMS[st.zoom];
-    st.stage.style.width = `${z * 100}%`;
-    const zl = st.view.querySelector(".image-zoom");
-    if (zl) zl.textContent = `${Math.round(z * 100)}%`;
+    layout();
   };
+
+  // Zoom 1 ("Fit") shows the whole image: as wide as the frame, or less when the frame's
+  // height is the limit. Boxes are in percent of the stage, so they follow. The label says
+  // the real scale against the image's own pixels (a 64 px digit fitted to 600 px: 938%).
+  const natural = () => {
+    const size = st.view.querySelector(".image-size");
+    const w = st.img.naturalWidth || Number(size?.dataset.width) || 0;
+    const h = st.img.naturalHeight || Number(size?.dataset.height) || 0;
+    return w && h ? { w, h } : null;
+  };
+  const layout = () => {
+    if (!st) return;
+    const z = ZOOMS[st.zoom];
+    const scroller = st.view.querySelector(".image-scroll");
+    const size = natural();
+    const zl = st.view.querySelector(".image-zoom");
+    if (!size || !scroller.clientWidth) {
+      st.stage.style.width = `${z * 100}%`; // size unknown until the image loads
+      if (zl) zl.textContent = "";
+      return;
+    }
+    const maxHeight = parseFloat(getComputedStyle(scroller).maxHeight) || window.innerHeight * 0.72;
+    const fit = Math.min(scroller.clientWidth, (maxHeight - 2) * (size.w / size.h));
+    const width = Math.floor(fit * z);
+    st.stage.style.width = `${width}px`;
+    const scale = `${Math.round((width / size.w) * 100)}%`;
+    // Blown up 4x or more (a digit), show the pixels as squares rather than a blur.
+    st.img.classList.toggle("pixelated", width >= size.w * 4);
+    if (zl) zl.textContent = st.zoom === 0 ? `Fit (${scale})` : scale;
+  };
+  window.addEventListener("resize", () => layout());
 
   const selected = () => {
     if (!st?.sel) return null;

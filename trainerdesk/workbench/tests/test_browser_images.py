@@ -152,11 +152,15 @@ def test_draw_move_resize_and_relabel_boxes(open_annotation_page, browser_page, 
     page.keyboard.press("x")
     assert page.locator(".box:not(.suggestion)").count() == 2
 
+    # The zoom label gives the scale against the image's own 400 pixels.
+    fit = page.locator(".image-zoom").inner_text()
+    assert fit == f"Fit ({round(r['width'] / 400 * 100)}%)"
     page.keyboard.press("+")
-    page.wait_for_selector(".image-zoom:text('125%')")
-    assert page.locator("img.item-image").bounding_box()["width"] > r["width"] * 1.2
+    zoomed = page.locator("img.item-image").bounding_box()["width"]
+    assert zoomed > r["width"] * 1.2
+    assert page.locator(".image-zoom").inner_text() == f"{round(zoomed / 400 * 100)}%"
     page.keyboard.press("0")
-    page.wait_for_selector(".image-zoom:text('100%')")
+    page.wait_for_selector(f".image-zoom:text('{fit}')")
 
     # Accept the first suggestion with its button; leave the second one alone.
     page.locator(".box-list li.suggestion .box-accept").first.click()
