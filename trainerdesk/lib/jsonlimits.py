@@ -87,6 +87,8 @@ def iter_array(
     does not start with ``[``, brackets do not match, something follows the closing ``]``,
     or the text ends inside the array. Each element's text is left to a real parser.
     """
+    if max_depth < 2:
+        raise ValueError("max_depth must allow the array and one level in it")
     depth = 0
     started = ended = in_string = False
     stack = bytearray()  # expected closers, up to max_depth deep
@@ -188,12 +190,9 @@ def iter_array(
                 if pos - at == 1:  # the string goes on past this chunk
                     in_string = True
                 continue
-            if c == 0x5B or c == 0x7B:
-                depth += 1
-                if depth <= max_depth:
-                    stack.append(_CLOSER[c])
-                elif not too_deep:
-                    too_deep, parts = True, []
+            if c == 0x5B or c == 0x7B:  # an element opens (max_depth >= 2 allows it)
+                depth = 2
+                stack.append(_CLOSER[c])
                 continue
             if c == 0x7D:
                 line += chunk.count(b"\n", counted, at)
