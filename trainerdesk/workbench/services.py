@@ -15,6 +15,7 @@ import random
 import re
 import time
 import uuid
+from bisect import insort
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -218,13 +219,33 @@ class BatchResult:
     added: int = 0
     duplicates: int = 0
     annotations: int = 0
+    # The first KEPT_ERRORS row errors by line, in line order; error_count counts them all
+    # (a file of millions of bad rows must not hold them all in memory).
     errors: list[formats.RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    KEPT_ERRORS = ImportJob.MAX_STORED_ERRORS
+
+    def add_error(self, error: formats.RowError) -> None:
+        self.error_count += 1
+        errors = self.errors
+        if len(errors) < self.KEPT_ERRORS:
+            insort(errors, error, key=_error_line)
+        elif error.line < errors[-1].line:
+            insort(errors, error, key=_error_line)
+            errors.pop()
 
     def merge(self, other: BatchResult) -> None:
         self.added += other.added
         self.duplicates += other.duplicates
         self.annotations += other.annotations
-        self.errors.extend(other.errors)
+        for error in other.errors:
+            self.add_error(error)
+        self.error_count += other.error_count - len(other.errors)
+
+
+def _error_line(error: formats.RowError) -> int:
+    return error.line
 
 
 def _annotation_rows(project: Project, row: formats.Row) -> list[dict]:
@@ -292,7 +313,7 @@ def import_batch(
             # PostgreSQL's jsonb cannot store NUL; refuse it on every database alike.
             problems.append("data: contains a NUL character (\\u0000), which cannot be stored")
         if problems:
-            result.errors.append(formats.RowError(row.line, "; ".join(problems)))
+            result.add_error(formats.RowError(row.line, "; ".join(problems)))
             continue
         row.reference = reference
         digest = content_hash(row.data)
@@ -525,22 +546,28 @@ def import_stream(
     batch_size = settings.IMPORT_BATCH_SIZE
 
     def flush() -> None:
-        total.merge(import_batch(project=project, rows=batch, job=job))
-        batch.clear()
+        if batch:
+            total.merge(import_batch(project=project, rows=batch, job=job))
+            batch.clear()
         if on_progress:
             on_progress(total, reader.consumed)
 
     rows = formats.read_items(
         reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
     )
+    read = 0
     with gc_paused():
         for row in rows:
             if isinstance(row, formats.RowError):
-                total.errors.append(row)
-                continue
-            batch.append(row)
-            if len(batch) >= batch_size:
+                total.add_error(row)
+            else:
+                batch.append(row)
+            read += 1
+            # Counted in rows read, not rows kept, so a long run of bad rows still reports
+            # progress (and the job's heartbeat).
+            if read >= batch_size:
                 flush()
+                read = 0
         flush()
     if total.added:
         schedule_search_indexing()
@@ -565,12 +592,9 @@ def run_import(*, job_id: int) -> ImportJob:
         job.items_added = total.added
         job.duplicates = total.duplicates
         job.annotations_added = total.annotations
-        job.error_count = len(total.errors)
-        job.errors = [
-            {"line": e.line, "message": e.message}
-            for e in total.errors[: ImportJob.MAX_STORED_ERRORS]
-        ]
-        job.rows_read = total.added + total.duplicates + len(total.errors)
+        job.error_count = total.error_count
+        job.errors = [{"line": e.line, "message": e.message} for e in total.errors]
+        job.rows_read = total.added + total.duplicates + total.error_count
         rows_seen = job.rows_read
         job.save(
             update_fields=[
@@ -1203,8 +1227,8 @@ def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:
     result = import_batch(project=project, rows=rows)
     if result.added:
         schedule_search_indexing()
-    result.errors = errors + result.errors
-    result.errors.sort(key=lambda e: e.line)
+    for error in errors:
+        result.add_error(error)
     return result
 
 
