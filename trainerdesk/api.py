@@ -7,9 +7,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from trainerdesk.accounts.services import AccountError, user_for_token
+from trainerdesk.lib import jsonlimits
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 
@@ -35,6 +37,24 @@ class TokenHeaderAuth(APIKeyHeader):
         return user
 
 
+class BodyTooDeep(ValueError):
+    pass
+
+
+class BoundedJsonParser(Parser):
+    """JSON bodies with bounded nesting: data deeper than lib/jsonlimits.MAX_DEPTH parses
+    but then fails where it is hashed or stored (orjson writes at most 254 levels), and
+    Python's json gives up with RecursionError; refuse it by position before parsing."""
+
+    def parse_body(self, request: HttpRequest):
+        if (at := jsonlimits.deep_at(request.body)) is not None:
+            raise BodyTooDeep(
+                f"request body: nested more than {jsonlimits.MAX_DEPTH} levels deep "
+                f"at byte {at + 1}"
+            )
+        return super().parse_body(request)
+
+
 api = NinjaAPI(
     title="TrainerDesk API",
     version="1",
@@ -42,6 +62,7 @@ api = NinjaAPI(
     "Authenticate with `Authorization: Bearer td_…` (create a token under Account → API tokens).",
     auth=[TokenAuth(), TokenHeaderAuth(), django_auth],
     urls_namespace="api",
+    parser=BoundedJsonParser(),
 )
 
 
@@ -98,6 +119,9 @@ def unauthorized(request, exc: AuthenticationError):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    # ninja reports any parser exception as "Cannot parse request body"; say which.
+    if isinstance(exc.__cause__, BodyTooDeep):
+        return _error(request, str(exc.__cause__), 400)
     return _error(request, str(exc), exc.status_code)
 
 

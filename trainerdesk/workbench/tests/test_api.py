@@ -262,6 +262,20 @@ def test_add_items_caps_the_batch_size(project, owner, client_for):
     assert project.items.count() == 3
 
 
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_a_body_nested_too_deep_is_a_400_naming_it(project, owner, client_for, depth):
+    # 300 levels used to parse, then fail hashing the item (500); 100,000 hit RecursionError.
+    body = '[{"text": "deep", "x": ' + "[" * depth + "]" * depth + "}]"
+    response = client_for(owner).post(
+        f"{API}/projects/{project.pk}/items", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "request body: nested more than 64 levels deep at byte 86"
+    )
+    assert project.items.count() == 3
+
+
 def test_body_over_the_upload_limit_is_a_json_413(project, owner, client_for, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
