@@ -47,7 +47,7 @@ from django.utils import timezone
 from trainerdesk.lib import webhooks
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import access, blind, formats, images
+from trainerdesk.workbench import access, blind, formats, images, runs
 from trainerdesk.workbench.models import (
     Annotation,
     Comment,
@@ -557,17 +557,21 @@ def import_stream(
     )
     read = 0
     with gc_paused():
-        for row in rows:
-            if isinstance(row, formats.RowError):
-                total.add_error(row)
-            else:
-                batch.append(row)
-            read += 1
-            # Counted in rows read, not rows kept, so a long run of bad rows still reports
-            # progress (and the job's heartbeat).
-            if read >= batch_size:
-                flush()
-                read = 0
+        try:
+            for row in rows:
+                if isinstance(row, formats.RowError):
+                    total.add_error(row)
+                else:
+                    batch.append(row)
+                read += 1
+                # Counted in rows read, not rows kept, so a long run of bad rows still
+                # reports progress (and the job's heartbeat).
+                if read >= batch_size:
+                    flush()
+                    read = 0
+        except formats.FormatError:
+            flush()  # the rows before the break are whole: keep them
+            raise
         flush()
     if total.added:
         schedule_search_indexing()
@@ -582,7 +586,7 @@ def run_import(*, job_id: int) -> ImportJob:
             return job  # another worker took it, or a retry of a finished job
         job.status = ImportJob.Status.RUNNING
         job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
+        job.save(update_fields=["status", "started_at", job.stamp_heartbeat(job.started_at)])
     project = job.project
     rows_seen = 0
 
@@ -598,6 +602,7 @@ def run_import(*, job_id: int) -> ImportJob:
         rows_seen = job.rows_read
         job.save(
             update_fields=[
+                job.stamp_heartbeat(),
                 "processed_bytes",
                 "items_added",
                 "duplicates",
@@ -614,6 +619,12 @@ def run_import(*, job_id: int) -> ImportJob:
     except formats.FormatError as exc:
         job.status = ImportJob.Status.FAILED
         job.message = f"{job.original_name}: {exc}"
+        if job.items_added or job.duplicates:
+            # e.g. a file cut short: what was read before the problem is kept, say so.
+            job.message = (
+                f"{job.original_name}: {job.items_added + job.duplicates:,} rows imported, "
+                f"then {exc}; import the rest again — duplicates are skipped"
+            )
     except Exception as exc:  # noqa: BLE001 - the job must record any failure for the user
         job.status = ImportJob.Status.FAILED
         job.message = f"{job.original_name}: import stopped after {rows_seen} rows: {exc}"
@@ -623,22 +634,45 @@ def run_import(*, job_id: int) -> ImportJob:
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save(update_fields=["status", "message", "processed_bytes", "finished_at"])
-        emit_event(
-            project=project,
-            event=Webhook.Event.IMPORT_FINISHED,
-            data={
-                "import": job.pk,
-                "file": job.original_name,
-                "status": job.status,
-                "rows_read": job.rows_read,
-                "items_added": job.items_added,
-                "duplicates": job.duplicates,
-                "annotations_added": job.annotations_added,
-                "errors": job.error_count,
-                "message": job.message,
-            },
-        )
+        _announce_import(job)
     return job
+
+
+def _announce_import(job: ImportJob) -> None:
+    emit_event(
+        project=job.project,
+        event=Webhook.Event.IMPORT_FINISHED,
+        data={
+            "import": job.pk,
+            "file": job.original_name,
+            "status": job.status,
+            "rows_read": job.rows_read,
+            "items_added": job.items_added,
+            "duplicates": job.duplicates,
+            "annotations_added": job.annotations_added,
+            "errors": job.error_count,
+            "message": job.message,
+        },
+    )
+
+
+def fail_stale_imports(*, project: Project | None = None) -> list[ImportJob]:
+    """Mark failed the imports whose worker died mid-run (see workbench/runs.py), keeping
+    the counts of what they had committed; returns them."""
+    jobs = ImportJob.objects.select_related("project")
+    if project is not None:
+        jobs = jobs.filter(project=project)
+
+    def explain(job: ImportJob) -> str:
+        last = timezone.localtime(job.heartbeat_at or job.started_at)
+        return (
+            f"{job.original_name}: the import stopped without finishing (its worker was last "
+            f"heard from at {last:%Y-%m-%d %H:%M:%S}): {job.items_added:,} items added and "
+            f"{job.duplicates:,} duplicates skipped from the first {job.rows_read:,} rows; "
+            "import the file again — rows already imported are skipped"
+        )
+
+    return runs.fail_stale_runs(jobs, explain=explain, then=_announce_import)
 
 
 # --- the annotation queue ----------------------------------------------------------------
