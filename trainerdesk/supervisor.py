@@ -133,7 +133,7 @@ def supervise(*, host: str, port: int, workers: int, threads: int, worker: bool)
             f"--bind={bind}",
             f"--workers={workers}",
             f"--threads={threads}",
-            "--worker-class=gthread",
+            "--worker-class=trainerdesk.gunicorn_worker.DrainingThreadWorker",
             f"--graceful-timeout={GRACEFUL_TIMEOUT}",
             "--access-logfile=-",
             # One fixed control-socket path per user would clash between several
