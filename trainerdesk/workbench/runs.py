@@ -58,7 +58,7 @@ def fail_stale_runs(
     failed = []
     for pk in stale(queryset, now=now).values_list("pk", flat=True):
         with transaction.atomic():
-            run = stale(queryset.select_for_update(), now=now).filter(pk=pk).first()
+            run = stale(queryset.select_for_update(of=("self",)), now=now).filter(pk=pk).first()
             if run is None:
                 continue
             run.status = FAILED
