@@ -6,8 +6,9 @@ with the square of the nesting depth (200 kB of ``[`` took 22 GB); orjson stops 
 1024 but parses whole documents only, and its ``dumps`` refuses data deeper than 254
 levels, so an item between the two parses and then cannot be stored; Python's json raises
 RecursionError. This module only tracks string state, bracket depth and the bytes of the
-current array element (a few regex searches per structural character), so its memory is
-bounded by the element size limit whatever the input; parsing stays with orjson.
+current array element, so its memory is bounded by the element size limit whatever the
+input; parsing stays with orjson. Most elements are delimited by orjson itself (the fast
+path in iter_array); the rest take a regex search per bracket outside strings.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+import orjson
 
 # Deepest nesting accepted, counting every array and object (a Label Studio file: the task
 # list 1, a task 2, annotations 3, an annotation 4, result 5, a region 6, value 7, labels 8).
@@ -29,6 +32,7 @@ _TOP = re.compile(_STRING + rb'|[\[\]{}",]', re.S)
 # string going on past this chunk, or empty at the chunk's end.
 _INNER = re.compile(rb'(?:[^"\[\]{}]+|' + _STRING + rb')*+([\[\]{}"]|$)', re.S)
 _IN_STRING = re.compile(rb'["\\]')
+_OPENS_CONTAINER = re.compile(rb"\s*[\[{]")
 _CLOSER = {ord("["): ord("]"), ord("{"): ord("}")}
 _HEAD_BYTES = 256
 
@@ -100,11 +104,14 @@ def iter_array(
     head = b""  # the element's first bytes, kept even when it overflows (for its line)
     sep_line = 1  # line of the separator before the current element
     pos = 0
+    fast = False  # at the start of an element, where the fast path may be tried
     for chunk in chunks:
         if not chunk:
             continue
         counted = 0
         end = len(chunk)
+        # orjson reports positions in characters: equal to bytes only in ASCII text.
+        view = memoryview(chunk) if chunk.isascii() else None
         el_start = 0 if started and not ended else end
         while pos < end:
             if ended:
@@ -144,7 +151,7 @@ def iter_array(
                     )
                 line += chunk.count(b"\n", counted, at)
                 counted = at
-                started, depth, sep_line = True, 1, line
+                started, depth, sep_line, fast = True, 1, line, True
                 pos = el_start = at + 1
                 continue
             if depth > 1:
@@ -179,26 +186,51 @@ def iter_array(
                     continue
                 pos = m.end(1)
                 continue
-            m = _TOP.search(chunk, pos)
-            if m is None:
-                pos = end
-                continue
-            at = m.start()
-            pos = m.end()
-            c = chunk[at]
-            if c == 0x22:  # a quote
-                if pos - at == 1:  # the string goes on past this chunk
-                    in_string = True
-                continue
-            if c == 0x5B or c == 0x7B:  # an element opens (max_depth >= 2 allows it)
-                depth = 2
-                stack.append(_CLOSER[c])
-                continue
-            if c == 0x7D:
-                line += chunk.count(b"\n", counted, at)
-                raise StructureError(
-                    f"}} at line {line} closes the top-level [", line=line, index=index + 1
-                )
+            at = -1
+            if fast:
+                # An element starting here may take the fast path: orjson finds its end (as
+                # the "content after document" it refuses), C speed instead of a Python
+                # step per bracket. Only for an object or array (for a scalar the exception
+                # costs more than scanning) that ends in this chunk, in ASCII text, and
+                # plainly within the limits; anything else is scanned.
+                fast = False
+                if (
+                    view is not None
+                    and pos == el_start
+                    and not size
+                    and _OPENS_CONTAINER.match(chunk, pos)
+                ):
+                    at = _end_of_value(view, pos)
+                    if at >= 0 and (
+                        chunk[at] not in b",]"
+                        or at - el_start > max_bytes
+                        or chunk.count(b"[", pos, at) + chunk.count(b"{", pos, at) >= max_depth
+                    ):
+                        at = -1
+            if at >= 0:
+                c = chunk[at]
+                pos = at + 1
+            else:
+                m = _TOP.search(chunk, pos)
+                if m is None:
+                    pos = end
+                    continue
+                at = m.start()
+                pos = m.end()
+                c = chunk[at]
+                if c == 0x22:  # a quote
+                    if pos - at == 1:  # the string goes on past this chunk
+                        in_string = True
+                    continue
+                if c == 0x5B or c == 0x7B:  # an element opens (max_depth >= 2 allows it)
+                    depth = 2
+                    stack.append(_CLOSER[c])
+                    continue
+                if c == 0x7D:
+                    line += chunk.count(b"\n", counted, at)
+                    raise StructureError(
+                        f"}} at line {line} closes the top-level [", line=line, index=index + 1
+                    )
             # A comma or the closing bracket of the top-level array: an element ends here.
             total = size + at - el_start
             text = None
@@ -228,7 +260,7 @@ def iter_array(
                 too_deep,
             )
             parts, size, overflow, too_deep, head = [], 0, False, False, b""
-            sep_line, el_start = line, pos
+            sep_line, el_start, fast = line, pos, True
             if c == 0x5D:
                 depth, ended = 0, True
         # The chunk is used up: keep what belongs to the element being read.
@@ -254,3 +286,25 @@ def iter_array(
             line=line,
             index=index + 1,
         )
+
+
+def _trailing_message() -> str:
+    try:
+        orjson.loads(b"1 2")
+    except orjson.JSONDecodeError as e:
+        return e.msg
+    raise AssertionError("orjson accepted two values")
+
+
+_TRAILING = _trailing_message()
+
+
+def _end_of_value(view: memoryview, pos: int) -> int:
+    """Where what follows the JSON value at `pos` starts (after whitespace), or -1 when
+    that is not known (the value reaches the end of the view, or is not valid JSON)."""
+    try:
+        orjson.loads(view[pos:])
+    except orjson.JSONDecodeError as e:
+        if e.msg == _TRAILING:
+            return pos + e.pos
+    return -1

@@ -28,9 +28,30 @@ def test_elements_parse_back_to_the_array_whatever_the_chunking():
     for _ in range(1500):
         array = [random_value(rnd) for _ in range(rnd.randint(0, 6))]
         raw = orjson.dumps(array, option=orjson.OPT_INDENT_2 if rnd.random() < 0.5 else 0)
-        elements = split(raw, rnd.randint(1, 40))
-        assert [orjson.loads(e.data) for e in elements] == array
-        assert [e.index for e in elements] == list(range(1, len(array) + 1))
+        # Small chunks: elements cross chunk ends (the scanning path); whole: orjson's.
+        for size in (rnd.randint(1, 40), len(raw) or 1):
+            elements = split(raw, size)
+            assert [orjson.loads(e.data) for e in elements] == array
+            assert [e.index for e in elements] == list(range(1, len(array) + 1))
+
+
+def test_both_paths_agree_on_limits_and_lines():
+    deep = b"[" * 70 + b"]" * 70
+    raw = b'[\n{"s": "' + b"[" * 100 + b'"},\n' + deep + b",\n" + b'"' + b"x" * 50 + b'"]'
+    for size in (3, len(raw)):
+        elements = split(raw, size, max_bytes=40)
+        assert [(e.index, e.line, e.too_deep, e.data is None) for e in elements] == [
+            (1, 2, False, True),  # over 40 bytes; the brackets in its string do not count
+            (2, 3, True, True),
+            (3, 4, False, True),
+        ]
+        assert [e.size for e in elements] == [110, 141, 53]
+        roomy = split(raw, size)
+        assert [(e.too_deep, e.data is None) for e in roomy] == [
+            (False, False),
+            (True, True),
+            (False, False),
+        ]
 
 
 def test_any_truncation_is_refused():
