@@ -628,14 +628,28 @@ def run_import(*, job_id: int) -> ImportJob:
     except Exception as exc:  # noqa: BLE001 - the job must record any failure for the user
         job.status = ImportJob.Status.FAILED
         job.message = f"{job.original_name}: import stopped after {rows_seen} rows: {exc}"
+    except (KeyboardInterrupt, SystemExit):
+        # The worker told to stop at once (a second Ctrl-C or SIGTERM): record it, then go.
+        job.status = ImportJob.Status.FAILED
+        job.message = (
+            f"{job.original_name}: the worker was stopped during the import, after "
+            f"{job.items_added + job.duplicates:,} rows were imported; import the file "
+            "again — rows already imported are skipped"
+        )
+        _finish_import(job)
+        raise
     else:
         job.status = ImportJob.Status.DONE
         job.processed_bytes = job.size_bytes
+    _finish_import(job)
+    return job
+
+
+def _finish_import(job: ImportJob) -> None:
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save(update_fields=["status", "message", "processed_bytes", "finished_at"])
         _announce_import(job)
-    return job
 
 
 def _announce_import(job: ImportJob) -> None:

@@ -131,3 +131,32 @@ def test_a_file_cut_short_says_how_much_was_imported(
         "(task 40); import the rest again — duplicates are skipped"
     )
     assert Item.objects.filter(project=project, data__text__startswith="task ").count() == 39
+
+
+def test_a_worker_stopped_at_once_records_the_import_as_failed(
+    project, owner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # db_worker answers a second SIGTERM/Ctrl-C with sys.exit inside the running task.
+    settings.IMPORT_BATCH_SIZE = 2
+    real_batch = services.import_batch
+    calls = {"n": 0}
+
+    def batch_then_exit(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit(1)
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(services, "import_batch", batch_then_exit)
+    content = b"".join(orjson.dumps({"text": f"s{i}"}) + b"\n" for i in range(5))
+    # (The inline task backend records the SystemExit as the task's failure.)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_import(
+            project=project, upload=SimpleUploadedFile("s.jsonl", content), by=owner
+        )
+    job = ImportJob.objects.get(original_name="s.jsonl")
+    assert job.status == ImportJob.Status.FAILED
+    assert job.message == (
+        "s.jsonl: the worker was stopped during the import, after 2 rows were imported; "
+        "import the file again — rows already imported are skipped"
+    )
