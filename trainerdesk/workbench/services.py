@@ -219,17 +219,17 @@ class BatchResult:
     added: int = 0
     duplicates: int = 0
     annotations: int = 0
-    # The first KEPT_ERRORS row errors by line, in line order; error_count counts them all
-    # (a file of millions of bad rows must not hold them all in memory).
+    # Row errors in line order; error_count counts them all. A whole file's result keeps
+    # only the first `keep` by line (a file of millions of bad rows must not hold them
+    # all in memory); one batch or API call (bounded in size) keeps them all.
     errors: list[formats.RowError] = field(default_factory=list)
     error_count: int = 0
-
-    KEPT_ERRORS = ImportJob.MAX_STORED_ERRORS
+    keep: int | None = None
 
     def add_error(self, error: formats.RowError) -> None:
         self.error_count += 1
         errors = self.errors
-        if len(errors) < self.KEPT_ERRORS:
+        if self.keep is None or len(errors) < self.keep:
             insort(errors, error, key=_error_line)
         elif error.line < errors[-1].line:
             insort(errors, error, key=_error_line)
@@ -540,7 +540,7 @@ def import_stream(
     Each batch commits on its own: a crash or a broken file keeps the batches before it
     and leaves nothing of the failing one.
     """
-    total = BatchResult()
+    total = BatchResult(keep=ImportJob.MAX_STORED_ERRORS)
     reader = _CountingReader(fp)
     batch: list[formats.Row] = []
     batch_size = settings.IMPORT_BATCH_SIZE

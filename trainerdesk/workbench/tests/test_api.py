@@ -249,6 +249,13 @@ def test_add_items_of_only_junk_rows_adds_nothing_and_explains_each(project, own
     assert project.items.count() == 3
 
 
+def test_add_items_reports_every_bad_row_of_a_call(project, owner, client_for):
+    # A file import keeps only its first 1,000 errors; one call's are all reported.
+    response = _json(client_for(owner), "post", f"{API}/projects/{project.pk}/items", [1] * 1500)
+    assert response.status_code == 200
+    assert [e["line"] for e in response.json()["errors"]] == list(range(1, 1501))
+
+
 def test_add_items_caps_the_batch_size(project, owner, client_for):
     response = _json(
         client_for(owner),

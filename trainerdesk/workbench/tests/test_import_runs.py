@@ -160,3 +160,16 @@ def test_a_worker_stopped_at_once_records_the_import_as_failed(
         "s.jsonl: the worker was stopped during the import, after 2 rows were imported; "
         "import the file again — rows already imported are skipped"
     )
+
+
+def test_a_whole_file_keeps_its_first_errors_by_line_and_counts_them_all():
+    # Parse errors come as lines are read, schema errors when their batch is stored.
+    total = services.BatchResult(keep=3)
+    for line in (5, 9, 7):
+        total.add_error(services.formats.RowError(line, "parse"))
+    batch = services.BatchResult()
+    for line in (1, 8, 2, 6):
+        batch.add_error(services.formats.RowError(line, "schema"))
+    total.merge(batch)
+    assert [e.line for e in total.errors] == [1, 2, 5]
+    assert total.error_count == 7
