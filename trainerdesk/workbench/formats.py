@@ -443,30 +443,38 @@ def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[
         raise FormatError(
             f"Label Studio JSON must be an array of tasks at the top level, found {found}"
         )
-    # The raw text may be indented, so it gets twice the limit before it is parsed; the
-    # parsed task is then measured compactly (_ls_row). Nothing bigger is ever held, and
-    # nesting is bounded before any parser sees it (see lib/jsonlimits for why).
-    elements = jsonlimits.iter_array(_chunks(head, fp), max_bytes=2 * limit)
     try:
-        for element in elements:
-            index = element.index
-            if element.data is None:
-                problem = (
-                    f"nested more than {jsonlimits.MAX_DEPTH} levels deep"
-                    if element.too_deep
-                    else _too_big(element.size, limit)
-                )
-                yield RowError(index, f"task {index} (line {element.line}): {problem}")
+        for index, task in _ls_tasks(head, fp, limit):
+            if isinstance(task, RowError):
+                yield task
                 continue
-            try:
-                task = orjson.loads(element.data)
-            except orjson.JSONDecodeError as e:
-                raise FormatError(
-                    f"invalid JSON at task {index} (line {element.line}): {e.msg}"
-                ) from None
             yield _ls_row(index, task, fields, limit)
     except jsonlimits.StructureError as e:
         raise FormatError(f"{e} (task {e.index})") from None
+
+
+def _ls_tasks(head: bytes, fp: BinaryIO, limit: int) -> Iterator[tuple[int, Any]]:
+    """(index, parsed task), or (index, RowError) for a task over the size or depth limit.
+
+    The raw text may be indented, so it gets twice the limit before it is parsed; the
+    parsed task is then measured compactly (_ls_row). Nothing bigger is ever held, and
+    nesting is bounded before any parser sees it (see lib/jsonlimits for why)."""
+    for element in jsonlimits.iter_array(_chunks(head, fp), max_bytes=2 * limit):
+        index = element.index
+        if element.data is None:
+            problem = (
+                f"nested more than {jsonlimits.MAX_DEPTH} levels deep"
+                if element.too_deep
+                else _too_big(element.size, limit)
+            )
+            yield index, RowError(index, f"task {index} (line {element.line}): {problem}")
+            continue
+        try:
+            yield index, orjson.loads(element.data)
+        except orjson.JSONDecodeError as e:
+            raise FormatError(
+                f"invalid JSON at task {index} (line {element.line}): {e.msg}"
+            ) from None
 
 
 def _chunks(head: bytes, fp: BinaryIO) -> Iterator[bytes]:
