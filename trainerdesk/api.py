@@ -9,9 +9,11 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import BodyModel, FileModel, FormModel, PathModel, QueryModel
+from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from trainerdesk.accounts.services import AccountError, user_for_token
+from trainerdesk.lib import jsonlimits
 from trainerdesk.lib.api_schemas import ErrorOut
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
@@ -64,6 +66,24 @@ class _CachedSchemaAPI(NinjaAPI):
         return cache[key]
 
 
+class BodyTooDeep(ValueError):
+    pass
+
+
+class BoundedJsonParser(Parser):
+    """JSON bodies with bounded nesting: data deeper than lib/jsonlimits.MAX_DEPTH parses
+    but then fails where it is hashed or stored (orjson writes at most 254 levels), and
+    Python's json gives up with RecursionError; refuse it by position before parsing."""
+
+    def parse_body(self, request: HttpRequest):
+        if (at := jsonlimits.deep_at(request.body)) is not None:
+            raise BodyTooDeep(
+                f"request body: nested more than {jsonlimits.MAX_DEPTH} levels deep "
+                f"at byte {at + 1}"
+            )
+        return super().parse_body(request)
+
+
 api = _CachedSchemaAPI(
     title="TrainerDesk API",
     version="1",
@@ -77,6 +97,7 @@ api = _CachedSchemaAPI(
     # Operations start collapsed: Swagger UI rendering all 61 expanded took most of the
     # page's 1.5-2 s in chromium. Models are left out of the page (each operation shows its own).
     docs=Swagger(settings={"docExpansion": "none", "defaultModelsExpandDepth": -1}),
+    parser=BoundedJsonParser(),
 )
 
 
@@ -143,6 +164,9 @@ def unauthorized(request, exc: AuthenticationError):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    # ninja reports any parser exception as "Cannot parse request body"; say which.
+    if isinstance(exc.__cause__, BodyTooDeep):
+        return _error(request, str(exc.__cause__), 400)
     return _error(request, str(exc), exc.status_code)
 
 

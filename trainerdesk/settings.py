@@ -280,6 +280,9 @@ MAX_ITEM_BYTES = env_int("TRAINERDESK_MAX_ITEM_KB", 1024, minimum=1) * 1024
 # Larger batches touch each page of the content-hash index fewer times per commit
 # (measured: 1M items in 40 s with 5,000-row batches, 28 s with 20,000).
 IMPORT_BATCH_SIZE = env_int("TRAINERDESK_IMPORT_BATCH_SIZE", 20000, minimum=1)
+# A running import (or other background run) not heard from for this long is taken as
+# dead (its worker was killed) and marked failed: longer than any one batch can take.
+STALE_RUN_SECONDS = env_int("TRAINERDESK_STALE_RUN_SECONDS", 600, minimum=1)
 # SQLite full-text index: update it in each import batch (True) or in the worker after
 # the import (False). Settled by bench/bench_import.py, see docs/benchmarks.md.
 SEARCH_INDEX_INLINE = env_bool("TRAINERDESK_SEARCH_INDEX_INLINE", False)

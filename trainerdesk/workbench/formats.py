@@ -24,8 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-import ijson
 import orjson
+
+from trainerdesk.lib import jsonlimits
 
 FORMATS = ("jsonl", "csv", "labelstudio")
 EXPORT_FORMATS = ("jsonl", "csv", "labelstudio", "conll", "coco")
@@ -244,6 +245,7 @@ def _our_predictions(value: Any) -> list[dict]:
 
 def _read_jsonl(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    deep_at, MAX_DEPTH = jsonlimits.deep_at, jsonlimits.MAX_DEPTH
     # readline(size) bounds memory even when a single "line" is gigabytes long.
     readline, size = fp.readline, limit + 2
     lineno = 0
@@ -263,6 +265,11 @@ def _read_jsonl(fp: BinaryIO, limit: int) -> Iterator[Row | RowError]:
             continue
         if len(line) > limit:
             yield RowError(lineno, _too_big(len(line), limit))
+            continue
+        # orjson parses up to 1024 levels but cannot write back more than 254, so an item
+        # between the two would fail only when stored; one limit for every reader.
+        if (deep := deep_at(line)) is not None:
+            yield RowError(lineno, f"nested more than {MAX_DEPTH} levels deep at column {deep + 1}")
             continue
         try:
             obj = loads(line)
@@ -456,22 +463,6 @@ def _check_header(header: list[str]) -> None:
 # --- Label Studio JSON ---------------------------------------------------------------------
 
 
-class _Prefixed:
-    """A read()-able that replays bytes already consumed while sniffing the file's start."""
-
-    __slots__ = ("fp", "head")
-
-    def __init__(self, head: bytes, fp: BinaryIO) -> None:
-        self.head, self.fp = head, fp
-
-    def read(self, size: int = -1) -> bytes:
-        # ijson probes with read(0) to tell bytes from text; that must not consume the head.
-        if self.head and size != 0:
-            head, self.head = self.head, b""
-            return head
-        return self.fp.read(size)
-
-
 def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[Row | RowError]:
     head = fp.read(4096)
     if head.startswith(_BOM):
@@ -486,10 +477,12 @@ def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[
         raise FormatError(
             f"Label Studio JSON must be an array of tasks at the top level, found {found}"
         )
-    index = 0
     try:
-        tasks = enumerate(ijson.items(_Prefixed(head, fp), "item", use_float=True), 1)
+        tasks = _ls_tasks(head, fp, limit)
         for index, task in tasks:
+            if isinstance(task, RowError):
+                yield task
+                continue
             if index == 1 and isinstance(task, dict) and _ls_module().is_min_layout(task):
                 # JSON_MIN: one row per annotation, grouped back into tasks.
                 yield from _ls_module().read_min_rows(
@@ -497,9 +490,38 @@ def _read_labelstudio(fp: BinaryIO, fields: list[dict], limit: int) -> Iterator[
                 )
                 break
             yield _ls_row(index, task, fields, limit)
-    except ijson.JSONError as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise FormatError(f"invalid JSON at task {index + 1}: {reason}") from None
+    except jsonlimits.StructureError as e:
+        raise FormatError(f"{e} (task {e.index})") from None
+
+
+def _ls_tasks(head: bytes, fp: BinaryIO, limit: int) -> Iterator[tuple[int, Any]]:
+    """(index, parsed task), or (index, RowError) for a task over the size or depth limit.
+
+    The raw text may be indented, so it gets twice the limit before it is parsed; the
+    parsed task is then measured compactly (_ls_row). Nothing bigger is ever held, and
+    nesting is bounded before any parser sees it (see lib/jsonlimits for why)."""
+    for element in jsonlimits.iter_array(_chunks(head, fp), max_bytes=2 * limit):
+        index = element.index
+        if element.data is None:
+            problem = (
+                f"nested more than {jsonlimits.MAX_DEPTH} levels deep"
+                if element.too_deep
+                else _too_big(element.size, limit)
+            )
+            yield index, RowError(index, f"task {index} (line {element.line}): {problem}")
+            continue
+        try:
+            yield index, orjson.loads(element.data)
+        except orjson.JSONDecodeError as e:
+            raise FormatError(
+                f"invalid JSON at task {index} (line {element.line}): {e.msg}"
+            ) from None
+
+
+def _chunks(head: bytes, fp: BinaryIO) -> Iterator[bytes]:
+    yield head
+    while chunk := fp.read(_CHUNK_BYTES):
+        yield chunk
 
 
 def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowError:

@@ -128,6 +128,9 @@ def read_min_rows(
     seen: set[str] = set()
     checked = False
     for line, obj in rows:
+        if isinstance(obj, formats.RowError):  # a task over the size or depth limit
+            yield obj
+            continue
         if not isinstance(obj, dict):
             yield formats.RowError(line, f"row {line}: must be an object")
             continue

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib.markup import render_markdown
+from trainerdesk.workbench.runs import HeartbeatMixin
 from trainerdesk.workbench.schema import LabelSchema, parse_schema
 
 
@@ -196,7 +197,7 @@ class ProjectMember(models.Model):
         return f"{self.user} as {self.role} on {self.project}"
 
 
-class ImportJob(models.Model):
+class ImportJob(HeartbeatMixin, models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
+from trainerdesk.lib import jsonlimits
+
 TYPES = ("choice", "spans", "relations", "pairwise", "ranking", "rating", "text", "boxes")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -466,6 +468,11 @@ def _assign_keys(fields: list[Field], explicit: dict[str, str]) -> tuple[Field, 
 def parse_schema(doc: Any) -> LabelSchema:
     """Validate a schema document (dict or JSON text); SchemaError lists every problem found."""
     if isinstance(doc, str):
+        # json.loads fails with RecursionError (not JSONDecodeError) on deep nesting.
+        if (at := jsonlimits.deep_at(doc.encode())) is not None:
+            raise SchemaError(
+                [f"schema: nested more than {jsonlimits.MAX_DEPTH} levels deep at byte {at + 1}"]
+            )
         try:
             doc = json.loads(doc)
         except json.JSONDecodeError as exc:

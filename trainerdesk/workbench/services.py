@@ -15,6 +15,7 @@ import random
 import re
 import time
 import uuid
+from bisect import insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +46,7 @@ from django.utils import timezone
 from trainerdesk.lib import webhooks
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
-from trainerdesk.workbench import access, blind, formats, images, visibility
+from trainerdesk.workbench import access, blind, formats, images, runs, visibility
 from trainerdesk.workbench.models import (
     Annotation,
     Comment,
@@ -233,15 +234,35 @@ class BatchResult:
     added: int = 0
     duplicates: int = 0
     annotations: int = 0
+    # Row errors in line order; error_count counts them all. A whole file's result keeps
+    # only the first `keep` by line (a file of millions of bad rows must not hold them
+    # all in memory); one batch or API call (bounded in size) keeps them all.
     errors: list[formats.RowError] = field(default_factory=list)
+    error_count: int = 0
+    keep: int | None = None
     # What rows left out on purpose: message -> [rows, first line]; each shown once.
     notes: dict[str, list[int]] = field(default_factory=dict)
+
+    def add_error(self, error: formats.RowError) -> None:
+        self.error_count += 1
+        errors = self.errors
+        if self.keep is None or len(errors) < self.keep:
+            insort(errors, error, key=_error_line)
+        elif error.line < errors[-1].line:
+            insort(errors, error, key=_error_line)
+            errors.pop()
 
     def merge(self, other: BatchResult) -> None:
         self.added += other.added
         self.duplicates += other.duplicates
         self.annotations += other.annotations
-        self.errors.extend(other.errors)
+        for error in other.errors:
+            self.add_error(error)
+        self.error_count += other.error_count - len(other.errors)
+        for message, (n, first) in other.notes.items():
+            mine = self.notes.setdefault(message, [0, first])
+            mine[0] += n
+            mine[1] = min(mine[1], first)
 
     def note(self, row: formats.Row) -> None:
         for message in row.warnings:
@@ -250,6 +271,10 @@ class BatchResult:
     @property
     def warnings(self) -> list[str]:
         return [f"{m} ({n:,} row(s), first at row {first})" for m, (n, first) in self.notes.items()]
+
+
+def _error_line(error: formats.RowError) -> int:
+    return error.line
 
 
 def _annotation_rows(project: Project, row: formats.Row) -> list[dict]:
@@ -317,7 +342,7 @@ def import_batch(
             # PostgreSQL's jsonb cannot store NUL; refuse it on every database alike.
             problems.append("data: contains a NUL character (\\u0000), which cannot be stored")
         if problems:
-            result.errors.append(formats.RowError(row.line, "; ".join(problems)))
+            result.add_error(formats.RowError(row.line, "; ".join(problems)))
             continue
         row.reference = reference
         digest = content_hash(row.data)
@@ -544,30 +569,40 @@ def import_stream(
     Each batch commits on its own: a crash or a broken file keeps the batches before it
     and leaves nothing of the failing one.
     """
-    total = BatchResult()
+    total = BatchResult(keep=ImportJob.MAX_STORED_ERRORS)
     reader = _CountingReader(fp)
     batch: list[formats.Row] = []
     batch_size = settings.IMPORT_BATCH_SIZE
 
     def flush() -> None:
-        total.merge(import_batch(project=project, rows=batch, job=job))
-        batch.clear()
+        if batch:
+            total.merge(import_batch(project=project, rows=batch, job=job))
+            batch.clear()
         if on_progress:
             on_progress(total, reader.consumed)
 
     rows = formats.read_items(
         reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
     )
+    read = 0
     with gc_paused():
-        for row in rows:
-            if isinstance(row, formats.RowError):
-                total.errors.append(row)
-                continue
-            if row.warnings:
-                total.note(row)
-            batch.append(row)
-            if len(batch) >= batch_size:
-                flush()
+        try:
+            for row in rows:
+                if isinstance(row, formats.RowError):
+                    total.add_error(row)
+                else:
+                    if row.warnings:
+                        total.note(row)
+                    batch.append(row)
+                read += 1
+                # Counted in rows read, not rows kept, so a long run of bad rows still
+                # reports progress (and the job's heartbeat).
+                if read >= batch_size:
+                    flush()
+                    read = 0
+        except formats.FormatError:
+            flush()  # the rows before the break are whole: keep them
+            raise
         flush()
     if total.added:
         schedule_search_indexing()
@@ -582,7 +617,7 @@ def run_import(*, job_id: int) -> ImportJob:
             return job  # another worker took it, or a retry of a finished job
         job.status = ImportJob.Status.RUNNING
         job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
+        job.save(update_fields=["status", "started_at", job.stamp_heartbeat(job.started_at)])
     project = job.project
     rows_seen = 0
 
@@ -592,16 +627,14 @@ def run_import(*, job_id: int) -> ImportJob:
         job.items_added = total.added
         job.duplicates = total.duplicates
         job.annotations_added = total.annotations
-        job.error_count = len(total.errors)
-        job.errors = [
-            {"line": e.line, "message": e.message}
-            for e in total.errors[: ImportJob.MAX_STORED_ERRORS]
-        ]
-        job.rows_read = total.added + total.duplicates + len(total.errors)
+        job.error_count = total.error_count
+        job.errors = [{"line": e.line, "message": e.message} for e in total.errors]
+        job.rows_read = total.added + total.duplicates + total.error_count
         job.warnings = total.warnings
         rows_seen = job.rows_read
         job.save(
             update_fields=[
+                job.stamp_heartbeat(),
                 "processed_bytes",
                 "items_added",
                 "duplicates",
@@ -619,31 +652,74 @@ def run_import(*, job_id: int) -> ImportJob:
     except formats.FormatError as exc:
         job.status = ImportJob.Status.FAILED
         job.message = f"{job.original_name}: {exc}"
+        if job.items_added or job.duplicates:
+            # e.g. a file cut short: what was read before the problem is kept, say so.
+            job.message = (
+                f"{job.original_name}: {job.items_added + job.duplicates:,} rows imported, "
+                f"then {exc}; import the rest again — duplicates are skipped"
+            )
     except Exception as exc:  # noqa: BLE001 - the job must record any failure for the user
         job.status = ImportJob.Status.FAILED
         job.message = f"{job.original_name}: import stopped after {rows_seen} rows: {exc}"
+    except (KeyboardInterrupt, SystemExit):
+        # The worker told to stop at once (a second Ctrl-C or SIGTERM): record it, then go.
+        job.status = ImportJob.Status.FAILED
+        job.message = (
+            f"{job.original_name}: the worker was stopped during the import, after "
+            f"{job.items_added + job.duplicates:,} rows were imported; import the file "
+            "again — rows already imported are skipped"
+        )
+        _finish_import(job)
+        raise
     else:
         job.status = ImportJob.Status.DONE
         job.processed_bytes = job.size_bytes
+    _finish_import(job)
+    return job
+
+
+def _finish_import(job: ImportJob) -> None:
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save(update_fields=["status", "message", "processed_bytes", "finished_at"])
-        emit_event(
-            project=project,
-            event=Webhook.Event.IMPORT_FINISHED,
-            data={
-                "import": job.pk,
-                "file": job.original_name,
-                "status": job.status,
-                "rows_read": job.rows_read,
-                "items_added": job.items_added,
-                "duplicates": job.duplicates,
-                "annotations_added": job.annotations_added,
-                "errors": job.error_count,
-                "message": job.message,
-            },
+        _announce_import(job)
+
+
+def _announce_import(job: ImportJob) -> None:
+    emit_event(
+        project=job.project,
+        event=Webhook.Event.IMPORT_FINISHED,
+        data={
+            "import": job.pk,
+            "file": job.original_name,
+            "status": job.status,
+            "rows_read": job.rows_read,
+            "items_added": job.items_added,
+            "duplicates": job.duplicates,
+            "annotations_added": job.annotations_added,
+            "errors": job.error_count,
+            "message": job.message,
+        },
+    )
+
+
+def fail_stale_imports(*, project: Project | None = None) -> list[ImportJob]:
+    """Mark failed the imports whose worker died mid-run (see workbench/runs.py), keeping
+    the counts of what they had committed; returns them."""
+    jobs = ImportJob.objects.select_related("project")
+    if project is not None:
+        jobs = jobs.filter(project=project)
+
+    def explain(job: ImportJob) -> str:
+        last = timezone.localtime(job.heartbeat_at or job.started_at)
+        return (
+            f"{job.original_name}: the import stopped without finishing (its worker was last "
+            f"heard from at {last:%Y-%m-%d %H:%M:%S}): {job.items_added:,} items added and "
+            f"{job.duplicates:,} duplicates skipped from the first {job.rows_read:,} rows; "
+            "import the file again — rows already imported are skipped"
         )
-    return job
+
+    return runs.fail_stale_runs(jobs, explain=explain, then=_announce_import)
 
 
 # --- the annotation queue ----------------------------------------------------------------
@@ -1333,8 +1409,8 @@ def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:
     result = import_batch(project=project, rows=rows)
     if result.added:
         schedule_search_indexing()
-    result.errors = errors + result.errors
-    result.errors.sort(key=lambda e: e.line)
+    for error in errors:
+        result.add_error(error)
     return result
 
 

@@ -296,6 +296,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
             _show_errors(form, exc.errors, fields=set(form.fields))
         else:
             return redirect("workbench:import_job", project_id=project.pk, job_id=job.pk)
+    services.fail_stale_imports(project=project)
     context = {
         "project": project,
         "form": form,
@@ -312,6 +313,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, action="manage")
+    services.fail_stale_imports(project=project)
     job = access.get_import_for_user(request.user, project, job_id)
     context = {
         "project": project,

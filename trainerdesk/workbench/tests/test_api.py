@@ -249,6 +249,13 @@ def test_add_items_of_only_junk_rows_adds_nothing_and_explains_each(project, own
     assert project.items.count() == 3
 
 
+def test_add_items_reports_every_bad_row_of_a_call(project, owner, client_for):
+    # A file import keeps only its first 1,000 errors; one call's are all reported.
+    response = _json(client_for(owner), "post", f"{API}/projects/{project.pk}/items", [1] * 1500)
+    assert response.status_code == 200
+    assert [e["line"] for e in response.json()["errors"]] == list(range(1, 1501))
+
+
 def test_add_items_caps_the_batch_size(project, owner, client_for):
     response = _json(
         client_for(owner),
@@ -259,6 +266,20 @@ def test_add_items_caps_the_batch_size(project, owner, client_for):
 
     assert response.status_code == 422
     assert "10000" in response.json()["message"]
+    assert project.items.count() == 3
+
+
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_a_body_nested_too_deep_is_a_400_naming_it(project, owner, client_for, depth):
+    # 300 levels used to parse, then fail hashing the item (500); 100,000 hit RecursionError.
+    body = '[{"text": "deep", "x": ' + "[" * depth + "]" * depth + "}]"
+    response = client_for(owner).post(
+        f"{API}/projects/{project.pk}/items", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "request body: nested more than 64 levels deep at byte 86"
+    )
     assert project.items.count() == 3
 
 

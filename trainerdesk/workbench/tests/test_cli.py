@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -259,13 +260,13 @@ def alive(pid):
     return state != "Z"
 
 
-def start_server(tmp_path):
+def start_server(tmp_path, **env):
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "trainerdesk", "serve", "--port", str(port), "--workers", "1"],
         cwd=ROOT,
-        env=cli_env(tmp_path),
+        env={**cli_env(tmp_path), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -313,19 +314,121 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
     assert f"running at http://127.0.0.1:{port}/" in log
 
 
-def test_serve_stops_the_web_server_and_fails_when_the_worker_dies(tmp_path):
-    proc, _, _ = start_server(tmp_path)
+def workers_of(proc):
+    return [p for p, cmd in children_of(proc.pid).items() if "trainerdesk worker" in cmd]
+
+
+def web_of(proc):
+    return [p for p, cmd in children_of(proc.pid).items() if "gunicorn" in cmd]
+
+
+def assert_login_page_answers(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10) as r:
+        assert r.status == 200
+
+
+def wait_for(condition, what, log_path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen in {timeout} s:\n" + log_path.read_text())
+        time.sleep(0.2)
+    return found
+
+
+def test_serve_restarts_a_killed_worker_and_keeps_serving(tmp_path):
+    proc, port, _ = start_server(tmp_path)
+    log = tmp_path / "serve.log"
     try:
-        children = children_of(proc.pid)
-        web = [p for p, cmd in children.items() if "gunicorn" in cmd]
-        worker = [p for p, cmd in children.items() if "trainerdesk worker" in cmd]
-        os.kill(worker[0], signal.SIGKILL)
-        assert proc.wait(timeout=30) != 0
-        assert wait_gone(web) == []
+        web = web_of(proc)
+        (worker,) = workers_of(proc)
+        os.kill(worker, signal.SIGKILL)
+        (restarted,) = wait_for(
+            lambda: [p for p in workers_of(proc) if p != worker], "a worker restart", log
+        )
+        assert proc.poll() is None
+        assert web_of(proc) == web
+        assert_login_page_answers(port)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert wait_gone([*web, restarted]) == []
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert "worker exited" in (tmp_path / "serve.log").read_text()
+    assert "The background worker exited with code -9; restarting it in 1 s." in log.read_text()
+
+
+def test_sighup_reloads_the_web_server_and_the_worker_in_place(tmp_path):
+    proc, port, _ = start_server(tmp_path)
+    log = tmp_path / "serve.log"
+    try:
+        web = web_of(proc)
+        (worker,) = workers_of(proc)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: [p for p in workers_of(proc) if p != worker], "a worker restart", log)
+        wait_for(lambda: "Handling signal: hup" in log.read_text(), "gunicorn's reload", log)
+        assert web_of(proc) == web
+        assert_login_page_answers(port)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def late_request(port):
+    """Connect and send a GET while the server stops: (socket, None), or (None, "refused")."""
+    try:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+    except ConnectionRefusedError:
+        return None, "refused"
+    conn.sendall(f"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    return conn, None
+
+
+def test_sigterm_lets_a_request_in_flight_finish_and_drops_none(tmp_path):
+    proc, port, _ = start_server(tmp_path)
+    log = tmp_path / "serve.log"
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as page:
+            html = page.read().decode()
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+        # The CSRF token comes last in the body, so the server cannot answer before it
+        # has the whole body: the request is in flight while we hold the rest back.
+        body = f"username=nobody&password=wrong-password-1&csrfmiddlewaretoken={token}".encode()
+        head = (
+            f"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            conn.sendall(head + body[:20])
+            time.sleep(1)  # let gunicorn take the connection (not an assertion)
+            proc.send_signal(signal.SIGTERM)
+            wait_for(lambda: "Handling signal: term" in log.read_text(), "gunicorn's stop", log)
+            time.sleep(1)  # the web worker has stopped accepting by now (not an assertion)
+            # A request arriving while the server stops is answered or refused (safe to
+            # retry); stock gthread let it queue and reset it on exit: a dropped request.
+            late, refused = late_request(port)
+            conn.sendall(body[20:])
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+        assert b"csrfmiddlewaretoken" in reply  # the login page again, with its error
+        if late is not None:
+            with late:
+                try:
+                    answer = late.recv(65536)
+                except ConnectionResetError:
+                    answer = b"reset"
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+        else:
+            assert refused == "refused"
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_demo_and_createuser_work_on_a_brand_new_data_directory(tmp_path):
@@ -339,11 +442,9 @@ def test_demo_and_createuser_work_on_a_brand_new_data_directory(tmp_path):
     assert created.returncode == 0, created.stderr
 
 
-def test_an_upload_is_imported_by_the_background_worker_of_serve(tmp_path):
-    # The rest of the suite runs tasks inline; this is the production path: the web
-    # process stores the upload and queues a task, the worker process imports it.
+def demo_token(tmp_path):
     assert cli(tmp_path, "demo", "--limit", "2").returncode == 0
-    token = cli(
+    return cli(
         tmp_path,
         "shell",
         "-c",
@@ -351,39 +452,89 @@ def test_an_upload_is_imported_by_the_background_worker_of_serve(tmp_path):
         "from trainerdesk.accounts.services import create_api_token as t;"
         "print(t(user=U().objects.get(username='manager'), name='e2e')[1])",
     ).stdout.split()[-1]  # the shell may print its auto-import notice first
+
+
+def upload(port, token, rows: bytes) -> dict:
+    boundary = "trainerdesk-e2e"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="rows.jsonl"\r\nContent-Type: application/x-ndjson\r\n\r\n'
+        ).encode()
+        + rows
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/projects/1/imports",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 202
+        return orjson.loads(response.read())
+
+
+def import_job(port, token, job_id) -> dict:
+    poll = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/projects/1/imports/{job_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(poll, timeout=10) as response:
+        return orjson.loads(response.read())
+
+
+def test_an_upload_is_imported_by_the_background_worker_of_serve(tmp_path):
+    # The rest of the suite runs tasks inline; this is the production path: the web
+    # process stores the upload and queues a task, the worker process imports it.
+    token = demo_token(tmp_path)
     proc, port, _ = start_server(tmp_path)
     try:
-        boundary = "trainerdesk-e2e"
-        rows = b'{"text": "first"}\n{"text": 42}\n{"text": "third"}\n'
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                f'filename="rows.jsonl"\r\nContent-Type: application/x-ndjson\r\n\r\n'
-            ).encode()
-            + rows
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        headers = {"Authorization": f"Bearer {token}"}
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/projects/1/imports",
-            data=body,
-            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 202
-            job = orjson.loads(response.read())
+        job = upload(port, token, b'{"text": "first"}\n{"text": 42}\n{"text": "third"}\n')
         deadline = time.monotonic() + 60
         while job["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline, job
             time.sleep(0.3)
-            poll = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/v1/projects/1/imports/{job['id']}", headers=headers
-            )
-            with urllib.request.urlopen(poll, timeout=10) as response:
-                job = orjson.loads(response.read())
+            job = import_job(port, token, job["id"])
         assert job["status"] == "done", job
         assert (job["items_added"], job["error_count"]) == (2, 1)
         assert job["errors"][0]["line"] == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_an_import_whose_worker_is_killed_ends_failed_with_its_counts(tmp_path):
+    # kill -9 mid-import: the supervisor starts a new worker, which finds the import's
+    # heartbeat stale and marks it failed, keeping what was committed.
+    token = demo_token(tmp_path)
+    proc, port, _ = start_server(
+        tmp_path, TRAINERDESK_STALE_RUN_SECONDS="3", TRAINERDESK_IMPORT_BATCH_SIZE="2000"
+    )
+    log = tmp_path / "serve.log"
+    try:
+        rows = b"".join(b'{"text": "row %d"}\n' % i for i in range(1_000_000))
+        job = upload(port, token, rows)
+        job = wait_for(
+            lambda: (j := import_job(port, token, job["id"]))["items_added"] and j,
+            "import progress",
+            log,
+        )
+        assert job["status"] == "running", job
+        (worker,) = workers_of(proc)
+        os.kill(worker, signal.SIGKILL)
+        job = wait_for(
+            lambda: (j := import_job(port, token, job["id"]))["status"] != "running" and j,
+            "the dead import's failure",
+            log,
+        )
+        assert job["status"] == "failed", job
+        assert "the import stopped without finishing" in job["message"], job
+        assert job["items_added"] >= 2000
+        assert f"{job['items_added']:,} items added" in job["message"]
+        assert "import the file again — rows already imported are skipped" in job["message"]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

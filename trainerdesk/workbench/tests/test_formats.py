@@ -458,15 +458,52 @@ def test_ls_truncated_file_yields_rows_then_fails():
     )
     assert next(rows) == Row(1, {"t": 1.5})
     assert next(rows) == Row(2, {"t": "b"})
-    with pytest.raises(FormatError, match="invalid JSON at task 3: parse error: premature EOF"):
+    with pytest.raises(FormatError, match=r"the file ended at line 1, inside a string \(task 3\)"):
         next(rows)
 
 
 def test_ls_oversized_task():
     raw = orjson.dumps([{"data": {"text": "x" * 100}}, {"data": {"text": "ok"}}])
     assert read(raw, "labelstudio", max_item_bytes=50) == [
-        RowError(1, "task 1: item is 120 bytes, over the 50-byte limit"),
+        RowError(1, "task 1 (line 1): item is 120 bytes, over the 50-byte limit"),
         Row(2, {"text": "ok"}),
+    ]
+    # Indentation gets room while streaming; the parsed task is measured compactly.
+    indented = orjson.dumps([{"data": {"text": "x" * 40}}], option=orjson.OPT_INDENT_2)
+    assert 60 < len(indented) < 100
+    assert read(indented, "labelstudio", max_item_bytes=50) == [
+        RowError(1, "task 1: item is 60 bytes, over the 50-byte limit")
+    ]
+
+
+def test_ls_task_nested_too_deep_is_refused_with_its_line_and_the_rest_imported():
+    # 100,000 levels took ijson 22 GB; now the task is skipped while scanning.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    raw = b'[{"data": {"t": "a"}},\n{"data": {"t": ' + deep + b'}},\n{"data": {"t": "c"}}]'
+    assert read(raw, "labelstudio") == [
+        Row(1, {"t": "a"}),
+        RowError(2, "task 2 (line 2): nested more than 64 levels deep"),
+        Row(3, {"t": "c"}),
+    ]
+    with pytest.raises(FormatError, match=r"the file ended at line 1, 100002 level\(s\) deep"):
+        read(b'[{"data": ' + b"[" * 100_000, "labelstudio")
+
+
+def test_ls_broken_brackets_name_the_task_and_line():
+    with pytest.raises(FormatError, match=r"\} at line 2 where \] was expected \(task 2\)"):
+        read(b'[{"data": {}},\n{"data": [1}}]', "labelstudio")
+    with pytest.raises(FormatError, match=r"invalid JSON at task 1 \(line 1\): "):
+        read(b'[{"data" {}}]', "labelstudio")
+
+
+def test_jsonl_line_nested_too_deep_is_a_row_error():
+    # Deeper than orjson can write back (254), shallower than it parses (1024): it used to
+    # parse and then fail the whole import when stored.
+    line = b'{"t": ' + b"[" * 500 + b"]" * 500 + b"}"
+    assert read(b'{"t": 1}\n' + line + b"\n" + b"[" * 100_000 + b"\n", "jsonl") == [
+        Row(1, {"t": 1}),
+        RowError(2, "nested more than 64 levels deep at column 70"),
+        RowError(3, "nested more than 64 levels deep at column 65"),
     ]
 
 

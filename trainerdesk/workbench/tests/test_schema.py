@@ -386,6 +386,10 @@ def test_json_string_input_and_invalid_json() -> None:
         "schema: invalid JSON: Expecting property name enclosed in double quotes at line 2, "
         "column 16"
     ]
+    # Used to raise RecursionError (a 500 on the schema page).
+    assert schema_errors('{"fields": ' + "[" * 100_000) == [
+        "schema: nested more than 64 levels deep at byte 75"
+    ]
 
 
 def test_hotkeys_unique_across_fields() -> None:

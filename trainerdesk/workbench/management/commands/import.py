@@ -71,20 +71,18 @@ class Command(BaseCommand):
 
         self.stdout.write(
             f"{target.name} (project {target.pk}): {result.added:,} added, "
-            f"{result.duplicates:,} duplicates skipped, {len(result.errors):,} errors"
+            f"{result.duplicates:,} duplicates skipped, {result.error_count:,} errors"
             + (f", {result.annotations:,} annotations" if result.annotations else "")
         )
         for warning in result.warnings:
             self.stderr.write(f"{file}: warning: {warning}")
-        if result.errors:
-            # Parse errors are found while reading, schema errors when a batch is stored:
-            # sort so the lines read top to bottom.
-            errors = sorted(result.errors, key=lambda e: e.line)
-            for error in errors[:SHOWN_ERRORS]:
+        if result.error_count:
+            # The result keeps the first errors by line (see BatchResult), already in order.
+            for error in result.errors[:SHOWN_ERRORS]:
                 self.stderr.write(f"{file}: line {error.line}: {error.message}")
-            if len(result.errors) > SHOWN_ERRORS:
-                self.stderr.write(f"... and {len(result.errors) - SHOWN_ERRORS:,} more errors")
+            if result.error_count > SHOWN_ERRORS:
+                self.stderr.write(f"... and {result.error_count - SHOWN_ERRORS:,} more errors")
             raise CommandError(
-                f"{len(result.errors):,} row(s) were not imported; fix them and import the "
+                f"{result.error_count:,} row(s) were not imported; fix them and import the "
                 "file again (rows already imported are skipped)"
             )
