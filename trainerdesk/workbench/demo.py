@@ -165,8 +165,7 @@ DIGITS_SCHEMA = {
             "source": "image",
             "source_kind": "image",
             "required": True,
-            # 0 is the page's own key (accept suggestions / fit the image): zero takes "o".
-            "labels": [{"value": str(d), "hotkey": str(d) if d else "o"} for d in range(10)],
+            "labels": [{"value": str(d), "hotkey": str(d)} for d in range(10)],
         }
     ]
 }
@@ -189,7 +188,7 @@ DIGITS_INSTRUCTIONS = """\
 # Hand-written digits
 
 Each image is one digit written by hand (reduced to 8×8 pixels, shown enlarged). Press the
-digit you see: `1`-`9`, and `o` for zero.
+digit you see, `0`-`9`.
 
 - Judge the shape, not how neat it is: a 7 with a bar is still a 7.
 - If it could be two digits (a 1 or a 7, a 4 or a 9), choose the one it looks most like.

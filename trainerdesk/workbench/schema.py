@@ -19,9 +19,7 @@ from trainerdesk.lib import jsonlimits
 TYPES = ("choice", "spans", "relations", "pairwise", "ranking", "rating", "text", "boxes")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-_HOTKEY_RE = re.compile(r"[a-z1-9]")
-# The annotation page binds "0" itself, so no label may claim it.
-_RESERVED_HOTKEYS = frozenset({"0"})
+_HOTKEY_RE = re.compile(r"[a-z0-9]")
 _LABELLED = frozenset({"choice", "spans", "relations", "boxes"})
 # What each type reads from item data; choice may switch to "image" via source_kind.
 _DATA_KIND = {"choice": "text", "spans": "text", "boxes": "image"} | dict.fromkeys(
@@ -328,10 +326,8 @@ class _Parser:
     def hotkey(self, value: Any, path: str, owner: str) -> str | None:
         if not isinstance(value, str) or len(value) != 1:
             self.err(f"{path}: must be a single character, got {_given(value)}")
-        elif value in _RESERVED_HOTKEYS:
-            self.err(f'{path}: "{value}" is reserved by the annotation page; use a-z or 1-9')
         elif not _HOTKEY_RE.fullmatch(value):
-            self.err(f'{path}: must be a lowercase letter a-z or a digit 1-9, got "{value}"')
+            self.err(f'{path}: must be a lowercase letter a-z or a digit 0-9, got "{value}"')
         elif value in self.hotkeys:
             self.err(f'{path}: "{value}" is already used by {self.hotkeys[value]}')
         else:

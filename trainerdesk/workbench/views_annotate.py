@@ -362,6 +362,9 @@ def _keys_hint(
         (lb.get("key") or lb["label"].key, lb["label"].value) for f in fields for lb in f["labels"]
     ]
     parts = [_label_keys_hint([(k, v) for k, v in labels if k])]
+    # A label may own "0" (digit 0 of a digits project); the page's own "0" keys (fit the
+    # image, accept the suggestions) then give way, to the Fit button and Shift+A.
+    zero_is_a_label = any(k == "0" for k, _ in labels)
     if "boxes" in types:
         parts += [
             "drag on the image to draw, drag a box to move it, its corners to resize",
@@ -369,7 +372,10 @@ def _keys_hint(
             "<kbd>Shift</kbd>+arrows resize · <kbd>x</kbd>/<kbd>Delete</kbd> remove box",
         ]
     if image:
-        parts.append("<kbd>+</kbd>/<kbd>-</kbd> zoom · <kbd>0</kbd> fit the image")
+        parts.append(
+            "<kbd>+</kbd>/<kbd>-</kbd> zoom"
+            + ("" if zero_is_a_label else " · <kbd>0</kbd> fit the image")
+        )
     if image_suggestions:
         parts.append("<kbd>Shift</kbd>+<kbd>A</kbd> accept a suggestion on the image")
     if "spans" in types:
@@ -388,7 +394,11 @@ def _keys_hint(
     if "ranking" in types:
         parts.append("<kbd>Shift</kbd>+<kbd>↑</kbd><kbd>↓</kbd> move the focused response")
     if suggestions:
-        parts.append("<kbd>0</kbd> accept the suggestions")
+        parts.append(
+            "<kbd>Shift</kbd>+<kbd>A</kbd> accept the suggestions"
+            if zero_is_a_label
+            else "<kbd>0</kbd> or <kbd>Shift</kbd>+<kbd>A</kbd> accept the suggestions"
+        )
         if "spans" in types:
             parts.append("<kbd>'</kbd> select the next suggested span (its label key accepts it)")
     parts += [
@@ -401,14 +411,14 @@ def _keys_hint(
 
 def _label_keys_hint(labels: list[tuple[str, str]]) -> str:
     """`b` business, `e` entertainment; keys that are their labels' own names (the digits
-    of a digits project) are listed once, not as "1 1 2 2 …": `1`–`9` the labels of the
+    of a digits project) are listed once, not as "0 0 1 1 …": `0`–`9` the labels of the
     same name."""
     same = [k for k, v in labels if k == v.lower()]
     if len(same) < 2:
         same = []
     parts = [str(format_html("<kbd>{}</kbd> {}", k, v)) for k, v in labels if k not in same]
     if same:
-        run = len(same) >= 3 and "".join(same) in "123456789"
+        run = len(same) >= 3 and "".join(same) in "0123456789"
         keys = (
             format_html("<kbd>{}</kbd>–<kbd>{}</kbd>", same[0], same[-1])
             if run

@@ -400,7 +400,10 @@
     if (event.ctrlKey || event.metaKey) return; // Ctrl+Z is undo.js's
     if (event.key === "+" || event.key === "=") { handled(); setZoom(st.zoom + 1); return; }
     if (event.key === "-" || event.key === "_") { handled(); setZoom(st.zoom - 1); return; }
-    if (event.key === "0") { handled(); setZoom(0); return; }
+    // "0" fits unless a label owns it (the digit 0 of a digits project): then the Fit button.
+    if (event.key === "0" && !document.querySelector('#annotate-form input[data-key="0"]')) {
+      handled(); setZoom(0); return;
+    }
     if (!st.input) return; // classification only: the keys below are for boxes
     if (event.key === "A" && event.shiftKey) {
       handled();

@@ -123,7 +123,10 @@
       run();
       return;
     }
-    if (event.key === "0" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // "0" accepts unless a label owns that key (digit 0 of a digits project); Shift+A always.
+    const zeroIsLabel = form().querySelector('input[data-key="0"]');
+    if ((event.key === "0" && !zeroIsLabel) || (event.key === "A" && event.shiftKey)) {
       event.preventDefault();
       acceptAll();
     }

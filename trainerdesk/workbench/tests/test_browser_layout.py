@@ -33,7 +33,7 @@ GUIDELINES = "# Topics\n\n" + "\n".join(
 def _digits(org, owner, teammate) -> Project:
     schema = {
         "fields": [{"name": "digit", "type": "choice", "source": "image", "source_kind": "image",
-                    "labels": [{"value": str(d), "hotkey": str(d) if d else "o"}
+                    "labels": [{"value": str(d), "hotkey": str(d)}
                                for d in range(10)]}]
     }  # fmt: skip
     project = services.create_project(
@@ -189,11 +189,14 @@ def test_small_image_fits_its_frame_and_the_zoom_label_is_true(open_annotation_p
     _no_sideways_scroll(page)  # the zoomed image scrolls inside its frame, not the page
     page.locator(".image-zoom-btn[data-zoom=reset]").click()
     assert sizes()["label"] == fit["label"]
-    # Label 0's key is o (0 fits the image); the hint says so once, not "o 0 1 1 2 2".
+    # Label 0 owns the key 0 (the Fit button fits then); the hint lists the digits once,
+    # not "0 0 1 1 2 2".
     hint = page.locator(".keys").inner_text()
-    assert "o 0, 1–9 the labels of the same name" in hint
-    page.keyboard.press("o")
+    assert "0–9 the labels of the same name" in hint and "0 fit the image" not in hint
+    page.keyboard.press("+")
+    page.keyboard.press("0")
     assert page.locator("input[name=f_digit][value='0']").is_checked()
+    assert sizes()["label"] != fit["label"]  # "0" chose the label, it did not fit the image
     assert errors == []
 
 

@@ -167,7 +167,7 @@ def test_demo_uploads_digits_with_hidden_references_and_the_photos(small_demo):
     page = client.get(reverse("workbench:annotate", args=[digits.pk]))
     assert page.status_code == 200
     body = page.content.decode()
-    assert "item-image" in body and 'data-key="o"' in body
+    assert "item-image" in body and 'data-key="0"' in body
     shown = digits.items.get(pk=page.context["item"].pk)
     assert f'"digit": "{shown.reference["digit"]}"' not in body
 

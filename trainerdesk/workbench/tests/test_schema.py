@@ -282,12 +282,7 @@ SCHEMA_CASES = [
     (
         "fields.0.labels.0.hotkey",
         "B",
-        'fields[0].labels[0].hotkey: must be a lowercase letter a-z or a digit 1-9, got "B"',
-    ),
-    (
-        "fields.0.labels.0.hotkey",
-        "0",
-        'fields[0].labels[0].hotkey: "0" is reserved by the annotation page',
+        'fields[0].labels[0].hotkey: must be a lowercase letter a-z or a digit 0-9, got "B"',
     ),
     (
         "fields.0.labels.0.hotkey",
@@ -390,6 +385,14 @@ def test_json_string_input_and_invalid_json() -> None:
     assert schema_errors('{"fields": ' + "[" * 100_000) == [
         "schema: nested more than 64 levels deep at byte 75"
     ]
+
+
+def test_digit_zero_may_be_a_label_hotkey() -> None:
+    # Digits 0-9 keyed by their own names (the page's own "0" keys then give way).
+    labels = [{"value": str(d), "hotkey": str(d)} for d in range(10)]
+    doc = {"fields": [{"name": "digit", "type": "choice", "source": "text", "labels": labels}]}
+    schema = parse_schema(doc)
+    assert [lb.key for lb in schema.fields[0].labels] == [str(d) for d in range(10)]
 
 
 def test_hotkeys_unique_across_fields() -> None:

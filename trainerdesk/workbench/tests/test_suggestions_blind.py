@@ -53,7 +53,7 @@ def test_best_prediction_is_shown_as_a_suggestion_and_not_checked(project, teamm
     assert 'value="tech" data-key="t" data-suggested>' in body  # marked, not checked
     assert "checked" not in body.split('name="f_topic"', 1)[1].split("</fieldset>")[0]
     assert 'value="sport" data-key="s">' in body
-    assert "<kbd>0</kbd> accept the suggestions" in body
+    assert "<kbd>0</kbd> or <kbd>Shift</kbd>+<kbd>A</kbd> accept the suggestions" in body
 
 
 def test_a_suggestion_is_never_stored_unless_the_annotator_sends_it(project, teammate, client_for):
