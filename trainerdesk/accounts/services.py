@@ -93,15 +93,16 @@ def user_for_token(raw: str):
     user = next(iter(User.objects.raw(sql, [parts[1]])), None)
     if user is None or not user.is_active:
         return None
-    if not hmac.compare_digest(user.token_digest, ApiToken.hash_secret(parts[2])):
+    token = vars(user)  # raw() sets the extra token_* columns as plain instance attributes
+    if not hmac.compare_digest(token["token_digest"], ApiToken.hash_secret(parts[2])):
         return None
     now = timezone.now()
-    last_used = user.token_last_used_at
+    last_used = token["token_last_used_at"]
     if isinstance(last_used, str):  # SQLite returns the raw column text here
         last_used = parse_datetime(last_used)
     if last_used is not None and last_used.tzinfo is None:
         last_used = last_used.replace(tzinfo=UTC)
     # Written at most once a minute so an API client's calls don't all become writes.
     if last_used is None or (now - last_used).total_seconds() > 60:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token["token_id"]).update(last_used_at=now)
     return user

@@ -183,7 +183,10 @@ def resolve(url: str, *, allow_private: bool = False) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise Refused(f"refused: {host} does not resolve ({exc})") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # A str host for IPv4 and IPv6; an address family this Python cannot read (an int
+    # here) is never connected to.
+    hosts = (info[4][0] for info in infos)
+    addresses = list(dict.fromkeys(h for h in hosts if isinstance(h, str)))
     if not addresses:
         raise Refused(f"refused: {host} does not resolve")
     if not allow_private:

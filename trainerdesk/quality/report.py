@@ -71,8 +71,8 @@ class FieldSpec:
             return ("ordinal", "interval", "ratio") if ratio else ("ordinal", "interval")
         if self.type == "pairwise":
             return ("ordinal", "interval") if self.strength else ("nominal", "ordinal")
-        numbers = [_number(v) for v in self.labels]
-        if self.labels and all(v is not None for v in numbers):
+        numbers = [n for n in map(_number, self.labels) if n is not None]
+        if self.labels and len(numbers) == len(self.labels):
             both = ("interval", "ratio") if min(numbers) >= 0 else ("interval",)
             return ("nominal", "ordinal", *both)
         return ("nominal", "ordinal")
@@ -474,7 +474,7 @@ class ReportBuilder:
         (metrics.score_answers over the fields the reference fills in)."""
         kinds = {f.name: f.type for f in self.fields}
         per: dict[str, list[int]] = {}
-        weekly: dict[str, dict[str, list[int]]] = {}
+        weekly: dict[str, list[int]] = {}
         names = list(self.weeks)
         for item_id, ref in self.references.items():
             for r, answer, w in self.answers.get(item_id, ()):

@@ -160,7 +160,9 @@ def dawid_skene(
         confusion = np.full((n_annotators, n_classes, n_classes), smoothing)
         confusion += diagonal * np.eye(n_classes)
         # confusion[j, k, l] += posterior[i, k] for every observation (i, j, l).
-        np.add.at(confusion, (annotators, slice(None), labels), posterior[items])
+        # ignore: NumPy's stubs take only integer arrays as ufunc.at indices; a tuple index
+        # with a slice is what its docs show.
+        np.add.at(confusion, (annotators, slice(None), labels), posterior[items])  # type: ignore[arg-type]
         confusion /= confusion.sum(axis=2, keepdims=True)
         # E-step, in logs.
         log_post = np.tile(np.log(priors), (n_items, 1))
