@@ -63,4 +63,4 @@ bench: install
 	else echo "bench/run_all.py not found: no benchmarks to run"; fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -213,7 +213,7 @@ class _PinnedConnection(http.client.HTTPConnection):
         # Host carries the port only when it is not the scheme's default.
         self.default_port = 443 if target.scheme == "https" else 80
 
-    def connect(self):
+    def connect(self) -> None:
         sock = socket.create_connection((self.target.address, self.target.port), self.timeout)
         if self.target.scheme == "https":
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.target.host)
