@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Path, Router, Schema, Status
 
 from trainerdesk.accounts import services
 from trainerdesk.accounts.models import ApiToken, Membership
 from trainerdesk.lib.api_schemas import InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 
 router = Router(tags=["accounts"])
 
@@ -66,7 +67,7 @@ def _token_out(token: ApiToken) -> dict:
 
 
 @router.get("/me", response=MeOut, summary="The authenticated user and their organizations")
-def me(request: HttpRequest):
+def me(request: ApiRequest):
     user = request.auth
     memberships = Membership.objects.filter(user=user).select_related("organization")
     return {
@@ -86,18 +87,18 @@ def me(request: HttpRequest):
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens (never their secrets)")
-def list_tokens(request: HttpRequest):
+def list_tokens(request: ApiRequest):
     return [_token_out(t) for t in ApiToken.objects.filter(user=request.auth).order_by("-id")]
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenIn):
+def create_token(request: ApiRequest, payload: TokenIn):
     token, full = services.create_api_token(user=request.auth, name=payload.name)
     return Status(201, {**_token_out(token), "token": full})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke one of your tokens")
-def revoke_token(request: HttpRequest, token_id: TokenId):
+def revoke_token(request: ApiRequest, token_id: TokenId):
     token = ApiToken.objects.filter(user=request.auth, pk=token_id).first()
     if token is None:
         raise Http404("No such token")

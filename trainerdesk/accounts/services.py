@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -15,6 +16,9 @@ from django.utils.text import slugify
 
 from trainerdesk.accounts.models import ApiToken, Membership, Organization
 
+if TYPE_CHECKING:  # the model get_user_model() returns (AUTH_USER_MODEL is Django's)
+    from django.contrib.auth.models import User as AuthUser
+
 User = get_user_model()
 
 
@@ -22,7 +26,7 @@ class AccountError(Exception):
     pass
 
 
-def create_organization(*, name: str, owner) -> Organization:
+def create_organization(*, name: str, owner: AuthUser) -> Organization:
     base = slugify(name)[:70] or "org"
     slug, n = base, 1
     while Organization.objects.filter(slug=slug).exists():
@@ -34,7 +38,9 @@ def create_organization(*, name: str, owner) -> Organization:
     return org
 
 
-def add_member(*, organization: Organization, user, role: str = Membership.Role.MEMBER):
+def add_member(
+    *, organization: Organization, user: AuthUser, role: str = Membership.Role.MEMBER
+) -> Membership:
     if role not in Membership.Role.values:
         raise AccountError(f"role: {role!r} is not one of {', '.join(Membership.Role.values)}")
     membership, _ = Membership.objects.update_or_create(
@@ -43,7 +49,9 @@ def add_member(*, organization: Organization, user, role: str = Membership.Role.
     return membership
 
 
-def create_user(*, username: str, password: str, email: str = "", check_password: bool = True):
+def create_user(
+    *, username: str, password: str, email: str = "", check_password: bool = True
+) -> AuthUser:
     if User.objects.filter(username=username).exists():
         raise AccountError(f"username: {username!r} is taken")
     user = User(username=username, email=email)
@@ -57,7 +65,7 @@ def create_user(*, username: str, password: str, email: str = "", check_password
     return user
 
 
-def create_api_token(*, user, name: str) -> tuple[ApiToken, str]:
+def create_api_token(*, user: AuthUser, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its full secret, which is never stored."""
     name = name.strip()[:100]
     if not name:
@@ -75,7 +83,7 @@ def revoke_api_token(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
-def user_for_token(raw: str):
+def user_for_token(raw: str) -> AuthUser | None:
     """The active user behind a bearer token, or None.
 
     One raw query joins token and user: this runs on every API call, and the ORM's
@@ -93,15 +101,16 @@ def user_for_token(raw: str):
     user = next(iter(User.objects.raw(sql, [parts[1]])), None)
     if user is None or not user.is_active:
         return None
-    if not hmac.compare_digest(user.token_digest, ApiToken.hash_secret(parts[2])):
+    token = vars(user)  # raw() sets the extra token_* columns as plain instance attributes
+    if not hmac.compare_digest(token["token_digest"], ApiToken.hash_secret(parts[2])):
         return None
     now = timezone.now()
-    last_used = user.token_last_used_at
+    last_used = token["token_last_used_at"]
     if isinstance(last_used, str):  # SQLite returns the raw column text here
         last_used = parse_datetime(last_used)
     if last_used is not None and last_used.tzinfo is None:
         last_used = last_used.replace(tzinfo=UTC)
     # Written at most once a minute so an API client's calls don't all become writes.
     if last_used is None or (now - last_used).total_seconds() > 60:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token["token_id"]).update(last_used_at=now)
     return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from trainerdesk.accounts import services
 from trainerdesk.accounts.forms import TokenForm
 from trainerdesk.accounts.models import ApiToken
+from trainerdesk.lib.request_types import AuthenticatedRequest
 
 login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
@@ -29,7 +30,11 @@ password_change_done = auth_views.PasswordChangeDoneView.as_view(
 
 
 def _tokens_page(
-    request: HttpRequest, form: TokenForm, *, new_token: str | None = None, status: int = 200
+    request: AuthenticatedRequest,
+    form: TokenForm,
+    *,
+    new_token: str | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
     context = {"form": form, "tokens": tokens, "new_token": new_token}
@@ -38,7 +43,7 @@ def _tokens_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "GET":
         return _tokens_page(request, TokenForm())
     form = TokenForm(request.POST)
@@ -55,7 +60,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+def revoke_token(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.revoke_api_token(token=token)
     messages.success(request, f"Token “{token.name}” revoked; requests using it now fail.")

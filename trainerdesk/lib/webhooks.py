@@ -183,7 +183,10 @@ def resolve(url: str, *, allow_private: bool = False) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise Refused(f"refused: {host} does not resolve ({exc})") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # A str host for IPv4 and IPv6; an address family this Python cannot read (an int
+    # here) is never connected to.
+    hosts = (info[4][0] for info in infos)
+    addresses = list(dict.fromkeys(h for h in hosts if isinstance(h, str)))
     if not addresses:
         raise Refused(f"refused: {host} does not resolve")
     if not allow_private:
@@ -210,7 +213,7 @@ class _PinnedConnection(http.client.HTTPConnection):
         # Host carries the port only when it is not the scheme's default.
         self.default_port = 443 if target.scheme == "https" else 80
 
-    def connect(self):
+    def connect(self) -> None:
         sock = socket.create_connection((self.target.address, self.target.port), self.timeout)
         if self.target.scheme == "https":
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.target.host)

@@ -187,7 +187,7 @@ class Ratings:
             ra.append(raters.setdefault(r, len(raters)))
             raw.append(v)
         if not fixed:
-            seen = list(dict.fromkeys(raw))
+            seen: list[Any] = list(dict.fromkeys(raw))
             with contextlib.suppress(TypeError):  # unorderable answers keep first-seen order
                 seen.sort()
             cats = {c: i for i, c in enumerate(seen)}
@@ -600,7 +600,7 @@ def per_label(r: Ratings) -> list[LabelAgreement]:
             alpha = _none(f"undefined: no variation (every annotation is {label!r})", units)
         else:
             # Binary alpha: 1 - (n-1) * 2 o_01 / (2 n_0 n_1).
-            alpha = _value(1.0 - (total - 1.0) * o01[j] / (n0[j] * n1[j]), units, total)
+            alpha = _value(1.0 - (total - 1.0) * o01[j] / (n0[j] * n1[j]), units, int(total))
         out.append(LabelAgreement(label, int(n1[j]), specific, alpha))
     return out
 
@@ -716,7 +716,7 @@ def item_jaccard(
         if len(sets) < 2:
             out[i] = None
             continue
-        total = pairs = 0
+        total, pairs = 0.0, 0
         for a in range(len(sets)):
             for b in range(a + 1, len(sets)):
                 total += jaccard(sets[a], sets[b])

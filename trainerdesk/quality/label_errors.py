@@ -11,6 +11,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,9 @@ class Detection:
     parameters: dict = field(default_factory=dict)
 
 
-def _check(labels: np.ndarray, n_classes: int, folds: int, label_names) -> int:
+def _check(
+    labels: np.ndarray, n_classes: int, folds: int, label_names: Sequence[str] | None
+) -> int:
     if folds < 2:
         raise NotEnoughData("folds: cross-validation needs at least 2 folds")
     if len(labels) == 0:
@@ -67,11 +70,11 @@ def _check(labels: np.ndarray, n_classes: int, folds: int, label_names) -> int:
     return min(folds, count)
 
 
-def _name(label_names, index: int) -> str:
+def _name(label_names: Sequence[str] | None, index: int) -> str:
     return str(label_names[index]) if label_names is not None else str(index)
 
 
-def _classifier(model: str, seed: int):
+def _classifier(model: str, seed: int) -> Any:  # a scikit-learn estimator (untyped)
     from sklearn.linear_model import LogisticRegression, SGDClassifier
 
     if model == "sgd":

@@ -130,10 +130,14 @@ def gold_verdict(
     interval is still given, so the UI can show how uncertain the estimate is).
     correct: the number right (with n) or an iterable of booleans, one per gold item."""
     if n is None:
-        flags = [bool(x) for x in correct]  # type: ignore[union-attr]
+        if not isinstance(correct, Iterable):
+            raise TypeError("gold_verdict: a count of correct answers needs n, the total")
+        flags = [bool(x) for x in correct]
         right, n = sum(flags), len(flags)
+    elif isinstance(correct, Iterable):
+        raise TypeError("gold_verdict: n goes with a count, not with one flag per item")
     else:
-        right = int(correct)  # type: ignore[arg-type]
+        right = int(correct)
     interval = wilson_interval(right, n, confidence=confidence)
     accuracy = right / n if n else None
     if n < min_items or interval is None:

@@ -32,6 +32,9 @@ DEFAULT_LEVEL = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal"
 DEFAULT_WEIGHTS = {"choice": None, "pairwise": "linear", "rating": "quadratic"}
 WEIGHT_NAMES = {None: "none", "linear": "linear", "quadratic": "quadratic"}
 
+# One field's results, and {item (or (item, response)): (its agreement score, annotations)}.
+_FieldResult = tuple[dict[str, Any], dict[Any, tuple[float, int]]]
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -71,8 +74,8 @@ class FieldSpec:
             return ("ordinal", "interval", "ratio") if ratio else ("ordinal", "interval")
         if self.type == "pairwise":
             return ("ordinal", "interval") if self.strength else ("nominal", "ordinal")
-        numbers = [_number(v) for v in self.labels]
-        if self.labels and all(v is not None for v in numbers):
+        numbers = [n for n in map(_number, self.labels) if n is not None]
+        if self.labels and len(numbers) == len(self.labels):
             both = ("interval", "ratio") if min(numbers) >= 0 else ("interval",)
             return ("nominal", "ordinal", *both)
         return ("nominal", "ordinal")
@@ -319,7 +322,7 @@ class ReportBuilder:
         reasons = self.dropped.get(name, {})
         return {"count": sum(reasons.values()), "reasons": dict(sorted(reasons.items()))}
 
-    def _rating(self, f: FieldSpec, rater_ids: tuple, item_ids: tuple):
+    def _rating(self, f: FieldSpec, rater_ids: tuple, item_ids: tuple) -> _FieldResult:
         res: dict[str, Any] = {"type": "rating", "criteria": {}}
         units = tuple(self.units[f.name]) if f.per_response else item_ids
         if f.per_response:
@@ -334,7 +337,9 @@ class ReportBuilder:
                 items[k] = min(items.get(k, v), v, key=lambda x: x[0])
         return res, items
 
-    def _coded_field(self, key: str, f: FieldSpec, rater_ids: tuple, item_ids: tuple):
+    def _coded_field(
+        self, key: str, f: FieldSpec, rater_ids: tuple, item_ids: tuple
+    ) -> _FieldResult:
         r, week = self.coded[key].ratings(len(item_ids), rater_ids)
         level = f.alpha_level
         res: dict[str, Any] = {
@@ -387,7 +392,9 @@ class ReportBuilder:
             res["dawid_skene"] = _dawid_skene(r)
         return res, items
 
-    def _weekly(self, key, rater, week, agree, rater_ids) -> None:
+    def _weekly(
+        self, key: str, rater: np.ndarray, week: np.ndarray, agree: np.ndarray, rater_ids: tuple
+    ) -> None:
         names = list(self.weeks)
         for rr, ww, ok in zip(rater.tolist(), week.tolist(), agree.tolist(), strict=True):
             slot = self.weekly.setdefault(rater_ids[rr], {}).setdefault(names[ww], [0, 0])
@@ -405,7 +412,7 @@ class ReportBuilder:
                 m[index[ref], c] += 1
         return {"labels": [str(x) for x in labels], "matrix": m.tolist(), "n": int(m.sum())}
 
-    def _multi_label(self, f: FieldSpec):
+    def _multi_label(self, f: FieldSpec) -> _FieldResult:
         rows = self.rows[f.name]
         res: dict[str, Any] = {"type": "choice", "multiple": True, "level": "per-label binary"}
         if not rows:
@@ -440,7 +447,7 @@ class ReportBuilder:
         items = {i: (v, counts[i]) for i, v in metrics.item_jaccard(rows).items() if v is not None}
         return res, items
 
-    def _structured(self, f: FieldSpec):
+    def _structured(self, f: FieldSpec) -> _FieldResult:
         rows = self.rows[f.name]
         res: dict[str, Any] = {"type": f.type}
         counts: dict[Any, int] = {}
@@ -474,7 +481,7 @@ class ReportBuilder:
         (metrics.score_answers over the fields the reference fills in)."""
         kinds = {f.name: f.type for f in self.fields}
         per: dict[str, list[int]] = {}
-        weekly: dict[str, dict[str, list[int]]] = {}
+        weekly: dict[str, list[int]] = {}
         names = list(self.weeks)
         for item_id, ref in self.references.items():
             for r, answer, w in self.answers.get(item_id, ()):
@@ -543,7 +550,12 @@ def _pairs(pm: metrics.PairMatrix) -> list[dict]:
     return out
 
 
-def _structured_pairs(sa: metrics.StructuredAgreement, name, second, second_name) -> list[dict]:
+def _structured_pairs(
+    sa: metrics.StructuredAgreement,
+    name: str,
+    second: list[list[float | None]] | None,
+    second_name: str,
+) -> list[dict]:
     out = []
     n = len(sa.raters)
     for a in range(n):

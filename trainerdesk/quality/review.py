@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-def _key(value) -> bytes:
+def _key(value: Any) -> bytes:
     # Canonical JSON so {"a":1,"b":2} and {"b":2,"a":1} count as the same answer.
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
@@ -160,7 +160,9 @@ def dawid_skene(
         confusion = np.full((n_annotators, n_classes, n_classes), smoothing)
         confusion += diagonal * np.eye(n_classes)
         # confusion[j, k, l] += posterior[i, k] for every observation (i, j, l).
-        np.add.at(confusion, (annotators, slice(None), labels), posterior[items])
+        # ignore: NumPy's stubs take only integer arrays as ufunc.at indices; a tuple index
+        # with a slice is what its docs show.
+        np.add.at(confusion, (annotators, slice(None), labels), posterior[items])  # type: ignore[arg-type]
         confusion /= confusion.sum(axis=2, keepdims=True)
         # E-step, in logs.
         log_post = np.tile(np.log(priors), (n_items, 1))
@@ -193,7 +195,7 @@ class DawidSkeneFit:
 
 
 def dawid_skene_labels(
-    observations: Sequence[tuple[object, object, str]], classes: Sequence[str], **options
+    observations: Sequence[tuple[object, object, str]], classes: Sequence[str], **options: Any
 ) -> tuple[dict, dict]:
     """Dawid–Skene over (item key, annotator key, class value) triples; returns
     ({item key: (class value, its posterior)}, {annotator key: estimated accuracy}).
@@ -204,7 +206,7 @@ def dawid_skene_labels(
 
 
 def dawid_skene_fit(
-    observations: Sequence[tuple[object, object, str]], classes: Sequence[str], **options
+    observations: Sequence[tuple[object, object, str]], classes: Sequence[str], **options: Any
 ) -> DawidSkeneFit:
     """dawid_skene_labels with the convergence flag and its note."""
     class_index = {c: i for i, c in enumerate(classes)}

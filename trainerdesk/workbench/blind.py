@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Any
+from typing import Any, TypeGuard
 
 from trainerdesk.workbench.schema import Field, LabelSchema
 
@@ -26,7 +26,9 @@ def shown_order(*, item_id: int, user_id: int, source: str, n: int) -> list[int]
 
 
 def response_sources(schema: LabelSchema) -> list[str]:
-    return list(dict.fromkeys(f.source for f in schema.fields if f.data_kind == "responses"))
+    return list(
+        dict.fromkeys(f.source for f in schema.fields if f.data_kind == "responses" and f.source)
+    )
 
 
 def count_responses(data: Any, source: str) -> int:
@@ -73,7 +75,7 @@ def stored_form(orders: dict) -> list | dict | None:
     return next(iter(orders.values())) if len(orders) == 1 else dict(orders)
 
 
-def _is_pos(value: Any, n: int) -> bool:
+def _is_pos(value: Any, n: int) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < n
 
 

@@ -81,8 +81,8 @@ def validate_image(data: bytes, *, name: str, limits: Limits) -> ImageInfo:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data)) as img:
-                fmt, (width, height) = img.format, img.size
-                _check_size(name, fmt, width, height, limits)
+                width, height = img.size
+                fmt = _check_size(name, img.format, width, height, limits)
                 img.verify()
             with Image.open(io.BytesIO(data)) as img:
                 img.load()  # verify() does not decode; truncated JPEGs only fail here
@@ -102,7 +102,8 @@ def validate_image(data: bytes, *, name: str, limits: Limits) -> ImageInfo:
     )
 
 
-def _check_size(name: str, fmt: str | None, width: int, height: int, limits: Limits) -> None:
+def _check_size(name: str, fmt: str | None, width: int, height: int, limits: Limits) -> str:
+    """The image's format, once it is one of ALLOWED and within the limits."""
     if fmt not in ALLOWED:
         raise ImageError(f"{name}: {fmt or 'unknown'} images are not accepted (use JPEG, "
                          "PNG, GIF or WebP)")  # fmt: skip
@@ -117,6 +118,7 @@ def _check_size(name: str, fmt: str | None, width: int, height: int, limits: Lim
             f"{name}: {width}x{height} = {width * height:,} pixels, over the "
             f"{limits.max_pixels:,}-pixel limit"
         )
+    return fmt
 
 
 def storage_path(info: ImageInfo) -> str:

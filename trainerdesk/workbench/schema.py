@@ -110,7 +110,7 @@ class LabelSchema:
     _virtual: dict[str, tuple[str, ...]] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        required = {}
+        required: dict[str, tuple[str, Field, str]] = {}
         for f in self.fields:
             for key in f.options.get("sources", ()):  # each one response's text
                 required.setdefault(key, (key, f, "text"))
@@ -162,7 +162,7 @@ class LabelSchema:
                 errors += _check_data(value, kind, f"data.{key}")
         return errors
 
-    def validate_answer(self, answer: Any, data: dict) -> dict:
+    def validate_answer(self, answer: Any, data: Any) -> dict:
         """Check an answer against the schema and the item; return it normalised."""
         if not isinstance(answer, dict):
             raise AnswerError([f"answer: must be an object, got {_type(answer)}"])
@@ -727,7 +727,8 @@ class _Answers:
         out = []
         for p, item in self.objects(f, value):
             before = len(self.errors)
-            box = {k: item.get(k) for k in ("x", "y", "width", "height")}
+            # Any: the values are only known to be numbers after the checks just below.
+            box: dict[str, Any] = {k: item.get(k) for k in ("x", "y", "width", "height")}
             for key, v in box.items():
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     self.err(f"{p}.{key}: must be a number, got {_given(v)}")
@@ -778,7 +779,7 @@ def task_schema(
     labels = list(labels or [])
     image = task_type == "image_classification"
     if task_type in ("classification", "multilabel", "image_classification"):
-        field = {"name": "label", "type": "choice", "source": source}
+        field: dict[str, Any] = {"name": "label", "type": "choice", "source": source}
         if image:
             field["source_kind"] = "image"
         # `multiple` is the image type's own switch; the text types say it by their type.

@@ -16,9 +16,12 @@ Pure Python over the project's schema and settings, no queries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainerdesk.workbench.schema import Field, LabelSchema
+
+if TYPE_CHECKING:  # for annotations only: this module reads the models, never queries
+    from trainerdesk.workbench.models import Item, Project
 
 MAX_ANNOTATOR_FIELDS = 50
 MAX_KEY_LENGTH = 200
@@ -55,23 +58,23 @@ def schema_keys(schema: LabelSchema) -> list[str]:
     return list(dict.fromkeys([*keys, text_source(schema)]))
 
 
-def shown_keys(project) -> list[str]:
+def shown_keys(project: Project) -> list[str]:
     """Data keys annotators of the project see: the schema's, then the manager's list."""
     extra = project.annotator_fields if isinstance(project.annotator_fields, list) else []
     return list(dict.fromkeys([*schema_keys(project.schema), *extra]))
 
 
-def annotator_data(project, data: Any) -> dict:
+def annotator_data(project: Project, data: Any) -> dict:
     if not isinstance(data, dict):
         return {}
     return {key: data[key] for key in shown_keys(project) if key in data}
 
 
-def annotator_external_id(project, item) -> str | None:
+def annotator_external_id(project: Project, item: Item) -> str | None:
     return item.external_id if project.annotators_see_external_id else None
 
 
-def extra_fields(project, data: Any) -> dict:
+def extra_fields(project: Project, data: Any) -> dict:
     """The manager-listed keys of an item that the page shows beside what the schema
     renders (as a list under the item), in the manager's order."""
     if not isinstance(data, dict):

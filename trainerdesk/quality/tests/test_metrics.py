@@ -422,6 +422,14 @@ def test_gold_verdict_rule():
     none = qm.gold_verdict(0, 0)
     assert none.status == "not_enough_data" and none.accuracy is None
     assert none.as_dict()["low"] is None
+    assert qm.gold_verdict(np.int64(96), np.int64(100)).status == "fail"  # NumPy counts too
+
+
+def test_gold_verdict_names_a_mismatched_call():
+    with pytest.raises(TypeError, match="needs n"):
+        qm.gold_verdict(19)
+    with pytest.raises(TypeError, match="not with one flag per item"):
+        qm.gold_verdict([True] * 20, 20)
 
 
 # --- spans, boxes, preferences --------------------------------------------------------------
