@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
+    from trainerdesk.lib import audit
+
+    # Writes a command makes without naming a user are the command's (audit log).
+    audit.set_default_actor(f"cli:{args[0]}")
     try:
         execute_from_command_line(["trainerdesk", *args])
     except BrokenPipeError:

@@ -13,3 +13,22 @@ os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")
 os.environ.setdefault("TRAINERDESK_DB_CONN_MAX_AGE", "0")
 # The webhook tests deliver to a server on 127.0.0.1; one test turns the guard back on.
 os.environ.setdefault("TRAINERDESK_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
+def pytest_configure(config):
+    """Between transactional tests pytest-django flushes every table; on SQLite that is a
+    DELETE, which the audit log's append-only trigger refuses (PostgreSQL's flush is a
+    TRUNCATE, which it allows). Lift the trigger for the flush alone, in its transaction."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    from trainerdesk.lib import audit_sql
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if audit_sql.TABLE not in tables:
+            return statements
+        return [audit_sql.SQLITE_DROP[1], *statements, audit_sql.SQLITE_NO_DELETE]
+
+    DatabaseOperations.sql_flush = sql_flush
