@@ -19,7 +19,8 @@ def pytest_configure(config):
     """Between transactional tests pytest-django flushes every table; on SQLite that is a
     DELETE, which the audit log's append-only trigger refuses (PostgreSQL's flush is a
     TRUNCATE, which it allows). Lift the trigger for the flush alone, in its transaction."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    # Through base: importing the operations module first is a circular import.
+    from django.db.backends.sqlite3.base import DatabaseOperations
 
     from trainerdesk.lib import audit_sql
 

@@ -20,6 +20,8 @@ def triggers_lifted():
     DDL is transactional on both databases: the test's rollback restores the triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # ALTER TABLE waits for no deferred foreign-key checks: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {audit_sql.TABLE} DISABLE TRIGGER audit_event_append_only")
         else:
             for sql in audit_sql.SQLITE_DROP:
