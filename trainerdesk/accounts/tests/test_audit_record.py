@@ -184,3 +184,23 @@ def test_request_id_comes_from_the_header_or_a_new_uuid(owner, client_for):
     assert len(hostile["X-Request-ID"]) == 32 and "<" not in hostile["X-Request-ID"]
     assert events[1].request_id == hostile["X-Request-ID"]
     assert audit.current_request_id() == ""
+
+
+def test_inside_a_request_a_write_without_an_actor_fails(rf, db):
+    from trainerdesk.middleware import RequestIdMiddleware
+
+    def view_forgetting_by(request):
+        with transaction.atomic():
+            audit.record(action="accounts.membership.update", organization=1)
+
+    with pytest.raises(audit.AuditError, match="by=request.user"):
+        RequestIdMiddleware(view_forgetting_by)(rf.get("/"))
+    # Outside the request the default actor is back.
+    with transaction.atomic():
+        assert audit.record(action="accounts.membership.update").actor_system == "unattributed"
+
+
+def test_non_admins_see_an_explanation_on_the_audit_index(teammate, org, client_for):
+    body = client_for(teammate).get("/audit/").content.decode()
+
+    assert "owners and admins" in body
