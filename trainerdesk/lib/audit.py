@@ -322,10 +322,12 @@ def record(
 
     Call it inside the transaction that makes the change (`transaction.atomic()`), after
     the change, so both commit or neither does. `obj` gives object type and id (or pass
-    `object_type`/`object_id`); `organization` and `project` are instances or ids (a
-    project also gives its organization); `by` is the acting user, `system` names a job
-    when no user acts. `changes`: `changed_fields(...)` or plain facts, cleaned of
-    secrets and personal data (`clean_changes`). `ip` only for sign-in events."""
+    `object_type`/`object_id`); `organization` and `project` are instances or ids (when
+    `organization` is not given it comes from the project, or from `obj`: an
+    Organization, or anything with an `organization_id`); `by` is the acting user,
+    `system` names a job when no user acts. `changes`: `changed_fields(...)` or plain
+    facts, cleaned of secrets and personal data (`clean_changes`). `ip` only for sign-in
+    events."""
     if action not in ACTIONS:
         raise ValueError(
             f"action: {action!r} is not registered in trainerdesk/lib/audit_actions.py"
@@ -345,8 +347,15 @@ def record(
         object_id = obj.pk if object_id is None else object_id
     organization_id = _pk(organization)
     project_id = _pk(project)
-    if organization_id is None and project is not None and not isinstance(project, int):
-        organization_id = project.organization_id
+    if organization_id is None:
+        # An event about something inside an organization belongs in its chain even when
+        # the caller did not say so: from the project, the object, or the object itself.
+        if project is not None and not isinstance(project, int):
+            organization_id = project.organization_id
+        elif obj is not None and obj._meta.label_lower == "accounts.organization":
+            organization_id = obj.pk
+        elif obj is not None:
+            organization_id = getattr(obj, "organization_id", None)
     actor_id, actor_system = _actor(action, by, system)
     AuditEvent, AuditChain = _models()
     key = chain_key(organization_id)

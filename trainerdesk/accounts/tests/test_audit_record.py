@@ -204,3 +204,19 @@ def test_non_admins_see_an_explanation_on_the_audit_index(teammate, org, client_
     body = client_for(teammate).get("/audit/").content.decode()
 
     assert "owners and admins" in body
+
+
+def test_organization_is_inferred_from_project_or_object(org, owner):
+    class Project:
+        pk, organization_id = 7, org.pk
+
+    membership = org.memberships.get(user=owner)
+    with transaction.atomic():
+        from_project = audit.record(action="workbench.project.update", project=Project(), by=owner)
+        from_object = audit.record(action="accounts.membership.update", obj=membership, by=owner)
+        from_org = audit.record(action="accounts.organization.create", obj=org, by=owner)
+        token = audit.record(action="accounts.apitoken.revoke", object_type="x", by=owner)
+
+    assert (from_project.organization_id, from_project.project_id) == (org.pk, 7)
+    assert from_object.organization_id == org.pk and from_org.organization_id == org.pk
+    assert from_object.chain.key == f"org:{org.pk}" and token.chain.key == "global"
