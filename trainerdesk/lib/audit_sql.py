@@ -5,8 +5,9 @@ and re-creates them. Both refuse every UPDATE and DELETE of a row, whatever the 
 (the ORM refuses earlier, in accounts.models.AuditEventQuerySet). PostgreSQL's TRUNCATE
 is a separate privilege and not refused: `flush` (and the test suite between
 transactional tests) uses it; revoke TRUNCATE from the application's role in
-production. SQLite has no TRUNCATE: lib/pytest_env.py lifts the DELETE trigger for the
-test suite's flush only.
+production. SQLite has no TRUNCATE, so `trainerdesk flush` is refused there once the log
+has events (wanted: it would erase the log); lib/pytest_env.py lifts the DELETE trigger
+for the test suite's flush between transactional tests only.
 """
 
 TABLE = "accounts_auditevent"
