@@ -183,7 +183,13 @@ def page_before(
 
 
 def _short(value) -> str:
-    return "–" if value is None else orjson.dumps(value).decode().strip('"')
+    if value is None:
+        return "–"
+    text = orjson.dumps(value).decode().strip('"')
+    # Digests are for machines (the exports carry them whole); the page shows a prefix.
+    return (
+        text[:12] + "…" if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text
+    )
 
 
 def change_lines(changes: dict) -> list[tuple[str, str]]:
