@@ -21,6 +21,7 @@ Main commands:
   import       import a file of items into a project
   export       export a project's items and annotations
   createuser   create a user, optionally in an organization
+  audit verify recompute the audit log's hash chains, naming the first broken event
   migrate      create or update the database tables
 
 Any Django management command works too (trainerdesk help lists them all).

@@ -58,3 +58,22 @@ def test_database_trigger_refuses_raw_sql(event, sql):
         cursor.execute(sql, [event.pk])
 
     assert AuditEvent.objects.get(pk=event.pk).reason == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_flush_still_empties_the_log():
+    """pytest-django flushes between transactional tests: TRUNCATE on PostgreSQL, and on
+    SQLite a DELETE with the trigger lifted for that flush alone (lib/pytest_env.py)."""
+    from django.core.management import call_command
+
+    with transaction.atomic():
+        audit.record(action="accounts.membership.update", organization=1, system="t")
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    assert AuditEvent.objects.count() == 0 and AuditChain.objects.count() == 0
+    with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
+        # The trigger is back after the flush.
+        with transaction.atomic():
+            audit.record(action="accounts.membership.update", organization=1, system="t")
+        cursor.execute("DELETE FROM accounts_auditevent")
