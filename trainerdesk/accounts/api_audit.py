@@ -25,6 +25,7 @@ class AuditEventOut(Schema):
     project_id: int | None
     actor_id: int | None = Field(description="The acting user's id; null for a system job.")
     actor: str = Field(description="Username, `system:<job>`, or `user #<id>` once erased.")
+    actor_system: str = Field(description="The system job that acted, when no user did.")
     object_type: str
     object_id: str
     changes: dict[str, Any] = Field(
@@ -33,6 +34,8 @@ class AuditEventOut(Schema):
     )
     reason: str
     request_id: str
+    ip: str = Field(description="Client address; sign-in events only.")
+    prev_hash: str = Field(description="The previous event's hash (64 zeros for seq 1).")
     hash: str = Field(description="sha256(prev_hash || canonical event), hex.")
 
 

@@ -35,6 +35,7 @@ CSV_COLUMNS = [
     "changes",
     "reason",
     "request_id",
+    "prev_hash",
     "hash",
 ]
 
@@ -138,7 +139,8 @@ def actor_label(event: AuditEvent, names: dict[int, str]) -> str:
 
 
 def rows(page: list[AuditEvent]) -> list[dict]:
-    """The events of `page` in the form every reader shows."""
+    """The events of `page` in the form every reader shows. A row holds every hashed
+    column, so an export can be verified away from the server (DEVELOPERS.md)."""
     names = _actor_names(page)
     return [
         {
@@ -151,11 +153,14 @@ def rows(page: list[AuditEvent]) -> list[dict]:
             "project_id": e.project_id,
             "actor_id": e.actor_id,
             "actor": actor_label(e, names),
+            "actor_system": e.actor_system,
             "object_type": e.object_type,
             "object_id": e.object_id,
             "changes": e.changes,
             "reason": e.reason,
             "request_id": e.request_id,
+            "ip": e.ip,
+            "prev_hash": e.prev_hash,
             "hash": e.hash,
         }
         for e in page
