@@ -49,9 +49,7 @@ REDACTED_NAMES = ("password", "token", "secret", "digest", "api_key", "private_k
 REDACTED = "[redacted]"
 # Personal data is kept by reference (ids) only: a changed e-mail address is logged as
 # changed, not copied into a row that can never be erased.
-PERSONAL_FIELDS = frozenset(
-    {"email", "first_name", "last_name", "full_name", "name_of_person", "phone", "address"}
-)
+PERSONAL_FIELDS = frozenset({"email", "first_name", "last_name", "full_name", "phone"})
 PERSONAL = "[personal]"
 
 _REQUEST_ID_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -186,11 +184,17 @@ def chain_key(organization_id: int | None) -> str:
 
 
 def _redact(name: str, value: Any) -> Any:
+    """`value` of the field `name`, or its marker; dicts inside (a settings object, a
+    webhook's configuration) are cleaned key by key at every depth."""
     lowered = name.lower()
     if any(part in lowered for part in REDACTED_NAMES):
         return REDACTED
     if lowered in PERSONAL_FIELDS:
         return PERSONAL
+    if isinstance(value, dict):
+        return {key: _redact(str(key), inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(name, inner) if isinstance(inner, dict) else inner for inner in value]
     return value
 
 
@@ -198,8 +202,10 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
     """`changes` with secrets and personal data replaced by markers, as JSON values.
 
     Either `{field: {"before": x, "after": y}}` (what `changed_fields` returns) or plain
-    facts `{"count": 3}`; field names at the top level and inside before/after pairs are
-    checked against REDACTED_NAMES and PERSONAL_FIELDS."""
+    facts `{"count": 3}`. Every key, at every depth, is checked against REDACTED_NAMES
+    (a substring) and PERSONAL_FIELDS; a before/after pair is checked under its field's
+    name. Name a file's hash `sha256`, not `digest` (which is redacted: API tokens keep
+    their secret's hash under that name)."""
     if not changes:
         return {}
     if not isinstance(changes, dict):
@@ -208,7 +214,7 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
     for name, value in changes.items():
         if not isinstance(name, str):
             raise AuditError(f"changes: field names must be strings, not {name!r}")
-        if isinstance(value, dict) and set(value) <= {"before", "after"}:
+        if isinstance(value, dict) and value and set(value) <= {"before", "after"}:
             cleaned[name] = {side: _redact(name, v) for side, v in value.items()}
         else:
             cleaned[name] = _redact(name, value)

@@ -106,6 +106,26 @@ def test_secrets_are_redacted_and_personal_data_not_copied(db):
     }
 
 
+def test_secrets_inside_nested_settings_are_redacted_too(db):
+    event = _record(
+        organization=1,
+        changes={
+            "webhook": {
+                "before": {"url": "https://a.example/hook", "signing_secret": "s1"},
+                "after": {"url": "https://b.example/hook", "signing_secret": "s2"},
+            },
+            "targets": [{"email": "x@example.org", "kind": "mail"}],
+        },
+    )
+
+    assert event.changes["webhook"]["after"] == {
+        "url": "https://b.example/hook",
+        "signing_secret": "[redacted]",
+    }
+    assert event.changes["targets"] == [{"email": "[personal]", "kind": "mail"}]
+    assert "s1" not in str(event.changes) and "x@example.org" not in str(event.changes)
+
+
 def test_changed_fields_lists_only_what_changed(owner):
     before = audit.snapshot(owner, ["username", "is_active", "email"])
     owner.is_active = False
