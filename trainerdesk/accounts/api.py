@@ -93,9 +93,7 @@ def list_tokens(request: ApiRequest):
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
 def create_token(request: ApiRequest, payload: TokenIn):
-    token, full = services.create_api_token(
-        user=request.auth, name=payload.name, by=request.auth
-    )
+    token, full = services.create_api_token(user=request.auth, name=payload.name, by=request.auth)
     return Status(201, {**_token_out(token), "token": full})
 
 

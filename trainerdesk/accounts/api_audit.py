@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
 from trainerdesk.accounts import access, audit_log
 from trainerdesk.lib.api_schemas import ErrorOut
+from trainerdesk.lib.request_types import ApiRequest
 
 router = Router(tags=["audit"])
 
@@ -66,7 +67,7 @@ class AuditQuery(Schema):
     response={200: AuditPage, 404: ErrorOut},
     summary="Audit events of your organizations (owners and admins)",
 )
-def list_audit_events(request: HttpRequest, query: Annotated[AuditQuery, Query()]):
+def list_audit_events(request: ApiRequest, query: Annotated[AuditQuery, Query()]):
     if query.org is not None:
         org_ids = [access.get_audit_organization(request.auth, query.org).pk]
     else:

@@ -209,7 +209,7 @@ def change_lines(changes: dict) -> list[tuple[str, str]]:
 
 
 def _all_rows(qs: QuerySet[AuditEvent], chunk: int = 1000) -> Iterator[dict]:
-    after = 0
+    after: int | None = 0
     while after is not None:
         batch, after = page_after(qs, after, chunk)
         yield from batch

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -113,7 +113,7 @@ class AuditEventQuerySet(models.QuerySet):
     ORM: every update and delete path of a QuerySet refuses. The database triggers of
     migration 0002 refuse raw UPDATE/DELETE too."""
 
-    def _refuse(self, *args, **kwargs):
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise AppendOnlyError("audit events are append-only: they are never updated or deleted")
 
     update = delete = bulk_update = update_or_create = _refuse
@@ -180,6 +180,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} #{self.seq} in {self.chain_id}"
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: object, **kwargs: object) -> NoReturn:
         # The deletion collector deletes instances without the QuerySet; refuse here too.
         raise AppendOnlyError("audit events are append-only: they are never updated or deleted")

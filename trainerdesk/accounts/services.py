@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -16,6 +17,10 @@ from django.utils.text import slugify
 from trainerdesk.accounts.models import ApiToken, Membership, Organization
 from trainerdesk.lib import audit
 
+if TYPE_CHECKING:  # the model get_user_model() returns (AUTH_USER_MODEL is Django's)
+    from django.contrib.auth.models import User as AuthUser
+    from django.http import HttpRequest
+
 User = get_user_model()
 
 
@@ -23,7 +28,7 @@ class AccountError(Exception):
     pass
 
 
-def create_organization(*, name: str, owner, by=None) -> Organization:
+def create_organization(*, name: str, owner: AuthUser, by: AuthUser | None = None) -> Organization:
     """A new organization with `owner` as its owner (`by`: who created it, default the
     owner)."""
     base = slugify(name)[:70] or "org"
@@ -48,7 +53,14 @@ def create_organization(*, name: str, owner, by=None) -> Organization:
     return org
 
 
-def _record_membership(action: str, membership: Membership, before, *, by, system=None):
+def _record_membership(
+    action: str,
+    membership: Membership,
+    before: dict[str, Any] | None,
+    *,
+    by: AuthUser | None,
+    system: str | None = None,
+) -> None:
     changes = audit.changed_fields(before, membership, ["role"])
     changes["user_id"] = membership.user_id
     audit.record(
@@ -64,11 +76,11 @@ def _record_membership(action: str, membership: Membership, before, *, by, syste
 def add_member(
     *,
     organization: Organization,
-    user,
+    user: AuthUser,
     role: str = Membership.Role.MEMBER,
-    by=None,
+    by: AuthUser | None = None,
     system: str | None = None,
-):
+) -> Membership:
     """Add `user` with `role`, or change their role if they are a member already."""
     if role not in Membership.Role.values:
         raise AccountError(f"role: {role!r} is not one of {', '.join(Membership.Role.values)}")
@@ -91,7 +103,13 @@ def add_member(
     return membership
 
 
-def remove_member(*, organization: Organization, user, by=None, system: str | None = None):
+def remove_member(
+    *,
+    organization: Organization,
+    user: AuthUser,
+    by: AuthUser | None = None,
+    system: str | None = None,
+) -> None:
     """Take `user` out of `organization`. The last owner stays: an organization nobody
     can manage would be lost."""
     with transaction.atomic():
@@ -122,9 +140,9 @@ def create_user(
     password: str,
     email: str = "",
     check_password: bool = True,
-    by=None,
+    by: AuthUser | None = None,
     system: str | None = None,
-):
+) -> AuthUser:
     if User.objects.filter(username=username).exists():
         raise AccountError(f"username: {username!r} is taken")
     user = User(username=username, email=email)
@@ -141,7 +159,9 @@ def create_user(
     return user
 
 
-def create_api_token(*, user, name: str, by=None) -> tuple[ApiToken, str]:
+def create_api_token(
+    *, user: AuthUser, name: str, by: AuthUser | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its full secret, which is never stored."""
     name = name.strip()[:100]
     if not name:
@@ -161,7 +181,7 @@ def create_api_token(*, user, name: str, by=None) -> tuple[ApiToken, str]:
     return token, full
 
 
-def revoke_api_token(*, token: ApiToken, by=None) -> ApiToken:
+def revoke_api_token(*, token: ApiToken, by: AuthUser | None = None) -> ApiToken:
     """Revoke `token` (again: nothing changes, nothing is recorded) and return it."""
     with transaction.atomic():
         # Locked, so two revokes at once record one event.
@@ -179,7 +199,7 @@ def revoke_api_token(*, token: ApiToken, by=None) -> ApiToken:
     return token
 
 
-def change_password(*, user, password: str, by=None) -> None:
+def change_password(*, user: AuthUser, password: str, by: AuthUser | None = None) -> None:
     """Set a new password (already validated by the form that asked for it)."""
     with transaction.atomic():
         user.set_password(password)
@@ -187,19 +207,19 @@ def change_password(*, user, password: str, by=None) -> None:
         audit.record(action="accounts.user.password_change", obj=user, by=by or user)
 
 
-def _client_ip(request) -> str | None:
+def _client_ip(request: HttpRequest | None) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is whatever the client wrote unless a proxy that
     # TrainerDesk is told to trust set it, and django-axes reads it the same way.
-    return getattr(request, "META", {}).get("REMOTE_ADDR") or None
+    return (request.META.get("REMOTE_ADDR") if request is not None else None) or None
 
 
-def record_login(*, user, request=None) -> None:
+def record_login(*, user: AuthUser, request: HttpRequest | None = None) -> None:
     """A successful sign-in, in the global chain (a user signs in to no organization)."""
     with transaction.atomic():
         audit.record(action="accounts.user.login", obj=user, by=user, ip=_client_ip(request))
 
 
-def record_login_failed(*, username: str | None, request=None) -> None:
+def record_login_failed(*, username: str | None, request: HttpRequest | None = None) -> None:
     """A failed sign-in. The typed username is not stored (people type passwords into
     it); the account is referenced by id when one has that name."""
     user_id = (
@@ -217,7 +237,7 @@ def record_login_failed(*, username: str | None, request=None) -> None:
         )
 
 
-def user_for_token(raw: str):
+def user_for_token(raw: str) -> AuthUser | None:
     """The active user behind a bearer token, or None.
 
     One raw query joins token and user: this runs on every API call, and the ORM's
@@ -235,15 +255,16 @@ def user_for_token(raw: str):
     user = next(iter(User.objects.raw(sql, [parts[1]])), None)
     if user is None or not user.is_active:
         return None
-    if not hmac.compare_digest(user.token_digest, ApiToken.hash_secret(parts[2])):
+    token = vars(user)  # raw() sets the extra token_* columns as plain instance attributes
+    if not hmac.compare_digest(token["token_digest"], ApiToken.hash_secret(parts[2])):
         return None
     now = timezone.now()
-    last_used = user.token_last_used_at
+    last_used = token["token_last_used_at"]
     if isinstance(last_used, str):  # SQLite returns the raw column text here
         last_used = parse_datetime(last_used)
     if last_used is not None and last_used.tzinfo is None:
         last_used = last_used.replace(tzinfo=UTC)
     # Written at most once a minute so an API client's calls don't all become writes.
     if last_used is None or (now - last_used).total_seconds() > 60:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token["token_id"]).update(last_used_at=now)
     return user

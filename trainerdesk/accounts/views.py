@@ -29,8 +29,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         # The service writes the password and its audit event; the form only validated.
+        # form.user is the signed-in user (the view is login_required): they act.
         services.change_password(
-            user=form.user, password=form.cleaned_data["new_password1"], by=self.request.user
+            user=form.user, password=form.cleaned_data["new_password1"], by=form.user
         )
         update_session_auth_hash(self.request, form.user)
         return HttpResponseRedirect(self.get_success_url())

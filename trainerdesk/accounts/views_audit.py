@@ -14,13 +14,14 @@ from django.views.decorators.http import require_GET
 from trainerdesk.accounts import access, audit_log
 from trainerdesk.accounts.services import AccountError
 from trainerdesk.lib.audit_actions import ACTIONS
+from trainerdesk.lib.request_types import AuthenticatedRequest
 
 PAGE_SIZE = 50
 
 
 @login_required
 @require_GET
-def audit_index(request: HttpRequest) -> HttpResponse:
+def audit_index(request: AuthenticatedRequest) -> HttpResponse:
     orgs = list(access.audit_organizations(request.user))
     if len(orgs) == 1:
         return redirect("accounts_audit:org_audit", org_id=orgs[0].pk)
@@ -34,7 +35,7 @@ def _before(request: HttpRequest) -> int | None:
 
 @login_required
 @require_GET
-def org_audit(request: HttpRequest, org_id: int) -> HttpResponse:
+def org_audit(request: AuthenticatedRequest, org_id: int) -> HttpResponse:
     org = access.get_audit_organization(request.user, org_id)
     error, filters = "", audit_log.Filters()
     try:
@@ -60,7 +61,9 @@ def org_audit(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def org_audit_export(request: HttpRequest, org_id: int, fmt: str) -> HttpResponse:
+def org_audit_export(
+    request: AuthenticatedRequest, org_id: int, fmt: str
+) -> HttpResponse | StreamingHttpResponse:
     org = access.get_audit_organization(request.user, org_id)
     try:
         filters = audit_log.parse_filters(request.GET)

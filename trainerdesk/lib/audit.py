@@ -264,7 +264,7 @@ def ids_digest(ids: Iterable[Any]) -> tuple[int, str]:
 # -- writing ----------------------------------------------------------------------------
 
 
-def _models():
+def _models() -> tuple[Any, Any]:
     # Looked up in the app registry, not imported: lib is the lowest layer and imports no
     # app (the import-linter contract), while the table itself belongs to accounts, the
     # lowest app, which every other app may depend on.
@@ -277,7 +277,7 @@ def _pk(value: Any) -> int | None:
     return value if isinstance(value, int) else value.pk
 
 
-def _lock_chain(key: str, organization_id: int | None):
+def _lock_chain(key: str, organization_id: int | None) -> Any:
     """The chain's head row, locked until the caller's transaction ends, so appends to
     one chain queue up: seq has no gaps and no two events share a prev_hash. (SQLite
     takes its one write lock at BEGIN IMMEDIATE; select_for_update is a no-op there.)"""
@@ -323,7 +323,7 @@ def record(
     system: str | None = None,
     request_id: str | None = None,
     ip: str | None = None,
-):
+) -> Any:
     """Append one event to its organization's chain and return it.
 
     Call it inside the transaction that makes the change (`transaction.atomic()`), after
@@ -396,7 +396,7 @@ def record_bulk(
     ids: Iterable[Any],
     changes: dict[str, Any] | None = None,
     **kwargs: Any,
-):
+) -> Any:
     """One event for an action on many rows: their count and `ids_digest`, not the ids.
     `changes` adds what was done to all of them (e.g. `{"is_gold": True}`)."""
     count, digest = ids_digest(ids)
@@ -441,7 +441,7 @@ def verify(chain: str, *, batch: int = 5000) -> ChainReport:
     rows = AuditEvent.objects.filter(chain_id=head["pk"]).order_by("seq").values(*columns)
     prev, expected, count = GENESIS_HASH, 1, 0
 
-    def broken(row, problem):
+    def broken(row: dict[str, Any], problem: str) -> ChainReport:
         return ChainReport(chain, org, count, Break(chain, row["pk"], row["seq"], org, problem))
 
     for row in rows.iterator(chunk_size=batch):
