@@ -171,6 +171,7 @@ def http_error(request, exc: HttpError):
 
 
 api.add_router("/", "trainerdesk.accounts.api.router")
+api.add_router("/", "trainerdesk.accounts.api_audit.router")
 api.add_router("/", "trainerdesk.workbench.api.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")

@@ -21,6 +21,7 @@ Main commands:
   import       import a file of items into a project
   export       export a project's items and annotations
   createuser   create a user, optionally in an organization
+  audit verify recompute the audit log's hash chains, naming the first broken event
   migrate      create or update the database tables
 
 Any Django management command works too (trainerdesk help lists them all).
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
+    from trainerdesk.lib import audit
+
+    # Writes a command makes without naming a user are the command's (audit log).
+    audit.set_default_actor(f"cli:{args[0]}")
     try:
         execute_from_command_line(["trainerdesk", *args])
     except BrokenPipeError:

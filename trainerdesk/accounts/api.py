@@ -93,7 +93,7 @@ def list_tokens(request: ApiRequest):
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
 def create_token(request: ApiRequest, payload: TokenIn):
-    token, full = services.create_api_token(user=request.auth, name=payload.name)
+    token, full = services.create_api_token(user=request.auth, name=payload.name, by=request.auth)
     return Status(201, {**_token_out(token), "token": full})
 
 
@@ -102,5 +102,5 @@ def revoke_token(request: ApiRequest, token_id: TokenId):
     token = ApiToken.objects.filter(user=request.auth, pk=token_id).first()
     if token is None:
         raise Http404("No such token")
-    services.revoke_api_token(token=token)
+    services.revoke_api_token(token=token, by=request.auth)
     return _token_out(token)

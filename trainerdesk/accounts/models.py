@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -102,3 +102,84 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AppendOnlyError(Exception):
+    """An audit event was about to be changed or deleted."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are written once (lib.audit.record) and never changed through the
+    ORM: every update and delete path of a QuerySet refuses. The database triggers of
+    migration 0002 refuse raw UPDATE/DELETE too."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only: they are never updated or deleted")
+
+    update = delete = bulk_update = update_or_create = _refuse
+    # Model.save() of an existing row updates through _update; a raw delete through
+    # _raw_delete (Django's private names, checked by test_audit_model).
+    _update = _raw_delete = _refuse
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain: its last seq and hash. record() locks this row
+    (select_for_update) while appending, so a chain never forks.
+
+    `key` is "org:<id>" or "global"; organization_id is a plain integer like the events',
+    so deleting an organization leaves its audit trail in place."""
+
+    key = models.CharField(max_length=40, unique=True)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.seq} events)"
+
+
+class AuditEvent(models.Model):
+    """One change, by whom, in which chain. Written only by lib.audit.record().
+
+    Organization, project, actor and object are plain ids, not foreign keys: the log
+    outlives what it describes (an organization or user deleted later keeps its
+    history), accounts does not depend on workbench, and personal data stays by
+    reference (the page looks names up; an erased user shows as their id). Everything
+    but id, prev_hash and hash is hashed (lib/audit.py HASHED_COLUMNS)."""
+
+    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="events")
+    seq = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    action = models.CharField(max_length=64)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    project_id = models.BigIntegerField(null=True, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_system = models.CharField(max_length=100, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        # Model.save() and the deletion collector use the base manager: make it ours.
+        base_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="auditevent_chain_seq")
+        ]
+        indexes = [
+            # The audit page and API: one organization's events by id (keyset pages).
+            models.Index(fields=["organization_id", "id"], name="auditevent_org_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.seq} in {self.chain_id}"
+
+    def delete(self, *args: object, **kwargs: object) -> NoReturn:
+        # The deletion collector deletes instances without the QuerySet; refuse here too.
+        raise AppendOnlyError("audit events are append-only: they are never updated or deleted")

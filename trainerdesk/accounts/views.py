@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
@@ -20,10 +21,23 @@ login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view()
-password_change = auth_views.PasswordChangeView.as_view(
-    template_name="accounts/password_change.html",
-    success_url=reverse_lazy("accounts:password_change_done"),
-)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        # The service writes the password and its audit event; the form only validated.
+        # form.user is the signed-in user (the view is login_required): they act.
+        services.change_password(
+            user=form.user, password=form.cleaned_data["new_password1"], by=form.user
+        )
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_change = PasswordChangeView.as_view()
 password_change_done = auth_views.PasswordChangeDoneView.as_view(
     template_name="accounts/password_change_done.html"
 )
@@ -50,7 +64,9 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
     if not form.is_valid():
         return _tokens_page(request, form, status=400)
     try:
-        _, full = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+        _, full = services.create_api_token(
+            user=request.user, name=form.cleaned_data["name"], by=request.user
+        )
     except services.AccountError as exc:
         form.add_error("name", str(exc))
         return _tokens_page(request, form, status=400)
@@ -62,6 +78,6 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
-    services.revoke_api_token(token=token)
+    services.revoke_api_token(token=token, by=request.user)
     messages.success(request, f"Token “{token.name}” revoked; requests using it now fail.")
     return redirect("accounts:tokens")

@@ -6,6 +6,7 @@ inline, so a test sees an import finish.
 
 import os
 import tempfile
+from typing import Any
 
 os.environ.setdefault("TRAINERDESK_DATA_DIR", tempfile.mkdtemp(prefix="trainerdesk-test-"))
 os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")
@@ -13,3 +14,23 @@ os.environ.setdefault("TRAINERDESK_TASKS_BACKEND", "immediate")
 os.environ.setdefault("TRAINERDESK_DB_CONN_MAX_AGE", "0")
 # The webhook tests deliver to a server on 127.0.0.1; one test turns the guard back on.
 os.environ.setdefault("TRAINERDESK_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
+def pytest_configure(config: object) -> None:
+    """Between transactional tests pytest-django flushes every table; on SQLite that is a
+    DELETE, which the audit log's append-only trigger refuses (PostgreSQL's flush is a
+    TRUNCATE, which it allows). Lift the trigger for the flush alone, in its transaction."""
+    # Through base: importing the operations module first is a circular import.
+    from django.db.backends.sqlite3.base import DatabaseOperations  # type: ignore[attr-defined]
+
+    from trainerdesk.lib import audit_sql
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if audit_sql.TABLE not in tables:
+            return statements
+        return [audit_sql.SQLITE_DROP[1], *statements, audit_sql.SQLITE_NO_DELETE]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]

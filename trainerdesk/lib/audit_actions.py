@@ -1,0 +1,74 @@
+"""Every action the audit log knows, in one reviewed list (no Django imports).
+
+An action is `app.entity.verb`. `lib.audit.record()` refuses any name that is not here,
+so a typo fails in the first test that reaches it instead of writing a row nobody can
+filter for. Like Zulip's `AuditLogEventType`, the list is closed on purpose: adding an
+action is a one-line change here, reviewed with the service that writes it.
+
+Names are stored in every event and hashed into the chain: never rename or remove one
+that has been written; add a new name instead and stop writing the old one.
+
+Some actions are registered before their service writes them (the workbench and quality
+services are wired to the log in a follow-up stage; `accounts/tests/test_audit_api_coverage.py`
+lists those endpoints as pending).
+"""
+
+from __future__ import annotations
+
+# action -> what happened, as shown on the audit page.
+ACTIONS: dict[str, str] = {
+    # accounts
+    "accounts.organization.create": "Organization created",
+    "accounts.membership.create": "Member added to the organization",
+    "accounts.membership.update": "Organization role changed",
+    "accounts.membership.delete": "Member removed from the organization",
+    "accounts.user.create": "User created",
+    "accounts.user.login": "Signed in",
+    "accounts.user.login_failed": "Failed sign-in",
+    "accounts.user.password_change": "Password changed",
+    "accounts.apitoken.create": "API token created",
+    "accounts.apitoken.revoke": "API token revoked",
+    # workbench
+    "workbench.project.create": "Project created",
+    "workbench.project.update": "Project settings changed",
+    "workbench.project.delete": "Project deleted",
+    "workbench.project.schema_change": "Label schema changed",
+    "workbench.project.final_rule_change": "Final label rule changed",
+    "workbench.guideline.create": "Guideline version published",
+    "workbench.projectmember.create": "Project member added",
+    "workbench.projectmember.update": "Project role changed",
+    "workbench.projectmember.delete": "Project member removed",
+    "workbench.item.bulk_create": "Items added",
+    "workbench.item.bulk_delete": "Items deleted",
+    "workbench.item.gold_mark": "Items marked or unmarked as gold",
+    "workbench.item.bulk_assign": "Items assigned",
+    "workbench.queue.share": "Assigned items returned to the shared queue",
+    "workbench.import.create": "Import started",
+    "workbench.import.finish": "Import finished",
+    "workbench.image.bulk_create": "Images uploaded",
+    "workbench.export.create": "Project exported",
+    "workbench.prediction.create": "Prediction added",
+    "workbench.annotation.delete": "Annotation withdrawn",
+    "workbench.comment.delete": "Comment deleted",
+    "workbench.webhook.create": "Webhook created",
+    "workbench.webhook.update": "Webhook changed",
+    "workbench.webhook.delete": "Webhook deleted",
+    "workbench.webhook.test": "Webhook test delivery sent",
+    # quality
+    "quality.review.accept": "Annotation accepted",
+    "quality.review.reject": "Annotation rejected",
+    "quality.review.fix": "Annotation fixed by a reviewer",
+    "quality.review.send_back": "Annotation sent back",
+    "quality.label_error_run.create": "Label-error run started",
+    "quality.label_error.decide": "Label-error finding decided",
+    "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
+    "quality.agreement_report.create": "Agreement report started",
+    "quality.scorecard.create": "Scorecard snapshot recorded",
+}
+
+# Actions that may have no actor at all: nobody is signed in when a sign-in fails.
+ANONYMOUS_ACTIONS = frozenset({"accounts.user.login_failed"})
+
+# Only these actions carry the client's IP address (personal data, kept where it is the
+# point of the event: telling whose sign-ins came from where).
+IP_ACTIONS = frozenset({"accounts.user.login", "accounts.user.login_failed"})
