@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import review as rules
 from trainerdesk.quality.models import (
@@ -655,13 +656,13 @@ def reviews_of_page(cursor, *, project_id: int, first_id: int, last_id: int):
     for (item_id, annotation_id, decision, reviewer, reason, fixed, original, sent_back,
          annotator, created) in cursor.fetchall():  # fmt: skip
         review = {"decision": decision, "reviewer": reviewer, "reason": reason,
-                  "created_at": workbench._iso(created)}  # fmt: skip
+                  "created_at": iso_utc(created)}  # fmt: skip
         if decision == Decision.FIXED:
-            review["fixed_answer"] = workbench._json(fixed)
+            review["fixed_answer"] = db_json(fixed)
         if annotation_id is not None:
             by_annotation.setdefault(annotation_id, []).append(review)
         elif sent_back:
-            review |= {"annotator": annotator, "original_answer": workbench._json(original)}
+            review |= {"annotator": annotator, "original_answer": db_json(original)}
             returned.setdefault(item_id, []).append(review)
     return by_annotation, returned
 
@@ -1023,7 +1024,6 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
     from django.db import connection
 
     from trainerdesk.workbench.models import Annotation, Item
-    from trainerdesk.workbench.services import _json
 
     project = rep.project
     item_t, ann_t = Item._meta.db_table, Annotation._meta.db_table
@@ -1049,7 +1049,7 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
             if not page:
                 break
             for item_id, ref in page:
-                builder.add_reference(item_id, _json(ref))
+                builder.add_reference(item_id, db_json(ref))
             last = page[-1][0]
         last, seen, pages = 0, 0, 0
         while True:
@@ -1064,26 +1064,14 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
             if not page:
                 break
             for pk, item_id, username, imported, answer, day, updated in page:
-                digest.update(f"{pk}\t{_utc_iso(updated)}\n".encode())
-                builder.add(item_id, username or imported or "?", _json(answer), day)
+                digest.update(f"{pk}\t{iso_utc(updated)}\n".encode())
+                builder.add(item_id, username or imported or "?", db_json(answer), day)
             last = page[-1][0]
             seen += len(page)
             pages += 1
             if pages % 20 == 0:
                 _set_report_progress(rep, 0.8 * seen / total, f"Read {seen:,} annotations")
     return digest.hexdigest()
-
-
-def _utc_iso(value) -> str:
-    """A timestamp as datetime.isoformat() of the UTC time. SQLite hands back Django's
-    stored UTC text ("YYYY-MM-DD HH:MM:SS[.ffffff]") when cast to text, which maps to the
-    same string with a replace; PostgreSQL gives aware datetimes. Either way the digest is
-    the same on both databases."""
-    if isinstance(value, str):
-        return value.replace(" ", "T", 1) + "+00:00"
-    if value.tzinfo is None:  # SQLite through the ORM: naive UTC
-        return value.replace(tzinfo=UTC).isoformat()
-    return value.astimezone(UTC).isoformat()
 
 
 def _set_report_progress(rep: AgreementReport, progress: float, message: str) -> None:
@@ -1287,7 +1275,7 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8, live_gold: b
     for pk, updated, created, skip in mine.order_by("id").values_list(
         "id", "updated_at", "created_at", "skipped"
     ):
-        digest.update(f"{pk}\t{_utc_iso(updated)}\n".encode())
+        digest.update(f"{pk}\t{iso_utc(updated)}\n".encode())
         if skip:
             skipped += 1
             continue
