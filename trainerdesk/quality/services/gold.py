@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +9,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
     GoldAccuracySnapshot,
 )
 from trainerdesk.workbench.models import Annotation, Item, Project
-from trainerdesk.workbench.schema import Field
+from trainerdesk.workbench.readable import readable_answer
 
 metrics = lazy_module("trainerdesk.quality.metrics")
 report = lazy_module("trainerdesk.quality.report")
@@ -68,9 +67,9 @@ def gold_answers(
 
 
 def gold_digest(pairs: list[tuple[int, int]]) -> str:
-    """sha256 over the sorted "item id<TAB>annotation id" lines that went into a number."""
-    lines = "\n".join(f"{i}\t{a}" for i, a in sorted(pairs))
-    return hashlib.sha256(lines.encode()).hexdigest()
+    """lib/digest over the sorted "item id<TAB>annotation id" lines that went into a number
+    (unterminated: the form the first snapshots were stored in)."""
+    return lines_digest(sorted(pairs), terminated=False)
 
 
 @dataclass
@@ -235,28 +234,6 @@ class GoldFeedback:
     guidelines: str  # the project's guidelines, for the excerpt
 
 
-def _readable(field: Field, value, data: dict) -> str:
-    """One field's answer as a person reads it."""
-    if value is None or value == [] or value == "":
-        return "(none)"
-    if field.type == "choice":
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(str(v) for v in values)
-    if field.type == "spans":
-        text = str(data.get(field.source or "", ""))
-        return "; ".join(
-            f'{s.get("label")}: "{text[s.get("start", 0) : s.get("end", 0)]}"' for s in value
-        )
-    if field.type == "boxes":
-        return f"{len(value)} box(es): " + ", ".join(str(b.get("label")) for b in value)
-    if field.type == "pairwise" and isinstance(value, dict):
-        preferred = value.get("preferred")
-        return "tie" if preferred in (None, "tie") else f"response {chr(65 + int(preferred))}"
-    if field.type == "ranking":
-        return " > ".join(chr(65 + int(v)) if isinstance(v, int) else str(v) for v in value)
-    return json.dumps(value, ensure_ascii=False)
-
-
 def gold_feedback(*, project: Project, annotation: Annotation) -> GoldFeedback | None:
     """What the annotator sees after answering a gold item when the project gives feedback:
     right or wrong, their answer beside the reference, the explanation. None when there is
@@ -275,8 +252,8 @@ def gold_feedback(*, project: Project, annotation: Annotation) -> GoldFeedback |
         fields.append(
             FeedbackField(
                 f.name,
-                _readable(f, mine, item.data),
-                _readable(f, reference[f.name], item.data),
+                "; ".join(readable_answer(f, mine, item.data)),
+                "; ".join(readable_answer(f, reference[f.name], item.data)),
                 c.correct,
             )
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
     LabelErrorFinding,
@@ -135,8 +135,7 @@ def _read_labels(run: LabelErrorRun, field: Field) -> tuple[list[int], list[str]
 
 
 def _digest(ids: list[int], labels: list[int], classes: list[str]) -> str:
-    lines = "".join(f"{pk}\t{classes[label]}\n" for pk, label in zip(ids, labels, strict=True))
-    return hashlib.sha256(lines.encode()).hexdigest()
+    return lines_digest((pk, classes[label]) for pk, label in zip(ids, labels, strict=True))
 
 
 def run_label_errors(*, run_id: int) -> LabelErrorRun:

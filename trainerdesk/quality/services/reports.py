@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
@@ -120,7 +120,7 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
     item_t, ann_t = Item._meta.db_table, Annotation._meta.db_table
     user_t = get_user_model()._meta.db_table
     total = Annotation.objects.filter(project=project, skipped=False).count() or 1
-    digest = hashlib.sha256()
+    digest = LineDigest()
     # The UTC day and updated_at as text in SQL: SQLite stores Django's UTC timestamps as
     # text, and converting a million of them to datetimes and back cost a third of the run.
     if connection.vendor == "sqlite":
@@ -155,7 +155,7 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
             if not page:
                 break
             for pk, item_id, username, imported, answer, day, updated in page:
-                digest.update(f"{pk}\t{iso_utc(updated)}\n".encode())
+                digest.add(pk, iso_utc(updated))
                 builder.add(item_id, username or imported or "?", db_json(answer), day)
             last = page[-1][0]
             seen += len(page)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
 
+from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.jsonutil import iso_utc
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
@@ -112,13 +112,13 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8, live_gold: b
     now = timezone.now()
     this_week = (now - timedelta(days=now.weekday())).date()
     week_keys = [(this_week - timedelta(weeks=k)).isoformat() for k in range(weeks - 1, -1, -1)]
-    digest = hashlib.sha256()
+    digest = LineDigest()
     done = skipped = 0
     weekly_done = dict.fromkeys(week_keys, 0)
     for pk, updated, created, skip in mine.order_by("id").values_list(
         "id", "updated_at", "created_at", "skipped"
     ):
-        digest.update(f"{pk}\t{iso_utc(updated)}\n".encode())
+        digest.add(pk, iso_utc(updated))
         if skip:
             skipped += 1
             continue
