@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, blind, formats, images, services, visibility
+from trainerdesk.workbench import access, blind, extensions, formats, images, services, visibility
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import answer_letter
 from trainerdesk.workbench.schema import Field
@@ -321,15 +321,7 @@ def _workspace(
         "skip_reasons": SKIP_REASONS,
         "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
-        "return_note": _return_note(item, request.user),
-    }
-
-
-def _return_note(item: Item | None, user):
-    """A reviewer's rejection that sent this item back to the user (quality app)."""
-    from trainerdesk.quality.services import return_note
-
-    return return_note(item=item, user=user) if item is not None else None
+    } | extensions.annotate_context(item=item, user=request.user)
 
 
 def _orders_shown(
@@ -585,15 +577,15 @@ def _with_gold_feedback(request, project: Project, context: dict) -> dict:
     annotation_id = request.session.pop(_feedback_key(project), None)
     if annotation_id is None:
         return context
-    from trainerdesk.quality.services import gold_feedback
-
     annotation = (
         Annotation.objects.filter(pk=annotation_id, annotator=request.user, project=project)
         .select_related("item")
         .first()
     )
     if annotation is not None:
-        context["gold_feedback"] = gold_feedback(project=project, annotation=annotation)
+        context["gold_feedback"] = extensions.answer_feedback(
+            project=project, annotation=annotation
+        )
     return context
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import dumps
-from trainerdesk.workbench import formats
+from trainerdesk.workbench import extensions, formats
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
 from trainerdesk.workbench.services.export import export_records, final_answers
 from trainerdesk.workbench.services.projects import set_priority
@@ -94,7 +94,8 @@ def filtered_items(*, project: Project, filters, tzinfo=None, search: bool = Tru
     if filters.assignee:
         qs = qs.assigned_to(filters.assignee)
     if filters.agreement_below is not None:
-        qs = qs.agreement_below(project, filters.agreement_below)
+        # Agreement scores are the quality app's; it registers this filter.
+        qs = extensions.apply_item_filter("agreement_below", qs, project, filters.agreement_below)
     return qs
 
 

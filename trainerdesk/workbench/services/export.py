@@ -9,7 +9,7 @@ from django.db import connection
 
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import db_json, iso_utc
-from trainerdesk.workbench import formats
+from trainerdesk.workbench import extensions, formats
 from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
 from trainerdesk.workbench.services.image_files import _image_sizes, image_keys
 
@@ -22,10 +22,9 @@ def final_answers(
 ) -> dict[int, dict | None]:
     """Each item's final answer under the project's final label rule, the one definition
     the export, the data manager, the item page and gold marking share (None: no final
-    answer, e.g. nobody answered or the answers tie). See quality.finals.final_answers."""
-    from trainerdesk.quality import finals  # the quality app builds on this one
-
-    return finals.final_answers(project=project, item_ids=item_ids, annotations=annotations)
+    answer, e.g. nobody answered or the answers tie). The rule belongs to the app that
+    registered it in workbench/extensions.py (quality: quality/finals.py)."""
+    return extensions.final_answers(project=project, item_ids=item_ids, annotations=annotations)
 
 
 def export_records(
@@ -49,12 +48,12 @@ def export_records(
 
     Each annotation carries its reviews ("reviews": decision, reviewer, reason, oldest
     first; one query per page), "final" is the answer under the project's final label
-    rule (quality.services.FinalLabeler), and "returned" lists the answers reviewers sent
-    back to their annotators.
+    rule, and "returned" lists the answers reviewers sent back to their annotators; the
+    final labeler and the reviews come from the apps registered in workbench/extensions.py
+    (quality: FinalLabeler, reviews_of_page).
     """
-    from trainerdesk.quality import services as quality  # the quality app builds on this one
-
-    labeler = quality.FinalLabeler(project) if include_final else None
+    labeler = extensions.final_labeler(project) if include_final else None
+    enrichers = extensions.export_enrichers()
     item_t, ann_t, pred_t = (
         Item._meta.db_table,
         Annotation._meta.db_table,
@@ -107,9 +106,14 @@ def export_records(
                     }
                     | ({"response_order": shown} if shown is not None else {})
                 )
-            reviews, returned = quality.reviews_of_page(
-                cursor, project_id=project.pk, first_id=first_id, last_id=last_id
-            )
+            reviews: dict[int, list] = {}
+            returned: dict[int, list] = {}
+            for enrich in enrichers:
+                more_reviews, more_returned = enrich(
+                    cursor, project_id=project.pk, first_id=first_id, last_id=last_id
+                )
+                reviews |= more_reviews
+                returned |= more_returned
             if reviews:
                 for annotations_of in by_item.values():
                     for a in annotations_of:

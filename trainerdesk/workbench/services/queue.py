@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from trainerdesk.lib.errors import ConflictError, InvalidInput
-from trainerdesk.workbench import blind
+from trainerdesk.workbench import blind, extensions
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
 from trainerdesk.workbench.schema import AnswerError
 from trainerdesk.workbench.services.webhooks import _emit_if_project_completed
@@ -210,12 +210,13 @@ def next_item(
 
 def _returned_item(*, project: Project, user, other_than: int | None) -> Item | None:
     """The first item a reviewer sent back to the user that they have not answered again
-    (withdraw_annotation assigned it to them)."""
-    from trainerdesk.quality.models import Review  # the quality app builds on this one
-
-    sent_back = Review.objects.filter(item=OuterRef("pk"), annotator=user, sent_back=True)
+    (withdraw_annotation assigned it to them). Who sent what back is the reviewing app's
+    record, reached through workbench/extensions.py."""
+    sent_back = extensions.sent_back_condition(user=user)
+    if sent_back is None:
+        return None
     answered = Annotation.objects.filter(item=OuterRef("pk"), annotator=user)
-    mine = Item.objects.filter(project=project, assignee=user).filter(Exists(sent_back))
+    mine = Item.objects.filter(project=project, assignee=user).filter(sent_back)
     mine = mine.exclude(Exists(answered))
     found = mine.filter(available=True).exclude(pk=other_than).order_by("queue_rank", "id").first()
     if found is not None and other_than is not None and mine.filter(pk=other_than).exists():
