@@ -32,7 +32,7 @@ class NavLink:
     primary: bool = False  # the one main action (Annotate), drawn as a filled button
 
 
-_nav: dict[str, NavLink] = {}
+_nav: dict[tuple[str, str], NavLink] = {}
 _final_labeler: Callable[[Any], Any] | None = None
 _final_answers: Callable[..., dict] | None = None
 _export_enrichers: list[Callable[..., tuple[dict, dict]]] = []
@@ -51,7 +51,7 @@ def _once(name: str, current: object, new: object) -> None:
 
 
 def register_nav_link(link: NavLink) -> None:
-    _nav[link.url_name] = link  # by url name: registering again (tests, reload) replaces
+    _nav[(link.url_name, link.label)] = link  # registering the same link again replaces it
 
 
 def nav_links() -> list[NavLink]:
