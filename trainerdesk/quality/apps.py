@@ -8,11 +8,9 @@ class QualityConfig(AppConfig):
     def ready(self) -> None:
         # The workbench is below quality and never imports it: what its pages and
         # workflows need from quality is registered here (workbench/extensions.py).
-        from django.db.models import Exists, OuterRef
-
         from trainerdesk.quality import finals
         from trainerdesk.quality import services as quality
-        from trainerdesk.quality.models import ItemAgreement, Review
+        from trainerdesk.quality.models import ItemAgreement
         from trainerdesk.workbench import extensions as ext
         from trainerdesk.workbench.extensions import NavLink
 
@@ -21,11 +19,7 @@ class QualityConfig(AppConfig):
         ext.register_item_filter("agreement_below", ItemAgreement.objects.items_below)
         ext.register_annotate_context(_return_note)
         ext.register_answer_feedback(quality.gold_feedback)
-        ext.register_sent_back(
-            lambda *, user: Exists(
-                Review.objects.filter(item=OuterRef("pk"), annotator=user, sent_back=True)
-            )
-        )
+        ext.register_sent_back(_sent_back)
         staff = ("manager", "reviewer")
         for link in (
             NavLink("Gold", "quality:gold", 30),
@@ -45,3 +39,12 @@ def _return_note(*, item, user) -> dict:
     from trainerdesk.quality.services import return_note
 
     return {"return_note": return_note(item=item, user=user) if item is not None else None}
+
+
+def _sent_back(*, user):
+    """An item (OuterRef "pk") on which a reviewer sent this user's answer back."""
+    from django.db.models import Exists, OuterRef
+
+    from trainerdesk.quality.models import Review
+
+    return Exists(Review.objects.filter(item=OuterRef("pk"), annotator=user, sent_back=True))
