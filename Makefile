@@ -47,6 +47,7 @@ lint: install
 	@# The django-stubs plugin loads the settings, which make a data directory (and secret
 	@# key): a throwaway one, as in the tests. Checked modules: [tool.mypy] files.
 	@d=$$(mktemp -d) && TRAINERDESK_DATA_DIR=$$d $(BIN)/mypy; rc=$$?; rm -rf $$d; exit $$rc
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -173,6 +173,11 @@ def http_error(request, exc: HttpError):
 api.add_router("/", "trainerdesk.accounts.api.router")
 api.add_router("/", "trainerdesk.accounts.api_audit.router")
 api.add_router("/", "trainerdesk.workbench.api.router")
+api.add_router("/", "trainerdesk.workbench.api_items.router")
+api.add_router("/", "trainerdesk.workbench.api_queue.router")
+api.add_router("/", "trainerdesk.workbench.api_export.router")
+api.add_router("/", "trainerdesk.workbench.api_progress.router")
+api.add_router("/", "trainerdesk.workbench.api_gold.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from trainerdesk.quality.models import AgreementReport, LabelErrorFinding, LabelErrorRun
-from trainerdesk.workbench.access import _key
+from trainerdesk.workbench.access import key_or_404
 from trainerdesk.workbench.models import Project
 
 
@@ -15,7 +15,7 @@ def get_label_error_run_for_user(user, project: Project, run_id) -> LabelErrorRu
     """A run of a project get_project_for_user(action="see_all_work") already let in."""
     try:
         return LabelErrorRun.objects.select_related("created_by").get(
-            pk=_key(run_id), project=project
+            pk=key_or_404(run_id), project=project
         )
     except LabelErrorRun.DoesNotExist:
         raise Http404("No such label-error run") from None
@@ -24,7 +24,7 @@ def get_label_error_run_for_user(user, project: Project, run_id) -> LabelErrorRu
 def get_label_error_finding_for_user(user, project: Project, finding_id) -> LabelErrorFinding:
     try:
         return LabelErrorFinding.objects.select_related("run", "item").get(
-            pk=_key(finding_id), run__project=project
+            pk=key_or_404(finding_id), run__project=project
         )
     except LabelErrorFinding.DoesNotExist:
         raise Http404("No such finding") from None
@@ -34,7 +34,7 @@ def get_agreement_report_for_user(user, project: Project, report_id) -> Agreemen
     """A report of a project get_project_for_user(action="see_all_work") already let in."""
     try:
         return AgreementReport.objects.select_related("created_by").get(
-            pk=_key(report_id), project=project
+            pk=key_or_404(report_id), project=project
         )
     except AgreementReport.DoesNotExist:
         raise Http404("No such agreement report") from None

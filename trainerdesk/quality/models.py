@@ -276,6 +276,20 @@ class AgreementReport(models.Model):
         return 100 if self.status == self.Status.DONE else round(100 * self.progress)
 
 
+class ItemAgreementQuerySet(models.QuerySet):
+    def items_below(self, items: models.QuerySet, project: Project, threshold: float):
+        """`items` narrowed to those with a field scored under threshold in the project's
+        latest agreement report; none when there is no report yet. The data manager's
+        "agreement below" filter (registered in apps.py)."""
+        latest = (
+            AgreementReport.objects.filter(project=project, status="done")
+            .order_by("-computed_at", "-id")
+            .values("id")[:1]
+        )
+        low = self.filter(report_id=models.Subquery(latest), score__lt=threshold)
+        return items.filter(id__in=low.values("item_id"))
+
+
 class ItemAgreement(models.Model):
     """Per item and field: the item's agreement score in a report (share of agreeing
     annotator pairs, mean Jaccard or mean pair F1, by field type)."""
@@ -285,6 +299,8 @@ class ItemAgreement(models.Model):
     field = models.CharField(max_length=64)
     score = models.FloatField()
     n_annotators = models.PositiveIntegerField()
+
+    objects = ItemAgreementQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["report", "score"])]

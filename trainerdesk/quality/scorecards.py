@@ -78,7 +78,7 @@ def annotator_rows(*, project: Project, sort: str = "annotator") -> list[Annotat
         name = user.get_username()
         verdict = gold.get(user.pk)
         # Pooled over fields: the mean of every pair kappa that involves them.
-        peers = [p for p in quality._peer_agreement(rep, name).values() if p["pairs"]]
+        peers = [p for p in quality.peer_agreement(rep, name).values() if p["pairs"]]
         pairs = sum(p["pairs"] for p in peers)
         kappa_sum = sum(p["mean_kappa"] * p["pairs"] for p in peers)
         review = quality.review_acceptance(project=project, annotator=user)

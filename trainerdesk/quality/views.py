@@ -30,7 +30,7 @@ from trainerdesk.quality.models import (
 )
 from trainerdesk.workbench import access, blind, services, views_annotate
 from trainerdesk.workbench.models import Annotation, Item, Project
-from trainerdesk.workbench.schema import Field
+from trainerdesk.workbench.readable import readable_answer
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 report = lazy_module("trainerdesk.quality.report")  # NumPy: loaded on first use
@@ -157,40 +157,6 @@ def _scope(request: HttpRequest) -> str:
     return scope if scope in quality.SCOPES else "all"
 
 
-def _letters(indexes) -> str:
-    return ", ".join(views_annotate._letter(i) for i in indexes if isinstance(i, int))
-
-
-def _readable(field: Field, value, data: dict) -> list[str]:
-    """One field's answer as short lines a reviewer can compare at a glance."""
-    if value is None:
-        return ["—"]
-    if field.type == "choice":
-        return [", ".join(value) if isinstance(value, list) else str(value)]
-    if field.type == "text":
-        return [str(value)]
-    if field.type == "spans":
-        text = data.get(field.source or "")
-        lines = []
-        for s in value if isinstance(value, list) else []:
-            start, end = s.get("start"), s.get("end")
-            snippet = text[start:end] if isinstance(text, str) and isinstance(start, int) else ""
-            lines.append(f"{s.get('label')}: «{snippet}» ({start}–{end})")
-        return lines or ["(no spans)"]
-    if field.type == "pairwise" and isinstance(value, dict):
-        preferred = value.get("preferred")
-        line = "tie" if preferred == "tie" else f"{_letters([preferred])} is better"
-        if value.get("strength"):
-            line += f" (strength {value['strength']})"
-        return [line]
-    if field.type == "ranking" and isinstance(value, list):
-        return [f"best first: {_letters(value)}"]
-    if field.type == "boxes" and isinstance(value, list):
-        return [f"{b.get('label')} at ({b.get('x')}, {b.get('y')}) {b.get('w')}×{b.get('h')}"
-                for b in value if isinstance(b, dict)] or ["(no boxes)"]  # fmt: skip
-    return [json.dumps(value, ensure_ascii=False)]
-
-
 def _workspace(
     request: HttpRequest,
     project: Project,
@@ -223,7 +189,7 @@ def _workspace(
                 "latest": history[-1] if history else None,
                 "history": history,
                 "fields": [
-                    {"name": f.name, "lines": _readable(f, a.answer.get(f.name), data)}
+                    {"name": f.name, "lines": readable_answer(f, a.answer.get(f.name), data)}
                     for f in schema.fields
                 ],
                 "answer_json": json.dumps(a.answer),
@@ -265,9 +231,9 @@ def _workspace(
         "response_blocks": [
             {"source": s, "responses": rs}
             for s in response_sources
-            if (rs := views_annotate._responses(data, s))
+            if (rs := views_annotate.responses_of(data, s))
         ],
-        "image": views_annotate._image_view(project, item, image_keys[0]) if image_keys else None,
+        "image": views_annotate.image_view(project, item, image_keys[0]) if image_keys else None,
         "prediction": item.best_prediction(),
         "returned": Review.objects.filter(item=item, annotation__isnull=True, sent_back=True)
         .select_related("reviewer")
@@ -339,7 +305,7 @@ def review_decide(request: HttpRequest, project_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     fix, errors = (None, [])
     if decision == Review.Decision.FIXED:
-        fix, errors = views_annotate._answer_from_post(project, request.POST)
+        fix, errors = views_annotate.answer_from_post(project, request.POST)
         errors = [e.replace("answer.", "fixed_answer.", 1) for e in errors]
     try:
         if errors:

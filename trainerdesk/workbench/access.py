@@ -36,7 +36,7 @@ CAN = {
 }
 
 
-def _key(value) -> int:
+def key_or_404(value) -> int:
     """A primary key from user input, or 404: out-of-range numbers would make PostgreSQL
     raise instead of finding nothing."""
     try:
@@ -52,7 +52,7 @@ def get_project_for_user(user, project_id, *, action: str = "view") -> Project:
     if not user.is_authenticated:
         raise Http404("No such project")
     try:
-        project = Project.objects.get_with_role(pk=_key(project_id), user=user)
+        project = Project.objects.get_with_role(pk=key_or_404(project_id), user=user)
     except Project.DoesNotExist:
         raise Http404("No such project") from None
     role = project.role
@@ -69,7 +69,7 @@ def can(project: Project, action: str) -> bool:
 def get_item_for_user(user, project: Project, item_id) -> Item:
     """Items of a project the user can already see (get_project_for_user checked that)."""
     try:
-        return Item.objects.get(pk=_key(item_id), project=project)
+        return Item.objects.get(pk=key_or_404(item_id), project=project)
     except Item.DoesNotExist:
         raise Http404("No such item") from None
 
@@ -91,14 +91,14 @@ def annotations_visible_to(user, project: Project):
 
 def get_annotation_for_user(user, project: Project, annotation_id) -> Annotation:
     try:
-        return annotations_visible_to(user, project).get(pk=_key(annotation_id))
+        return annotations_visible_to(user, project).get(pk=key_or_404(annotation_id))
     except Annotation.DoesNotExist:
         raise Http404("No such annotation") from None
 
 
 def get_import_for_user(user, project: Project, job_id) -> ImportJob:
     try:
-        return ImportJob.objects.get(pk=_key(job_id), project=project)
+        return ImportJob.objects.get(pk=key_or_404(job_id), project=project)
     except ImportJob.DoesNotExist:
         raise Http404("No such import") from None
 
@@ -133,7 +133,7 @@ def get_commented_item_for_user(user, project: Project, item_id) -> Item:
     if not comments_visible(project):
         raise Http404("No such item")
     try:
-        return items_reachable_by(user, project).get(pk=_key(item_id))
+        return items_reachable_by(user, project).get(pk=key_or_404(item_id))
     except Item.DoesNotExist:
         raise Http404("No such item") from None
 
@@ -144,7 +144,7 @@ def get_comment_for_user(user, project: Project, comment_id) -> Comment:
         raise Http404("No such comment")
     try:
         return Comment.objects.select_related("author", "item").get(
-            pk=_key(comment_id),
+            pk=key_or_404(comment_id),
             project=project,
             item__in=items_reachable_by(user, project).values("pk"),
         )
@@ -233,7 +233,7 @@ def get_webhook_for_user(user, project: Project, webhook_id) -> Webhook:
     if not can(project, "manage"):
         raise Http404("No such webhook")
     try:
-        return Webhook.objects.get(pk=_key(webhook_id), project=project)
+        return Webhook.objects.get(pk=key_or_404(webhook_id), project=project)
     except Webhook.DoesNotExist:
         raise Http404("No such webhook") from None
 

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from trainerdesk.workbench import formats
+from trainerdesk.workbench.formats.common import _opt_float, _opt_str, _show, _too_big
 
 PREDICTION_IDS_WARNING = (
     "predictions given as bare ids were skipped: "
@@ -191,7 +192,7 @@ def _min_task(
     seen.add(task_id)
     size = sum(len(orjson.dumps(obj)) for _, obj in group)
     if size > limit:
-        return formats.RowError(line, f"{where}: {formats._too_big(size, limit)}")
+        return formats.RowError(line, f"{where}: {_too_big(size, limit)}")
     data = {k: v for k, v in first.items() if k not in names and k != "id" and k not in MIN_META}
     for other_line, obj in group[1:]:
         rest = {k: v for k, v in obj.items() if k not in names and k != "id" and k not in MIN_META}
@@ -222,7 +223,7 @@ def _min_task(
                 {
                     "answer": formats.ls_result_to_answer(regions, list(names.values())),
                     "annotator": annotator_from(obj.get("annotator")),
-                    "created_at": formats._opt_str(obj.get("created_at") or None),
+                    "created_at": _opt_str(obj.get("created_at") or None),
                     "lead_time": _number(obj.get("lead_time")),
                     "skipped": False,
                 }
@@ -249,7 +250,7 @@ def _number(value: Any) -> float | None:
             return float(value)
         except ValueError:
             return None
-    return formats._opt_float(value)
+    return _opt_float(value)
 
 
 def _min_regions(f: dict, value: Any) -> list[dict]:
@@ -267,7 +268,7 @@ def _min_regions(f: dict, value: Any) -> list[dict]:
         out = []
         for item in items:
             if not isinstance(item, dict):
-                raise ValueError(f'column "{name}": expected regions, got {formats._show(value)}')
+                raise ValueError(f'column "{name}": expected regions, got {_show(value)}')
             r = region("labels", item)
             for extra in ("original_width", "original_height"):
                 if extra in item:

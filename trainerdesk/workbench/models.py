@@ -367,19 +367,6 @@ class ItemQuerySet(models.QuerySet):
                 bound, chunk = ids[-1], min(chunk * 4, 10_000)
         return found[:size], len(found) > size
 
-    def agreement_below(self, project, threshold: float) -> ItemQuerySet:
-        """Items with a field scored under threshold in the project's latest agreement
-        report (quality app); none when there is no report yet."""
-        from trainerdesk.quality.models import ItemAgreement
-
-        latest = (
-            ItemAgreement.report.field.related_model.objects.filter(project=project, status="done")
-            .order_by("-computed_at", "-id")
-            .values("id")[:1]
-        )
-        low = ItemAgreement.objects.filter(report_id=models.Subquery(latest), score__lt=threshold)
-        return self.filter(id__in=low.values("item_id"))
-
     def assigned_to(self, username: str) -> ItemQuerySet:
         """Items assigned to this user; "-" means items assigned to nobody."""
         if username == "-":

@@ -19,8 +19,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, blind, formats, images, services, visibility
+from trainerdesk.workbench import access, blind, extensions, formats, images, services, visibility
 from trainerdesk.workbench.models import Annotation, Item, Project
+from trainerdesk.workbench.readable import answer_letter
 from trainerdesk.workbench.schema import Field
 
 TEMPLATE = "workbench/annotate.html"
@@ -36,7 +37,6 @@ UI_TYPES = {"choice", "text", "spans", "relations", "pairwise", "ranking", "rati
 # (boxes) fills.
 JSON_TYPES = {"spans", "relations", "pairwise", "ranking", "rating", "boxes"}
 LABEL_COLOURS = 8  # CSS classes lab-0 .. lab-7, by the label's position in its field
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _token_html(text: str) -> tuple[SafeString, str, str]:
@@ -78,11 +78,7 @@ def _spans_view(field: Field, value: object, data: dict) -> dict:
     return view
 
 
-def _letter(i: int) -> str:
-    return LETTERS[i] if i < len(LETTERS) else str(i + 1)
-
-
-def _responses(data: dict, source: str | None, order: list[int] | None = None) -> list[dict]:
+def responses_of(data: dict, source: str | None, order: list[int] | None = None) -> list[dict]:
     """The item's responses as {index, letter, text} in the order shown (index is the
     shown position; blind.py maps it back); model names stay hidden."""
     raw = data.get(source or "")
@@ -91,7 +87,7 @@ def _responses(data: dict, source: str | None, order: list[int] | None = None) -
     for i, r in enumerate([raw[j] for j in order] if order else raw):
         text = r.get("text") if isinstance(r, dict) else r
         out.append(
-            {"index": i, "letter": _letter(i), "text": text if isinstance(text, str) else ""}
+            {"index": i, "letter": answer_letter(i), "text": text if isinstance(text, str) else ""}
         )
     return out
 
@@ -105,7 +101,7 @@ def _llm_view(
 ) -> dict:
     """What the pairwise, ranking and rating controls need: stored choices and the
     suggestion, in plain values and shown positions."""
-    responses = _responses(data, field.source, shown)
+    responses = responses_of(data, field.source, shown)
     view: dict = {"json_value": json.dumps(value) if value is not None else ""}
     if field.type == "pairwise":
         stored = value if isinstance(value, dict) else {}
@@ -126,7 +122,7 @@ def _llm_view(
         view["order"] = [responses[i] for i in order]
         if isinstance(suggested, list):
             view["suggested_order"] = json.dumps(suggested)
-            view["suggested_letters"] = ", ".join(_letter(i) for i in suggested)
+            view["suggested_letters"] = ", ".join(answer_letter(i) for i in suggested)
     elif field.type == "rating":
         per_response = field.options.get("per_response")
         targets = responses if per_response else [None]
@@ -154,7 +150,7 @@ def _llm_view(
     return view
 
 
-def _image_view(project: Project, item: Item, key: str) -> dict:
+def image_view(project: Project, item: Item, key: str) -> dict:
     """Where the browser loads the item's image from, and its size when the server knows it
     (see workbench/images.py for the reference forms)."""
     value = item.data.get(key)
@@ -292,7 +288,7 @@ def _workspace(
         "response_blocks": [
             {"source": s, "responses": rs}
             for s in response_sources
-            if (rs := _responses(data, s, orders.get(s)))
+            if (rs := responses_of(data, s, orders.get(s)))
         ],
         "response_order_json": json.dumps(orders) if orders else "",
         "prediction": prediction if suggested else None,
@@ -304,7 +300,7 @@ def _workspace(
         ),
         "text_in_spans": source in span_sources,  # the token view replaces the plain text
         "has_spans": bool(span_sources),
-        "image": _image_view(project, item, image_keys[0]) if image_keys and item else None,
+        "image": image_view(project, item, image_keys[0]) if image_keys and item else None,
         "has_boxes": "boxes" in schema.types,
         "project": project,
         "item": item,
@@ -325,15 +321,7 @@ def _workspace(
         "skip_reasons": SKIP_REASONS,
         "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
-        "return_note": _return_note(item, request.user),
-    }
-
-
-def _return_note(item: Item | None, user):
-    """A reviewer's rejection that sent this item back to the user (quality app)."""
-    from trainerdesk.quality.services import return_note
-
-    return return_note(item=item, user=user) if item is not None else None
+    } | extensions.annotate_context(item=item, user=request.user)
 
 
 def _orders_shown(
@@ -428,7 +416,7 @@ def _label_keys_hint(labels: list[tuple[str, str]]) -> str:
     return ", ".join(parts)
 
 
-def _answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str]]:
+def answer_from_post(project: Project, post: QueryDict) -> tuple[dict, list[str]]:
     """Form fields → answer dict and the fields that could not even be read (bad JSON);
     validation proper is the schema's job in the service."""
     answer: dict = {}
@@ -525,7 +513,7 @@ def submit(request: HttpRequest, project_id: int) -> HttpResponse:
         lead_time = min(float(request.POST.get("lead_time") or 0), 86400.0)
     except ValueError:
         lead_time = None
-    answer, unreadable = ({}, []) if skipped else _answer_from_post(project, request.POST)
+    answer, unreadable = ({}, []) if skipped else answer_from_post(project, request.POST)
     try:
         response_order = json.loads(request.POST.get("response_order") or "null")
     except ValueError:
@@ -599,15 +587,15 @@ def _with_gold_feedback(request, project: Project, context: dict) -> dict:
     annotation_id = request.session.pop(_feedback_key(project), None)
     if annotation_id is None:
         return context
-    from trainerdesk.quality.services import gold_feedback
-
     annotation = (
         Annotation.objects.filter(pk=annotation_id, annotator=request.user, project=project)
         .select_related("item")
         .first()
     )
     if annotation is not None:
-        context["gold_feedback"] = gold_feedback(project=project, annotation=annotation)
+        context["gold_feedback"] = extensions.answer_feedback(
+            project=project, annotation=annotation
+        )
     return context
 
 

@@ -185,10 +185,9 @@ def test_exports_404_for_outsider_and_without_report(project, owner, outsider, c
 def test_low_agreement_filter(project, owner, client_for, django_capture_on_commit_callbacks):
     items = _load(project)
     _compute(project, owner, django_capture_on_commit_callbacks)
+    items_of = Item.objects.filter(project=project)
     low = set(
-        Item.objects.filter(project=project)
-        .agreement_below(project, 0.5)
-        .values_list("id", flat=True)
+        ItemAgreement.objects.items_below(items_of, project, 0.5).values_list("id", flat=True)
     )
     # Items 1, 3 and 5: one pair in three agrees (1/3), or the two annotators differ (0).
     assert low == {items[1].pk, items[3].pk, items[5].pk}

@@ -26,7 +26,7 @@ def test_a_failing_batch_leaves_earlier_batches_and_nothing_of_itself(
     project, owner, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_BATCH_SIZE = 10
-    real_insert = services._bulk_insert_items
+    real_insert = services.imports._bulk_insert_items
     calls = {"n": 0}
 
     def insert_then_break(params):
@@ -38,7 +38,7 @@ def test_a_failing_batch_leaves_earlier_batches_and_nothing_of_itself(
             raise RuntimeError("disk full")
         return inserted
 
-    monkeypatch.setattr(services, "_bulk_insert_items", insert_then_break)
+    monkeypatch.setattr(services.imports, "_bulk_insert_items", insert_then_break)
     before = Item.objects.filter(project=project).count()
     content = _jsonl({"text": f"row {i}"} for i in range(35))
     job = _start(project, owner, "rows.jsonl", content, django_capture_on_commit_callbacks)

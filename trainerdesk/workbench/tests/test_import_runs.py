@@ -147,7 +147,7 @@ def test_a_worker_stopped_at_once_records_the_import_as_failed(
             raise SystemExit(1)
         return real_batch(**kwargs)
 
-    monkeypatch.setattr(services, "import_batch", batch_then_exit)
+    monkeypatch.setattr(services.imports, "import_batch", batch_then_exit)
     content = b"".join(orjson.dumps({"text": f"s{i}"}) + b"\n" for i in range(5))
     # (The inline task backend records the SystemExit as the task's failure.)
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,6 +16,7 @@ from trainerdesk.workbench.filters import (
     parse_search,
     tsquery,
 )
+from trainerdesk.workbench.models import Item
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ def test_bad_search_syntax_is_named(text, message):
 
 def test_words_are_anded(client_for, owner, texts):
     client, project = client_for(owner), None
-    project = services.Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
+    project = Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
     assert _ids(client, project, "q=strong") == sorted(
         [
             texts["The market rallied after strong earnings."],
@@ -103,7 +104,7 @@ def test_words_are_anded(client_for, owner, texts):
 
 def test_phrase_and_prefix(client_for, owner, texts):
     client = client_for(owner)
-    project = services.Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
+    project = Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
     rallied = texts["The market rallied after strong earnings."]
     assert _ids(client, project, 'q="market rallied"') == [rallied]
     assert _ids(client, project, 'q="rallied market"') == []
@@ -115,7 +116,7 @@ def test_phrase_and_prefix(client_for, owner, texts):
 
 def test_search_covers_other_data_fields(client_for, owner, texts):
     client = client_for(owner)
-    project = services.Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
+    project = Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
     assert _ids(client, project, "q=blog") == [texts["Markets fell; earnings were weak."]]
 
 
@@ -138,7 +139,7 @@ def test_search_is_scoped_to_the_project(client_for, owner, org, project, texts)
 
 
 def test_deleted_items_leave_the_index(client_for, owner, texts):
-    project = services.Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
+    project = Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
     gone = texts["Strong winds closed the stadium."]
     services.delete_items(project=project, item_ids=[gone], by=owner)
     assert _ids(client_for(owner), project, "q=winds") == []
@@ -157,7 +158,7 @@ def test_index_pending_notice_until_the_worker_catches_up(client_for, owner, pro
 
     from trainerdesk.workbench.tests import test_search_columns as me  # noqa: F401
 
-    with mock.patch.object(services, "schedule_search_indexing"):
+    with mock.patch.object(services.imports, "schedule_search_indexing"):
         services.add_items(project=project, items=[{"text": "brand new words"}])
     client = client_for(owner)
     page = _get(client, project, "q=brand").content.decode()
@@ -188,8 +189,8 @@ def test_default_columns(client_for, owner, project):
 
 
 def test_chosen_columns_and_data_fields_stay_in_the_url(client_for, owner, teammate, texts):
-    project = services.Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
-    item = services.Item.objects.get(pk=texts["Markets fell; earnings were weak."])
+    project = Item.objects.get(pk=texts["Strong winds closed the stadium."]).project
+    item = Item.objects.get(pk=texts["Markets fell; earnings were weak."])
     services.submit_annotation(
         project=project, item=item, user=teammate, answer={"topic": "business"}
     )

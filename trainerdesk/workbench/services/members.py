@@ -1,0 +1,31 @@
+"""Project membership: adding, changing and removing a member's role."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from trainerdesk.lib.errors import InvalidInput
+from trainerdesk.workbench.models import Item, Lease, Project, ProjectMember
+from trainerdesk.workbench.services.queue import _drop_lease
+
+
+def set_project_member(*, project: Project, user, role: str, by) -> ProjectMember:
+    if role not in ProjectMember.Role.values:
+        raise InvalidInput([f"role: {role!r} is not one of {', '.join(ProjectMember.Role.values)}"])
+    if project.organization.role_of(user) is None:
+        raise InvalidInput([f"user: {user.get_username()} is not in {project.organization}"])
+    member, _ = ProjectMember.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return member
+
+
+def remove_project_member(*, project: Project, user, by) -> None:
+    with transaction.atomic():
+        ProjectMember.objects.filter(project=project, user=user).delete()
+        # Their assigned items go back to the shared queue instead of waiting for nobody.
+        Item.objects.filter(project=project, assignee=user).update(assignee=None)
+        for lease_id, item_id in Lease.objects.filter(project=project, annotator=user).values_list(
+            "id", "item_id"
+        ):
+            _drop_lease(lease_id=lease_id, item_id=item_id, overlap=project.overlap)

@@ -1,0 +1,157 @@
+"""Projects: creating one, changing its settings, queue priority."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trainerdesk.lib.errors import InvalidInput
+from trainerdesk.workbench import visibility
+from trainerdesk.workbench.models import GuidelineVersion, Project
+from trainerdesk.workbench.schema import SchemaError, parse_schema
+from trainerdesk.workbench.services.queue import _shift_counters
+
+logger = logging.getLogger(__name__)
+
+
+# --- projects --------------------------------------------------------------------------
+
+
+def _validated_schema(schema: Any) -> dict:
+    try:
+        return parse_schema(schema).to_dict()
+    except SchemaError as exc:
+        raise InvalidInput([f"label_schema.{e}" for e in exc.errors]) from None
+
+
+def create_project(
+    *,
+    organization,
+    created_by,
+    name: str,
+    label_schema: Any,
+    instructions: str = "",
+    description: str = "",
+    overlap: int = 1,
+    ordering: str = Project.Ordering.SEQUENTIAL,
+    annotators_see_others: bool = False,
+    blind_order: bool = True,
+    annotator_fields: list[str] | None = None,
+    annotators_see_external_id: bool = False,
+) -> Project:
+    if overlap < 1:
+        raise InvalidInput(["overlap: must be at least 1"])
+    annotator_fields = _annotator_fields(annotator_fields or [])
+    with transaction.atomic():
+        project = Project.objects.create(
+            organization=organization,
+            created_by=created_by,
+            name=name,
+            description=description,
+            instructions=instructions,
+            label_schema=_validated_schema(label_schema),
+            overlap=overlap,
+            ordering=ordering,
+            annotators_see_others=annotators_see_others,
+            blind_order=blind_order,
+            annotator_fields=annotator_fields,
+            annotators_see_external_id=annotators_see_external_id,
+        )
+        GuidelineVersion.objects.create(
+            project=project, version=1, text=instructions, created_by=created_by
+        )
+    return project
+
+
+def _annotator_fields(value: Any) -> list[str]:
+    try:
+        return visibility.clean_annotator_fields(value)
+    except ValueError as exc:
+        raise InvalidInput([f"annotator_fields: {exc}"]) from None
+
+
+def update_project(*, project: Project, by, **changes: Any) -> Project:
+    """Apply settings changes. New instructions become a new guideline version; a new
+    overlap re-opens or closes items for the queue; a schema change is validated."""
+    allowed = {
+        "name",
+        "description",
+        "instructions",
+        "label_schema",
+        "overlap",
+        "ordering",
+        "annotators_see_others",
+        "blind_order",
+        "annotators_see_comments",
+        "final_label_rule",
+        "annotator_fields",
+        "annotators_see_external_id",
+        *GOLD_SETTINGS,
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput([f"{key}: not a project setting" for key in sorted(unknown)])
+    if "label_schema" in changes:
+        changes["label_schema"] = _validated_schema(changes["label_schema"])
+    if "overlap" in changes and changes["overlap"] < 1:
+        raise InvalidInput(["overlap: must be at least 1"])
+    if "annotator_fields" in changes:
+        changes["annotator_fields"] = _annotator_fields(changes["annotator_fields"])
+    rules = Project.FinalLabelRule.values
+    if "final_label_rule" in changes and changes["final_label_rule"] not in rules:
+        raise InvalidInput([f"final_label_rule: must be one of {', '.join(rules)}"])
+    if gold_errors := _gold_setting_errors(changes):
+        raise InvalidInput(gold_errors)
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        updated = [key for key, value in changes.items() if getattr(project, key) != value]
+        for key in updated:
+            setattr(project, key, changes[key])
+        if "instructions" in updated:
+            project.guideline_version += 1
+            GuidelineVersion.objects.create(
+                project=project,
+                version=project.guideline_version,
+                text=project.instructions,
+                created_by=by,
+            )
+            updated.append("guideline_version")
+        if not updated:
+            return project
+        project.updated_at = timezone.now()
+        project.save(update_fields=[*updated, "updated_at"])
+        if "ordering" in updated:
+            project.items.update(queue_rank=project.queue_rank_expression())
+        if "overlap" in updated:
+            _shift_counters(overlap=project.overlap, project_id=project.pk)
+    project.__dict__.pop("schema", None)
+    return project
+
+
+def set_priority(*, project: Project, item_ids: list[int], priority: int) -> int:
+    """Give items a new priority; under priority ordering their queue place moves too."""
+    items = project.items.filter(pk__in=item_ids)
+    with transaction.atomic():
+        updated = items.update(priority=priority)
+        items.update(queue_rank=project.queue_rank_expression())
+    return updated
+
+
+# --- gold items --------------------------------------------------------------------------------
+
+GOLD_SETTINGS = ("gold_rate", "gold_feedback", "gold_threshold", "gold_min_items")
+
+
+def _gold_setting_errors(changes: dict) -> list[str]:
+    errors = []
+    for key in ("gold_rate", "gold_threshold"):
+        if key in changes and not 0 <= changes[key] <= 1:
+            errors.append(f"{key}: must be between 0 and 1, got {changes[key]}")
+    if "gold_min_items" in changes and not 1 <= changes["gold_min_items"] <= 10000:
+        errors.append(
+            f"gold_min_items: must be between 1 and 10000, got {changes['gold_min_items']}"
+        )
+    return errors

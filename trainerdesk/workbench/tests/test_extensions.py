@@ -1,0 +1,60 @@
+"""The workbench's extension points (workbench/extensions.py): apps above it contribute
+project-bar links and behaviour without the workbench importing them."""
+
+from pathlib import Path
+
+from django.urls import reverse
+
+from trainerdesk.workbench import extensions, services
+from trainerdesk.workbench.extensions import NavLink
+
+NAV = Path(__file__).resolve().parents[1] / "templates" / "workbench" / "_project_nav.html"
+
+
+def _bar(client, project) -> str:
+    page = client.get(reverse("workbench:progress", args=[project.pk])).content.decode()
+    start = page.index('aria-label="Project"')
+    return page[start : page.index("</nav>", start)]
+
+
+def test_the_project_bar_names_no_app_above_the_workbench():
+    assert "quality:" not in NAV.read_text()
+
+
+def test_each_app_contributes_its_links_in_order_for_the_users_role(
+    client_for, owner, teammate, project
+):
+    manager_bar = _bar(client_for(owner), project)
+    order = ["Annotate", "Progress", "Gold", "Items", "Review", "Quality", "Import", "Settings"]
+    assert [manager_bar.index(f">{label}</a>") for label in order] == sorted(
+        manager_bar.index(f">{label}</a>") for label in order
+    )
+    assert "My scorecard" not in manager_bar
+    annotator_bar = _bar(client_for(teammate), project)
+    assert ">My scorecard</a>" in annotator_bar and ">Review</a>" not in annotator_bar
+    scorecard = reverse("quality:scorecard", args=[project.pk, teammate.get_username()])
+    assert f'href="{scorecard}"' in annotator_bar
+
+
+def test_a_registered_link_appears_and_is_marked_when_current(
+    monkeypatch, client_for, owner, project
+):
+    monkeypatch.setattr(extensions, "_nav", dict(extensions._nav))
+    extensions.register_nav_link(
+        NavLink("Probe", "workbench:progress", 5, roles=("manager",), current=("nothing",))
+    )
+    bar = _bar(client_for(owner), project)
+    assert bar.index(">Probe</a>") < bar.index(">Annotate</a>")
+    # Progress itself stays the one marked page.
+    assert bar.count('aria-current="page"') == 1
+    assert 'aria-current="page">Progress</a>' in bar
+
+
+def test_without_a_final_label_rule_registered_nothing_has_a_final_answer(monkeypatch, project):
+    monkeypatch.setattr(extensions, "_final_answers", None)
+    monkeypatch.setattr(extensions, "_final_labeler", None)
+    monkeypatch.setattr(extensions, "_export_enrichers", [])
+    ids = list(project.items.values_list("id", flat=True))
+    assert services.final_answers(project=project, item_ids=ids) == dict.fromkeys(ids)
+    records = list(services.export_records(project=project))
+    assert [r["final"] for r in records] == [None] * len(ids)
