@@ -122,12 +122,6 @@ def start_label_error_run(
     return run
 
 
-def _set_progress(run: LabelErrorRun, progress: float, message: str) -> None:
-    run.progress = round(min(max(progress, 0.0), 1.0), 4)
-    run.message = message
-    run.save(update_fields=["progress", "message"])
-
-
 def _read_labels(run: LabelErrorRun, field: Field) -> tuple[list[int], list[str], list[int], int]:
     """(item ids, texts, class indices, items left out), walking the project in pages."""
     index = {value: i for i, value in enumerate(run.classes)}
@@ -146,7 +140,7 @@ def _read_labels(run: LabelErrorRun, field: Field) -> tuple[list[int], list[str]
             texts.append(text)
             labels.append(index[label])
         if seen % (_PAGE * 5) == 0:
-            _set_progress(run, _READ_SHARE * seen / total, f"Reading labels: {seen:,} items")
+            run.set_progress(_READ_SHARE * seen / total, f"Reading labels: {seen:,} items")
     left_out = run.project.items.count() - len(ids)
     return ids, texts, labels, left_out
 
@@ -166,15 +160,12 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
         run = LabelErrorRun.objects.select_for_update().select_related("project").get(pk=run_id)
         if run.status != LabelErrorRun.Status.QUEUED:
             return run  # another worker took it, or a retry of a finished run
-        run.status = LabelErrorRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.message = "Reading labels"
-        run.save(update_fields=["status", "started_at", "message"])
+        run.start_run("Reading labels")
     params = run.parameters
 
     def fold_progress(fold: int, folds: int) -> None:
         share = _READ_SHARE + (0.95 - _READ_SHARE) * (fold - 1) / folds
-        _set_progress(run, share, f"Training fold {fold} of {folds}")
+        run.set_progress(share, f"Training fold {fold} of {folds}")
 
     try:
         field = _label_error_field(run.project, run.field_name)
@@ -211,15 +202,13 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
         )
         for s in detection.suspects
     ]
-    run.status = LabelErrorRun.Status.DONE
-    run.progress = 1.0
     run.folds_used = detection.folds
     run.issues_found = len(findings)
-    run.finished_at = timezone.now()
-    run.message = (
+    run.finish(
         f"{len(findings):,} likely label errors among {len(ids):,} labelled items"
         + (f" ({detection.folds} folds: a label has few items)" if detection.folds
-           < params.get("folds", label_errors.DEFAULT_FOLDS) else "")
+           < params.get("folds", label_errors.DEFAULT_FOLDS) else ""),
+        save=False,
     )  # fmt: skip
     with transaction.atomic():
         LabelErrorFinding.objects.bulk_create(findings, batch_size=1000)
@@ -242,10 +231,8 @@ _RESULT_FIELDS = [
 
 
 def _fail(run: LabelErrorRun, message: str) -> LabelErrorRun:
-    run.status = LabelErrorRun.Status.FAILED
-    run.message = message
+    run.fail(message, save=False)
     run.issues_found = 0
-    run.finished_at = timezone.now()
     with transaction.atomic():
         # A failure after some findings were written cannot happen (they are written last,
         # in one transaction), but a retry must never leave stale ones behind either.
@@ -1070,7 +1057,7 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
             seen += len(page)
             pages += 1
             if pages % 20 == 0:
-                _set_report_progress(rep, 0.8 * seen / total, f"Read {seen:,} annotations")
+                rep.set_progress(0.8 * seen / total, f"Read {seen:,} annotations")
     return digest.hexdigest()
 
 
@@ -1086,12 +1073,6 @@ def _utc_iso(value) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def _set_report_progress(rep: AgreementReport, progress: float, message: str) -> None:
-    rep.progress = round(min(max(progress, 0.0), 1.0), 4)
-    rep.message = message
-    rep.save(update_fields=["progress", "message"])
-
-
 def compute_agreement_report(*, report_id: int) -> AgreementReport:
     """Worker entry point: read, compute, and store the figures and per-item scores in one
     transaction (a failed report has no per-item rows)."""
@@ -1101,22 +1082,19 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
         )
         if rep.status != AgreementReport.Status.QUEUED:
             return rep
-        rep.status = AgreementReport.Status.RUNNING
-        rep.message = "Reading annotations"
-        rep.save(update_fields=["status", "message"])
+        rep.start_run("Reading annotations")
     try:
         builder = report.ReportBuilder(
             _specs_of(rep),
             dawid_skene=rep.project.final_label_rule == Project.FinalLabelRule.DAWID_SKENE,
         )
         rep.digest = _read_report_input(rep, builder)
-        _set_report_progress(rep, 0.8, "Computing agreement")
+        rep.set_progress(0.8, "Computing agreement")
         out = builder.finish()
     except Exception as exc:  # noqa: BLE001 - the report must record any failure for the user
         logger.exception("agreement report %s failed", rep.pk)
-        rep.status = AgreementReport.Status.FAILED
-        rep.message = f"The computation stopped: {type(exc).__name__}: {exc}"
-        rep.save(update_fields=["status", "message", "digest"])
+        failed = rep.fail(f"The computation stopped: {type(exc).__name__}: {exc}", save=False)
+        rep.save(update_fields=[*failed, "digest"])
         return rep
     rows = [
         (rep.pk, item_id, name, score, n)
@@ -1127,16 +1105,14 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
     rep.results = res
     rep.item_count = res["item_count"]
     rep.annotation_count = res["annotation_count"]
-    rep.status = AgreementReport.Status.DONE
-    rep.progress = 1.0
-    rep.computed_at = timezone.now()
-    rep.message = f"{rep.annotation_count:,} annotations on {rep.item_count:,} items"
+    summary = f"{rep.annotation_count:,} annotations on {rep.item_count:,} items"
+    done = rep.finish(summary, save=False)
+    rep.computed_at = rep.finished_at
     with transaction.atomic():
         _insert_item_agreements(rows)
         rep.save(
             update_fields=[
-                "results", "item_count", "annotation_count", "status", "progress",
-                "computed_at", "message", "digest",
+                *done, "results", "item_count", "annotation_count", "computed_at", "digest",
             ]
         )  # fmt: skip
     return rep

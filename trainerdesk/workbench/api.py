@@ -20,7 +20,7 @@ from ninja.files import UploadedFile
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib import streams
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
-from trainerdesk.workbench import access, formats, services, visibility
+from trainerdesk.workbench import access, formats, runs, services, visibility
 from trainerdesk.workbench.models import (
     Annotation,
     GuidelineVersion,
@@ -721,7 +721,7 @@ def upload_images(request: HttpRequest, project_id: ProjectId, files: File[list[
 )
 def list_imports(request: HttpRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
-    services.fail_stale_imports(project=project)
+    runs.fail_stale_runs(project=project)
     return [_job(job) for job in ImportJob.objects.filter(project=project).order_by("-id")[:100]]
 
 
@@ -732,7 +732,7 @@ def list_imports(request: HttpRequest, project_id: ProjectId):
 )
 def get_import(request: HttpRequest, project_id: ProjectId, job_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
-    services.fail_stale_imports(project=project)
+    runs.fail_stale_runs(project=project)
     return _job(access.get_import_for_user(request.auth, project, job_id))
 
 
