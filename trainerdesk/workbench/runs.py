@@ -155,7 +155,9 @@ def run_models() -> list[type[BackgroundRun]]:
     return [m for m in apps.get_models() if issubclass(m, BackgroundRun)]
 
 
-def fail_stale_runs(*, project=None, now: datetime | None = None) -> list[BackgroundRun]:
+def fail_stale_runs(
+    *, project: models.Model | None = None, now: datetime | None = None
+) -> list[BackgroundRun]:
     """Mark each stale run of every BackgroundRun model (of `project` only, if given)
     failed with its stale_message(); returns them. Each run is locked and checked again,
     so a run whose worker beat in the meantime, or that two checks find at once, is
