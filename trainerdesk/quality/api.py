@@ -16,7 +16,7 @@ from trainerdesk.quality.models import (
     LabelErrorRun,
     Review,
 )
-from trainerdesk.workbench import access
+from trainerdesk.workbench import access, runs
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 
 router = Router(tags=["quality"])
@@ -157,8 +157,9 @@ def start_label_error_run(request: HttpRequest, project_id: ProjectId, body: Lab
 )
 def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
-    return [_run(run) for run in runs]
+    runs.fail_stale_runs(project=project)
+    recent = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
+    return [_run(run) for run in recent]
 
 
 @router.get(
@@ -168,6 +169,7 @@ def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
 )
 def get_label_error_run(request: HttpRequest, project_id: ProjectId, run_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)
     return _run(quality_access.get_label_error_run_for_user(request.auth, project, run_id))
 
 
@@ -600,6 +602,7 @@ def get_agreement_report(request: HttpRequest, project_id: ProjectId):
     from trainerdesk.quality.models import AgreementReport
 
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)
     rep = AgreementReport.objects.filter(project=project).select_related("created_by").first()
     if rep is None:
         raise Http404("No agreement report yet")
@@ -616,6 +619,7 @@ def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
     from trainerdesk.quality.models import AgreementReport
 
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)
     reports = AgreementReport.objects.filter(project=project).select_related("created_by")
     return [_report_summary(r) for r in reports[:100]]
 
@@ -627,6 +631,7 @@ def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
 )
 def get_agreement_report_by_id(request: HttpRequest, project_id: ProjectId, report_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)
     rep = quality_access.get_agreement_report_for_user(request.auth, project, report_id)
     return _report_document(project, rep)
 

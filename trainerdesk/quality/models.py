@@ -8,16 +8,12 @@ from django.db import models
 from django.utils import timezone
 
 from trainerdesk.workbench.models import Item, Project
+from trainerdesk.workbench.runs import BackgroundRun
 
 # --- label-error detection ---------------------------------------------------------------
 
 
-class LabelErrorRunQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status__in=(LabelErrorRun.Status.QUEUED, LabelErrorRun.Status.RUNNING))
-
-
-class LabelErrorRun(models.Model):
+class LabelErrorRun(BackgroundRun):
     """One detection over a project's labelled items: its inputs, its progress, its counts.
 
     The parameters, the label source, the classes, the digest of the (item, label) pairs
@@ -25,26 +21,14 @@ class LabelErrorRun(models.Model):
     same input; the findings are what it computed.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
     class LabelSource(models.TextChoices):
         MAJORITY = "majority", "Majority vote over the non-skipped annotations"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_error_runs")
     field_name = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
-    message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # {"folds": asked, "model": "sgd", "seed": 0}; the folds used are in folds_used.
     parameters = models.JSONField(default=dict)
     folds_used = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -62,8 +46,6 @@ class LabelErrorRun(models.Model):
     items_left_out = models.PositiveIntegerField(default=0)
     issues_found = models.PositiveIntegerField(default=0)
 
-    objects = LabelErrorRunQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "-created_at"])]
@@ -71,13 +53,11 @@ class LabelErrorRun(models.Model):
     def __str__(self) -> str:
         return f"label-error run {self.pk} on {self.project_id}.{self.field_name} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else round(100 * self.progress)
+    def stale_message(self) -> str:
+        return (
+            f"The run stopped without finishing (its worker was last heard from at "
+            f"{self.last_heard()}); no findings were kept: start a new run"
+        )
 
 
 class LabelErrorFindingQuerySet(models.QuerySet):
@@ -234,26 +214,17 @@ class GoldAccuracySnapshot(models.Model):
 # --- agreement reports and scorecards (qpage) --------------------------------------------
 
 
-class AgreementReport(models.Model):
+class AgreementReport(BackgroundRun):
     """One agreement computation over a project's non-skipped annotations: the parameters,
     the figures (results), and the digest of the (annotation id, updated_at) pairs read, so
     anyone can check a later computation saw the same annotations."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    # When the figures were computed (the governance evidence; finished_at of a done report).
     computed_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
-    message = models.TextField(blank=True)
     parameters = models.JSONField(default=dict)  # {"fields": {name: {type, level}}, ...}
     results = models.JSONField(default=dict)
     item_count = models.PositiveIntegerField(default=0)
@@ -267,13 +238,11 @@ class AgreementReport(models.Model):
     def __str__(self) -> str:
         return f"agreement report {self.pk} of project {self.project_id} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else round(100 * self.progress)
+    def stale_message(self) -> str:
+        return (
+            f"The computation stopped without finishing (its worker was last heard from at "
+            f"{self.last_heard()}); compute the report again"
+        )
 
 
 class ItemAgreementQuerySet(models.QuerySet):

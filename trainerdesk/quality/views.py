@@ -28,7 +28,7 @@ from trainerdesk.quality.models import (
     Review,
     Scorecard,
 )
-from trainerdesk.workbench import access, blind, services, views_annotate
+from trainerdesk.workbench import access, blind, runs, services, views_annotate, views_runs
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import readable_answer
 from trainerdesk.workbench.services import ConflictError, InvalidInput
@@ -40,7 +40,16 @@ EXCERPT_CHARS = 240
 
 
 def _run_context(project, run: LabelErrorRun | None) -> dict:
-    return {"project": project, "run": run, "can_manage": access.can(project, "manage")}
+    context = {"project": project, "run": run, "can_manage": access.can(project, "manage")}
+    if run is not None:
+        context |= views_runs.card_context(
+            run,
+            poll_url=reverse("quality:label_error_run", args=[project.pk, run.pk]),
+            card_id="run-status",
+            title=f"Run {run.pk} on {run.field_name}",
+            details="quality/label_errors.html#run-details",
+        )
+    return context
 
 
 def _findings_context(request: HttpRequest, project, run: LabelErrorRun | None) -> dict:
@@ -67,6 +76,7 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
     """The review queue of the latest run (or ?run=<id>); managers start runs here."""
     if request.method == "POST":
         project = access.get_project_for_user(request.user, project_id, action="manage")
+        runs.fail_stale_runs(project=project)  # a dead run must not block a new one
         try:
             run = quality.start_label_error_run(
                 project=project, by=request.user, field_name=request.POST.get("field") or None
@@ -76,14 +86,15 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
             return redirect("quality:label_errors", project_id=project.pk)
         return redirect(reverse("quality:label_errors", args=[project.pk]) + f"?run={run.pk}")
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    runs = list(LabelErrorRun.objects.filter(project=project).select_related("created_by")[:10])
+    runs.fail_stale_runs(project=project)
+    recent = list(LabelErrorRun.objects.filter(project=project).select_related("created_by")[:10])
     if request.GET.get("run"):
         run = quality_access.get_label_error_run_for_user(request.user, project, request.GET["run"])
     else:
-        run = runs[0] if runs else None
+        run = recent[0] if recent else None
     context = _run_context(project, run) | _findings_context(request, project, run)
     context |= {
-        "runs": runs,
+        "runs": recent,
         "fields": quality.label_error_fields(project),
     }
     return TemplateResponse(request, "quality/label_errors.html", context)
@@ -94,17 +105,13 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
 def label_error_run(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
     """The run's progress card, polled by htmx; a plain request goes to the full page."""
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)
     run = quality_access.get_label_error_run_for_user(request.user, project, run_id)
     page_url = reverse("quality:label_errors", args=[project.pk]) + f"?run={run.pk}"
     if not request.htmx:
         return redirect(page_url)
-    response = TemplateResponse(
-        request, "quality/label_errors.html#run-status", _run_context(project, run)
-    )
-    if run.is_finished and request.GET.get("was") in ("queued", "running"):
-        # The findings appear below the card: reload the page once the run is done.
-        response["HX-Redirect"] = page_url
-    return response
+    # The findings appear below the card: reload the page once the run is done.
+    return views_runs.run_progress(request, _run_context(project, run), page_url=page_url)
 
 
 @login_required
@@ -412,6 +419,13 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
 def _report_context(project, rep) -> dict:
     latest = quality.latest_agreement_report(project)
     context = {"project": project, "report": rep, "latest": latest}
+    if rep is not None:
+        context |= views_runs.card_context(
+            rep,
+            poll_url=reverse("quality:quality_page", args=[project.pk]),
+            card_id="report-status",
+            title=f"Report {rep.pk}",
+        )
     context["supported"] = report.SUPPORTED
     if latest is not None:
         context |= report.page_data(latest.results)
@@ -446,6 +460,7 @@ def _report_options(post) -> tuple[dict, dict]:
 def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Managers and reviewers: run an agreement report and read the latest one."""
     project = access.get_project_for_user(request.user, project_id, action="see_all_work")
+    runs.fail_stale_runs(project=project)  # a dead report must not block a new one
     if request.method == "POST":
         levels, weights = _report_options(request.POST)
         try:
@@ -457,11 +472,9 @@ def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect("quality:quality_page", project_id=project.pk)
     rep = AgreementReport.objects.filter(project=project).first()
     context = _report_context(project, rep)
-    if request.htmx and request.GET.get("status"):
-        response = TemplateResponse(request, "quality/quality.html#report-status", context)
-        if rep is not None and rep.is_finished and request.GET["status"] in ("queued", "running"):
-            response["HX-Redirect"] = reverse("quality:quality_page", args=[project.pk])
-        return response
+    if rep is not None and request.htmx and request.GET.get("was"):
+        # The figures appear below the card: reload the page once the report is done.
+        return views_runs.run_progress(request, context, page_url=context["poll_url"])
     return TemplateResponse(request, "quality/quality.html", context)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench.runs import HeartbeatMixin
+from trainerdesk.workbench.runs import BackgroundRun
 from trainerdesk.workbench.schema import LabelSchema, parse_schema
 
 
@@ -197,12 +197,8 @@ class ProjectMember(models.Model):
         return f"{self.user} as {self.role} on {self.project}"
 
 
-class ImportJob(HeartbeatMixin, models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+class ImportJob(BackgroundRun):
+    """One uploaded file's import; progress is the share of the file's bytes read."""
 
     MAX_STORED_ERRORS = 1000
 
@@ -213,7 +209,6 @@ class ImportJob(HeartbeatMixin, models.Model):
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
     original_name = models.CharField(max_length=255)
     format = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     size_bytes = models.BigIntegerField(default=0)
     processed_bytes = models.BigIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)
@@ -225,10 +220,6 @@ class ImportJob(HeartbeatMixin, models.Model):
     errors = models.JSONField(default=list)
     # One line per kind of thing the file had that was left out on purpose (with a count).
     warnings = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -236,15 +227,13 @@ class ImportJob(HeartbeatMixin, models.Model):
     def __str__(self) -> str:
         return f"import {self.pk} of {self.original_name} ({self.status})"
 
-    @property
-    def progress(self) -> float:
-        if self.status == self.Status.DONE:
-            return 1.0
-        return min(1.0, self.processed_bytes / self.size_bytes) if self.size_bytes else 0.0
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+    def stale_message(self) -> str:
+        return (
+            f"{self.original_name}: the import stopped without finishing (its worker was last "
+            f"heard from at {self.last_heard()}): {self.items_added:,} items added and "
+            f"{self.duplicates:,} duplicates skipped from the first {self.rows_read:,} rows; "
+            "import the file again — rows already imported are skipped"
+        )
 
 
 class ItemQuerySet(models.QuerySet):

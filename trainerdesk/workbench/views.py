@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trainerdesk.accounts.models import Membership
 from trainerdesk.lib import streams
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, blind, formats, images, services
+from trainerdesk.workbench import access, blind, formats, images, runs, services, views_runs
 from trainerdesk.workbench.forms import (
     ExportForm,
     GoldItemForm,
@@ -296,7 +296,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
             _show_errors(form, exc.errors, fields=set(form.fields))
         else:
             return redirect("workbench:import_job", project_id=project.pk, job_id=job.pk)
-    services.fail_stale_imports(project=project)
+    runs.fail_stale_runs(project=project)
     context = {
         "project": project,
         "form": form,
@@ -313,18 +313,23 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, action="manage")
-    services.fail_stale_imports(project=project)
+    runs.fail_stale_runs(project=project)
     job = access.get_import_for_user(request.user, project, job_id)
     context = {
         "project": project,
         "job": job,
         "row_errors": job.errors[:SHOWN_ROW_ERRORS],
-        "percent": round(job.progress * 100),
-    }
-    template = "workbench/import_job.html"
+    } | views_runs.card_context(
+        job,
+        poll_url=reverse("workbench:import_job", args=[project.pk, job.pk]),
+        card_id="import-progress",
+        title="Progress",
+        percent_of="of the file read",
+        details="workbench/import_job.html#import-details",
+    )
     if request.htmx:
-        template += "#progress"
-    return TemplateResponse(request, template, context)
+        return views_runs.run_progress(request, context)
+    return TemplateResponse(request, "workbench/import_job.html", context)
 
 
 # --- export ----------------------------------------------------------------------------

@@ -105,12 +105,6 @@ def start_label_error_run(
     return run
 
 
-def _set_progress(run: LabelErrorRun, progress: float, message: str) -> None:
-    run.progress = round(min(max(progress, 0.0), 1.0), 4)
-    run.message = message
-    run.save(update_fields=["progress", "message"])
-
-
 def _read_labels(run: LabelErrorRun, field: Field) -> tuple[list[int], list[str], list[int], int]:
     """(item ids, texts, class indices, items left out), walking the project in pages."""
     index = {value: i for i, value in enumerate(run.classes)}
@@ -129,7 +123,7 @@ def _read_labels(run: LabelErrorRun, field: Field) -> tuple[list[int], list[str]
             texts.append(text)
             labels.append(index[label])
         if seen % (_PAGE * 5) == 0:
-            _set_progress(run, _READ_SHARE * seen / total, f"Reading labels: {seen:,} items")
+            run.set_progress(_READ_SHARE * seen / total, f"Reading labels: {seen:,} items")
     left_out = run.project.items.count() - len(ids)
     return ids, texts, labels, left_out
 
@@ -148,15 +142,12 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
         run = LabelErrorRun.objects.select_for_update().select_related("project").get(pk=run_id)
         if run.status != LabelErrorRun.Status.QUEUED:
             return run  # another worker took it, or a retry of a finished run
-        run.status = LabelErrorRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.message = "Reading labels"
-        run.save(update_fields=["status", "started_at", "message"])
+        run.start_run("Reading labels")
     params = run.parameters
 
     def fold_progress(fold: int, folds: int) -> None:
         share = _READ_SHARE + (0.95 - _READ_SHARE) * (fold - 1) / folds
-        _set_progress(run, share, f"Training fold {fold} of {folds}")
+        run.set_progress(share, f"Training fold {fold} of {folds}")
 
     try:
         field = _label_error_field(run.project, run.field_name)
@@ -193,15 +184,13 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
         )
         for s in detection.suspects
     ]
-    run.status = LabelErrorRun.Status.DONE
-    run.progress = 1.0
     run.folds_used = detection.folds
     run.issues_found = len(findings)
-    run.finished_at = timezone.now()
-    run.message = (
+    run.finish(
         f"{len(findings):,} likely label errors among {len(ids):,} labelled items"
         + (f" ({detection.folds} folds: a label has few items)" if detection.folds
-           < params.get("folds", label_errors.DEFAULT_FOLDS) else "")
+           < params.get("folds", label_errors.DEFAULT_FOLDS) else ""),
+        save=False,
     )  # fmt: skip
     with transaction.atomic():
         LabelErrorFinding.objects.bulk_create(findings, batch_size=1000)
@@ -224,10 +213,8 @@ _RESULT_FIELDS = [
 
 
 def _fail(run: LabelErrorRun, message: str) -> LabelErrorRun:
-    run.status = LabelErrorRun.Status.FAILED
-    run.message = message
+    run.fail(message, save=False)
     run.issues_found = 0
-    run.finished_at = timezone.now()
     with transaction.atomic():
         # A failure after some findings were written cannot happen (they are written last,
         # in one transaction), but a retry must never leave stale ones behind either.

@@ -161,14 +161,8 @@ def _read_report_input(rep: AgreementReport, builder: report.ReportBuilder) -> s
             seen += len(page)
             pages += 1
             if pages % 20 == 0:
-                _set_report_progress(rep, 0.8 * seen / total, f"Read {seen:,} annotations")
+                rep.set_progress(0.8 * seen / total, f"Read {seen:,} annotations")
     return digest.hexdigest()
-
-
-def _set_report_progress(rep: AgreementReport, progress: float, message: str) -> None:
-    rep.progress = round(min(max(progress, 0.0), 1.0), 4)
-    rep.message = message
-    rep.save(update_fields=["progress", "message"])
 
 
 def compute_agreement_report(*, report_id: int) -> AgreementReport:
@@ -180,22 +174,19 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
         )
         if rep.status != AgreementReport.Status.QUEUED:
             return rep
-        rep.status = AgreementReport.Status.RUNNING
-        rep.message = "Reading annotations"
-        rep.save(update_fields=["status", "message"])
+        rep.start_run("Reading annotations")
     try:
         builder = report.ReportBuilder(
             _specs_of(rep),
             dawid_skene=rep.project.final_label_rule == Project.FinalLabelRule.DAWID_SKENE,
         )
         rep.digest = _read_report_input(rep, builder)
-        _set_report_progress(rep, 0.8, "Computing agreement")
+        rep.set_progress(0.8, "Computing agreement")
         out = builder.finish()
     except Exception as exc:  # noqa: BLE001 - the report must record any failure for the user
         logger.exception("agreement report %s failed", rep.pk)
-        rep.status = AgreementReport.Status.FAILED
-        rep.message = f"The computation stopped: {type(exc).__name__}: {exc}"
-        rep.save(update_fields=["status", "message", "digest"])
+        failed = rep.fail(f"The computation stopped: {type(exc).__name__}: {exc}", save=False)
+        rep.save(update_fields=[*failed, "digest"])
         return rep
     rows = [
         (rep.pk, item_id, name, score, n)
@@ -206,16 +197,14 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
     rep.results = res
     rep.item_count = res["item_count"]
     rep.annotation_count = res["annotation_count"]
-    rep.status = AgreementReport.Status.DONE
-    rep.progress = 1.0
-    rep.computed_at = timezone.now()
-    rep.message = f"{rep.annotation_count:,} annotations on {rep.item_count:,} items"
+    summary = f"{rep.annotation_count:,} annotations on {rep.item_count:,} items"
+    done = rep.finish(summary, save=False)
+    rep.computed_at = rep.finished_at
     with transaction.atomic():
         _insert_item_agreements(rows)
         rep.save(
             update_fields=[
-                "results", "item_count", "annotation_count", "status", "progress",
-                "computed_at", "message", "digest",
+                *done, "results", "item_count", "annotation_count", "computed_at", "digest",
             ]
         )  # fmt: skip
     return rep

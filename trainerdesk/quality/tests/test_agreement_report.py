@@ -285,7 +285,7 @@ def test_status_card_polls_until_done(
     with django_capture_on_commit_callbacks(execute=False):
         rep = quality.start_agreement_report(project=project, by=owner)
     client = client_for(owner)
-    url = f"/projects/{project.pk}/quality/?status=queued"
+    url = f"/projects/{project.pk}/quality/?was=queued"
     card = client.get(url, headers={"HX-Request": "true"})
     assert card.status_code == 200 and "HX-Redirect" not in card
     assert 'hx-trigger="every 1s"' in card.content.decode()

@@ -386,9 +386,7 @@ def run_import(*, job_id: int) -> ImportJob:
         job = ImportJob.objects.select_for_update().select_related("project").get(pk=job_id)
         if job.status != ImportJob.Status.QUEUED:
             return job  # another worker took it, or a retry of a finished job
-        job.status = ImportJob.Status.RUNNING
-        job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at", job.stamp_heartbeat(job.started_at)])
+        job.start_run()
     project = job.project
     rows_seen = 0
 
@@ -405,7 +403,7 @@ def run_import(*, job_id: int) -> ImportJob:
         rows_seen = job.rows_read
         job.save(
             update_fields=[
-                job.stamp_heartbeat(),
+                *job.set_progress(consumed / job.size_bytes if job.size_bytes else 0, save=False),
                 "processed_bytes",
                 "items_added",
                 "duplicates",
@@ -450,9 +448,13 @@ def run_import(*, job_id: int) -> ImportJob:
 
 
 def _finish_import(job: ImportJob) -> None:
-    job.finished_at = timezone.now()
+    # run_import's branches chose the status and message; finish()/fail() stamp the rest.
+    if job.status == ImportJob.Status.DONE:
+        ended = job.finish(job.message, save=False)
+    else:
+        ended = job.fail(job.message, save=False)
     with transaction.atomic():
-        job.save(update_fields=["status", "message", "processed_bytes", "finished_at"])
+        job.save(update_fields=[*ended, "processed_bytes"])
         _announce_import(job)
 
 
@@ -474,23 +476,7 @@ def _announce_import(job: ImportJob) -> None:
     )
 
 
-def fail_stale_imports(*, project: Project | None = None) -> list[ImportJob]:
-    """Mark failed the imports whose worker died mid-run (see workbench/runs.py), keeping
-    the counts of what they had committed; returns them."""
-    jobs = ImportJob.objects.select_related("project")
-    if project is not None:
-        jobs = jobs.filter(project=project)
-
-    def explain(job: ImportJob) -> str:
-        last = timezone.localtime(job.heartbeat_at or job.started_at)
-        return (
-            f"{job.original_name}: the import stopped without finishing (its worker was last "
-            f"heard from at {last:%Y-%m-%d %H:%M:%S}): {job.items_added:,} items added and "
-            f"{job.duplicates:,} duplicates skipped from the first {job.rows_read:,} rows; "
-            "import the file again — rows already imported are skipped"
-        )
-
-    return runs.fail_stale_runs(jobs, explain=explain, then=_announce_import)
+runs.after_stale_failure(ImportJob, _announce_import)
 
 
 def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:

@@ -62,6 +62,7 @@ def test_progress_partial_for_htmx_polls_until_done(client_for, owner, project):
         format="jsonl",
         size_bytes=1000,
         processed_bytes=250,
+        progress=0.25,  # stored by the worker from the bytes read (BackgroundRun)
         rows_read=40,
     )
     url = reverse("workbench:import_job", args=[project.pk, job.pk])

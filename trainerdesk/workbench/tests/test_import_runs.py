@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conftest import TOPIC_SCHEMA
-from trainerdesk.workbench import services
+from trainerdesk.workbench import runs, services
 from trainerdesk.workbench.models import ImportJob, Item, Webhook, WebhookDelivery
 
 
@@ -37,7 +37,7 @@ def test_an_import_whose_worker_died_is_failed_with_its_counts(project, owner, s
     alive = _job(project, owner, started_at=_ago(hours=1), heartbeat_at=_ago(minutes=9))
     queued = _job(project, owner, status=ImportJob.Status.QUEUED, started_at=None)
 
-    failed = services.fail_stale_imports()
+    failed = runs.fail_stale_runs()
 
     assert sorted(j.pk for j in failed) == sorted([dead.pk, never_beat.pk])
     dead.refresh_from_db()
@@ -51,7 +51,7 @@ def test_an_import_whose_worker_died_is_failed_with_its_counts(project, owner, s
         job.refresh_from_db()
         assert job.status == status
     # A second check finds nothing more to do.
-    assert services.fail_stale_imports() == []
+    assert runs.fail_stale_runs() == []
 
 
 def test_a_stale_import_announces_its_end_like_any_other(project, owner, settings):
@@ -59,7 +59,7 @@ def test_a_stale_import_announces_its_end_like_any_other(project, owner, setting
         project=project, url="https://hooks.example.org/x", events=[Webhook.Event.IMPORT_FINISHED]
     )
     _job(project, owner, started_at=_ago(hours=1), heartbeat_at=_ago(hours=1))
-    services.fail_stale_imports(project=project)
+    runs.fail_stale_runs(project=project)
     payload = WebhookDelivery.objects.get().payload
     assert payload["data"]["status"] == "failed"
 

@@ -1,9 +1,10 @@
-"""`trainerdesk worker`: process queued background tasks (file imports) from the database.
+"""`trainerdesk worker`: process queued background tasks (imports, reports) from the database.
 
 A thin alias of django-tasks-db's db_worker so every option of it works here; run as many
 as you like against one database (each picks tasks with row locks). It also fails the
-imports a dead worker left "running" (see workbench/runs.py): once at start, then every
-half stale window from a side thread, since db_worker's loop has no hook for it.
+background runs (imports, agreement reports, label-error runs) a dead worker left
+"running" (see workbench/runs.py): once at start, then every half stale window from a
+side thread, since db_worker's loop has no hook for it.
 """
 
 import logging
@@ -13,14 +14,15 @@ from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from trainerdesk.workbench import services
+# services registers what a stale import does besides failing (its webhook event).
+from trainerdesk.workbench import runs, services  # noqa: F401
 
 logger = logging.getLogger("trainerdesk.worker")
 
 
 def check_stale_runs() -> None:
-    for job in services.fail_stale_imports():
-        logger.warning("import %s marked failed: %s", job.pk, job.message)
+    for run in runs.fail_stale_runs():
+        logger.warning("%s marked failed: %s", run, run.message)
 
 
 def _watch_stale_runs(stop: threading.Event, every: float) -> None:
@@ -28,7 +30,7 @@ def _watch_stale_runs(stop: threading.Event, every: float) -> None:
         try:
             check_stale_runs()
         except Exception:  # noqa: BLE001 - a failed check must not end the watch
-            logger.exception("checking for stale imports failed")
+            logger.exception("checking for stale runs failed")
         finally:
             connection.close()  # this thread's own connection; don't hold it between checks
 
