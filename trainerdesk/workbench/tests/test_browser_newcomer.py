@@ -38,6 +38,7 @@ def test_newcomer_labels_three_items_with_the_keyboard_and_exports(
     page.get_by_role("link", name="BBC News topics").first.click()
     page.get_by_role("link", name="Annotate", exact=True).first.click()
     page.wait_for_selector("#annotate-form")
+    page.wait_for_load_state("load")  # the page's scripts bind the keys
 
     # Enter with no label chosen explains itself instead of doing nothing.
     page.keyboard.press("Enter")
