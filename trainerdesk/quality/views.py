@@ -251,6 +251,7 @@ def _workspace(
 
 def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     template = f"{REVIEW_TEMPLATE}#review_workspace" if request.htmx else REVIEW_TEMPLATE
+    context["quality_settings"] = quality.settings_for(context["project"])
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -392,7 +393,12 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
     see_all = access.can(project, "see_all_work")
     if not see_all:
         own = quality.own_gold_accuracy(project=project, annotator=request.user)
-        context = {"project": project, "own": own, "see_all": False}
+        context = {
+            "project": project,
+            "own": own,
+            "see_all": False,
+            "quality_settings": quality.settings_for(project),
+        }
         return TemplateResponse(request, "quality/gold.html", context)
     since, until, errors = parse_window(request.GET.get)
     report = quality.gold_accuracy(project=project, since=since, until=until)
@@ -409,6 +415,7 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
         "errors": errors,
         "raw": request.GET,
         "snapshots": snapshots,
+        "quality_settings": quality.settings_for(project),
     }
     return TemplateResponse(request, "quality/gold.html", context, status=400 if errors else 200)
 
