@@ -11,7 +11,7 @@ from trainerdesk.quality import services as quality
 from trainerdesk.quality.forms import QualitySettingsForm
 from trainerdesk.quality.models import QualitySettings
 from trainerdesk.quality.settings_section import SECTION
-from trainerdesk.workbench import extensions, services
+from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Project
 
 API = "/api/v1"
@@ -135,24 +135,6 @@ def test_pages_that_mention_the_rule_read_it_through_the_section(project, owner,
     assert "(Majority vote)" in export.content.decode()
     review = client.get(reverse("quality:review", args=[project.pk]))
     assert "the project's rule: Majority vote" in review.content.decode()
-
-
-def test_without_the_section_the_workbench_refuses_quality_keys(monkeypatch, project, owner):
-    monkeypatch.setattr(extensions, "_settings_sections", {})
-    with pytest.raises(services.InvalidInput) as exc:
-        services.update_project(project=project, by=owner, final_label_rule="majority")
-    assert exc.value.errors == ["final_label_rule: not a project setting"]
-    assert extensions.describe_settings(project) == {}
-
-
-def test_a_section_registered_after_the_schemas_were_built_is_refused(monkeypatch):
-    monkeypatch.setattr(extensions, "_settings_sections", dict(extensions._settings_sections))
-    extensions.register_settings_section(SECTION)  # the same section again: fine
-    late = extensions.SettingsSection(
-        app="late", title="Late", form=QualitySettingsForm, api_fields={}, read=dict, update=dict
-    )
-    with pytest.raises(RuntimeError, match="after the API schemas were built"):
-        extensions.register_settings_section(late)
 
 
 @pytest.mark.django_db(transaction=True)
