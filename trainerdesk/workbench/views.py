@@ -330,8 +330,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
-    project = access.get_project_for_user(request.user, project_id, action="manage")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.user, project_id, action="manage")
     job = access.get_import_for_user(request.user, project, job_id)
     context = {
         "project": project,
