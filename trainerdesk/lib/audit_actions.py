@@ -64,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",
     "quality.scorecard.create": "Scorecard snapshot recorded",
+    "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

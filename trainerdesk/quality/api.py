@@ -16,7 +16,7 @@ from trainerdesk.quality.models import (
     LabelErrorRun,
     Review,
 )
-from trainerdesk.workbench import access, runs
+from trainerdesk.workbench import access
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 
 router = Router(tags=["quality"])
@@ -156,8 +156,7 @@ def start_label_error_run(request: HttpRequest, project_id: ProjectId, body: Lab
     summary="Label-error runs, newest first (managers and reviewers)",
 )
 def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
-    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     recent = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
     return [_run(run) for run in recent]
 
@@ -168,8 +167,7 @@ def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
     summary="One label-error run, with its progress (managers and reviewers)",
 )
 def get_label_error_run(request: HttpRequest, project_id: ProjectId, run_id: ObjectId):
-    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     return _run(quality_access.get_label_error_run_for_user(request.auth, project, run_id))
 
 
@@ -601,8 +599,7 @@ def get_agreement_report(request: HttpRequest, project_id: ProjectId):
 
     from trainerdesk.quality.models import AgreementReport
 
-    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     rep = AgreementReport.objects.filter(project=project).select_related("created_by").first()
     if rep is None:
         raise Http404("No agreement report yet")
@@ -618,8 +615,7 @@ def get_agreement_report(request: HttpRequest, project_id: ProjectId):
 def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
     from trainerdesk.quality.models import AgreementReport
 
-    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     reports = AgreementReport.objects.filter(project=project).select_related("created_by")
     return [_report_summary(r) for r in reports[:100]]
 
@@ -630,8 +626,7 @@ def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
     summary="One agreement report: its results, or its status and why it failed",
 )
 def get_agreement_report_by_id(request: HttpRequest, project_id: ProjectId, report_id: ObjectId):
-    project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     rep = quality_access.get_agreement_report_for_user(request.auth, project, report_id)
     return _report_document(project, rep)
 

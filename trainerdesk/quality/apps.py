@@ -11,6 +11,7 @@ class QualityConfig(AppConfig):
         from trainerdesk.quality import finals
         from trainerdesk.quality import services as quality
         from trainerdesk.quality.models import ItemAgreement
+        from trainerdesk.quality.settings_section import SECTION
         from trainerdesk.workbench import extensions as ext
         from trainerdesk.workbench.extensions import NavLink
 
@@ -20,6 +21,8 @@ class QualityConfig(AppConfig):
         ext.register_annotate_context(_return_note)
         ext.register_answer_feedback(quality.gold_feedback)
         ext.register_sent_back(_sent_back)
+        ext.register_project_created(quality.create_quality_settings)
+        ext.register_settings_section(SECTION)
         staff = ("manager", "reviewer")
         for link in (
             NavLink("Gold", "quality:gold", 30),

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Max
 
-from trainerdesk.quality.models import Review
+from trainerdesk.quality.models import QualitySettings, Review
 from trainerdesk.quality.services import FinalLabeler
 from trainerdesk.workbench.models import Annotation, Project
 
@@ -69,7 +69,8 @@ _FITTED_MAX = 8
 
 
 def _labeler(project: Project) -> FinalLabeler:
-    if project.final_label_rule != Project.FinalLabelRule.DAWID_SKENE:
+    rule = QualitySettings.for_project(project).final_label_rule
+    if rule != QualitySettings.FinalLabelRule.DAWID_SKENE:
         return FinalLabeler(project)
     state = Annotation.objects.filter(project=project).aggregate(
         n=Count("id"), last=Max("id"), edited=Max("updated_at")

@@ -10,6 +10,55 @@ from django.utils import timezone
 from trainerdesk.workbench.models import Item, Project
 from trainerdesk.workbench.runs import BackgroundRun
 
+# --- the project's quality settings ----------------------------------------------------
+
+
+class QualitySettings(models.Model):
+    """The quality app's part of a project's settings: how each item's final answer is
+    chosen and when an annotator passes on gold. One row per project, made when the
+    project is created (`services.create_quality_settings`, hooked in through the
+    workbench's extension registry); `settings_for(project)` reads it, with the defaults
+    for a project that has none. Changed only by `services.update_quality_settings`.
+
+    Settings the workbench itself reads stay on `Project` (`gold_rate`, `gold_feedback`:
+    the queue draws gold and locks gold answers on its hot path), so the workbench never
+    needs this model (DEVELOPERS.md, "Per-app project settings")."""
+
+    class FinalLabelRule(models.TextChoices):
+        REVIEWER = "reviewer", "Reviewer's decision (a fix, else the accepted answers' majority)"
+        MAJORITY = "majority", "Majority vote"
+        DAWID_SKENE = "dawid_skene", "Dawid–Skene (votes weighted by estimated accuracy)"
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="quality_settings"
+    )
+    final_label_rule = models.CharField(
+        max_length=16, choices=FinalLabelRule.choices, default=FinalLabelRule.REVIEWER
+    )
+    gold_threshold = models.FloatField(
+        default=0.95, help_text="Pass when the 95% lower bound of gold accuracy reaches this."
+    )
+    gold_min_items = models.PositiveSmallIntegerField(
+        default=20, help_text="Gold items an annotator must answer before pass/fail is judged."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    # The fields a caller may change (the settings page, the project API, the service).
+    FIELDS = ("final_label_rule", "gold_threshold", "gold_min_items")
+
+    def __str__(self) -> str:
+        return f"quality settings of {self.project_id}"
+
+    @classmethod
+    def for_project(cls, project: Project) -> QualitySettings:
+        """The project's row, or an unsaved one with the defaults (a project created
+        before this app, or by code that bypassed create_project): reading never writes."""
+        try:
+            return project.quality_settings
+        except cls.DoesNotExist:
+            return cls(project=project)
+
+
 # --- label-error detection ---------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from trainerdesk.quality.models import (
     Review,
     Scorecard,
 )
-from trainerdesk.workbench import access, blind, runs, services, views_annotate, views_runs
+from trainerdesk.workbench import access, blind, services, views_annotate, views_runs
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import readable_answer
 from trainerdesk.workbench.services import ConflictError, InvalidInput
@@ -75,8 +75,8 @@ def _findings_context(request: HttpRequest, project, run: LabelErrorRun | None) 
 def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
     """The review queue of the latest run (or ?run=<id>); managers start runs here."""
     if request.method == "POST":
-        project = access.get_project_for_user(request.user, project_id, action="manage")
-        runs.fail_stale_runs(project=project)  # a dead run must not block a new one
+        # A dead run must not block a new one.
+        project = access.get_project_with_runs(request.user, project_id, action="manage")
         try:
             run = quality.start_label_error_run(
                 project=project, by=request.user, field_name=request.POST.get("field") or None
@@ -85,8 +85,7 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("quality:label_errors", project_id=project.pk)
         return redirect(reverse("quality:label_errors", args=[project.pk]) + f"?run={run.pk}")
-    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.user, project_id, action="see_all_work")
     recent = list(LabelErrorRun.objects.filter(project=project).select_related("created_by")[:10])
     if request.GET.get("run"):
         run = quality_access.get_label_error_run_for_user(request.user, project, request.GET["run"])
@@ -104,8 +103,7 @@ def label_errors(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def label_error_run(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
     """The run's progress card, polled by htmx; a plain request goes to the full page."""
-    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.user, project_id, action="see_all_work")
     run = quality_access.get_label_error_run_for_user(request.user, project, run_id)
     page_url = reverse("quality:label_errors", args=[project.pk]) + f"?run={run.pk}"
     if not request.htmx:
@@ -251,6 +249,7 @@ def _workspace(
 
 def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     template = f"{REVIEW_TEMPLATE}#review_workspace" if request.htmx else REVIEW_TEMPLATE
+    context["quality_settings"] = quality.settings_for(context["project"])
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -392,7 +391,12 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
     see_all = access.can(project, "see_all_work")
     if not see_all:
         own = quality.own_gold_accuracy(project=project, annotator=request.user)
-        context = {"project": project, "own": own, "see_all": False}
+        context = {
+            "project": project,
+            "own": own,
+            "see_all": False,
+            "quality_settings": quality.settings_for(project),
+        }
         return TemplateResponse(request, "quality/gold.html", context)
     since, until, errors = parse_window(request.GET.get)
     report = quality.gold_accuracy(project=project, since=since, until=until)
@@ -409,6 +413,7 @@ def gold(request: HttpRequest, project_id: int) -> HttpResponse:
         "errors": errors,
         "raw": request.GET,
         "snapshots": snapshots,
+        "quality_settings": quality.settings_for(project),
     }
     return TemplateResponse(request, "quality/gold.html", context, status=400 if errors else 200)
 
@@ -459,8 +464,8 @@ def _report_options(post) -> tuple[dict, dict]:
 @require_http_methods(["GET", "POST"])
 def quality_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Managers and reviewers: run an agreement report and read the latest one."""
-    project = access.get_project_for_user(request.user, project_id, action="see_all_work")
-    runs.fail_stale_runs(project=project)  # a dead report must not block a new one
+    # A dead report must not block a new one.
+    project = access.get_project_with_runs(request.user, project_id, action="see_all_work")
     if request.method == "POST":
         levels, weights = _report_options(request.POST)
         try:

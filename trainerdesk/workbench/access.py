@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
+from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import (
     Annotation,
     Comment,
@@ -59,6 +60,16 @@ def get_project_for_user(user, project_id, *, action: str = "view") -> Project:
     if role is None or role not in CAN[action]:
         raise Http404("No such project")
     project.user_role = role
+    return project
+
+
+def get_project_with_runs(user, project_id, *, action: str = "view") -> Project:
+    """get_project_for_user for a page or API read that shows background runs (imports,
+    reports, label-error runs): the project's runs not heard from within the stale window
+    are failed first (runs.fail_stale_runs), so a dead worker's run never shows as running
+    nor blocks a new one."""
+    project = get_project_for_user(user, project_id, action=action)
+    runs.fail_stale_runs(project=project)
     return project
 
 

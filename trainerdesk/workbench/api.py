@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest
 from ninja import Body, Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import create_model
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
-from trainerdesk.workbench import access, services, visibility
+from trainerdesk.workbench import access, extensions, services, visibility
 from trainerdesk.workbench.models import (
     GuidelineVersion,
     Item,
@@ -41,7 +42,6 @@ After = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")]
 OrderingName = Literal["sequential", "random", "priority"]
-FinalLabelRuleName = Literal["reviewer", "majority", "dawid_skene"]
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -72,11 +72,6 @@ class ProjectSummary(Schema):
         description="Item data keys annotators see besides those the label schema reads."
     )
     annotators_see_external_id: bool
-    final_label_rule: FinalLabelRuleName = Field(
-        description="How the export picks each item's final answer: reviewer (a reviewer's "
-        "fix, else the majority of accepted answers, else the majority), majority, or "
-        "dawid_skene (votes weighted by each annotator's estimated accuracy)."
-    )
     role: str | None = Field(
         description="Your role in the project: manager, reviewer or annotator."
     )
@@ -93,15 +88,13 @@ class ProjectCounts(Schema):
     percent: int = Field(description="complete / items, in percent.")
 
 
-class ProjectDetail(ProjectSummary):
+class _ProjectDetail(ProjectSummary):
     instructions: str = Field(description="Markdown guidelines shown to annotators.")
     label_schema: dict[str, Any] = Field(description="The label schema (see PUT /schema).")
     counts: ProjectCounts
     # Gold settings: managers and reviewers only (null for annotators).
     gold_rate: float | None = Field(None, description="Share of served items that are gold.")
     gold_feedback: bool | None = Field(None, description="Immediate feedback after gold items.")
-    gold_threshold: float | None = Field(None, description="Pass: Wilson lower bound >= this.")
-    gold_min_items: int | None = Field(None, description="Gold items needed for pass/fail.")
 
 
 class ProjectCreate(InputSchema):
@@ -131,7 +124,7 @@ class ProjectCreate(InputSchema):
     annotators_see_external_id: bool = False
 
 
-class ProjectPatch(InputSchema):
+class _ProjectPatch(InputSchema):
     """Only the fields you send change. New instructions start a new guideline version."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -143,7 +136,6 @@ class ProjectPatch(InputSchema):
     annotators_see_others: bool | None = None
     blind_order: bool | None = None
     annotators_see_comments: bool | None = None
-    final_label_rule: FinalLabelRuleName | None = None
     annotator_fields: list[str] | None = Field(
         None,
         max_length=visibility.MAX_ANNOTATOR_FIELDS,
@@ -153,8 +145,27 @@ class ProjectPatch(InputSchema):
     annotators_see_external_id: bool | None = None
     gold_rate: float | None = Field(None, ge=0, le=1)
     gold_feedback: bool | None = None
-    gold_threshold: float | None = Field(None, ge=0, le=1)
-    gold_min_items: int | None = Field(None, ge=1, le=10000)
+
+
+def _with_sections(name: str, base: type, *, patch: bool) -> Any:
+    """`base` plus the settings the apps above the workbench contribute (their sections,
+    extensions.SettingsSection): one project resource, as in Label Studio, whichever app
+    keeps a setting. Built once, when this module is first imported (the URLconf, after
+    every app's ready())."""
+    fields: dict[str, Any] = {}
+    for section in extensions.settings_sections(for_schemas=True):
+        for key, (kind, options) in section.api_fields.items():
+            if patch:  # only the fields sent change
+                fields[key] = (kind | None, Field(None, **options))
+            else:  # null when the caller may not see it
+                fields[key] = (kind | None, Field(None, description=options.get("description")))
+    model = create_model(name, __base__=base, __module__=__name__, **fields)
+    model.__doc__ = base.__doc__
+    return model
+
+
+ProjectDetail = _with_sections("ProjectDetail", _ProjectDetail, patch=False)
+ProjectPatch = _with_sections("ProjectPatch", _ProjectPatch, patch=True)
 
 
 class GuidelineOut(Schema):
@@ -211,7 +222,6 @@ def _summary(project: Project, role: str | None) -> dict:
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
-        "final_label_rule": project.final_label_rule,
         "annotator_fields": project.annotator_fields,
         "annotators_see_external_id": project.annotators_see_external_id,
         "role": role,
@@ -234,12 +244,19 @@ def _detail(project: Project, user) -> dict:
             "mine_today": progress.mine_today,
             "percent": progress.percent,
         },
-        **{
-            key: getattr(project, key)
-            for key in services.GOLD_SETTINGS
-            if access.can(project, "see_all_work")
-        },
+        **_settings(project),
     }
+
+
+def _settings(project: Project) -> dict:
+    """The workbench's gold settings and every app's section, staff-only ones left out
+    (null) for annotators."""
+    staff = access.can(project, "see_all_work")
+    out = {key: getattr(project, key) for key in services.GOLD_SETTINGS if staff}
+    for section in extensions.settings_sections():
+        values = section.read(project=project)
+        out |= {k: v for k, v in values.items() if staff or k not in section.staff_only}
+    return out
 
 
 def _item(item: Item, *, full: bool, project: Project) -> dict:

@@ -11,7 +11,7 @@ from ninja import Body, Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from trainerdesk.lib.api_schemas import InputSchema
-from trainerdesk.workbench import access, runs, services
+from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import (
     MAX_ITEMS_PER_CALL,
     After,
@@ -228,8 +228,7 @@ def upload_images(request: HttpRequest, project_id: ProjectId, files: File[list[
     summary="Import jobs, newest first (manager)",
 )
 def list_imports(request: HttpRequest, project_id: ProjectId):
-    project = access.get_project_for_user(request.auth, project_id, action="manage")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="manage")
     return [_job(job) for job in ImportJob.objects.filter(project=project).order_by("-id")[:100]]
 
 
@@ -239,6 +238,5 @@ def list_imports(request: HttpRequest, project_id: ProjectId):
     summary="One import job (manager)",
 )
 def get_import(request: HttpRequest, project_id: ProjectId, job_id: ObjectId):
-    project = access.get_project_for_user(request.auth, project_id, action="manage")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.auth, project_id, action="manage")
     return _job(access.get_import_for_user(request.auth, project, job_id))

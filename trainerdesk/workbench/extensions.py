@@ -32,6 +32,36 @@ class NavLink:
     primary: bool = False  # the one main action (Annotate), drawn as a filled button
 
 
+@dataclass(frozen=True)
+class SettingsSection:
+    """An app's part of a project's settings, kept in the app's own `OneToOne(Project)`
+    model (DEVELOPERS.md, "Per-app project settings"). The settings page shows `form`
+    below the workbench's fields (one page, one Save); `GET`/`PATCH
+    /api/v1/projects/<id>` carry `api_fields` beside the project's own, and
+    `workbench.services.update_project` hands those keys to `update`, in its transaction.
+
+    - `form`: a Django form class whose field names are the setting names (no prefix:
+      the page posts what the API takes); its `clean()` drops a field not posted.
+    - `api_fields`: name -> (type, `pydantic.Field` keyword arguments: constraints such
+      as `ge`/`le` and the `description`) of the PATCH body; GET shows each as
+      `type | None`.
+    - `read(project=)` -> {name: value}: the current values (initial form values, GET).
+    - `update(project=, by=, **changes)`: validates (InvalidInput naming the field),
+      writes and audits.
+    - `staff_only`: names shown to managers and reviewers only (null for annotators).
+    - `describe(project=)` -> {name: text}: what a page says about a value (e.g. the
+      final label rule's label), for the workbench templates that mention it."""
+
+    app: str
+    title: str
+    form: type
+    api_fields: dict[str, tuple[Any, dict[str, Any]]]
+    read: Callable[..., dict[str, Any]]
+    update: Callable[..., Any]
+    staff_only: frozenset[str] = frozenset()
+    describe: Callable[..., dict[str, str]] | None = None
+
+
 _nav: dict[tuple[str, str], NavLink] = {}
 _final_labeler: Callable[[Any], Any] | None = None
 _final_answers: Callable[..., dict] | None = None
@@ -40,6 +70,9 @@ _item_filters: dict[str, Callable[[Any, Any, Any], Any]] = {}
 _annotate_context: list[Callable[..., dict]] = []
 _answer_feedback: Callable[..., Any] | None = None
 _sent_back: Callable[..., Any] | None = None
+_project_created: list[Callable[..., Any]] = []
+_settings_sections: dict[str, SettingsSection] = {}
+_sections_read = False  # set once the API schemas are built from the sections
 
 
 def _once(name: str, current: object, new: object) -> None:
@@ -142,3 +175,55 @@ def register_sent_back(condition: Callable[..., Any]) -> None:
 
 def sent_back_condition(*, user) -> Any | None:
     return _sent_back(user=user) if _sent_back else None
+
+
+# --- project creation and per-app project settings ------------------------------------------
+
+
+def register_project_created(hook: Callable[..., Any]) -> None:
+    """`hook(project=, by=)` runs inside create_project's transaction (e.g. an app makes
+    its settings row): anything it raises rolls the new project back."""
+    if hook not in _project_created:
+        _project_created.append(hook)
+
+
+def project_created(*, project, by) -> None:
+    for hook in _project_created:
+        hook(project=project, by=by)
+
+
+def register_settings_section(section: SettingsSection) -> None:
+    """One section per app (registering it again replaces it). Must run in the app's
+    `ready()`: the API's project schemas are built from the sections when the URLconf is
+    first loaded, so a section registered later would be missing from them."""
+    if _sections_read and _settings_sections.get(section.app) != section:
+        raise RuntimeError(
+            f"settings section {section.app!r} registered after the API schemas were built; "
+            "register it in AppConfig.ready()"
+        )
+    others = [s for app, s in _settings_sections.items() if app != section.app]
+    taken = {name for other in others for name in other.api_fields}
+    if clash := taken & set(section.api_fields):
+        raise RuntimeError(f"settings {sorted(clash)} are already owned by another app")
+    _settings_sections[section.app] = section
+
+
+def settings_sections(*, for_schemas: bool = False) -> list[SettingsSection]:
+    global _sections_read
+    _sections_read = _sections_read or for_schemas
+    return sorted(_settings_sections.values(), key=lambda section: section.app)
+
+
+def settings_section_of(name: str) -> SettingsSection | None:
+    """The section that owns setting `name` (None: not an app's setting)."""
+    return next((s for s in _settings_sections.values() if name in s.api_fields), None)
+
+
+def describe_settings(project) -> dict[str, str]:
+    """Every section's `describe(project=)`, merged: e.g. {"final_label_rule": "Majority
+    vote"} for the pages that mention a setting; empty without the app."""
+    out: dict[str, str] = {}
+    for section in settings_sections():
+        if section.describe is not None:
+            out |= section.describe(project=project)
+    return out

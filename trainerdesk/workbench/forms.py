@@ -169,14 +169,7 @@ class ProjectSettingsForm(forms.Form):
     annotators_see_external_id = forms.BooleanField(
         required=False, label="Annotators see each item's external id"
     )
-    final_label_rule = forms.ChoiceField(
-        choices=Project.FinalLabelRule.choices,
-        required=False,  # left out: unchanged
-        label="Final label rule",
-        help_text="How each item's final answer is chosen for the export.",
-    )
-
-    # Gold items (see the project's Gold page).
+    # Gold items (see the project's Gold page); the pass rule is in quality's section.
     gold_rate = forms.FloatField(
         required=False,
         min_value=0,
@@ -190,21 +183,6 @@ class ProjectSettingsForm(forms.Form):
         required=False,
         label="Immediate feedback: after a gold item, show whether the answer was right",
     )
-    gold_threshold = forms.FloatField(
-        required=False,
-        min_value=0,
-        max_value=1,
-        initial=0.95,
-        label="Gold pass threshold",
-        help_text="Pass when the 95% Wilson lower bound of gold accuracy is at least this.",
-    )
-    gold_min_items = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10000,
-        initial=20,
-        label="Gold items needed before pass/fail",
-    )
 
     def clean_annotator_fields(self) -> list[str]:
         raw = self.cleaned_data.get("annotator_fields") or ""
@@ -213,9 +191,8 @@ class ProjectSettingsForm(forms.Form):
     def clean(self):
         data = super().clean()
         # A form posted without the gold fields (older clients) leaves them unchanged.
-        for key in ("gold_rate", "gold_threshold", "gold_min_items"):
-            if data.get(key) is None:
-                data.pop(key, None)
+        if data.get("gold_rate") is None:
+            data.pop("gold_rate", None)
         # Same for the annotator view: only a form that carries the setting changes it.
         if "annotator_fields" not in self.data:
             data.pop("annotator_fields", None)

@@ -90,27 +90,14 @@ class Project(models.Model):
         default=False, help_text="Annotators see each item's external id."
     )
 
-    # --- review (quality app): how each item's final answer is chosen ---
-    class FinalLabelRule(models.TextChoices):
-        REVIEWER = "reviewer", "Reviewer's decision (a fix, else the accepted answers' majority)"
-        MAJORITY = "majority", "Majority vote"
-        DAWID_SKENE = "dawid_skene", "Dawid–Skene (votes weighted by estimated accuracy)"
-
-    final_label_rule = models.CharField(
-        max_length=16, choices=FinalLabelRule.choices, default=FinalLabelRule.REVIEWER
-    )
-    # --- gold items (see services.next_item and quality/services.gold_accuracy) ---
+    # --- gold items: what the queue reads (services.next_item, submit_annotation); the
+    # quality app keeps its own settings (final label rule, gold pass rule) in its
+    # QualitySettings (DEVELOPERS.md, "Per-app project settings") ---
     gold_rate = models.FloatField(
         default=0.0, help_text="Share of served items that are gold (0 to 1)."
     )
     gold_feedback = models.BooleanField(
         default=False, help_text="After a gold item, show the annotator whether they were right."
-    )
-    gold_threshold = models.FloatField(
-        default=0.95, help_text="Pass when the 95% lower bound of gold accuracy reaches this."
-    )
-    gold_min_items = models.PositiveSmallIntegerField(
-        default=20, help_text="Gold items an annotator must answer before pass/fail is judged."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -33,7 +33,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trainerdesk.accounts.models import Membership
 from trainerdesk.lib import streams
 from trainerdesk.lib.markup import render_markdown
-from trainerdesk.workbench import access, blind, formats, images, runs, services, views_runs
+from trainerdesk.workbench import (
+    access,
+    blind,
+    extensions,
+    formats,
+    images,
+    runs,
+    services,
+    views_runs,
+)
 from trainerdesk.workbench.forms import (
     ExportForm,
     GoldItemForm,
@@ -183,12 +192,16 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "annotators_see_others": project.annotators_see_others,
         "blind_order": project.blind_order,
         "annotators_see_comments": project.annotators_see_comments,
-        "final_label_rule": project.final_label_rule,
         "annotator_fields": ", ".join(project.annotator_fields),
         "annotators_see_external_id": project.annotators_see_external_id,
         **{key: getattr(project, key) for key in services.GOLD_SETTINGS},
     }
     form = ProjectSettingsForm(request.POST or None, initial=initial)
+    # Each app's settings section (extensions.SettingsSection): its own form, same page.
+    sections = [
+        (section, section.form(request.POST or None, initial=section.read(project=project)))
+        for section in extensions.settings_sections()
+    ]
     # Blind order only means something where annotators compare responses: left out of the
     # form (so a save leaves the stored value alone) unless the schema has such a field.
     if not blind.response_sources(project.schema):
@@ -201,20 +214,25 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
             "hx-swap": "outerHTML",
         }
     )
-    if request.method == "POST" and form.is_valid():
+    forms_ = [form, *(section_form for _, section_form in sections)]
+    valid = [f.is_valid() for f in forms_]  # every form, so each shows its errors
+    if request.method == "POST" and all(valid):
         try:
-            changes = dict(form.cleaned_data)
-            if not changes.get("final_label_rule"):
-                changes.pop("final_label_rule", None)  # not sent: unchanged
+            changes = {k: v for f in forms_ for k, v in f.cleaned_data.items()}
             services.update_project(project=project, by=request.user, **changes)
         except services.InvalidInput as exc:
-            _show_errors(form, exc.errors, fields=set(form.fields))
+            # Each error beside its field, in whichever form holds it (else atop the page).
+            owner = {name: f for _, f in sections for name in f.fields}
+            for error in exc.errors:
+                target = owner.get(error.split(":", 1)[0].split(".", 1)[0], form)
+                _show_errors(target, [error], fields=set(target.fields))
         else:
             messages.success(request, "Settings saved.")
             return redirect("workbench:project_settings", project_id=project.pk)
     context = {
         "project": project,
         "form": form,
+        "sections": [{"title": s.title, "form": f} for s, f in sections],
         "guidelines": project.guidelines.select_related("created_by")[:10],
     }
     status = 400 if form.is_bound else 200
@@ -312,8 +330,7 @@ def project_import(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
-    project = access.get_project_for_user(request.user, project_id, action="manage")
-    runs.fail_stale_runs(project=project)
+    project = access.get_project_with_runs(request.user, project_id, action="manage")
     job = access.get_import_for_user(request.user, project, job_id)
     context = {
         "project": project,
@@ -384,6 +401,7 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "form": form,
         "item_count": item_count,
+        "settings_text": extensions.describe_settings(project),  # the final label rule
         "left_out": {_FORMAT_NAMES[fmt]: entries for fmt, entries in left_out.items() if entries},
         "left_out_links": [] if left_out else [(fmt, _FORMAT_NAMES[fmt]) for fmt in checked],
     }

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from trainerdesk.workbench import access, services, visibility
+from trainerdesk.workbench import access, extensions, services, visibility
 from trainerdesk.workbench.forms import CommentForm, WebhookForm
 from trainerdesk.workbench.models import Comment, Item, Project
 
@@ -100,6 +100,7 @@ def item_detail(request: HttpRequest, project_id: int, item_id: int) -> HttpResp
     )
     if context["can_see_all"]:  # the final answer sums up everyone's work
         context["final"] = services.final_answers(project=project, item_ids=[item.pk])[item.pk]
+        context["settings_text"] = extensions.describe_settings(project)
     if context["can_manage"]:
         from trainerdesk.workbench.forms import GoldItemForm
 

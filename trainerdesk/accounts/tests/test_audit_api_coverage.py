@@ -19,7 +19,12 @@ WRITES = {
     ("POST", "/api/v1/tokens"): ("accounts.apitoken.create",),
     ("DELETE", "/api/v1/tokens/{token_id}"): ("accounts.apitoken.revoke",),
     ("POST", "/api/v1/projects"): ("workbench.project.create",),
-    ("PATCH", "/api/v1/projects/{project_id}"): ("workbench.project.update",),
+    # Quality's settings (final label rule, gold pass rule) ride on the project PATCH and
+    # are recorded by quality's own service (quality/services/settings.py).
+    ("PATCH", "/api/v1/projects/{project_id}"): (
+        "workbench.project.update",
+        "quality.settings.update",
+    ),
     ("PUT", "/api/v1/projects/{project_id}/schema"): ("workbench.project.schema_change",),
     ("PUT", "/api/v1/projects/{project_id}/members"): ("workbench.projectmember.create",),
     ("DELETE", "/api/v1/projects/{project_id}/members/{username}"): (
@@ -84,7 +89,6 @@ WRITES = {
 # packages). That stage empties this list, adding a driver per operation to DRIVERS.
 PENDING_WIRING = [
     ("POST", "/api/v1/projects"),
-    ("PATCH", "/api/v1/projects/{project_id}"),
     ("PUT", "/api/v1/projects/{project_id}/schema"),
     ("PUT", "/api/v1/projects/{project_id}/members"),
     ("DELETE", "/api/v1/projects/{project_id}/members/{username}"),
@@ -158,9 +162,19 @@ def _revoke_token(client, **_):
     assert client.delete(f"/api/v1/tokens/{created.json()['id']}").status_code == 200
 
 
+def _patch_quality_settings(client, *, project, **_):
+    response = client.patch(
+        f"/api/v1/projects/{project.pk}",
+        {"final_label_rule": "majority", "gold_min_items": 5},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+
+
 DRIVERS = {
     ("POST", "/api/v1/tokens"): _create_token,
     ("DELETE", "/api/v1/tokens/{token_id}"): _revoke_token,
+    ("PATCH", "/api/v1/projects/{project_id}"): _patch_quality_settings,
 }
 
 AUDITED = sorted(

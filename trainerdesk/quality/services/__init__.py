@@ -58,6 +58,12 @@ from trainerdesk.quality.services.scorecards import (
     review_acceptance,
     scorecard_gold,
 )
+from trainerdesk.quality.services.settings import (
+    create_quality_settings,
+    quality_settings_errors,
+    settings_for,
+    update_quality_settings,
+)
 
 __all__ = [
     "peer_agreement",
@@ -103,4 +109,8 @@ __all__ = [
     "record_scorecard",
     "review_acceptance",
     "scorecard_gold",
+    "create_quality_settings",
+    "quality_settings_errors",
+    "settings_for",
+    "update_quality_settings",
 ]

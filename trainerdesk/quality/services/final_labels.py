@@ -9,9 +9,7 @@ from django.contrib.auth import get_user_model
 
 from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.quality import review as rules
-from trainerdesk.quality.models import (
-    Review,
-)
+from trainerdesk.quality.models import QualitySettings, Review
 from trainerdesk.quality.services.reviews import Decision
 from trainerdesk.workbench.models import Annotation, Project
 
@@ -22,20 +20,20 @@ logger = logging.getLogger(__name__)
 
 
 class FinalLabeler:
-    """Each item's final answer under the project's rule (see Project.FinalLabelRule),
+    """Each item's final answer under the project's rule (QualitySettings.FinalLabelRule),
     from the annotation records of the export (with their "reviews")."""
 
     def __init__(self, project: Project):
         self.project = project
-        self.rule = project.final_label_rule
+        self.rule = QualitySettings.for_project(project).final_label_rule
         # Plain booleans: final() runs once per exported item (100k in ~1 s), and each
         # TextChoices member lookup costs more than the common case's whole answer.
-        self.by_reviewer = self.rule == Project.FinalLabelRule.REVIEWER
+        self.by_reviewer = self.rule == QualitySettings.FinalLabelRule.REVIEWER
         self.ds: dict[str, dict[int, Any]] = {}
         self.accuracy: dict[str, dict] = {}
         # field -> why its Dawid–Skene labels may not be settled (EM did not converge).
         self.notes: dict[str, str] = {}
-        if self.rule == Project.FinalLabelRule.DAWID_SKENE:
+        if self.rule == QualitySettings.FinalLabelRule.DAWID_SKENE:
             self._fit_dawid_skene()
 
     def _fit_dawid_skene(self) -> None:

@@ -13,6 +13,7 @@ from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
     GoldAccuracySnapshot,
+    QualitySettings,
 )
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import readable_answer
@@ -117,12 +118,13 @@ def gold_accuracy(
     names = dict(
         get_user_model().objects.filter(pk__in=list(by_user)).values_list("pk", "username")
     )
+    settings = QualitySettings.for_project(project)
     rows = []
     for user_id, mine in by_user.items():
         verdict = metrics.gold_verdict(
             [a.correct for a in mine],
-            threshold=project.gold_threshold,
-            min_items=project.gold_min_items,
+            threshold=settings.gold_threshold,
+            min_items=settings.gold_min_items,
         )
         pairs = [(a.item_id, a.annotation_id) for a in mine]
         rows.append(

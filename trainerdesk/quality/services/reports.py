@@ -15,6 +15,7 @@ from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
     AgreementReport,
     ItemAgreement,
+    QualitySettings,
 )
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.services import ConflictError, InvalidInput
@@ -178,7 +179,8 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
     try:
         builder = report.ReportBuilder(
             _specs_of(rep),
-            dawid_skene=rep.project.final_label_rule == Project.FinalLabelRule.DAWID_SKENE,
+            dawid_skene=QualitySettings.for_project(rep.project).final_label_rule
+            == QualitySettings.FinalLabelRule.DAWID_SKENE,
         )
         rep.digest = _read_report_input(rep, builder)
         rep.set_progress(0.8, "Computing agreement")

@@ -12,6 +12,7 @@ from trainerdesk.lib.jsonutil import iso_utc
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
     AgreementReport,
+    QualitySettings,
     Review,
     Scorecard,
 )
@@ -72,9 +73,10 @@ def scorecard_gold(*, project: Project, annotator, until, live: bool = True) -> 
         return {"available": False, "reason": "not available: the project has no gold items"}
     row = next((r for r in report.annotators if r.annotator_id == annotator.pk), None)
     if row is None:
+        needed = QualitySettings.for_project(project).gold_min_items
         return {
             "available": False,
-            "reason": f"not enough data: no gold item answered (0 of {project.gold_min_items})",
+            "reason": f"not enough data: no gold item answered (0 of {needed})",
         }
     return {"available": True, **row.verdict.as_dict(), "digest": row.digest}
 

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from trainerdesk.quality import services as quality
+from trainerdesk.quality.models import QualitySettings
 from trainerdesk.workbench import formats, services
-from trainerdesk.workbench.models import Annotation, Project
+from trainerdesk.workbench.models import Annotation
 
 pytestmark = pytest.mark.django_db
 
@@ -215,7 +216,8 @@ def test_a_tie_has_no_final_answer_on_the_items_page_item_page_and_export(
 
 def test_a_reviewers_fix_is_the_final_answer_everywhere(tied, owner, client_for):
     project, items = tied
-    assert project.final_label_rule == Project.FinalLabelRule.REVIEWER
+    rule = quality.settings_for(project).final_label_rule
+    assert rule == QualitySettings.FinalLabelRule.REVIEWER
     annotation = Annotation.objects.filter(item=items["A late goal won it."]).first()
     quality.record_review(
         project=project,
@@ -234,7 +236,7 @@ def test_dawid_skene_finals_match_the_export_and_follow_new_answers(
     tied, owner, teammate, client_for
 ):
     project, items = tied
-    project = services.update_project(project=project, by=owner, final_label_rule="dawid_skene")
+    quality.update_quality_settings(project=project, final_label_rule="dawid_skene", by=owner)
     client = client_for(owner)
     texts = ("Shares rose sharply.", "A late goal won it.")
 

@@ -7,7 +7,7 @@ import pytest
 
 from trainerdesk.accounts.services import add_member, create_user
 from trainerdesk.quality import services as quality
-from trainerdesk.quality.models import GoldAccuracySnapshot
+from trainerdesk.quality.models import GoldAccuracySnapshot, QualitySettings
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Item
 
@@ -86,7 +86,7 @@ def test_pass_and_fail_over_twenty_gold_items(project, owner, teammate, threshol
     gold = _gold(project, {f"gold {i}": "sport" for i in range(20)})
     for item in gold.values():
         _answer(project, item, teammate, "sport")
-    project = services.update_project(project=project, by=owner, gold_threshold=threshold)
+    quality.update_quality_settings(project=project, gold_threshold=threshold, by=owner)
     (row,) = quality.gold_accuracy(project=project).annotators
     # 20/20: the Wilson lower bound is n / (n + z^2) = 20 / 23.8414588 = 0.838874.
     assert row.verdict.interval.low == pytest.approx(0.838874, abs=1e-6)
@@ -230,14 +230,17 @@ def test_api_sets_and_bulk_marks_gold(project, owner, teammate, client_for):
 
 def test_settings_page_saves_gold_settings(project, owner, client_for):
     client = client_for(owner)
-    form = client.get(f"/projects/{project.pk}/settings/").context["form"]
-    data = {k: v for k, v in form.initial.items() if v is not None}
+    context = client.get(f"/projects/{project.pk}/settings/").context
+    # The workbench's fields and quality's section (its own form) are on one page.
+    forms = [context["form"], *(section["form"] for section in context["sections"])]
+    data = {k: v for form in forms for k, v in form.initial.items() if v is not None}
     data.update(gold_rate="0.1", gold_feedback="on", gold_threshold="0.9", gold_min_items="30")
     data = {k: v for k, v in data.items() if v is not False}
     assert client.post(f"/projects/{project.pk}/settings/", data).status_code == 302
     project.refresh_from_db()
-    assert (project.gold_rate, project.gold_feedback, project.gold_threshold) == (0.1, True, 0.9)
-    assert project.gold_min_items == 30
+    assert (project.gold_rate, project.gold_feedback) == (0.1, True)
+    saved = QualitySettings.objects.get(project=project)
+    assert (saved.gold_threshold, saved.gold_min_items) == (0.9, 30)
 
 
 # --- immediate feedback ---------------------------------------------------------------------

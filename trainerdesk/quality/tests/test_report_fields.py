@@ -205,8 +205,7 @@ def test_dawid_skene_convergence_on_the_report(
                                     ("business", "sport", "business")])
     ]  # fmt: skip
     services.add_items(project=project, items=rows)
-    project.final_label_rule = Project.FinalLabelRule.DAWID_SKENE
-    project.save(update_fields=["final_label_rule"])
+    quality.update_quality_settings(project=project, final_label_rule="dawid_skene", by=owner)
     rep = _compute(project, owner, django_capture_on_commit_callbacks)
     ds = rep.results["fields"]["topic"]["dawid_skene"]
     assert ds["converged"] is True and set(ds["accuracy"]) == {"a", "b", "c"}

@@ -393,7 +393,7 @@ def test_rules_pick_final_labels(double, owner, reviewer):
     assert [(r["decision"], r["reviewer"], r["fixed_answer"]) for r in reviews] == [
         ("fixed", "rita", {"topic": "sport"})
     ]
-    double = services.update_project(project=double, by=owner, final_label_rule="majority")
+    quality.update_quality_settings(project=double, final_label_rule="majority", by=owner)
     records = _export(double)
     assert records[second.pk]["final"] is None and records[third.pk]["final"] == {"topic": "tech"}
 
@@ -410,7 +410,7 @@ def test_dawid_skene_rule_follows_the_accurate_annotator(org, owner):
         organization=org, created_by=owner, name="DS", overlap=5,
         label_schema=classification_schema("topic", classes).to_dict(),
     )  # fmt: skip
-    project = services.update_project(project=project, by=owner, final_label_rule="dawid_skene")
+    quality.update_quality_settings(project=project, final_label_rule="dawid_skene", by=owner)
     services.add_items(project=project, items=[{"text": f"t{i}"} for i in range(60)])
     users = []
     for n in range(5):
@@ -428,7 +428,7 @@ def test_dawid_skene_rule_follows_the_accurate_annotator(org, owner):
         return sum(f == classes[t] for f, t in zip(finals, truth, strict=True))
 
     ds = right(services.export_records(project=project))
-    project = services.update_project(project=project, by=owner, final_label_rule="majority")
+    quality.update_quality_settings(project=project, final_label_rule="majority", by=owner)
     majority = right(services.export_records(project=project))
     assert ds > majority, (ds, majority)
     assert ds >= 55

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trainerdesk.lib.errors import InvalidInput
-from trainerdesk.workbench import visibility
+from trainerdesk.workbench import extensions, visibility
 from trainerdesk.workbench.models import GuidelineVersion, Project
 from trainerdesk.workbench.schema import SchemaError, parse_schema
 from trainerdesk.workbench.services.queue import _shift_counters
@@ -63,6 +63,8 @@ def create_project(
         GuidelineVersion.objects.create(
             project=project, version=1, text=instructions, created_by=created_by
         )
+        # Apps above the workbench make their settings rows (extensions.py).
+        extensions.project_created(project=project, by=created_by)
     return project
 
 
@@ -75,7 +77,13 @@ def _annotator_fields(value: Any) -> list[str]:
 
 def update_project(*, project: Project, by, **changes: Any) -> Project:
     """Apply settings changes. New instructions become a new guideline version; a new
-    overlap re-opens or closes items for the queue; a schema change is validated."""
+    overlap re-opens or closes items for the queue; a schema change is validated.
+    Settings an app above the workbench owns (e.g. quality's `final_label_rule`) go to
+    that app's settings section (extensions.SettingsSection.update), in this transaction."""
+    by_section: dict[str, dict[str, Any]] = {}
+    for key in list(changes):
+        if (section := extensions.settings_section_of(key)) is not None:
+            by_section.setdefault(section.app, {})[key] = changes.pop(key)
     allowed = {
         "name",
         "description",
@@ -86,7 +94,6 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         "annotators_see_others",
         "blind_order",
         "annotators_see_comments",
-        "final_label_rule",
         "annotator_fields",
         "annotators_see_external_id",
         *GOLD_SETTINGS,
@@ -100,13 +107,13 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
         raise InvalidInput(["overlap: must be at least 1"])
     if "annotator_fields" in changes:
         changes["annotator_fields"] = _annotator_fields(changes["annotator_fields"])
-    rules = Project.FinalLabelRule.values
-    if "final_label_rule" in changes and changes["final_label_rule"] not in rules:
-        raise InvalidInput([f"final_label_rule: must be one of {', '.join(rules)}"])
     if gold_errors := _gold_setting_errors(changes):
         raise InvalidInput(gold_errors)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
+        sections = {section.app: section for section in extensions.settings_sections()}
+        for app, section_changes in by_section.items():
+            sections[app].update(project=project, by=by, **section_changes)
         updated = [key for key, value in changes.items() if getattr(project, key) != value]
         for key in updated:
             setattr(project, key, changes[key])
@@ -142,16 +149,12 @@ def set_priority(*, project: Project, item_ids: list[int], priority: int) -> int
 
 # --- gold items --------------------------------------------------------------------------------
 
-GOLD_SETTINGS = ("gold_rate", "gold_feedback", "gold_threshold", "gold_min_items")
+# The gold settings the workbench itself reads (the queue's gold draw and the lock on a
+# gold answer with feedback on); the pass rule (threshold, minimum items) is quality's.
+GOLD_SETTINGS = ("gold_rate", "gold_feedback")
 
 
 def _gold_setting_errors(changes: dict) -> list[str]:
-    errors = []
-    for key in ("gold_rate", "gold_threshold"):
-        if key in changes and not 0 <= changes[key] <= 1:
-            errors.append(f"{key}: must be between 0 and 1, got {changes[key]}")
-    if "gold_min_items" in changes and not 1 <= changes["gold_min_items"] <= 10000:
-        errors.append(
-            f"gold_min_items: must be between 1 and 10000, got {changes['gold_min_items']}"
-        )
-    return errors
+    if "gold_rate" in changes and not 0 <= changes["gold_rate"] <= 1:
+        return [f"gold_rate: must be between 0 and 1, got {changes['gold_rate']}"]
+    return []

@@ -3,6 +3,8 @@ project-bar links and behaviour without the workbench importing them."""
 
 from pathlib import Path
 
+import pytest
+from django import forms
 from django.urls import reverse
 
 from trainerdesk.workbench import extensions, services
@@ -58,3 +60,54 @@ def test_without_a_final_label_rule_registered_nothing_has_a_final_answer(monkey
     assert services.final_answers(project=project, item_ids=ids) == dict.fromkeys(ids)
     records = list(services.export_records(project=project))
     assert [r["final"] for r in records] == [None] * len(ids)
+
+
+class _ProbeForm(forms.Form):
+    probe = forms.IntegerField(required=False)
+
+
+def _probe_section(app="probe", changed=None):
+    def update(*, project, by, **changes):
+        if changed is not None:
+            changed.update(changes)
+
+    return extensions.SettingsSection(
+        app=app,
+        title="Probe",
+        form=_ProbeForm,
+        api_fields={"probe": (int, {"ge": 0})},
+        read=lambda *, project: {"probe": 1},
+        update=update,
+    )
+
+
+def test_without_an_apps_section_the_workbench_refuses_its_keys(monkeypatch, project, owner):
+    monkeypatch.setattr(extensions, "_settings_sections", {})
+    with pytest.raises(services.InvalidInput) as exc:
+        services.update_project(project=project, by=owner, final_label_rule="majority")
+    assert exc.value.errors == ["final_label_rule: not a project setting"]
+    assert extensions.describe_settings(project) == {}
+
+
+def test_update_project_hands_a_sections_keys_to_it_in_its_transaction(monkeypatch, project, owner):
+    changed: dict = {}
+    monkeypatch.setattr(extensions, "_settings_sections", {})
+    monkeypatch.setattr(extensions, "_sections_read", False)
+    extensions.register_settings_section(_probe_section(changed=changed))
+    services.update_project(project=project, by=owner, probe=3, overlap=2)
+    assert changed == {"probe": 3}
+    project.refresh_from_db()
+    assert project.overlap == 2
+
+
+def test_sections_register_once_each_and_before_the_api_is_built(monkeypatch):
+    monkeypatch.setattr(extensions, "_settings_sections", {})
+    monkeypatch.setattr(extensions, "_sections_read", False)
+    section = _probe_section()
+    extensions.register_settings_section(section)
+    with pytest.raises(RuntimeError, match="already owned by another app"):
+        extensions.register_settings_section(_probe_section(app="other"))
+    extensions.settings_sections(for_schemas=True)
+    extensions.register_settings_section(section)  # the same section again: fine
+    with pytest.raises(RuntimeError, match="after the API schemas were built"):
+        extensions.register_settings_section(_probe_section(app="late"))
