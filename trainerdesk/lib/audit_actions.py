@@ -33,7 +33,6 @@ ACTIONS: dict[str, str] = {
     "workbench.project.update": "Project settings changed",
     "workbench.project.delete": "Project deleted",
     "workbench.project.schema_change": "Label schema changed",
-    "workbench.project.final_rule_change": "Final label rule changed",
     "workbench.guideline.create": "Guideline version published",
     "workbench.projectmember.create": "Project member added",
     "workbench.projectmember.update": "Project role changed",
