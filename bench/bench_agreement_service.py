@@ -149,8 +149,14 @@ def main() -> None:
             rep = quality.compute_agreement_report(report_id=rep.pk)
             seconds = time.perf_counter() - started
             assert rep.status == "done", rep.message
-            runs.append({"report_s": round(seconds, 2), "pure_finish_s": round(pure[-1], 3),
-                         "ratio": round(seconds / pure[-1], 1), "load_avg_1m": load[0]})  # fmt: skip
+            runs.append(
+                {
+                    "report_s": round(seconds, 2),
+                    "pure_finish_s": round(pure[-1], 3),
+                    "ratio": round(seconds / pure[-1], 1),
+                    "load_avg_1m": load[0],
+                }
+            )
         topic = rep.results["fields"]["topic"]
         best = min(runs, key=lambda r: r["ratio"])
         result = {
@@ -170,8 +176,11 @@ def main() -> None:
         c.report(
             result,
             f"agreement report over {annotations:,} annotations on {result['database']}: "
-            + "; ".join(f"{r['report_s']:.2f} s vs pure figures {r['pure_finish_s']:.2f} s = "
-                        f"{r['ratio']:.1f}x (load {r['load_avg_1m']:.2f})" for r in runs)  # fmt: skip
+            + "; ".join(
+                f"{r['report_s']:.2f} s vs pure figures {r['pure_finish_s']:.2f} s = "
+                f"{r['ratio']:.1f}x (load {r['load_avg_1m']:.2f})"
+                for r in runs
+            )
             + f"; best {best['ratio']:.1f}x; alpha {topic['alpha']['value']:.4f}",
         )
 

@@ -128,10 +128,9 @@ def _sql_parts(vendor: str) -> dict[str, str]:
             "|| '+00:00' || char(10)",
             "day": "substr(a.created_at, 1, 10)",
             "object": "json_type(a.answer) = 'object'",
-            "choice": "CASE WHEN json_type(a.answer, '$.{f}') IS NULL "
-            "OR json_type(a.answer, '$.{f}') = 'null' THEN NULL "
-            "WHEN json_type(a.answer, '$.{f}') = 'text' "
-            "THEN '{s}' || json_extract(a.answer, '$.{f}') ELSE 'x' END",
+            "choice": "CASE coalesce(json_type(a.answer, '$.{f}'), 'null') WHEN 'null' "
+            "THEN NULL WHEN 'text' THEN '{s}' || json_extract(a.answer, '$.{f}') "
+            "ELSE 'x' END",
         }
     utc = "(a.updated_at AT TIME ZONE 'UTC')"
     return {
@@ -140,9 +139,8 @@ def _sql_parts(vendor: str) -> dict[str, str]:
         f"ELSE to_char({utc}, '.US') END || '+00:00' || chr(10)",
         "day": "to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
         "object": "jsonb_typeof(a.answer) = 'object'",
-        "choice": "CASE WHEN coalesce(jsonb_typeof(a.answer -> '{f}'), 'null') = 'null' "
-        "THEN NULL WHEN jsonb_typeof(a.answer -> '{f}') = 'string' "
-        "THEN '{s}' || (a.answer ->> '{f}') ELSE 'x' END",
+        "choice": "CASE coalesce(jsonb_typeof(a.answer -> '{f}'), 'null') WHEN 'null' "
+        "THEN NULL WHEN 'string' THEN '{s}' || (a.answer ->> '{f}') ELSE 'x' END",
     }
 
 
