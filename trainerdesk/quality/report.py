@@ -167,7 +167,9 @@ class _Coded:
         self.week.append(week)
         return True
 
-    def extend(self, item: np.ndarray, rater: np.ndarray, code: np.ndarray, week: np.ndarray):
+    def extend(
+        self, item: np.ndarray, rater: np.ndarray, code: np.ndarray, week: np.ndarray
+    ) -> None:
         """Many add()s at once, of codes already checked against the categories."""
         for arr, values in ((self.item, item), (self.rater, rater), (self.code, code),
                             (self.week, week)):  # fmt: skip
@@ -315,8 +317,9 @@ class ReportBuilder:
         if not all(objects):
             self.not_objects += sum(1 for o in objects if not o)
             keep = [n for n, o in enumerate(objects) if o]
-            item_ids, annotators, days = ([col[n] for n in keep]
-                                          for col in (item_ids, annotators, days))  # fmt: skip
+            item_ids = [item_ids[n] for n in keep]
+            annotators = [annotators[n] for n in keep]
+            days = [days[n] for n in keep]
             values = [[col[n] for n in keep] for col in values]
         if not item_ids:
             return
