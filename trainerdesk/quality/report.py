@@ -12,7 +12,7 @@ results as JSON (None with a reason where a metric is undefined, never NaN).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +31,9 @@ SUPPORTED = ("choice", "pairwise", "rating", "spans", "boxes")
 DEFAULT_LEVEL = {"choice": "nominal", "pairwise": "ordinal", "rating": "ordinal"}
 DEFAULT_WEIGHTS = {"choice": None, "pairwise": "linear", "rating": "quadratic"}
 WEIGHT_NAMES = {None: "none", "linear": "linear", "quadratic": "quadratic"}
+
+# Marks a string in add_choice_columns()' values (the database's extraction of a field).
+CHOICE_TEXT = "s"
 
 # One field's results, and {item (or (item, response)): (its agreement score, annotations)}.
 _FieldResult = tuple[dict[str, Any], dict[Any, tuple[float, int]]]
@@ -164,6 +167,14 @@ class _Coded:
         self.week.append(week)
         return True
 
+    def extend(
+        self, item: np.ndarray, rater: np.ndarray, code: np.ndarray, week: np.ndarray
+    ) -> None:
+        """Many add()s at once, of codes already checked against the categories."""
+        for arr, values in ((self.item, item), (self.rater, rater), (self.code, code),
+                            (self.week, week)):  # fmt: skip
+            arr.frombytes(values.astype(np.int64).tobytes())
+
     def ratings(self, n_items: int, rater_ids: tuple) -> tuple[Ratings, np.ndarray]:
         item = np.frombuffer(self.item, dtype=np.int64)
         rater = np.frombuffer(self.rater, dtype=np.int64)
@@ -252,7 +263,7 @@ class ReportBuilder:
         r = self.raters.setdefault(annotator, len(self.raters))
         w = self.day_week.get(day)
         if w is None:  # days are few: map each to its week's index once
-            w = self.day_week[day] = self.weeks.setdefault(week_of(day), len(self.weeks))
+            w = self._week_index(day)
         if item_id in self.references:  # add references first: only those answers are kept
             self.answers.setdefault(item_id, []).append((r, answer, w))
         for f in self.fields:
@@ -285,6 +296,64 @@ class ReportBuilder:
                 if f.type == "choice" and any(_not_label(v, f.labels) for v in value):
                     self._drop(f.name, "labels not in the schema (left out of the answer)")
                 self.rows[f.name].append((item_id, annotator, value))
+
+    def choice_fields(self) -> tuple[str, ...]:
+        """The fields' names when every supported field is a single choice (the case
+        add_choice_columns() takes), else ()."""
+        if self.fields and all(f.type == "choice" and not f.multiple for f in self.fields):
+            return tuple(f.name for f in self.fields)
+        return ()
+
+    def add_choice_columns(
+        self, item_ids: Sequence[int], annotators: Sequence[str], days: Sequence[str],
+        objects: Sequence[Any], values: Sequence[Sequence[str | None]],
+    ) -> None:  # fmt: skip
+        """add() for a page of annotations by columns, when choice_fields() is set: per
+        annotation whether its answer is an object, and per field (choice_fields order) its
+        value as CHOICE_TEXT + the string, None when absent or null, or anything not
+        starting with CHOICE_TEXT when it is not a string. The database extracts those, so
+        no answer is decoded in Python; the references' answers come by
+        add_reference_answers(). The same codes, drops and order as add()."""
+        if not all(objects):
+            self.not_objects += sum(1 for o in objects if not o)
+            keep = [n for n, o in enumerate(objects) if o]
+            item_ids = [item_ids[n] for n in keep]
+            annotators = [annotators[n] for n in keep]
+            days = [days[n] for n in keep]
+            values = [[col[n] for n in keep] for col in values]
+        if not item_ids:
+            return
+        self.n_annotations += len(item_ids)
+        items, raters = self.items, self.raters
+        item = np.array([items.setdefault(x, len(items)) for x in item_ids], dtype=np.int64)
+        rater = np.array([raters.setdefault(a, len(raters)) for a in annotators], dtype=np.int64)
+        dw = self.day_week
+        week = np.array([dw[d] if d in dw else self._week_index(d) for d in days], dtype=np.int64)
+        for f, column in zip(self.fields, values, strict=True):
+            coded = self.coded[f.name]
+            index = {CHOICE_TEXT + c: n for c, n in coded.index.items()}
+            code = np.array([-2 if v is None else index.get(v, -1) for v in column], np.int64)
+            kept = code >= 0
+            bad = int(np.count_nonzero(code == -1))
+            if bad:
+                slot = self.dropped[f.name]
+                reason = "not one of the schema's labels"
+                slot[reason] = slot.get(reason, 0) + bad
+            coded.extend(item[kept], rater[kept], code[kept], week[kept])
+
+    def add_reference_answers(self, rows: Iterable[tuple[int, str, Any, str]]) -> None:
+        """The answers on reference items (item id, annotator, answer, day) in annotation
+        order, after add_choice_columns() read them all."""
+        for item_id, annotator, answer, day in rows:
+            if item_id in self.references and isinstance(answer, Mapping):
+                r = self.raters.setdefault(annotator, len(self.raters))
+                w = self.day_week.get(day)
+                w = self._week_index(day) if w is None else w
+                self.answers.setdefault(item_id, []).append((r, answer, w))
+
+    def _week_index(self, day: str) -> int:
+        w = self.day_week[day] = self.weeks.setdefault(week_of(day), len(self.weeks))
+        return w
 
     # --- results ---------------------------------------------------------------------------
 
