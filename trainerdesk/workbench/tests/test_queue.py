@@ -190,3 +190,37 @@ def test_raising_overlap_reopens_finished_items(project, owner, org, teammate):
     assert not Item.objects.get(pk=item.pk).available
     services.update_project(project=project, by=owner, overlap=2)
     assert Item.objects.get(pk=item.pk).available
+
+
+def test_a_lease_made_by_the_same_users_other_request_is_not_an_error(
+    project, teammate, monkeypatch
+):
+    # PostgreSQL interleaves two /next requests of one annotator (double click, two tabs):
+    # both find no lease, the second INSERT meets lease_one_per_user. Simulated here by
+    # leasing another item to them between the look-up and the INSERT.
+    from trainerdesk.workbench.services import queue
+
+    original = queue._pick_item
+    calls = []
+
+    def racing_pick(**kwargs):
+        item = original(**kwargs)
+        if not calls:
+            other = Item.objects.filter(project=project).exclude(pk=item.pk).first()
+            Lease.objects.create(
+                project=project,
+                item=other,
+                annotator=teammate,
+                expires_at=timezone.now() + timedelta(minutes=5),
+            )
+        calls.append(item.pk)
+        return item
+
+    monkeypatch.setattr(queue, "_pick_item", racing_pick)
+    item = services.next_item(project=project, user=teammate)
+
+    assert item is not None and len(calls) == 2
+    lease = Lease.objects.get(annotator=teammate)
+    assert lease.item_id == item.pk
+    assert Item.objects.get(pk=item.pk).leased_count == 1
+    assert sum(Item.objects.filter(project=project).values_list("leased_count", flat=True)) == 1
