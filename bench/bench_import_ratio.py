@@ -10,12 +10,17 @@ in turn:
 - service: `services.import_stream` on the JSONL file (what the worker runs for an upload);
 - api: `POST /api/v1/projects/{id}/items` in calls of 10,000 items, in process through
   Django's test client (the HTTP server's own cost is measured by bench_queue);
-- cli: `trainerdesk import PROJECT FILE` as a subprocess, from process start to exit.
+- cli: `trainerdesk import PROJECT FILE` as a subprocess, from process start to exit;
+- labelstudio (with --label-studio-token): the same items uploaded to a running Label
+  Studio's import endpoint as one JSON file (its import takes a JSON list of tasks; the
+  JSONL file is not one of its formats), timed to the response, which LS sends once the
+  tasks are stored.
 
 Each product way imports into a project of its own, so every row is new. Rounds are
 interleaved so a load change on a shared machine hits all four alike.
 
-    .venv/bin/python bench/bench_import_ratio.py --n 100000 --rounds 3
+    .venv/bin/python bench/bench_import_ratio.py --n 100000 --rounds 3 \
+        [--label-studio-url http://127.0.0.1:8092 --label-studio-token TOKEN]
 """
 
 from __future__ import annotations
@@ -131,9 +136,27 @@ def time_cli(source: Path, n: int) -> float:
     return elapsed
 
 
+def time_labelstudio(source: Path, n: int, client) -> float:
+    body = b"[" + b",".join(source.read_bytes().splitlines()) + b"]"
+    project = client.project(c.unique("bench import"), LS_CONFIG)
+    t0 = time.perf_counter()
+    answer = client.import_file(project, "items.json", body)
+    elapsed = time.perf_counter() - t0
+    assert answer.get("task_count") == n, answer
+    return elapsed
+
+
+LS_CONFIG = (
+    '<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
+    '<Choice value="positive"/><Choice value="negative"/></Choices></View>'
+)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = c.parser("Import N items four ways against a bare executemany.", default_n=100_000)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--label-studio-url", default="http://127.0.0.1:8091")
+    p.add_argument("--label-studio-token", default=None, help="also time Label Studio")
     args = p.parse_args(argv)
     with c.workspace(args, "bench-import-ratio") as root:
         source = root / "items.jsonl"
@@ -141,12 +164,21 @@ def main(argv: list[str] | None = None) -> dict:
         c.django_setup()
         rows = floor_rows(source)
         times: dict[str, list[float]] = {"floor": [], "service": [], "api": [], "cli": []}
+        ls = None
+        if args.label_studio_token:
+            sys.path.insert(0, str(Path(__file__).resolve().parent / "labelstudio"))
+            from lsclient import Client
+
+            ls = Client(args.label_studio_url, args.label_studio_token)
+            times["labelstudio"] = []
         loads = [os.getloadavg()[0]]
         for index in range(args.rounds):
             times["floor"].append(time_floor(root, rows, index))
             times["service"].append(time_service(source, args.n))
             times["api"].append(time_api(source, args.n))
             times["cli"].append(time_cli(source, args.n))
+            if ls is not None:
+                times["labelstudio"].append(time_labelstudio(source, args.n, ls))
             loads.append(os.getloadavg()[0])
         database = c.database_label()
         c.close_db()
@@ -164,6 +196,10 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "load_1min": [round(x, 1) for x in loads],
     }
+    if "labelstudio" in median:
+        result["labelstudio_over"] = {
+            way: round(median["labelstudio"] / median[way], 2) for way in ("service", "api", "cli")
+        }
     human = f"import {args.n:,} items, median of {args.rounds} [{database}]: " + ", ".join(
         f"{way} {s:.2f} s" + (f" ({s / median['floor']:.1f}x floor)" if way != "floor" else "")
         for way, s in median.items()
