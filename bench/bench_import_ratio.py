@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> dict:
             sys.path.insert(0, str(Path(__file__).resolve().parent / "labelstudio"))
             from lsclient import Client
 
-            ls = Client(args.label_studio_url, args.label_studio_token)
+            # A loaded machine makes Label Studio's 100k import take minutes.
+            ls = Client(args.label_studio_url, args.label_studio_token, timeout=1800)
             times["labelstudio"] = []
         loads = [os.getloadavg()[0]]
         for index in range(args.rounds):
