@@ -21,8 +21,8 @@ class LabelStudioError(RuntimeError):
 
 
 class Client:
-    def __init__(self, url: str = URL, token: str = TOKEN) -> None:
-        self.url, self.token = url.rstrip("/"), token
+    def __init__(self, url: str = URL, token: str = TOKEN, timeout: float = 120) -> None:
+        self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
 
     def request(self, method: str, path: str, body=None, *, raw: bool = False, form=None):
         headers = {"Authorization": f"Token {self.token}"}
@@ -44,7 +44,7 @@ class Client:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310 - local LS
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - local LS
                 content = resp.read()
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace")[:2000]

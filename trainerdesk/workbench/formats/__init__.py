@@ -52,6 +52,7 @@ from trainerdesk.workbench.formats.csv_format import (
 )
 from trainerdesk.workbench.formats.jsonl import (
     _read_jsonl,
+    read_objects,
     write_jsonl,
 )
 from trainerdesk.workbench.formats.labelstudio_json import (
@@ -87,6 +88,7 @@ def read_items(
 __all__ = [
     "detect_format",
     "read_items",
+    "read_objects",
     "ANNOTATION_COLUMN_PREFIX",
     "ANSWER_COLUMN_PREFIX",
     "CONTENT_TYPES",

@@ -102,7 +102,7 @@ def assign_queue_share(
     for user in assignees:
         _assignable(project=project, user=user)
     with transaction.atomic():
-        # The shared queue's own index range (item_queue: project, assignee NULL, rank).
+        # The shared queue's own index (item_queue: project, rank; assignee NULL).
         pool = list(
             Item.objects.filter(project=project, available=True, assignee=None)
             .order_by("queue_rank", "id")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import random
 from bisect import insort
 from collections.abc import Iterable, Iterator
@@ -10,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-import orjson
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -483,18 +481,8 @@ def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:
     """Import a small list of items given as JSON (API), through the same validation."""
     rows = []
     errors = []
-    for index, raw in enumerate(items, start=1):
-        parsed = list(
-            formats.read_items(
-                io.BytesIO(orjson.dumps(raw)),
-                "jsonl",
-                fields=project.label_schema["fields"],
-                max_item_bytes=settings.MAX_ITEM_BYTES,
-            )
-        )
-        for row in parsed:
-            row.line = index
-            (errors if isinstance(row, formats.RowError) else rows).append(row)
+    for row in formats.read_objects(items, settings.MAX_ITEM_BYTES):
+        (errors if isinstance(row, formats.RowError) else rows).append(row)
     result = import_batch(project=project, rows=rows)
     if result.added:
         schedule_search_indexing()

@@ -176,6 +176,23 @@ def next_item(
     a seeded random.Random for tests; the CSPRNG otherwise).
     """
     now = now or timezone.now()
+    for attempt in range(2):
+        try:
+            return _lease_next_item(project=project, user=user, now=now, rng=rng)
+        except IntegrityError:
+            # lease_one_per_user: the same annotator's other request (a double click, a
+            # second tab) leased them an item after this one looked. On PostgreSQL the
+            # INSERT waits for that request's commit and then fails; the second attempt
+            # finds and returns the lease it made. SQLite's IMMEDIATE transactions never
+            # interleave, so this is PostgreSQL's path only.
+            if attempt:
+                raise ConflictError("your next item is being handed out; try again") from None
+    raise AssertionError("unreachable")
+
+
+def _lease_next_item(
+    *, project: Project, user, now: datetime, rng: random.Random | None
+) -> Item | None:
     expires_at = _lease_expiry(now)
     adapt = connection.ops.adapt_datetimefield_value
     with transaction.atomic():

@@ -245,6 +245,8 @@ def test_add_items_of_only_junk_rows_adds_nothing_and_explains_each(project, own
     assert response.status_code == 200
     errors = response.json()["errors"]
     assert [e["line"] for e in errors] == [1, 2, 3, 4]
+    # An API item is an item, not a "line" of a file.
+    assert errors[0]["message"] == "item must be a JSON object, got null"
     assert errors[3]["message"] == "data.text: must be a string, got int"
     assert project.items.count() == 3
 

@@ -12,6 +12,7 @@ from trainerdesk.workbench.formats import (
     ls_result_to_answer,
     read_conll,
     read_items,
+    read_objects,
     tokenize,
     write_conll,
     write_csv,
@@ -158,6 +159,27 @@ def test_jsonl_bom_and_crlf():
 def test_jsonl_bad_row_between_good_rows(line, message):
     rows = read(b'{"text": "before"}\n' + line + b'\n\n{"text": "after"}\n', "jsonl")
     assert rows == [Row(1, {"text": "before"}), RowError(2, message), Row(4, {"text": "after"})]
+
+
+def test_decoded_objects_read_as_their_jsonl_lines():
+    # The API's items skip the text round trip; they must still become the same rows.
+    objects = [
+        {"text": "a", "external_id": 7, "priority": 3, "reference": {"sentiment": "pos"}},
+        {"data": {"text": "b"}, "external_id": "e2", "annotations": [{"answer": {}}]},
+        {"data": "hello"},
+        {"text": "a", "priority": 1.5},
+        {"data": {}, "predictions": [{"score": 1}]},
+        {"text": "x" * 200},
+        [1, 2],
+    ]
+    lines = b"".join(orjson.dumps(o) + b"\n" for o in objects)
+    as_lines = read(lines, "jsonl", max_item_bytes=100)
+
+    as_objects = list(read_objects(objects, 100))
+
+    assert as_objects[:-1] == as_lines[:-1]
+    assert as_objects[-1] == RowError(7, "item must be a JSON object, got [1,2]")
+    assert objects[0]["external_id"] == 7  # the caller's objects are left as they were
 
 
 def test_jsonl_oversized_items():

@@ -21,6 +21,10 @@ _BY_EXTENSION[".conll"] = "conll"
 
 class Command(BaseCommand):
     help = "Export a project's items, reference answers and annotations."
+    # Django's system checks (URLs, templates, every app's checks) cost about a second of
+    # start-up here and check nothing a data command uses; `trainerdesk serve` and
+    # `migrate` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("project", help="project id or exact name")

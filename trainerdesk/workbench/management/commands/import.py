@@ -20,6 +20,10 @@ SHOWN_ERRORS = 20
 
 class Command(BaseCommand):
     help = "Import items from a JSONL, CSV or Label Studio JSON file into a project."
+    # Django's system checks (URLs, templates, every app's checks) cost about a second of
+    # start-up here and check nothing a data command uses; `trainerdesk serve` and
+    # `migrate` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("project", help="project id or exact name")
