@@ -133,7 +133,8 @@ def validation_error(request, exc: ValidationError):
         loc = tuple(error.get("loc", ()))
         # Drop only the leading "body" (where ninja puts a JSON body), not a field so named.
         where = ".".join(str(part) for part in (loc[1:] if loc[:1] == ("body",) else loc))
-        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg"))
+        message = str(error.get("msg", "invalid"))
+        problems.append(f"{where}: {message}" if where else message)
     return _error(request, "; ".join(problems) or "invalid request", 422, errors=problems)
 
 
