@@ -22,7 +22,10 @@ $(VENV)/.installed: pyproject.toml
 			&& $(PYTHON) -m venv --clear $(VENV); \
 		}; \
 	fi
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "Installing TrainerDesk and its dependencies into $(VENV) (a few minutes the first time)..."
+	@# pip's own lines (collecting, downloading with a progress bar, building, installing)
+	@# instead of minutes of silence; .ci/run sets PIP_QUIET=1 for a short log.
+	$(BIN)/pip install --progress-bar=on -e '.[dev]'
 	@touch $@
 
 run: install

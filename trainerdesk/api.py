@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import BodyModel, FileModel, FormModel, PathModel, QueryModel
@@ -66,6 +70,23 @@ class _CachedSchemaAPI(NinjaAPI):
         return cache[key]
 
 
+class _Docs(Swagger):
+    """Swagger UI from templates/ninja/swagger.html and ninja's static files, served here.
+    ninja renders its own template only when it is an installed app, and otherwise a page
+    loading Swagger UI from a CDN (refused by our CSP); as an app it would be imported by
+    every process, the task worker included (settings.INSTALLED_APPS)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        auths = api.auth if isinstance(api.auth, list | tuple) else ()
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": any(getattr(auth, "csrf", False) for auth in auths),
+        }
+        return render(request, self.template, context)
+
+
 class BodyTooDeep(ValueError):
     pass
 
@@ -96,7 +117,7 @@ api = _CachedSchemaAPI(
     urls_namespace="api",
     # Operations start collapsed: Swagger UI rendering all 61 expanded took most of the
     # page's 1.5-2 s in chromium. Models are left out of the page (each operation shows its own).
-    docs=Swagger(settings={"docExpansion": "none", "defaultModelsExpandDepth": -1}),
+    docs=_Docs(settings={"docExpansion": "none", "defaultModelsExpandDepth": -1}),
     parser=BoundedJsonParser(),
 )
 
@@ -112,7 +133,8 @@ def validation_error(request, exc: ValidationError):
         loc = tuple(error.get("loc", ()))
         # Drop only the leading "body" (where ninja puts a JSON body), not a field so named.
         where = ".".join(str(part) for part in (loc[1:] if loc[:1] == ("body",) else loc))
-        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg"))
+        message = str(error.get("msg", "invalid"))
+        problems.append(f"{where}: {message}" if where else message)
     return _error(request, "; ".join(problems) or "invalid request", 422, errors=problems)
 
 

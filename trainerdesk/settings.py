@@ -7,6 +7,7 @@ back to a default nobody asked for.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -101,7 +102,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
-    "ninja",
+    # Not "ninja": as an app it would be imported (with pydantic) by every process that
+    # sets Django up, the task worker included; the API docs page renders the template in
+    # templates/ninja/ itself (trainerdesk/api.py) and its static files are listed below.
     "trainerdesk.accounts",
     "trainerdesk.workbench",
     "trainerdesk.quality",
@@ -197,7 +200,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# django-ninja's Swagger UI files (ninja/static/ninja/...), found without importing ninja.
+_ninja = importlib.util.find_spec("ninja")
+if _ninja is None or _ninja.origin is None:
+    raise ImproperlyConfigured("django-ninja is not installed: run `make install`")
+STATICFILES_DIRS = [BASE_DIR / "static", Path(_ninja.origin).parent / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Served straight from the app directories: no collectstatic step, so a fresh server

@@ -9,7 +9,9 @@ which passes a single SIGTERM on and waits: gunicorn finishes the requests it ha
 accepted (up to its graceful timeout) and the worker finishes its current task, instead
 of being killed twice over. SIGHUP is a graceful restart: gunicorn reloads its workers
 on the same listening socket (nothing is refused meanwhile) and the background worker
-is restarted once its task is done.
+is restarted once its task is done. gunicorn preloads the app (gunicorn_conf.py), so
+its new workers run the code its master loaded at start: SIGHUP picks up no changed
+Python files (the background worker's restart does); restart `serve` for those.
 
 A background worker that dies is started again after a pause that doubles with each
 crash in a row (1 s up to a minute); the web server keeps serving. A worker that keeps
@@ -29,8 +31,7 @@ import subprocess
 import sys
 import time
 
-STOP_TIMEOUT = 20.0  # above gunicorn's --graceful-timeout, so it can finish requests
-GRACEFUL_TIMEOUT = 15
+STOP_TIMEOUT = 20.0  # above gunicorn_conf.graceful_timeout, so it can finish requests
 # The worker's restarts: a pause of 1, 2, 4 ... s up to MAX_RESTART_DELAY after each crash
 # in a row; a worker that ran STABLE_AFTER seconds starts the count again.
 MAX_RESTART_DELAY = 60.0
@@ -129,16 +130,11 @@ def supervise(*, host: str, port: int, workers: int, threads: int, worker: bool)
             sys.executable,
             "-m",
             "gunicorn",
-            "trainerdesk.wsgi:application",
+            # Preloads the app in the master; worker class, timeouts, logs: all there.
+            "--config=python:trainerdesk.gunicorn_conf",
             f"--bind={bind}",
             f"--workers={workers}",
             f"--threads={threads}",
-            "--worker-class=trainerdesk.gunicorn_worker.DrainingThreadWorker",
-            f"--graceful-timeout={GRACEFUL_TIMEOUT}",
-            "--access-logfile=-",
-            # One fixed control-socket path per user would clash between several
-            # serve processes on one machine; nothing here uses it.
-            "--no-control-socket",
         ],
         env=env,
         preexec_fn=_die_with_parent,

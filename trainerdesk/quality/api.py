@@ -4,10 +4,10 @@ the caller may not see); quality records are then looked up inside that project.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.quality import access as quality_access
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
@@ -136,7 +136,7 @@ def _finding(f: LabelErrorFinding) -> dict:
     "final labels (majority vote) and ranks likely wrong labels with cleanlab. Runs in the "
     "background; poll the run. 409 while another run of the project is queued or running.",
 )
-def start_label_error_run(request: HttpRequest, project_id: ProjectId, body: LabelErrorRunIn):
+def start_label_error_run(request: ApiRequest, project_id: ProjectId, body: LabelErrorRunIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     run = quality.start_label_error_run(
         project=project,
@@ -155,7 +155,7 @@ def start_label_error_run(request: HttpRequest, project_id: ProjectId, body: Lab
     response=list[LabelErrorRunOut],
     summary="Label-error runs, newest first (managers and reviewers)",
 )
-def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
+def list_label_error_runs(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     recent = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
     return [_run(run) for run in recent]
@@ -166,7 +166,7 @@ def list_label_error_runs(request: HttpRequest, project_id: ProjectId):
     response=LabelErrorRunOut,
     summary="One label-error run, with its progress (managers and reviewers)",
 )
-def get_label_error_run(request: HttpRequest, project_id: ProjectId, run_id: ObjectId):
+def get_label_error_run(request: ApiRequest, project_id: ProjectId, run_id: ObjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     return _run(quality_access.get_label_error_run_for_user(request.auth, project, run_id))
 
@@ -177,7 +177,7 @@ def get_label_error_run(request: HttpRequest, project_id: ProjectId, run_id: Obj
     summary="A run's findings, most suspect first, by keyset pages on rank",
 )
 def list_label_error_findings(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     run_id: ObjectId,
     after_rank: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
@@ -207,7 +207,7 @@ def list_label_error_findings(
     "changed.",
 )
 def decide_label_error(
-    request: HttpRequest, project_id: ProjectId, finding_id: ObjectId, body: DecisionIn
+    request: ApiRequest, project_id: ProjectId, finding_id: ObjectId, body: DecisionIn
 ):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
     finding = quality_access.get_label_error_finding_for_user(request.auth, project, finding_id)
@@ -285,7 +285,7 @@ def _review(r: Review) -> dict:
     "(fewer agreeing answers than the overlap, or a prediction scored below min_score).",
 )
 def review_queue(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     scope: Literal["all", "disagreement", "low"] = "all",
     reviewed: bool | None = None,
@@ -318,7 +318,7 @@ def review_queue(
     response={201: ReviewOut, 409: ErrorOut},
     summary="Record a review decision (reviewers and managers)",
 )
-def post_review(request: HttpRequest, project_id: ProjectId, payload: ReviewIn):
+def post_review(request: ApiRequest, project_id: ProjectId, payload: ReviewIn):
     project = access.get_project_for_user(request.auth, project_id, action="review")
     annotation = access.get_annotation_for_user(request.auth, project, payload.annotation)
     send_back = payload.decision == "send_back" or payload.send_back
@@ -339,7 +339,7 @@ def post_review(request: HttpRequest, project_id: ProjectId, payload: ReviewIn):
     response=list[ReviewOut],
     summary="Every review of an item, oldest first (reviewers and managers)",
 )
-def item_reviews(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
+def item_reviews(request: ApiRequest, project_id: ProjectId, item_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="review")
     item = access.get_item_for_user(request.auth, project, item_id)
     return [_review(r) for r in quality.reviews_of_item(item=item)]
@@ -462,7 +462,7 @@ def _snapshot(s: GoldAccuracySnapshot) -> dict:
     "the answers' time: since <= created_at < until.",
 )
 def gold_accuracy(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -484,7 +484,7 @@ def gold_accuracy(
     response={201: list[GoldSnapshotOut]},
     summary="Record each annotator's gold accuracy now (manager)",
 )
-def record_gold_snapshots(request: HttpRequest, project_id: ProjectId, body: GoldSnapshotIn):
+def record_gold_snapshots(request: ApiRequest, project_id: ProjectId, body: GoldSnapshotIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     saved = quality.record_gold_snapshots(
         project=project, by=request.auth, since=body.since, until=body.until
@@ -499,7 +499,7 @@ def record_gold_snapshots(request: HttpRequest, project_id: ProjectId, body: Gol
     response=list[GoldSnapshotOut],
     summary="Recorded gold-accuracy snapshots, newest first (managers and reviewers)",
 )
-def list_gold_snapshots(request: HttpRequest, project_id: ProjectId):
+def list_gold_snapshots(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
     rows = GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")
     return [_snapshot(s) for s in rows[:500]]
@@ -575,12 +575,15 @@ def _report_document(project, rep) -> dict:
     "do not fit its answers; 409 while another report is being computed.",
 )
 def start_agreement_report(
-    request: HttpRequest, project_id: ProjectId, body: AgreementReportIn | None = None
+    request: ApiRequest, project_id: ProjectId, body: AgreementReportIn | None = None
 ):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
     body = body or AgreementReportIn()
+    # The schema's Literal values are the strings the service takes (dict is invariant).
+    levels: dict[str, str] = dict(body.levels)
+    kappa_weights: dict[str, str] = dict(body.kappa_weights)
     rep = quality.start_agreement_report(
-        project=project, levels=body.levels, kappa_weights=body.kappa_weights, by=request.auth
+        project=project, levels=levels, kappa_weights=kappa_weights, by=request.auth
     )
     return Status(202, {"id": rep.pk, "status": rep.status})
 
@@ -590,7 +593,7 @@ def start_agreement_report(
     response=dict,
     summary="The latest agreement report (managers and reviewers)",
 )
-def get_agreement_report(request: HttpRequest, project_id: ProjectId):
+def get_agreement_report(request: ApiRequest, project_id: ProjectId):
     """The newest report. Finished: the governance evidence (computed_at, digest,
     parameters, per-field results, annotator pairs, per-item scores). Queued, running or
     failed: its status and message, with `latest_done` the id of the newest finished one
@@ -612,7 +615,7 @@ def get_agreement_report(request: HttpRequest, project_id: ProjectId):
     response=list[AgreementReportSummary],
     summary="Agreement reports, newest first, with status and message (managers and reviewers)",
 )
-def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
+def list_agreement_reports(request: ApiRequest, project_id: ProjectId):
     from trainerdesk.quality.models import AgreementReport
 
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
@@ -625,7 +628,7 @@ def list_agreement_reports(request: HttpRequest, project_id: ProjectId):
     response=dict,
     summary="One agreement report: its results, or its status and why it failed",
 )
-def get_agreement_report_by_id(request: HttpRequest, project_id: ProjectId, report_id: ObjectId):
+def get_agreement_report_by_id(request: ApiRequest, project_id: ProjectId, report_id: ObjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     rep = quality_access.get_agreement_report_for_user(request.auth, project, report_id)
     return _report_document(project, rep)
@@ -655,7 +658,7 @@ class AnnotatorRowOut(Schema):
     description="sort: annotator, done, gold, gold_low, agreement, acceptance or lead_time; a "
     "leading - reverses. Figures not available sort last.",
 )
-def list_annotators(request: HttpRequest, project_id: ProjectId, sort: str = "annotator"):
+def list_annotators(request: ApiRequest, project_id: ProjectId, sort: str = "annotator"):
     from trainerdesk.quality import scorecards
 
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
@@ -663,7 +666,7 @@ def list_annotators(request: HttpRequest, project_id: ProjectId, sort: str = "an
 
 
 @router.get("/projects/{project_id}/annotators/{username}/scorecard", response=dict)
-def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
+def get_scorecard(request: ApiRequest, project_id: ProjectId, username: str):
     """An annotator's scorecard as computed now; annotators may read only their own."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)
@@ -672,7 +675,7 @@ def get_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
 
 
 @router.post("/projects/{project_id}/annotators/{username}/scorecard", response={201: dict})
-def record_scorecard(request: HttpRequest, project_id: ProjectId, username: str):
+def record_scorecard(request: ApiRequest, project_id: ProjectId, username: str):
     """Record the scorecard (stored with its digest, so its numbers are reproducible)."""
     project = access.get_project_for_user(request.auth, project_id, action="view")
     user = quality_access.get_scorecard_annotator_for_user(request.auth, project, username)

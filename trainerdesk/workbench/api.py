@@ -8,16 +8,17 @@ with a JSON message, never a hint that it exists.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Body, Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import create_model
 
 from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, extensions, services, visibility
 from trainerdesk.workbench.models import (
     GuidelineVersion,
@@ -159,13 +160,17 @@ def _with_sections(name: str, base: type, *, patch: bool) -> Any:
                 fields[key] = (kind | None, Field(None, **options))
             else:  # null when the caller may not see it
                 fields[key] = (kind | None, Field(None, description=options.get("description")))
-    model = create_model(name, __base__=base, __module__=__name__, **fields)
+    model: type = create_model(name, __base__=base, __module__=__name__, **fields)
     model.__doc__ = base.__doc__
     return model
 
 
-ProjectDetail = _with_sections("ProjectDetail", _ProjectDetail, patch=False)
-ProjectPatch = _with_sections("ProjectPatch", _ProjectPatch, patch=True)
+if TYPE_CHECKING:  # the sections' fields are only known at run time; code reads them by key
+    ProjectDetail = _ProjectDetail
+    ProjectPatch = _ProjectPatch
+else:
+    ProjectDetail = _with_sections("ProjectDetail", _ProjectDetail, patch=False)
+    ProjectPatch = _with_sections("ProjectPatch", _ProjectPatch, patch=True)
 
 
 class GuidelineOut(Schema):
@@ -300,7 +305,7 @@ def _organization_to_manage(user, ref: int | str) -> Organization:
 
 
 @router.get("/projects", response=list[ProjectSummary], summary="Projects you can open")
-def list_projects(request: HttpRequest):
+def list_projects(request: ApiRequest):
     user = request.auth
     admin_orgs = set(
         Membership.objects.filter(user=user, role__in=Membership.ADMIN_ROLES).values_list(
@@ -318,7 +323,7 @@ def list_projects(request: HttpRequest):
 
 
 @router.post("/projects", response={201: ProjectDetail, 403: ErrorOut}, summary="Create a project")
-def create_project(request: HttpRequest, payload: ProjectCreate):
+def create_project(request: ApiRequest, payload: ProjectCreate):
     organization = _organization_to_manage(request.auth, payload.organization)
     project = services.create_project(
         organization=organization,
@@ -330,7 +335,7 @@ def create_project(request: HttpRequest, payload: ProjectCreate):
 
 
 @router.get("/projects/{project_id}", response=ProjectDetail, summary="One project")
-def get_project(request: HttpRequest, project_id: ProjectId):
+def get_project(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id)
     return _detail(project, request.auth)
 
@@ -338,7 +343,7 @@ def get_project(request: HttpRequest, project_id: ProjectId):
 @router.patch(
     "/projects/{project_id}", response=ProjectDetail, summary="Change project settings (manager)"
 )
-def update_project(request: HttpRequest, project_id: ProjectId, payload: ProjectPatch):
+def update_project(request: ApiRequest, project_id: ProjectId, payload: ProjectPatch):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     changes = payload.model_dump(exclude_unset=True)
     nulls = [key for key, value in changes.items() if value is None]
@@ -350,7 +355,7 @@ def update_project(request: HttpRequest, project_id: ProjectId, payload: Project
 
 
 @router.get("/projects/{project_id}/schema", response=dict[str, Any], summary="The label schema")
-def get_schema(request: HttpRequest, project_id: ProjectId):
+def get_schema(request: ApiRequest, project_id: ProjectId):
     return access.get_project_for_user(request.auth, project_id).label_schema
 
 
@@ -362,7 +367,7 @@ def get_schema(request: HttpRequest, project_id: ProjectId):
     "`label_schema.fields[0].labels: ...`.",
 )
 def put_schema(
-    request: HttpRequest, project_id: ProjectId, label_schema: Annotated[dict[str, Any], Body()]
+    request: ApiRequest, project_id: ProjectId, label_schema: Annotated[dict[str, Any], Body()]
 ):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     project = services.update_project(project=project, by=request.auth, label_schema=label_schema)
@@ -374,14 +379,14 @@ def put_schema(
     response=list[GuidelineOut],
     summary="Guideline versions, newest first",
 )
-def list_guidelines(request: HttpRequest, project_id: ProjectId):
+def list_guidelines(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id)
     versions = GuidelineVersion.objects.filter(project=project).select_related("created_by")
     return [
         {
             "version": g.version,
             "text": g.text,
-            "created_by": g.created_by.get_username() if g.created_by_id else None,
+            "created_by": g.created_by.get_username() if g.created_by is not None else None,
             "created_at": g.created_at,
         }
         for g in versions.order_by("-version")
@@ -404,7 +409,7 @@ def _member_out(member: ProjectMember) -> dict:
     response=list[MemberOut],
     summary="Project members (organization owners and admins manage every project too)",
 )
-def list_members(request: HttpRequest, project_id: ProjectId):
+def list_members(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id)
     members = ProjectMember.objects.filter(project=project).select_related("user")
     return [_member_out(m) for m in members.order_by("user__username")]
@@ -413,7 +418,7 @@ def list_members(request: HttpRequest, project_id: ProjectId):
 @router.put(
     "/projects/{project_id}/members", response=MemberOut, summary="Add a member or change a role"
 )
-def set_member(request: HttpRequest, project_id: ProjectId, payload: MemberIn):
+def set_member(request: ApiRequest, project_id: ProjectId, payload: MemberIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     user = User.objects.filter(username=payload.username).first()
     if user is None:
@@ -431,7 +436,7 @@ def set_member(request: HttpRequest, project_id: ProjectId, payload: MemberIn):
     response={204: None},
     summary="Remove a member (their open lease is released)",
 )
-def remove_member(request: HttpRequest, project_id: ProjectId, username: str):
+def remove_member(request: ApiRequest, project_id: ProjectId, username: str):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     member = ProjectMember.objects.filter(project=project, user__username=username).first()
     if member is None:

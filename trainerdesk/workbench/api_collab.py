@@ -7,10 +7,10 @@ yours, errors that name the field) so the workbench router stays about the queue
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
 from trainerdesk.workbench.models import Comment, Notification, Webhook, WebhookDelivery
@@ -139,7 +139,8 @@ def _posted(result: services.PostedComment) -> dict:
 def _notification(n: Notification) -> dict:
     if n.comment is None:  # a sent-back answer
         return {
-            "id": n.pk, "kind": n.kind, "project": n.item.project_id, "item": n.item_id,
+            "id": n.pk, "kind": n.kind, "item": n.item_id,
+            "project": n.item.project_id if n.item is not None else None,
             "comment": None, "actor": n.actor.get_username() if n.actor else None,
             "message": n.message, "created_at": n.created_at, "read_at": n.read_at,
         }  # fmt: skip
@@ -193,7 +194,7 @@ def _delivery(d: WebhookDelivery) -> dict:
     "for them and only on items they worked on. Replies carry their thread's first comment "
     "as `parent`.",
 )
-def list_comments(request: HttpRequest, project_id: ProjectId, item_id: ObjectId):
+def list_comments(request: ApiRequest, project_id: ProjectId, item_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id)
     item = access.get_commented_item_for_user(request.auth, project, item_id)
     comments = Comment.objects.filter(item=item).select_related("author")
@@ -207,9 +208,7 @@ def list_comments(request: HttpRequest, project_id: ProjectId, item_id: ObjectId
     description="@username mentions notify project members who can see the comment; the "
     "others are listed in `not_notified` with the reason.",
 )
-def post_comment(
-    request: HttpRequest, project_id: ProjectId, item_id: ObjectId, payload: CommentIn
-):
+def post_comment(request: ApiRequest, project_id: ProjectId, item_id: ObjectId, payload: CommentIn):
     project = access.get_project_for_user(request.auth, project_id)
     item = access.get_commented_item_for_user(request.auth, project, item_id)
     parent = None
@@ -226,7 +225,7 @@ def post_comment(
     response={201: PostedOut},
     summary="Reply in a comment's thread",
 )
-def reply(request: HttpRequest, project_id: ProjectId, comment_id: ObjectId, payload: CommentEdit):
+def reply(request: ApiRequest, project_id: ProjectId, comment_id: ObjectId, payload: CommentEdit):
     project = access.get_project_for_user(request.auth, project_id)
     parent = access.get_comment_for_user(request.auth, project, comment_id)
     result = services.post_comment(
@@ -241,7 +240,7 @@ def reply(request: HttpRequest, project_id: ProjectId, comment_id: ObjectId, pay
     summary="Edit your comment",
 )
 def edit_comment(
-    request: HttpRequest, project_id: ProjectId, comment_id: ObjectId, payload: CommentEdit
+    request: ApiRequest, project_id: ProjectId, comment_id: ObjectId, payload: CommentEdit
 ):
     project = access.get_project_for_user(request.auth, project_id)
     comment = access.get_comment_for_user(request.auth, project, comment_id)
@@ -253,7 +252,7 @@ def edit_comment(
     response={204: None},
     summary="Delete your comment (a thread's first comment with replies is blanked)",
 )
-def delete_comment(request: HttpRequest, project_id: ProjectId, comment_id: ObjectId):
+def delete_comment(request: ApiRequest, project_id: ProjectId, comment_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id)
     comment = access.get_comment_for_user(request.auth, project, comment_id)
     services.delete_comment(comment=comment, by=request.auth)
@@ -265,7 +264,7 @@ def delete_comment(request: HttpRequest, project_id: ProjectId, comment_id: Obje
 
 @router.get("/inbox", response=list[NotificationOut], summary="Your mentions and replies")
 def inbox(
-    request: HttpRequest,
+    request: ApiRequest,
     unread: Annotated[bool, Query(description="Only unread entries.")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ):
@@ -278,7 +277,7 @@ def inbox(
 
 
 @router.post("/inbox/read", response=MarkReadOut, summary="Mark inbox entries read")
-def mark_read(request: HttpRequest, payload: MarkReadIn):
+def mark_read(request: ApiRequest, payload: MarkReadIn):
     return {"marked": services.mark_notifications_read(user=request.auth, ids=payload.ids)}
 
 
@@ -288,7 +287,7 @@ def mark_read(request: HttpRequest, payload: MarkReadIn):
 @router.get(
     "/projects/{project_id}/webhooks", response=list[WebhookOut], summary="Webhooks (manager)"
 )
-def list_webhooks(request: HttpRequest, project_id: ProjectId):
+def list_webhooks(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     return [_webhook(h) for h in project.webhooks.order_by("id")]
 
@@ -298,7 +297,7 @@ def list_webhooks(request: HttpRequest, project_id: ProjectId):
     response={201: WebhookOut},
     summary="Register a webhook (manager); the response carries its signing secret",
 )
-def create_webhook(request: HttpRequest, project_id: ProjectId, payload: WebhookIn):
+def create_webhook(request: ApiRequest, project_id: ProjectId, payload: WebhookIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = services.create_webhook(
         project=project,
@@ -315,7 +314,7 @@ def create_webhook(request: HttpRequest, project_id: ProjectId, payload: Webhook
 @router.get(
     "/projects/{project_id}/webhooks/{webhook_id}", response=WebhookOut, summary="One webhook"
 )
-def get_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: ObjectId):
+def get_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     return _webhook(access.get_webhook_for_user(request.auth, project, webhook_id))
 
@@ -326,7 +325,7 @@ def get_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: ObjectI
     summary="Change a webhook (only the fields sent)",
 )
 def update_webhook(
-    request: HttpRequest, project_id: ProjectId, webhook_id: ObjectId, payload: WebhookPatch
+    request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId, payload: WebhookPatch
 ):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = access.get_webhook_for_user(request.auth, project, webhook_id)
@@ -342,7 +341,7 @@ def update_webhook(
     response={204: None},
     summary="Delete a webhook and its delivery log",
 )
-def delete_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: ObjectId):
+def delete_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = access.get_webhook_for_user(request.auth, project, webhook_id)
     services.delete_webhook(webhook=hook, by=request.auth)
@@ -354,7 +353,7 @@ def delete_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: Obje
     response={202: DeliveryOut},
     summary="Send a test event (`webhook.test`)",
 )
-def test_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: ObjectId):
+def test_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = access.get_webhook_for_user(request.auth, project, webhook_id)
     return Status(202, _delivery(services.send_test_event(webhook=hook, by=request.auth)))
@@ -366,7 +365,7 @@ def test_webhook(request: HttpRequest, project_id: ProjectId, webhook_id: Object
     summary="A webhook's deliveries, newest first",
 )
 def list_deliveries(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     webhook_id: ObjectId,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -6,13 +6,14 @@ Same conventions as api.py (access.py for every lookup, 404 for anything not you
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from trainerdesk.lib import streams
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, formats, services
 from trainerdesk.workbench.api import ProjectId
 
@@ -29,7 +30,7 @@ router = Router(tags=["workbench"])
     description="Streams the whole project. `format`: " + ", ".join(formats.EXPORT_FORMATS) + ".",
 )
 def export(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     format: Annotated[str, Query(description="jsonl, csv, labelstudio, conll or coco")] = "jsonl",
     only_labeled: Annotated[bool, Query(description="Only items with an answer.")] = False,
@@ -45,7 +46,7 @@ def export(
             "others the final answer, leaving out items without one (see export/left-out)."
         ),
     ] = None,
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     if labels is not None:
         include_annotations = labels != "final"
@@ -97,7 +98,7 @@ class ExportLeftOutOut(Schema):
     "file has nowhere to, so this lists them (the export is run and its bytes dropped).",
 )
 def export_left_out(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     format: Literal["conll", "coco"],
     labels: Literal["both", "final", "annotations"] = "final",

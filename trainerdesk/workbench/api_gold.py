@@ -5,10 +5,10 @@ Same conventions as api.py (access.py for every lookup, 404 for anything not you
 
 from typing import Annotated, Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from trainerdesk.lib.api_schemas import InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ItemOut, ObjectId, ProjectId, _item
 
@@ -49,7 +49,7 @@ class GoldSelectionOut(Schema):
     summary="Set an item's reference answer and gold flag (manager)",
 )
 def set_item_gold(
-    request: HttpRequest, project_id: ProjectId, item_id: ObjectId, payload: GoldItemIn
+    request: ApiRequest, project_id: ProjectId, item_id: ObjectId, payload: GoldItemIn
 ):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     item = access.get_item_for_user(request.auth, project, item_id)
@@ -69,7 +69,7 @@ def set_item_gold(
     response=GoldSelectionOut,
     summary="Mark or unmark items as gold (manager)",
 )
-def set_items_gold(request: HttpRequest, project_id: ProjectId, payload: GoldSelectionIn):
+def set_items_gold(request: ApiRequest, project_id: ProjectId, payload: GoldSelectionIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     if not payload.gold:
         count = services.unmark_gold(project=project, item_ids=payload.items, by=request.auth)

@@ -6,10 +6,10 @@ Same conventions as api.py (access.py for every lookup, 404 for anything not you
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from trainerdesk.lib.api_schemas import InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ProjectId
 
@@ -76,7 +76,7 @@ class ProgressOut(Schema):
     description="Items the assignee already answered or skipped are left unchanged; "
     "`assigned` counts the items that changed. A non-member assignee is a 400.",
 )
-def assign_items(request: HttpRequest, project_id: ProjectId, payload: AssignIn):
+def assign_items(request: ApiRequest, project_id: ProjectId, payload: AssignIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     user = (
         None
@@ -96,7 +96,7 @@ def assign_items(request: HttpRequest, project_id: ProjectId, payload: AssignIn)
     description="Give either `count` (items each) or `percent` (of the open unassigned "
     "items, each), taken in queue order or at random.",
 )
-def share_queue(request: HttpRequest, project_id: ProjectId, payload: QueueShareIn):
+def share_queue(request: ApiRequest, project_id: ProjectId, payload: QueueShareIn):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     users = [
         services.member_by_username(project=project, username=name) for name in payload.assignees
@@ -119,7 +119,7 @@ def share_queue(request: HttpRequest, project_id: ProjectId, payload: QueueShare
     description="The numbers of the progress page. Annotators get only their own row and "
     "their own answers per day.",
 )
-def get_progress(request: HttpRequest, project_id: ProjectId):
+def get_progress(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="view")
     overview = services.progress_overview(
         project=project, user=request.auth, everyone=access.can(project, "see_all_work")

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
+from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, services, visibility
 from trainerdesk.workbench.api import MAX_ID, After, Limit, ObjectId, ProjectId
 from trainerdesk.workbench.models import (
@@ -125,7 +125,7 @@ def _annotation(a: Annotation) -> dict:
     description="Always 200. When nothing is left for you, `item` is null and `message` says "
     "so. Asking again while you hold a lease returns the same item.",
 )
-def next_item(request: HttpRequest, project_id: ProjectId):
+def next_item(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="annotate")
     item = services.next_item(project=project, user=request.auth)
     if item is None:
@@ -167,7 +167,7 @@ def _suggestion(project: Project, item: Item) -> dict | None:
     "or skip for an item not leased or assigned to you, a gold answer you were shown "
     "feedback on, or a `client_id` used for another item.",
 )
-def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: AnnotationIn):
+def submit_annotation(request: ApiRequest, project_id: ProjectId, payload: AnnotationIn):
     project = access.get_project_for_user(request.auth, project_id, action="annotate")
     item = access.get_item_for_user(request.auth, project, payload.item)
     result = services.submit_annotation(
@@ -192,7 +192,7 @@ def submit_annotation(request: HttpRequest, project_id: ProjectId, payload: Anno
     description="Annotators see only their own unless the project lets annotators see others.",
 )
 def list_annotations(
-    request: HttpRequest,
+    request: ApiRequest,
     project_id: ProjectId,
     after: After = 0,
     limit: Limit = 100,
@@ -216,6 +216,6 @@ def list_annotations(
     response=AnnotationOut,
     summary="One annotation",
 )
-def get_annotation(request: HttpRequest, project_id: ProjectId, annotation_id: ObjectId):
+def get_annotation(request: ApiRequest, project_id: ProjectId, annotation_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id)
     return _annotation(access.get_annotation_for_user(request.auth, project, annotation_id))

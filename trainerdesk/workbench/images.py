@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError  # the package alone: a few small modules
+
+from trainerdesk.lib.lazy import lazy_module
+
+# Pillow's Image (several MB with its C core) only where an image is checked or measured:
+# most processes never do, and the task worker only for image imports.
+Image = lazy_module("PIL.Image")
 
 UPLOAD_PREFIX = "upload:"
 _SHA256 = re.compile(r"[0-9a-f]{64}")

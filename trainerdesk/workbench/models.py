@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import orjson
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
@@ -14,6 +15,9 @@ from trainerdesk.accounts.models import Membership, Organization
 from trainerdesk.lib.markup import render_markdown
 from trainerdesk.workbench.runs import BackgroundRun
 from trainerdesk.workbench.schema import LabelSchema, parse_schema
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -109,6 +113,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Set on a project loaded by get_with_role() (its query selects them), nowhere else.
+    org_role: str | None
+    member_role: str | None
 
     @cached_property
     def schema(self) -> LabelSchema:
@@ -474,6 +482,9 @@ class Item(models.Model):
             models.Index(fields=["project", "priority", "id"], name="item_priority"),
         ]
 
+    # Set on the item services.next_item hands out: when its lease (for that user) ends.
+    lease_expires_at: datetime
+
     def __str__(self) -> str:
         return f"item {self.pk}"
 
@@ -557,6 +568,7 @@ class AnnotationQuerySet(models.QuerySet):
 
         from django.db.models.functions import Cast, Substr, TruncHour
 
+        hour: Func
         if connection.vendor == "sqlite":
             hour = Substr(Cast("created_at", models.CharField()), 1, 13)
         else:
@@ -626,7 +638,7 @@ class Annotation(models.Model):
 
     @property
     def author(self) -> str:
-        return self.annotator.get_username() if self.annotator_id else self.imported_annotator
+        return self.annotator.get_username() if self.annotator else self.imported_annotator
 
 
 class Prediction(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import orjson
@@ -50,7 +50,7 @@ class _Lines:
                 raise FormatError(f"not UTF-8 at line {self.lineno}, byte {e.start + 1}") from None
 
 
-def _read_csv(fp: BinaryIO, limit: int, fields: list[dict] = ()) -> Iterator[Row | RowError]:
+def _read_csv(fp: BinaryIO, limit: int, fields: Sequence[dict] = ()) -> Iterator[Row | RowError]:
     # After the csv module rejects an over-long cell it has lost track of quoting, so rows after
     # it would be garbage. Give it generous headroom (the cap is process-wide, so only raise it):
     # ordinary oversized rows then become clean RowErrors and only absurd ones stop the file.

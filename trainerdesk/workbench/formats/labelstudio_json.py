@@ -106,7 +106,7 @@ def _ls_row(index: int, task: Any, fields: list[dict], limit: int) -> Row | RowE
         if not isinstance(data, dict):
             raise _BadField(f'field "data": must be an object, got {_show(data)}')
         # "meta" carries what an LS task has no slot for, so our own exports round-trip.
-        meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
+        meta: dict[str, Any] = m if isinstance(m := task.get("meta"), dict) else {}
         external_id = _external_id(meta.get("external_id", task.get("id")))
         annotations = []
         ls = _ls_module()
@@ -186,7 +186,7 @@ def _first_label(value: dict, key: str, from_name: str) -> Any:
     return labels[0] if labels else None
 
 
-def ls_result_to_answer(result: list[dict], fields: list[dict]) -> dict:
+def ls_result_to_answer(result: list[dict], fields: list[dict[str, Any]]) -> dict:
     by_name = {f["name"]: f for f in fields}
     answer: dict[str, Any] = {}
     spans: dict[str, list[tuple]] = {}  # field -> (start, end, label, text, region id)
@@ -274,7 +274,7 @@ def ls_result_to_answer(result: list[dict], fields: list[dict]) -> dict:
         rel_field = next((f for f in fields if f.get("type") == "relations"), None)
         if rel_field is None:
             raise ValueError("relation region, but the schema has no relations field")
-        span_ids = ids.get(rel_field.get("spans"), {})
+        span_ids = ids.get(rel_field.get("spans", ""), {})
         out = []
         for rel in relations:
             try:
@@ -297,7 +297,7 @@ def _region(from_name: str, to_name: str | None, type_: str, value: dict, **extr
 
 
 def answer_to_ls_result(
-    answer: dict, fields: list[dict], data: dict, sizes: dict | None = None
+    answer: dict, fields: list[dict[str, Any]], data: dict, sizes: dict | None = None
 ) -> list[dict]:
     """`sizes` ({data key: [width, height]}) adds Label Studio's original_width/height to
     boxes whose image size is known."""
@@ -330,7 +330,7 @@ def answer_to_ls_result(
                     region("labels", v | ({"text": snippet} if snippet is not None else {}), id=rid)
                 )
         elif kind == "relations":
-            ids = span_ids.get(f.get("spans"), [])
+            ids = span_ids.get(f.get("spans", ""), [])
             for rel in value:
                 if not (0 <= rel["from"] < len(ids) and 0 <= rel["to"] < len(ids)):
                     raise ValueError(

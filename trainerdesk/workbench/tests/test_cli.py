@@ -304,6 +304,7 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
         web = [p for p, cmd in children.items() if "gunicorn" in cmd]
         worker = [p for p, cmd in children.items() if "trainerdesk worker" in cmd]
         assert len(web) == 1 and len(worker) == 1, children
+        assert "--config=python:trainerdesk.gunicorn_conf" in children[web[0]]  # preloads
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert wait_gone(web + worker) == []

@@ -37,6 +37,10 @@ def _watch_stale_runs(stop: threading.Event, every: float) -> None:
 
 class Command(DbWorkerCommand):
     help = "Run a background worker for queued tasks (imports). Stop it with Ctrl-C or SIGTERM."
+    # The system checks load the URL conf, and with it every view and the whole API
+    # (django-ninja, pydantic), which the worker never uses: `serve` runs the checks
+    # before it starts this worker, and `trainerdesk check` runs them on demand.
+    requires_system_checks: list[str] = []
 
     def handle(self, *args, **options):
         check_stale_runs()
