@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
@@ -213,7 +214,16 @@ def record_gold_snapshots(
         for row in report.annotators
     ]
     with transaction.atomic():
-        return GoldAccuracySnapshot.objects.bulk_create(snapshots)
+        stored = GoldAccuracySnapshot.objects.bulk_create(snapshots)
+        audit.record_bulk(
+            action="quality.gold_snapshot.create",
+            object_type="quality.goldaccuracysnapshot",
+            ids=[s.pk for s in stored],
+            changes={"since": since, "until": until},
+            project=project,
+            by=by,
+        )
+    return stored
 
 
 # --- immediate feedback on gold ----------------------------------------------------------------

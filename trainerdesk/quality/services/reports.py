@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.lib.lazy import lazy_module
@@ -106,6 +107,13 @@ def start_agreement_report(
             project=project,
             created_by=by,
             parameters=_report_parameters(specs),
+        )
+        audit.record(
+            action="quality.agreement_report.create",
+            obj=rep,
+            project=project,
+            changes={"parameters": rep.parameters},
+            by=by,
         )
         transaction.on_commit(lambda: compute_agreement_report_task.enqueue(report_id=rep.pk))
     return rep

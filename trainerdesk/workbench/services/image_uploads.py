@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench import formats, images
 from trainerdesk.workbench.models import ImageAsset, Project
@@ -142,6 +143,19 @@ def add_images(
             for i, (info, name, _path) in enumerate(missing, 1)
         ]
         batch = import_batch(project=project, rows=rows)
+        # The images by their sha256 (one file's content, whoever uploaded it).
+        audit.record_bulk(
+            action="workbench.image.bulk_create",
+            object_type="workbench.imageasset",
+            ids=[info.sha256 for info, _name, _path in new],
+            changes={
+                "items_added": batch.added,
+                "duplicates": result.duplicates + batch.duplicates,
+                "errors": len(result.errors) + batch.error_count,
+            },
+            project=project,
+            by=by,
+        )
     result.added = batch.added
     result.duplicates += batch.duplicates
     result.errors += [e.message for e in batch.errors]

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import blind, extensions
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
@@ -417,7 +418,7 @@ def _record_answer(
 # --- review: sending an annotation back (used by the quality app) ---------------------------
 
 
-def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
+def withdraw_annotation(*, project: Project, annotation: Annotation, by) -> None:
     """Remove an annotation from the item's counts and assign the item to its author, so
     their queue serves it first and they answer it again (a reviewer sent it back; the
     caller keeps a copy of the answer). Runs inside the caller's transaction."""
@@ -440,3 +441,10 @@ def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
         )
         if annotation.annotator_id is not None:
             Item.objects.filter(pk=annotation.item_id).update(assignee=annotation.annotator_id)
+        audit.record(
+            action="workbench.annotation.delete",
+            obj=annotation,
+            project=project,
+            changes={"item_id": annotation.item_id, "annotator_id": annotation.annotator_id},
+            by=by,
+        )

@@ -17,7 +17,9 @@ LEAKY = {"text": "A late goal won it.", "title": "Cup final", "file": "sport/004
 @pytest.fixture
 def leaky(project, owner):
     """The shape of the BBC demo's old items: the answer in a file name and the ext. id."""
-    services.add_items(project=project, items=[{"data": LEAKY, "external_id": "sport/42"}])
+    services.add_items(
+        project=project, items=[{"data": LEAKY, "external_id": "sport/42"}], by=project.created_by
+    )
     return Item.objects.get(project=project, external_id="sport/42")
 
 
