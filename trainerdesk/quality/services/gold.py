@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,8 +20,11 @@ from trainerdesk.quality.models import (
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import readable_answer
 
-metrics = lazy_module("trainerdesk.quality.metrics")
-report = lazy_module("trainerdesk.quality.report")
+if TYPE_CHECKING:
+    from trainerdesk.quality import metrics, report
+else:  # NumPy and friends load on first use (lib/lazy.py)
+    metrics = lazy_module("trainerdesk.quality.metrics")
+    report = lazy_module("trainerdesk.quality.report")
 
 
 # --- gold items and accuracy ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -22,8 +23,11 @@ from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 logger = logging.getLogger(__name__)
-metrics = lazy_module("trainerdesk.quality.metrics")
-report = lazy_module("trainerdesk.quality.report")
+if TYPE_CHECKING:
+    from trainerdesk.quality import metrics, report
+else:  # NumPy and friends load on first use (lib/lazy.py)
+    metrics = lazy_module("trainerdesk.quality.metrics")
+    report = lazy_module("trainerdesk.quality.report")
 
 
 # --- agreement reports and annotator scorecards (qpage) ----------------------------------
@@ -264,6 +268,6 @@ def reference_accuracy(*, report: AgreementReport | None, username: str) -> dict
         "correct": row["correct"],
         "n": row["n"],
         "accuracy": row["correct"] / row["n"],
-        "low": interval.low,
-        "high": interval.high,
+        "low": interval.low if interval else None,
+        "high": interval.high if interval else None,
     }

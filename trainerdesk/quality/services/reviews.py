@@ -81,7 +81,7 @@ def record_review(
             original_answer=annotation.answer,
             sent_back=send_back,
         )
-        if send_back:
+        if send_back and annotation.annotator_id is not None:  # checked above
             workbench.withdraw_annotation(project=project, annotation=annotation, by=reviewer)
             review.annotation = None  # the database set it to NULL with the deletion
             # The author learns it in their inbox; the item is first in their queue.
@@ -105,7 +105,7 @@ def record_review(
     return review
 
 
-_REVIEW_ACTIONS = {
+_REVIEW_ACTIONS: dict[str, str] = {
     Decision.ACCEPTED: "quality.review.accept",
     Decision.REJECTED: "quality.review.reject",
     Decision.FIXED: "quality.review.fix",

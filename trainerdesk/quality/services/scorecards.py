@@ -53,8 +53,8 @@ def review_acceptance(*, project: Project, annotator) -> dict:
         "fixed": fixed,
         "rejected": rejected,
         "rate": accepted / n,
-        "low": interval.low,
-        "high": interval.high,
+        "low": interval.low if interval else None,
+        "high": interval.high if interval else None,
     }
 
 
@@ -158,7 +158,11 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8, live_gold: b
         ),
         "review_acceptance": review_acceptance(project=project, annotator=annotator),
         "trend": trend,
-        "report": {"id": rep.pk, "computed_at": rep.computed_at.isoformat(), "digest": rep.digest}
+        "report": {
+            "id": rep.pk,
+            "computed_at": rep.computed_at and rep.computed_at.isoformat(),
+            "digest": rep.digest,
+        }
         if rep
         else None,
         "digest": digest.hexdigest(),

@@ -121,7 +121,7 @@ def assign_queue_share(
             .order_by("queue_rank", "id")
             .values_list("id", flat=True)
         )
-        each = count if count is not None else int(len(pool) * percent / 100)
+        each = count if count is not None else int(len(pool) * (percent or 0) / 100)
         if order == "random":
             (rng or random.Random()).shuffle(pool)
         taken: set[int] = set()
@@ -133,7 +133,7 @@ def assign_queue_share(
                     "item_id", flat=True
                 )
             )
-            mine = []
+            mine: list[int] = []
             for item_id in pool:
                 if len(mine) >= each:
                     break

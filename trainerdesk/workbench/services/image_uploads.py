@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -40,7 +40,7 @@ def _uploaded_image_files(files: Iterable[UploadedFile]) -> Iterator[tuple[str, 
         if images.is_zip(name, head):
             try:
                 yield from images.iter_zip(
-                    upload,
+                    cast(BinaryIO, upload),  # a file object; zipfile needs read and seek
                     name=name,
                     max_member_bytes=limits.max_bytes,
                     max_total_bytes=settings.MAX_UPLOAD_BYTES,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 from django.conf import settings
@@ -420,8 +420,12 @@ def import_stream(
         if on_progress:
             on_progress(total, reader.consumed)
 
+    # The wrapper has what the readers use of a binary file (read, readline, iteration).
     rows = formats.read_items(
-        reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
+        cast(BinaryIO, reader),
+        fmt,
+        fields=project.label_schema["fields"],
+        max_item_bytes=settings.MAX_ITEM_BYTES,
     )
     read = 0
     with gc_paused():
@@ -556,8 +560,8 @@ runs.after_stale_failure(ImportJob, _announce_import)
 
 def add_items(*, project: Project, items: Iterable[dict], by) -> BatchResult:
     """Import a small list of items given as JSON (API), through the same validation."""
-    rows = []
-    errors = []
+    rows: list[formats.Row] = []
+    errors: list[formats.RowError] = []
     for index, raw in enumerate(items, start=1):
         parsed = list(
             formats.read_items(
@@ -569,7 +573,10 @@ def add_items(*, project: Project, items: Iterable[dict], by) -> BatchResult:
         )
         for row in parsed:
             row.line = index
-            (errors if isinstance(row, formats.RowError) else rows).append(row)
+            if isinstance(row, formats.RowError):
+                errors.append(row)
+            else:
+                rows.append(row)
     hashes = [content_hash(row.data) for row in rows]
     in_project = Item.objects.filter(project=project, content_hash__in=hashes)
     with transaction.atomic():

@@ -182,6 +182,7 @@ def next_item(
     with transaction.atomic():
         own, _released = _leases_of(project=project, user=user, now=now)
         returned = None
+        item: Item | None
         if own is not None or project.gold_rate > 0:
             # An answer a reviewer sent back comes first, before the item they hold (which
             # goes back to the queue: they asked for the next one) and before a gold draw.

@@ -140,7 +140,12 @@ def emit_event(*, project: Project, event: str, data: dict) -> list[WebhookDeliv
             [WebhookDelivery(webhook=h, event=event, payload=payload) for h in hooks]
         )
         ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: [_schedule_delivery(pk) for pk in ids])
+
+        def schedule() -> None:
+            for pk in ids:
+                _schedule_delivery(pk)
+
+        transaction.on_commit(schedule)
     return deliveries
 
 
