@@ -16,6 +16,7 @@ from trainerdesk.lib import audit
 from trainerdesk.quality import services as quality
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import ImportJob
+from trainerdesk.workbench.tests.test_project_views import settings_form
 
 
 def _events(after=0, **filters):
@@ -26,25 +27,13 @@ def _last():
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _settings_form(project, **overrides):
-    form = {
-        "name": project.name,
-        "description": project.description,
-        "instructions": project.instructions,
-        "label_schema": json.dumps(project.label_schema),
-        "overlap": project.overlap,
-        "ordering": project.ordering,
-    }
-    return form | overrides
-
-
 def test_the_settings_form_records_settings_schema_and_guideline_by_the_user(
     client_for, owner, project
 ):
     last = _last()
     schema = project.label_schema
     schema["fields"][0]["labels"].append({"value": "other", "hotkey": "o"})
-    form = _settings_form(
+    form = settings_form(
         project, name="Renamed", instructions="New rules.", label_schema=json.dumps(schema)
     )
     url = reverse("workbench:project_settings", args=[project.pk])

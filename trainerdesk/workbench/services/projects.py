@@ -80,9 +80,9 @@ def create_project(
     return project
 
 
-# What a project event shows of the settings: the schema and the instructions (long texts)
-# are named by their own events' facts, not copied.
-AUDITED_FIELDS = (
+# The settings update_project stores as given (the instructions and the label schema are
+# checked and versioned first; the gold settings are below).
+PLAIN_SETTINGS = (
     "name",
     "description",
     "overlap",
@@ -92,9 +92,6 @@ AUDITED_FIELDS = (
     "annotators_see_comments",
     "annotator_fields",
     "annotators_see_external_id",
-    "gold_rate",
-    "gold_feedback",
-    "guideline_version",
 )
 
 
@@ -121,20 +118,7 @@ def update_project(*, project: Project, by, **changes: Any) -> Project:
     for key in list(changes):
         if (section := extensions.settings_section_of(key)) is not None:
             by_section.setdefault(section.app, {})[key] = changes.pop(key)
-    allowed = {
-        "name",
-        "description",
-        "instructions",
-        "label_schema",
-        "overlap",
-        "ordering",
-        "annotators_see_others",
-        "blind_order",
-        "annotators_see_comments",
-        "annotator_fields",
-        "annotators_see_external_id",
-        *GOLD_SETTINGS,
-    }
+    allowed = {*PLAIN_SETTINGS, "instructions", "label_schema", *GOLD_SETTINGS}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput([f"{key}: not a project setting" for key in sorted(unknown)])
@@ -230,6 +214,10 @@ def set_priority(*, project: Project, item_ids: list[int], priority: int, by) ->
 # The gold settings the workbench itself reads (the queue's gold draw and the lock on a
 # gold answer with feedback on); the pass rule (threshold, minimum items) is quality's.
 GOLD_SETTINGS = ("gold_rate", "gold_feedback")
+
+# What a project's events show of its settings: the schema and the instructions (long
+# texts) are named by their own events' facts, not copied.
+AUDITED_FIELDS = (*PLAIN_SETTINGS, *GOLD_SETTINGS, "guideline_version")
 
 
 def _gold_setting_errors(changes: dict) -> list[str]:
