@@ -91,6 +91,7 @@ def project(org, owner, teammate):
             {"text": "A late goal won it."},
             {"text": "A new chip."},
         ],
+        by=owner,
     )
     return project
 

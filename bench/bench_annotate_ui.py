@@ -111,7 +111,7 @@ def prepare(args) -> tuple[str, int, int, int]:
         organization=org, created_by=owner, name="Long documents", label_schema=SCHEMA
     )
     text = make_text(args.kb, one_paragraph=args.one_paragraph, seed=args.seed)
-    services.add_items(project=project, items=[{"text": text}])
+    services.add_items(project=project, items=[{"text": text}], by=project.created_by)
     item = Item.objects.get(project=project)
     spans = make_spans(text, args.spans, seed=args.seed)
     Prediction.objects.create(item=item, model_version="bench", answer={"ents": spans}, score=1)

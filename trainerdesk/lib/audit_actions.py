@@ -7,10 +7,6 @@ action is a one-line change here, reviewed with the service that writes it.
 
 Names are stored in every event and hashed into the chain: never rename or remove one
 that has been written; add a new name instead and stop writing the old one.
-
-Some actions are registered before their service writes them (the workbench and quality
-services are wired to the log in a follow-up stage; `accounts/tests/test_audit_api_coverage.py`
-lists those endpoints as pending).
 """
 
 from __future__ import annotations
@@ -41,7 +37,9 @@ ACTIONS: dict[str, str] = {
     "workbench.item.bulk_delete": "Items deleted",
     "workbench.item.gold_mark": "Items marked or unmarked as gold",
     "workbench.item.bulk_assign": "Items assigned",
-    "workbench.queue.share": "Assigned items returned to the shared queue",
+    "workbench.queue.share": "Queue shares assigned to annotators",
+    "workbench.item.bulk_requeue": "Items put back in the queue (leases dropped)",
+    "workbench.item.bulk_priority": "Item priority changed",
     "workbench.import.create": "Import started",
     "workbench.import.finish": "Import finished",
     "workbench.image.bulk_create": "Images uploaded",

@@ -61,6 +61,7 @@ def export(
         only_labeled=only_labeled,
         include_annotations=include_annotations,
         include_final=labels != "annotations",
+        by=request.auth,
     )
     name = slugify(project.name) or f"project-{project.pk}"
     filename = f"{name}-{timezone.localdate().isoformat()}.{formats.FILE_EXTENSIONS[format]}"

@@ -126,7 +126,7 @@ def add_items(
     items: Annotated[list[Any], Body(max_length=MAX_ITEMS_PER_CALL)],
 ):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
-    result = services.add_items(project=project, items=items)
+    result = services.add_items(project=project, items=items, by=request.auth)
     body = {
         "added": result.added,
         "duplicates": result.duplicates,
@@ -176,7 +176,7 @@ def add_prediction(
 ):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     item = access.get_item_for_user(request.auth, project, item_id)
-    p = services.add_prediction(project=project, item=item, **payload.model_dump())
+    p = services.add_prediction(project=project, item=item, **payload.model_dump(), by=request.auth)
     return Status(
         201,
         {"id": p.pk, "item": item.pk, "answer": p.answer, "model_version": p.model_version,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -404,6 +405,9 @@ class ItemQuerySet(models.QuerySet):
 
 
 class Item(models.Model):
+    # Not a column: services.next_item sets it on the item it hands out.
+    lease_expires_at: datetime
+
     # No separate index on project: every composite index below starts with it, and each
     # extra index costs import speed.
     project = models.ForeignKey(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -143,10 +143,11 @@ class BackgroundRun(models.Model):
 # What else to do, in the failing transaction, when a run of a model is failed as stale
 # (e.g. an import announces its end to webhooks). Set by the services that own the model
 # (run_models() lists the models; these are only the extras).
-_after_stale: dict[type[BackgroundRun], Callable[[BackgroundRun], None]] = {}
+_after_stale: dict[type[BackgroundRun], Callable[[Any], None]] = {}
+RunT = TypeVar("RunT", bound=BackgroundRun)
 
 
-def after_stale_failure(model: type[BackgroundRun], then: Callable[[BackgroundRun], None]) -> None:
+def after_stale_failure(model: type[RunT], then: Callable[[RunT], None]) -> None:
     _after_stale[model] = then
 
 

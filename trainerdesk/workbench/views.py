@@ -376,6 +376,7 @@ def project_export(request: HttpRequest, project_id: int) -> HttpResponse:
             only_labeled=form.cleaned_data["only_labeled"],
             include_annotations=form.cleaned_data["include_annotations"],
             include_final=form.cleaned_data["include_final"],
+            by=request.user,
         )
         try:
             chunks = streams.hold_download_slot(chunks, limit=settings.MAX_DOWNLOADS)
@@ -489,7 +490,7 @@ def data_manager_action(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         if data["action"] == "export":
             chunks = streams.hold_download_slot(
-                services.export_selection(project=project, item_ids=ids),
+                services.export_selection(project=project, item_ids=ids, by=request.user),
                 limit=settings.MAX_DOWNLOADS,
             )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

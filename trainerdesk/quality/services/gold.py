@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
@@ -18,8 +20,11 @@ from trainerdesk.quality.models import (
 from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.readable import readable_answer
 
-metrics = lazy_module("trainerdesk.quality.metrics")
-report = lazy_module("trainerdesk.quality.report")
+if TYPE_CHECKING:
+    from trainerdesk.quality import metrics, report
+else:  # NumPy and friends load on first use (lib/lazy.py)
+    metrics = lazy_module("trainerdesk.quality.metrics")
+    report = lazy_module("trainerdesk.quality.report")
 
 
 # --- gold items and accuracy ---------------------------------------------------------------
@@ -213,7 +218,16 @@ def record_gold_snapshots(
         for row in report.annotators
     ]
     with transaction.atomic():
-        return GoldAccuracySnapshot.objects.bulk_create(snapshots)
+        stored = GoldAccuracySnapshot.objects.bulk_create(snapshots)
+        audit.record_bulk(
+            action="quality.gold_snapshot.create",
+            object_type="quality.goldaccuracysnapshot",
+            ids=[s.pk for s in stored],
+            changes={"since": since, "until": until},
+            project=project,
+            by=by,
+        )
+    return stored
 
 
 # --- immediate feedback on gold ----------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import (
@@ -100,6 +101,13 @@ def start_label_error_run(
             created_by=by,
             parameters={"folds": folds, "model": model, "seed": seed},
             classes=list(field.label_values),
+        )
+        audit.record(
+            action="quality.label_error_run.create",
+            obj=run,
+            project=project,
+            changes={"field_name": run.field_name, "parameters": run.parameters},
+            by=by,
         )
         transaction.on_commit(lambda: run_label_errors_task.enqueue(run_id=run.pk))
     return run
@@ -247,12 +255,23 @@ def decide_label_error(
             )
     with transaction.atomic():
         locked = LabelErrorFinding.objects.select_for_update().get(pk=finding.pk)
+        before = audit.snapshot(locked, ["status", "corrected_label"])
         locked.status = decision
         locked.corrected_label = corrected
         open_again = decision == Status.OPEN
         locked.decided_by = None if open_again else by
         locked.decided_at = None if open_again else timezone.now()
         locked.save(update_fields=["status", "corrected_label", "decided_by", "decided_at"])
+        audit.record(
+            action="quality.label_error.decide",
+            obj=locked,
+            project=finding.run.project,
+            changes={
+                **audit.changed_fields(before, locked, ["status", "corrected_label"]),
+                "run_id": finding.run_id,
+            },
+            by=by,
+        )
     finding.status, finding.corrected_label = locked.status, locked.corrected_label
     finding.decided_by, finding.decided_at = locked.decided_by, locked.decided_at
     return finding

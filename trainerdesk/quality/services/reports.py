@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.jsonutil import db_json
 from trainerdesk.lib.lazy import lazy_module
@@ -21,8 +23,11 @@ from trainerdesk.workbench.models import Annotation, Item, Project
 from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 logger = logging.getLogger(__name__)
-metrics = lazy_module("trainerdesk.quality.metrics")
-report = lazy_module("trainerdesk.quality.report")
+if TYPE_CHECKING:
+    from trainerdesk.quality import metrics, report
+else:  # NumPy and friends load on first use (lib/lazy.py)
+    metrics = lazy_module("trainerdesk.quality.metrics")
+    report = lazy_module("trainerdesk.quality.report")
 
 
 # --- agreement reports and annotator scorecards (qpage) ----------------------------------
@@ -106,6 +111,13 @@ def start_agreement_report(
             project=project,
             created_by=by,
             parameters=_report_parameters(specs),
+        )
+        audit.record(
+            action="quality.agreement_report.create",
+            obj=rep,
+            project=project,
+            changes={"parameters": rep.parameters},
+            by=by,
         )
         transaction.on_commit(lambda: compute_agreement_report_task.enqueue(report_id=rep.pk))
     return rep
@@ -326,6 +338,6 @@ def reference_accuracy(*, report: AgreementReport | None, username: str) -> dict
         "correct": row["correct"],
         "n": row["n"],
         "accuracy": row["correct"] / row["n"],
-        "low": interval.low,
-        "high": interval.high,
+        "low": interval.low if interval else None,
+        "high": interval.high if interval else None,
     }

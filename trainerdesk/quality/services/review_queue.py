@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from django.db.models import Exists, OuterRef, TextField
@@ -21,7 +22,9 @@ from trainerdesk.workbench.services import InvalidInput
 
 @dataclass
 class QueueEntry:
-    item: Item
+    # The item's id while the queue is built, then the Item itself (review_queue fills in
+    # one page of them with a single query).
+    item: Any
     answers: int
     agreeing: int
     disagree: bool

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from trainerdesk.lib import audit
 from trainerdesk.quality.models import (
     Review,
 )
@@ -80,15 +81,35 @@ def record_review(
             original_answer=annotation.answer,
             sent_back=send_back,
         )
-        if send_back:
-            workbench.withdraw_annotation(project=project, annotation=annotation)
+        if send_back and annotation.annotator_id is not None:  # checked above
+            workbench.withdraw_annotation(project=project, annotation=annotation, by=reviewer)
             review.annotation = None  # the database set it to NULL with the deletion
             # The author learns it in their inbox; the item is first in their queue.
             Notification.objects.create(
                 user_id=annotation.annotator_id, kind=Notification.Kind.RETURNED, item=item,
                 actor=reviewer, message=reason,
             )  # fmt: skip
+        audit.record(
+            action="quality.review.send_back" if send_back else _REVIEW_ACTIONS[decision],
+            obj=review,
+            project=project,
+            changes={
+                "decision": decision,
+                "annotation_id": annotation.pk,
+                "item_id": item.pk,
+                "annotator_id": annotation.annotator_id,
+                "sent_back": send_back,
+            },
+            by=reviewer,
+        )
     return review
+
+
+_REVIEW_ACTIONS: dict[str, str] = {
+    Decision.ACCEPTED: "quality.review.accept",
+    Decision.REJECTED: "quality.review.reject",
+    Decision.FIXED: "quality.review.fix",
+}
 
 
 def send_back(*, project: Project, review: Review, by) -> Review:

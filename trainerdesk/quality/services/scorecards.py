@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import models, transaction
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.jsonutil import iso_utc
 from trainerdesk.lib.lazy import lazy_module
@@ -52,8 +53,8 @@ def review_acceptance(*, project: Project, annotator) -> dict:
         "fixed": fixed,
         "rejected": rejected,
         "rate": accepted / n,
-        "low": interval.low,
-        "high": interval.high,
+        "low": interval.low if interval else None,
+        "high": interval.high if interval else None,
     }
 
 
@@ -157,7 +158,11 @@ def build_scorecard(*, project: Project, annotator, weeks: int = 8, live_gold: b
         ),
         "review_acceptance": review_acceptance(project=project, annotator=annotator),
         "trend": trend,
-        "report": {"id": rep.pk, "computed_at": rep.computed_at.isoformat(), "digest": rep.digest}
+        "report": {
+            "id": rep.pk,
+            "computed_at": rep.computed_at and rep.computed_at.isoformat(),
+            "digest": rep.digest,
+        }
         if rep
         else None,
         "digest": digest.hexdigest(),
@@ -169,7 +174,7 @@ def record_scorecard(*, project: Project, annotator, by, live_gold: bool = True)
     """Store the scorecard as computed now, so its numbers can be shown and checked later."""
     data = build_scorecard(project=project, annotator=annotator, live_gold=live_gold)
     with transaction.atomic():
-        return Scorecard.objects.create(
+        scorecard = Scorecard.objects.create(
             project=project,
             annotator=annotator,
             recorded_by=by,
@@ -177,3 +182,11 @@ def record_scorecard(*, project: Project, annotator, by, live_gold: bool = True)
             digest=data["digest"],
             data=data,
         )
+        audit.record(
+            action="quality.scorecard.create",
+            obj=scorecard,
+            project=project,
+            changes={"annotator_id": annotator.pk, "report_id": scorecard.report_id},
+            by=by,
+        )
+    return scorecard

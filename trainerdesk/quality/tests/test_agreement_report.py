@@ -34,7 +34,7 @@ def _load(project, answers=ANSWERS):
             if v is not None
         ]
         rows.append({"data": {"text": f"text {n}"}, "annotations": anns})
-    result = services.add_items(project=project, items=rows)
+    result = services.add_items(project=project, items=rows, by=project.created_by)
     assert result.added == len(answers), result.errors
     return list(Item.objects.filter(project=project, done_count__gt=0).order_by("id"))
 
@@ -261,7 +261,7 @@ def test_multi_label_and_spans_fields(org, owner, django_capture_on_commit_callb
          "annotations": [{"answer": a, "annotator": "a"}, {"answer": b, "annotator": "b"}]}
         for n, (a, b) in enumerate(answers)
     ]  # fmt: skip
-    assert services.add_items(project=project, items=rows).added == 2
+    assert services.add_items(project=project, items=rows, by=project.created_by).added == 2
     rep = _compute(project, owner, django_capture_on_commit_callbacks)
     assert rep.status == "done", rep.message
     tags, ents = rep.results["fields"]["tags"], rep.results["fields"]["ents"]

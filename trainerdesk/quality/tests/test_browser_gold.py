@@ -27,6 +27,7 @@ def test_wrong_gold_answer_shows_feedback_with_the_reference(
                 "gold_explanation": "Goals and strikers: a sports story.",
             }
         ],
+        by=project.created_by,
     )
     gold = Item.objects.get(project=project, is_gold=True)
     services.update_project(project=project, by=owner, gold_rate=1.0, gold_feedback=True)

@@ -50,7 +50,11 @@ def spans_project(org, owner, teammate):
         organization=org, created_by=owner, name="People", label_schema=SPANS, overlap=2
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": t} for t in (TIED, AGREED, UNTOUCHED)])
+    services.add_items(
+        project=project,
+        items=[{"text": t} for t in (TIED, AGREED, UNTOUCHED)],
+        by=project.created_by,
+    )
     items = _by_text(project)
     for user, text, piece, label in [
         (teammate, TIED, "Ada", "PER"),
@@ -283,7 +287,9 @@ def test_csv_export_has_the_final_column_and_rows_the_page_promises(tied, owner,
 def test_a_csv_export_reimports_as_the_same_items(tied, owner, org, client_for):
     project, _items = tied
     services.add_items(
-        project=project, items=[{"text": "Carried ids.", "external_id": "e-1", "priority": 5}]
+        project=project,
+        items=[{"text": "Carried ids.", "external_id": "e-1", "priority": 5}],
+        by=project.created_by,
     )
     url = reverse("workbench:project_export", args=[project.pk])
     raw = _body(client_for(owner).get(url, {"format": "csv", "labels": "both"}))

@@ -27,6 +27,7 @@ def _gold(project, refs: dict[str, str]) -> dict[str, Item]:
         items=[
             {"data": {"text": t}, "gold": True, "reference": {"topic": r}} for t, r in refs.items()
         ],
+        by=project.created_by,
     )
     return {i.data["text"]: i for i in Item.objects.filter(project=project, is_gold=True)}
 
@@ -358,7 +359,9 @@ def test_spans_gold_is_scored_by_span_f1_and_readable_in_feedback(org, owner, te
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     ref = {"ents": [{"start": 0, "end": 3, "label": "PER"}], "tags": ["a", "b"]}
     services.add_items(
-        project=project, items=[{"data": {"text": "Ann met Bob."}, "gold": True, "reference": ref}]
+        project=project,
+        items=[{"data": {"text": "Ann met Bob."}, "gold": True, "reference": ref}],
+        by=project.created_by,
     )
     item = Item.objects.get(project=project)
     right = {"ents": [{"start": 0, "end": 3, "label": "PER"}], "tags": ["b", "a"]}

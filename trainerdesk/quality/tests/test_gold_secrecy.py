@@ -16,6 +16,7 @@ def _gold_project(project, owner, *, feedback: bool) -> Item:
     services.add_items(
         project=project,
         items=[{"data": {"text": "g"}, "gold": True, "reference": {"topic": "sport"}}],
+        by=project.created_by,
     )
     services.update_project(project=project, by=owner, gold_rate=1.0, gold_feedback=feedback)
     return Item.objects.get(project=project, is_gold=True)

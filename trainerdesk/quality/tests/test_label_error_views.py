@@ -20,7 +20,7 @@ def _labelled(project, n=150, flip=0.06):
         }
         for text, label in zip(texts, noisy, strict=True)
     ]
-    result = services.add_items(project=project, items=rows)
+    result = services.add_items(project=project, items=rows, by=project.created_by)
     assert result.added == n, result.errors
     return {texts[i] for i in flipped}
 
@@ -107,6 +107,7 @@ def test_not_enough_data_fails_with_a_clear_message(
             for i in range(4)
         ]  # fmt: skip
         + [{"data": {"text": "one"}, "annotations": [{"answer": {"topic": "tech"}}]}],
+        by=project.created_by,
     )
     run = _run(project, owner, django_capture_on_commit_callbacks)
     assert run.status == "failed"

@@ -56,7 +56,7 @@ def llm_project(client_for, org, owner, teammate):
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     rows = [{"prompt": f"Question {n}?", "responses": [f"Answer A{n}", f"Answer B{n}"]}
             for n in range(3)]  # fmt: skip
-    assert services.add_items(project=project, items=rows).added == 3
+    assert services.add_items(project=project, items=rows, by=project.created_by).added == 3
     for user in (owner, teammate):
         for _ in range(3):
             item = services.next_item(project=project, user=user)
@@ -170,7 +170,7 @@ def test_dropped_answers_are_counted_with_the_reason(
             {"answer": {"topic": a}, "annotator": "a"}, {"answer": {"topic": b}, "annotator": "b"}]}
         for n, (a, b) in enumerate([("sport", "sport"), ("tech", "business"), ("tech", "sport")])
     ]  # fmt: skip
-    assert services.add_items(project=project, items=rows).added == 3
+    assert services.add_items(project=project, items=rows, by=project.created_by).added == 3
     # The label "tech" is then removed from the schema (stored answers stay as they were).
     schema = project.label_schema
     schema["fields"][0]["labels"] = [la for la in schema["fields"][0]["labels"]
@@ -204,7 +204,7 @@ def test_dawid_skene_convergence_on_the_report(
         for n, triple in enumerate([("sport", "sport", "tech"), ("tech", "tech", "tech"),
                                     ("business", "sport", "business")])
     ]  # fmt: skip
-    services.add_items(project=project, items=rows)
+    services.add_items(project=project, items=rows, by=project.created_by)
     quality.update_quality_settings(project=project, final_label_rule="dawid_skene", by=owner)
     rep = _compute(project, owner, django_capture_on_commit_callbacks)
     ds = rep.results["fields"]["topic"]["dawid_skene"]
@@ -270,7 +270,7 @@ def test_numeric_labels_offer_interval_and_ratio(org, owner, django_capture_on_c
             {"answer": {"stars": a}, "annotator": "a"}, {"answer": {"stars": b}, "annotator": "b"}]}
         for n, (a, b) in enumerate([("1", "2"), ("3", "3"), ("2", "3"), ("1", "1")])
     ]  # fmt: skip
-    services.add_items(project=project, items=rows)
+    services.add_items(project=project, items=rows, by=project.created_by)
     rep = _compute(project, owner, django_capture_on_commit_callbacks,
                    levels={"stars": "interval"}, kappa_weights={"stars": "quadratic"})  # fmt: skip
     stars = rep.results["fields"]["stars"]

@@ -187,7 +187,7 @@ def test_fix_of_a_json_field_is_validated_by_the_schema(org, owner, teammate, cl
         organization=org, created_by=owner, name="NER", label_schema=schema
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": "Acme hired Bo."}])
+    services.add_items(project=project, items=[{"text": "Acme hired Bo."}], by=project.created_by)
     item = project.items.get()
     annotation = services.submit_annotation(
         project=project,
@@ -330,7 +330,12 @@ def test_queue_scopes(double):
 def test_queue_low_confidence_includes_low_scored_predictions(double):
     first = _items(double)[0]
     services.add_prediction(
-        project=double, item=first, answer={"topic": "business"}, score=0.2, model_version="m"
+        project=double,
+        item=first,
+        answer={"topic": "business"},
+        score=0.2,
+        model_version="m",
+        by=double.created_by,
     )
     assert first.pk in [e.item.pk for e in quality.review_queue(project=double, scope="low")]
 
@@ -411,7 +416,9 @@ def test_dawid_skene_rule_follows_the_accurate_annotator(org, owner):
         label_schema=classification_schema("topic", classes).to_dict(),
     )  # fmt: skip
     quality.update_quality_settings(project=project, final_label_rule="dawid_skene", by=owner)
-    services.add_items(project=project, items=[{"text": f"t{i}"} for i in range(60)])
+    services.add_items(
+        project=project, items=[{"text": f"t{i}"} for i in range(60)], by=project.created_by
+    )
     users = []
     for n in range(5):
         users.append(_user(f"a{n}"))
@@ -524,7 +531,9 @@ def test_pairwise_and_multi_label_items_are_reviewable(org, owner, teammate, cli
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     responses = [{"text": "Answer zero.", "model": "model-zero"}, {"text": "Answer one."}]
-    services.add_items(project=project, items=[{"prompt": "Q?", "responses": responses}])
+    services.add_items(
+        project=project, items=[{"prompt": "Q?", "responses": responses}], by=project.created_by
+    )
     item = project.items.get()
     annotation = services.submit_annotation(
         project=project,

@@ -29,7 +29,9 @@ def worked(project, owner, teammate, third, django_capture_on_commit_callbacks):
     project.overlap = 2
     project.save(update_fields=["overlap"])
     items = list(Item.objects.filter(project=project).order_by("id"))
-    extra = services.add_items(project=project, items=[{"text": "Skipped one."}])
+    extra = services.add_items(
+        project=project, items=[{"text": "Skipped one."}], by=project.created_by
+    )
     assert extra.added == 1
     plan = {
         teammate: ["business", "sport", "tech"],

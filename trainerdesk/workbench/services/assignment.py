@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench.models import Annotation, Item, Project, ProjectMember
 from trainerdesk.workbench.services.data_manager import _selection
@@ -64,9 +65,21 @@ def assign_items(*, project: Project, item_ids: list[int], assignee, by) -> int:
     items = Item.objects.filter(project=project, pk__in=ids)
     with transaction.atomic():
         if assignee is None:
-            return items.exclude(assignee=None).update(assignee=None)
-        answered = Annotation.objects.filter(item=OuterRef("pk"), annotator=assignee)
-        return items.exclude(Exists(answered)).update(assignee=assignee)
+            changed = items.exclude(assignee=None)
+        else:
+            answered = Annotation.objects.filter(item=OuterRef("pk"), annotator=assignee)
+            changed = items.exclude(Exists(answered))
+        changed_ids = list(changed.values_list("pk", flat=True))
+        count = Item.objects.filter(pk__in=changed_ids).update(assignee=assignee)
+        audit.record_bulk(
+            action="workbench.item.bulk_assign",
+            object_type="workbench.item",
+            ids=changed_ids,
+            changes={"assignee_id": None if assignee is None else assignee.pk},
+            project=project,
+            by=by,
+        )
+        return count
 
 
 @dataclass
@@ -108,18 +121,19 @@ def assign_queue_share(
             .order_by("queue_rank", "id")
             .values_list("id", flat=True)
         )
-        each = count if count is not None else int(len(pool) * percent / 100)
+        each = count if count is not None else int(len(pool) * (percent or 0) / 100)
         if order == "random":
             (rng or random.Random()).shuffle(pool)
         taken: set[int] = set()
         assigned: dict[str, int] = {}
+        shares: dict[str, int] = {}  # the event names people by id
         for user in assignees:
             worked = set(
                 Annotation.objects.filter(project=project, annotator=user).values_list(
                     "item_id", flat=True
                 )
             )
-            mine = []
+            mine: list[int] = []
             for item_id in pool:
                 if len(mine) >= each:
                     break
@@ -129,4 +143,13 @@ def assign_queue_share(
             for start in range(0, len(mine), 900):
                 Item.objects.filter(pk__in=mine[start : start + 900]).update(assignee=user)
             assigned[user.get_username()] = len(mine)
+            shares[str(user.pk)] = len(mine)
+        audit.record_bulk(
+            action="workbench.queue.share",
+            object_type="workbench.item",
+            ids=taken,
+            changes={"per_user_id": shares, "order": order, "requested": each},
+            project=project,
+            by=by,
+        )
     return QueueShare(requested=each, assigned=assigned)

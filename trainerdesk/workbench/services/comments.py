@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench import access
 from trainerdesk.workbench.models import Comment, Item, Notification, Project, Webhook
@@ -150,13 +151,23 @@ def delete_comment(*, comment: Comment, by) -> None:
     if comment.author_id != by.pk:
         raise InvalidInput(["comment: you can only delete your own comments"])
     with transaction.atomic():
-        if comment.parent_id is None and comment.replies.exists():
+        blanked = comment.parent_id is None and comment.replies.exists()
+        pk, item_id = comment.pk, comment.item_id
+        if blanked:
             comment.body = ""
             comment.edited_at = timezone.now()
             comment.save(update_fields=["body", "edited_at"])
             comment.notifications.all().delete()
         else:
             comment.delete()
+        audit.record(
+            action="workbench.comment.delete",
+            object_type="workbench.comment",
+            object_id=pk,
+            project=comment.project,
+            changes={"item_id": item_id, "blanked": blanked},
+            by=by,
+        )
 
 
 def mark_notifications_read(*, user, ids: list[int] | None = None) -> int:

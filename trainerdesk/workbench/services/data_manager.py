@@ -10,11 +10,16 @@ from django.db import connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import dumps
 from trainerdesk.workbench import extensions, formats
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
-from trainerdesk.workbench.services.export import export_records, final_answers
+from trainerdesk.workbench.services.export import (
+    REFERENCE_FORMATS,
+    export_records,
+    final_answers,
+)
 from trainerdesk.workbench.services.projects import set_priority
 from trainerdesk.workbench.services.queue import _drop_lease
 from trainerdesk.workbench.services.search import _unindex_items
@@ -246,6 +251,13 @@ def delete_items(*, project: Project, item_ids: list[int], by) -> int:
         mine = list(Item.objects.filter(project=project, pk__in=ids).values_list("id", flat=True))
         _unindex_items(mine)
         Item.objects.filter(pk__in=mine).delete()
+        audit.record_bulk(
+            action="workbench.item.bulk_delete",
+            object_type="workbench.item",
+            ids=mine,
+            project=project,
+            by=by,
+        )
     return len(mine)
 
 
@@ -262,6 +274,14 @@ def requeue_items(*, project: Project, item_ids: list[int], by) -> int:
         )
         for lease_id, item_id in leases:
             _drop_lease(lease_id=lease_id, item_id=item_id, overlap=project.overlap)
+        audit.record_bulk(
+            action="workbench.item.bulk_requeue",
+            object_type="workbench.item",
+            ids=sorted({item_id for _lease, item_id in leases}),
+            changes={"leases_dropped": len(leases)},
+            project=project,
+            by=by,
+        )
     return len(leases)
 
 
@@ -269,11 +289,24 @@ def set_items_priority(*, project: Project, item_ids: list[int], priority: int, 
     ids = _selection(item_ids)
     if not -(2**31) <= priority < 2**31:
         raise InvalidInput(["priority: must be a 32-bit whole number"])
-    return set_priority(project=project, item_ids=ids, priority=priority)
+    return set_priority(project=project, item_ids=ids, priority=priority, by=by)
 
 
-def export_selection(*, project: Project, item_ids: list[int]) -> Iterator[bytes]:
+def export_selection(*, project: Project, item_ids: list[int], by) -> Iterator[bytes]:
     """JSONL of the selected items, the same records as the project export."""
     ids = _selection(item_ids)
+    with transaction.atomic():
+        audit.record_bulk(
+            action="workbench.export.create",
+            object_type="workbench.item",
+            ids=ids,
+            changes={
+                "format": "jsonl",
+                "selection": True,
+                "includes_reference": "jsonl" in REFERENCE_FORMATS,
+            },
+            project=project,
+            by=by,
+        )
     records = export_records(project=project, item_ids=ids)
     return formats.write_jsonl(records, include_annotations=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.workbench import extensions, formats
@@ -152,6 +153,10 @@ def export_records(
                 yield record
 
 
+# The formats whose files carry the items' reference (gold) answers.
+REFERENCE_FORMATS = ("jsonl",)
+
+
 def export_stream(
     *,
     project: Project,
@@ -160,10 +165,46 @@ def export_stream(
     include_annotations: bool,
     include_final: bool = True,
     left_out: list[dict] | None = None,
+    by,
 ) -> Iterator[bytes]:
     """The export file's chunks. COCO and CoNLL write one answer per image/text: the
     final answer, or every annotation's when only annotations are asked for; items they
-    leave out (no final answer, image size unknown) are appended to `left_out`."""
+    leave out (no final answer, image size unknown) are appended to `left_out`. Audited
+    (who exported what) once the file is set up, before its first byte is sent."""
+    chunks = _export_chunks(
+        project=project,
+        fmt=fmt,
+        only_labeled=only_labeled,
+        include_annotations=include_annotations,
+        include_final=include_final,
+        left_out=left_out,
+    )
+    with transaction.atomic():
+        audit.record(
+            action="workbench.export.create",
+            obj=project,
+            project=project,
+            changes={
+                "format": fmt,
+                "only_labeled": only_labeled,
+                "include_annotations": include_annotations,
+                "include_final": include_final,
+                "includes_reference": fmt in REFERENCE_FORMATS,
+            },
+            by=by,
+        )
+    return chunks
+
+
+def _export_chunks(
+    *,
+    project: Project,
+    fmt: str,
+    only_labeled: bool,
+    include_annotations: bool,
+    include_final: bool,
+    left_out: list[dict] | None,
+) -> Iterator[bytes]:
     every_annotation = include_annotations and not include_final
     records = export_records(
         project=project,
@@ -221,7 +262,8 @@ def export_left_out(*, project: Project, fmt: str, labels: str = "final") -> lis
     CoNLL file has nowhere to list them): the export is run and its bytes dropped, so the
     list is exactly the file's."""
     left_out: list[dict] = []
-    for _chunk in export_stream(
+    # Not an export (its bytes are dropped), so not audited as one.
+    for _chunk in _export_chunks(
         project=project,
         fmt=fmt,
         only_labeled=False,

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench.models import Item, Project
 from trainerdesk.workbench.schema import AnswerError
@@ -36,6 +37,14 @@ def mark_gold(*, project: Project, item_ids: list[int], by) -> tuple[int, list[i
             item.reference, item.is_gold, item.available = final, True, False
             marked.append(item)
         Item.objects.bulk_update(marked, ["reference", "is_gold", "available"])
+        audit.record_bulk(
+            action="workbench.item.gold_mark",
+            object_type="workbench.item",
+            ids=[item.pk for item in marked],
+            changes={"is_gold": True, "left_out": len(missing)},
+            project=project,
+            by=by,
+        )
     return len(marked), missing
 
 
@@ -44,13 +53,24 @@ def unmark_gold(*, project: Project, item_ids: list[int], by) -> int:
     still need answers under the overlap."""
     ids = _selection(item_ids)
     with transaction.atomic():
-        return Item.objects.filter(project=project, pk__in=ids, is_gold=True).update(
+        gold = Item.objects.filter(project=project, pk__in=ids, is_gold=True)
+        unmarked = list(gold.values_list("pk", flat=True))
+        gold.filter(pk__in=unmarked).update(
             is_gold=False,
             available=Case(
                 When(done_count__lt=project.overlap - F("leased_count"), then=Value(True)),
                 default=Value(False),
             ),
         )
+        audit.record_bulk(
+            action="workbench.item.gold_mark",
+            object_type="workbench.item",
+            ids=unmarked,
+            changes={"is_gold": False},
+            project=project,
+            by=by,
+        )
+    return len(unmarked)
 
 
 def set_gold(
@@ -66,10 +86,18 @@ def set_gold(
     if is_gold and reference is None:
         raise InvalidInput(["reference: a gold item needs its reference answer"])
     with transaction.atomic():
+        before = audit.snapshot(item, ["is_gold", "reference", "gold_explanation"])
         item.reference, item.is_gold = reference, is_gold
         item.gold_explanation = explanation or ""
         item.save(update_fields=["reference", "is_gold", "gold_explanation"])
         # The queue flag follows the gold flag (the counters themselves are unchanged).
         _shift_counters(overlap=project.overlap, item_id=item.pk)
         item.refresh_from_db(fields=["available"])
+        changes = audit.changed_fields(before, item, ["is_gold"])
+        # The answer and explanation are content, named by whether they changed.
+        changes["reference_changed"] = before["reference"] != item.reference
+        changes["explanation_changed"] = before["gold_explanation"] != item.gold_explanation
+        audit.record(
+            action="workbench.item.gold_mark", obj=item, project=project, changes=changes, by=by
+        )
     return item

@@ -112,7 +112,7 @@ def _image_sizes(project: Project, records: Iterable[dict], chunk: int = 500) ->
                     kind, rest = images.ref_kind(value) if isinstance(value, str) else ("", "")
                 except ValueError:
                     continue
-                size = None
+                size: list[int] | tuple[int, int] | None = None
                 if kind == "upload":
                     size = assets.get(rest)
                 elif kind == "path" and settings.IMAGE_ROOT is not None:

@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench import formats, images
 from trainerdesk.workbench.models import ImageAsset, Project
@@ -39,7 +40,7 @@ def _uploaded_image_files(files: Iterable[UploadedFile]) -> Iterator[tuple[str, 
         if images.is_zip(name, head):
             try:
                 yield from images.iter_zip(
-                    upload,
+                    cast(BinaryIO, upload),  # a file object; zipfile needs read and seek
                     name=name,
                     max_member_bytes=limits.max_bytes,
                     max_total_bytes=settings.MAX_UPLOAD_BYTES,
@@ -142,6 +143,19 @@ def add_images(
             for i, (info, name, _path) in enumerate(missing, 1)
         ]
         batch = import_batch(project=project, rows=rows)
+        # The images by their sha256 (one file's content, whoever uploaded it).
+        audit.record_bulk(
+            action="workbench.image.bulk_create",
+            object_type="workbench.imageasset",
+            ids=[info.sha256 for info, _name, _path in new],
+            changes={
+                "items_added": batch.added,
+                "duplicates": result.duplicates + batch.duplicates,
+                "errors": len(result.errors) + batch.error_count,
+            },
+            project=project,
+            by=by,
+        )
     result.added = batch.added
     result.duplicates += batch.duplicates
     result.errors += [e.message for e in batch.errors]

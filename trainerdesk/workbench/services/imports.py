@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from bisect import insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,6 +17,7 @@ from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.gcpause import gc_paused
 from trainerdesk.lib.jsonutil import content_hash, dumps
@@ -286,10 +289,75 @@ def start_import(*, project: Project, upload: UploadedFile, by) -> ImportJob:
         format=fmt,
         size_bytes=upload.size or 0,
     )
+    sha256 = hashlib.sha256()
+    for chunk in upload.chunks():
+        sha256.update(chunk)
     job.file.save(job.original_name, upload, save=False)
-    job.save()
-    transaction.on_commit(lambda: run_import_task.enqueue(job_id=job.pk))
+    with transaction.atomic():
+        job.save()
+        audit.record(
+            action="workbench.import.create",
+            obj=job,
+            project=project,
+            changes={"file": job.original_name, "format": fmt, "sha256": sha256.hexdigest(),
+                     "size_bytes": job.size_bytes},
+            by=by,
+        )  # fmt: skip
+        transaction.on_commit(lambda: run_import_task.enqueue(job_id=job.pk))
     return job
+
+
+def import_file(*, project: Project, path: Path, fmt: str, on_progress=None, by) -> BatchResult:
+    """Import a local file in this process (the `trainerdesk import` command): the same
+    stream as the worker's, with the import's start and end in the audit log (the file's
+    sha256, the counts) as for an upload."""
+    sha256 = hashlib.sha256()
+    with path.open("rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            sha256.update(block)
+    size = path.stat().st_size
+    with transaction.atomic():
+        audit.record(
+            action="workbench.import.create",
+            obj=project,
+            project=project,
+            changes={"file": path.name, "format": fmt, "sha256": sha256.hexdigest(),
+                     "size_bytes": size},
+            by=by,
+        )  # fmt: skip
+    status, result = ImportJob.Status.FAILED, BatchResult()
+    try:
+        with path.open("rb") as fp:
+            result = import_stream(project=project, fp=fp, fmt=fmt, on_progress=on_progress)
+        status = ImportJob.Status.DONE
+    finally:
+        with transaction.atomic():
+            audit.record(
+                action="workbench.import.finish",
+                obj=project,
+                project=project,
+                changes={"status": status, "file": path.name, **_counts(result)},
+                by=by,
+            )
+    return result
+
+
+def _counts(result: BatchResult | ImportJob) -> dict[str, int]:
+    """An import's counts as its finish event shows them (a job or a stream's result)."""
+    if isinstance(result, ImportJob):
+        added, annotations, errors = (
+            result.items_added,
+            result.annotations_added,
+            result.error_count,
+        )
+    else:
+        added, annotations, errors = result.added, result.annotations, result.error_count
+    return {
+        "items_added": added,
+        "duplicates": result.duplicates,
+        "annotations_added": annotations,
+        "errors": errors,
+    }
 
 
 class _CountingReader:
@@ -350,8 +418,12 @@ def import_stream(
         if on_progress:
             on_progress(total, reader.consumed)
 
+    # The wrapper has what the readers use of a binary file (read, readline, iteration).
     rows = formats.read_items(
-        reader, fmt, fields=project.label_schema["fields"], max_item_bytes=settings.MAX_ITEM_BYTES
+        cast(BinaryIO, reader),
+        fmt,
+        fields=project.label_schema["fields"],
+        max_item_bytes=settings.MAX_ITEM_BYTES,
     )
     read = 0
     with gc_paused():
@@ -454,6 +526,13 @@ def _finish_import(job: ImportJob) -> None:
     with transaction.atomic():
         job.save(update_fields=[*ended, "processed_bytes"])
         _announce_import(job)
+        # The worker's event: its actor is the task (workbench/tasks.py, audit.acting_as).
+        audit.record(
+            action="workbench.import.finish",
+            obj=job,
+            project=job.project,
+            changes={"status": job.status, "file": job.original_name, **_counts(job)},
+        )
 
 
 def _announce_import(job: ImportJob) -> None:
@@ -477,13 +556,29 @@ def _announce_import(job: ImportJob) -> None:
 runs.after_stale_failure(ImportJob, _announce_import)
 
 
-def add_items(*, project: Project, items: Iterable[dict]) -> BatchResult:
+def add_items(*, project: Project, items: Iterable[dict], by) -> BatchResult:
     """Import a small list of items given as JSON (API), through the same validation."""
-    rows = []
-    errors = []
+    rows: list[formats.Row] = []
+    errors: list[formats.RowError] = []
     for row in formats.read_objects(items, settings.MAX_ITEM_BYTES):
-        (errors if isinstance(row, formats.RowError) else rows).append(row)
-    result = import_batch(project=project, rows=rows)
+        if isinstance(row, formats.RowError):
+            errors.append(row)
+        else:
+            rows.append(row)
+    hashes = [content_hash(row.data) for row in rows]
+    in_project = Item.objects.filter(project=project, content_hash__in=hashes)
+    with transaction.atomic():
+        known = set(in_project.values_list("pk", flat=True))
+        result = import_batch(project=project, rows=rows)
+        added = [pk for pk in in_project.values_list("pk", flat=True) if pk not in known]
+        audit.record_bulk(
+            action="workbench.item.bulk_create",
+            object_type="workbench.item",
+            ids=added,
+            changes={"duplicates": result.duplicates, "errors": result.error_count + len(errors)},
+            project=project,
+            by=by,
+        )
     if result.added:
         schedule_search_indexing()
     for error in errors:

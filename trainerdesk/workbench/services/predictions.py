@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.db import transaction
+
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench import formats
 from trainerdesk.workbench.models import Item, Prediction, Project
@@ -29,6 +32,7 @@ def add_prediction(
     answer: Any,
     model_version: str = "",
     score: float | None = None,
+    by,
 ) -> Prediction:
     """Store a model's prediction on an item; shown to annotators as a suggestion."""
     try:
@@ -37,6 +41,15 @@ def add_prediction(
         raise InvalidInput([f"answer.{e}" for e in exc.errors]) from None
     if score is not None and not math.isfinite(score):
         raise InvalidInput(["score: must be a finite number"])
-    return Prediction.objects.create(
-        item=item, model_version=model_version[:255], answer=answer, score=score
-    )
+    with transaction.atomic():
+        prediction = Prediction.objects.create(
+            item=item, model_version=model_version[:255], answer=answer, score=score
+        )
+        audit.record(
+            action="workbench.prediction.create",
+            obj=prediction,
+            project=project,
+            changes={"item_id": item.pk, "model_version": prediction.model_version, "score": score},
+            by=by,
+        )
+    return prediction

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import blind, extensions
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
@@ -198,6 +199,7 @@ def _lease_next_item(
     with transaction.atomic():
         own, _released = _leases_of(project=project, user=user, now=now)
         returned = None
+        item: Item | None
         if own is not None or project.gold_rate > 0:
             # An answer a reviewer sent back comes first, before the item they hold (which
             # goes back to the queue: they asked for the next one) and before a gold draw.
@@ -434,7 +436,7 @@ def _record_answer(
 # --- review: sending an annotation back (used by the quality app) ---------------------------
 
 
-def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
+def withdraw_annotation(*, project: Project, annotation: Annotation, by) -> None:
     """Remove an annotation from the item's counts and assign the item to its author, so
     their queue serves it first and they answer it again (a reviewer sent it back; the
     caller keeps a copy of the answer). Runs inside the caller's transaction."""
@@ -457,3 +459,10 @@ def withdraw_annotation(*, project: Project, annotation: Annotation) -> None:
         )
         if annotation.annotator_id is not None:
             Item.objects.filter(pk=annotation.item_id).update(assignee=annotation.annotator_id)
+        audit.record(
+            action="workbench.annotation.delete",
+            obj=annotation,
+            project=project,
+            changes={"item_id": annotation.item_id, "annotator_id": annotation.annotator_id},
+            by=by,
+        )

@@ -6,12 +6,13 @@ import logging
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from trainerdesk.lib import webhooks
+from trainerdesk.lib import audit, webhooks
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.workbench.models import Item, Project, Webhook, WebhookDelivery
 
@@ -43,13 +44,46 @@ def create_webhook(
     *, project: Project, by, url: str, events: list[str], slack_format: bool = False
 ) -> Webhook:
     url, events = _webhook_fields(url=url, events=events)
-    return Webhook.objects.create(
-        project=project,
-        url=url,
-        events=events,
-        slack_format=slack_format,
-        secret=webhooks.new_secret(),
-        created_by=by,
+    with transaction.atomic():
+        webhook = Webhook.objects.create(
+            project=project,
+            url=url,
+            events=events,
+            slack_format=slack_format,
+            secret=webhooks.new_secret(),
+            created_by=by,
+        )
+        _record(
+            webhook,
+            "workbench.webhook.create",
+            audit.changed_fields(None, _facts(webhook), _FACTS),
+            by,
+        )
+    return webhook
+
+
+# What a webhook event shows: never the signing secret, and of the URL only its host (a
+# Slack or Teams URL carries its credential in the path).
+_FACTS = ("url_host", "events", "slack_format", "active")
+
+
+def _facts(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "url_host": urlsplit(webhook.url).hostname or "",
+        "events": list(webhook.events),
+        "slack_format": webhook.slack_format,
+        "active": webhook.active,
+    }
+
+
+def _record(webhook: Webhook, action: str, changes: dict[str, Any], by) -> None:
+    audit.record(
+        action=action,
+        object_type="workbench.webhook",
+        object_id=webhook.pk,
+        project=webhook.project,
+        changes=changes,
+        by=by,
     )
 
 
@@ -62,15 +96,27 @@ def update_webhook(*, webhook: Webhook, by, **changes: Any) -> Webhook:
         changes["url"], changes["events"] = _webhook_fields(
             url=changes.get("url", webhook.url), events=changes.get("events", webhook.events)
         )
+    before, old_url = _facts(webhook), webhook.url
     for key, value in changes.items():
         setattr(webhook, key, value)
     if changes:
-        webhook.save(update_fields=list(changes))
+        with transaction.atomic():
+            webhook.save(update_fields=list(changes))
+            facts = audit.changed_fields(before, _facts(webhook), _FACTS)
+            if webhook.url != old_url:
+                facts["url_changed"] = True
+            if facts:
+                _record(webhook, "workbench.webhook.update", facts, by)
     return webhook
 
 
 def delete_webhook(*, webhook: Webhook, by) -> None:
-    webhook.delete()
+    with transaction.atomic():
+        facts = _facts(webhook)
+        pk = webhook.pk
+        webhook.delete()
+        webhook.pk = pk
+        _record(webhook, "workbench.webhook.delete", facts, by)
 
 
 def _event_payload(*, project: Project, event: str, data: dict) -> dict:
@@ -94,7 +140,12 @@ def emit_event(*, project: Project, event: str, data: dict) -> list[WebhookDeliv
             [WebhookDelivery(webhook=h, event=event, payload=payload) for h in hooks]
         )
         ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: [_schedule_delivery(pk) for pk in ids])
+
+        def schedule() -> None:
+            for pk in ids:
+                _schedule_delivery(pk)
+
+        transaction.on_commit(schedule)
     return deliveries
 
 
@@ -109,6 +160,7 @@ def send_test_event(*, webhook: Webhook, by) -> WebhookDelivery:
             webhook=webhook, event=WEBHOOK_TEST_EVENT, payload=payload
         )
         transaction.on_commit(lambda: _schedule_delivery(delivery.pk))
+        _record(webhook, "workbench.webhook.test", {"delivery_id": delivery.pk}, by)
     return delivery
 
 

@@ -141,7 +141,7 @@ def test_item_of_another_project_is_404(project, org, owner, teammate, client_fo
     other = services.create_project(
         organization=org, created_by=owner, name="Other", label_schema=TOPIC_SCHEMA
     )
-    services.add_items(project=other, items=[{"text": "elsewhere"}])
+    services.add_items(project=other, items=[{"text": "elsewhere"}], by=other.created_by)
     foreign = Item.objects.get(project=other)
     response = _post(client_for(teammate), project, foreign, f_topic="tech")
     assert response.status_code == 404
@@ -186,7 +186,11 @@ def span_project(org, owner, teammate):
         organization=org, created_by=owner, name="People", label_schema=SPAN_SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": SPAN_TEXT}, {"text": "Second <b>one</b>"}])
+    services.add_items(
+        project=project,
+        items=[{"text": SPAN_TEXT}, {"text": "Second <b>one</b>"}],
+        by=project.created_by,
+    )
     return project
 
 
@@ -279,7 +283,9 @@ def test_going_back_shows_the_stored_spans(span_project, teammate, client_for):
 def test_span_tokens_keep_python_offsets_and_paragraphs(span_project, owner, teammate, client_for):
     from trainerdesk.workbench import services
 
-    services.add_items(project=span_project, items=[{"text": "😀 Ada\n\nLondon"}])
+    services.add_items(
+        project=span_project, items=[{"text": "😀 Ada\n\nLondon"}], by=span_project.created_by
+    )
     client = client_for(teammate)
     client.get(_urls(span_project)["annotate"])
     item = Item.objects.get(project=span_project, data__text="😀 Ada\n\nLondon")
@@ -311,7 +317,7 @@ def relation_project(org, owner, teammate):
         organization=org, created_by=owner, name="Who met whom", label_schema=RELATION_SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": SPAN_TEXT}])
+    services.add_items(project=project, items=[{"text": SPAN_TEXT}], by=project.created_by)
     return project
 
 
@@ -396,7 +402,7 @@ def llm_project(org, owner, teammate):
         organization=org, created_by=owner, name="Prefs", label_schema=LLM_SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[LLM_ITEM])
+    services.add_items(project=project, items=[LLM_ITEM], by=project.created_by)
     return project
 
 
@@ -436,7 +442,11 @@ def test_llm_page_shows_prompt_responses_and_controls_without_model_names(
 def test_two_responses_are_shown_in_two_columns(llm_project, teammate, client_for):
     from trainerdesk.workbench import services
 
-    services.add_items(project=llm_project, items=[{"prompt": "Hi", "responses": ["a", "b"]}])
+    services.add_items(
+        project=llm_project,
+        items=[{"prompt": "Hi", "responses": ["a", "b"]}],
+        by=llm_project.created_by,
+    )
     client = client_for(teammate)
     item = Item.objects.get(project=llm_project, data__prompt="Hi")
     client.get(_urls(llm_project)["annotate"])
@@ -512,7 +522,9 @@ def test_a_tie_is_refused_when_the_field_does_not_allow_it(org, owner, teammate,
         organization=org, created_by=owner, name="No ties", label_schema=schema
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"prompt": "p", "r": ["x", "y"]}])
+    services.add_items(
+        project=project, items=[{"prompt": "p", "r": ["x", "y"]}], by=project.created_by
+    )
     client = client_for(teammate)
     body = client.get(_urls(project)["annotate"]).content.decode()
     assert 'data-pref-key="/"' not in body  # no tie button either

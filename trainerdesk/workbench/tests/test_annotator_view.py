@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Comment, Item
-from trainerdesk.workbench.tests.test_project_views import _settings_form
+from trainerdesk.workbench.tests.test_project_views import settings_form
 
 API = "/api/v1"
 LEAKY = {"text": "A late goal won it.", "title": "Cup final", "file": "sport/0042.txt"}
@@ -17,7 +17,9 @@ LEAKY = {"text": "A late goal won it.", "title": "Cup final", "file": "sport/004
 @pytest.fixture
 def leaky(project, owner):
     """The shape of the BBC demo's old items: the answer in a file name and the ext. id."""
-    services.add_items(project=project, items=[{"data": LEAKY, "external_id": "sport/42"}])
+    services.add_items(
+        project=project, items=[{"data": LEAKY, "external_id": "sport/42"}], by=project.created_by
+    )
     return Item.objects.get(project=project, external_id="sport/42")
 
 
@@ -109,14 +111,14 @@ def test_settings_form_sets_the_annotator_view(client_for, owner, project):
     client = client_for(owner)
     assert 'name="annotator_fields"' in client.get(url).content.decode()
     chosen = {"annotator_fields": "title, file,title", "annotators_see_external_id": "on"}
-    response = client.post(url, _settings_form(project, **chosen))
+    response = client.post(url, settings_form(project, **chosen))
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.annotator_fields == ["title", "file"]
     assert project.annotators_see_external_id
     assert 'value="title, file"' in client.get(url).content.decode()
     # A form posted without the setting (an older page) leaves it alone.
-    client.post(url, _settings_form(project, name="Renamed"))
+    client.post(url, settings_form(project, name="Renamed"))
     project.refresh_from_db()
     assert (project.name, project.annotator_fields) == ("Renamed", ["title", "file"])
     assert project.annotators_see_external_id

@@ -202,7 +202,9 @@ def test_items_page_by_keyset(project, owner, client_for):
 
 def test_annotators_never_see_the_reference_answer(project, owner, teammate, client_for):
     services.add_items(
-        project=project, items=[{"text": "Gold row.", "reference": {"topic": "tech"}}]
+        project=project,
+        items=[{"text": "Gold row.", "reference": {"topic": "tech"}}],
+        by=project.created_by,
     )
     gold = project.items.get(data__text="Gold row.")
 
@@ -300,7 +302,7 @@ def test_item_of_another_project_is_404(project, org, owner, client_for):
     other = services.create_project(
         organization=org, created_by=owner, name="Other", label_schema=TOPIC_SCHEMA
     )
-    services.add_items(project=other, items=[{"text": "Elsewhere."}])
+    services.add_items(project=other, items=[{"text": "Elsewhere."}], by=other.created_by)
     foreign = other.items.get()
 
     response = client_for(owner).get(f"{API}/projects/{project.pk}/items/{foreign.pk}")

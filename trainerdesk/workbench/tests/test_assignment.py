@@ -120,7 +120,9 @@ def test_removing_a_member_frees_their_items(project, owner, second):
 
 @pytest.fixture
 def bigger(project):
-    services.add_items(project=project, items=[{"text": f"extra {n}"} for n in range(17)])
+    services.add_items(
+        project=project, items=[{"text": f"extra {n}"} for n in range(17)], by=project.created_by
+    )
     return project  # 20 items
 
 

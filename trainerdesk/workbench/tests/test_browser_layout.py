@@ -78,7 +78,7 @@ def _nav_inside_its_bar(page) -> None:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_pages_fit_the_screen_and_mark_the_current_page(live_server, browser_page, org, owner,
                                                          teammate, project, width):  # fmt: skip
-    services.add_items(project=project, items=[{"text": LONG_TEXT}])
+    services.add_items(project=project, items=[{"text": LONG_TEXT}], by=project.created_by)
     digits = _digits(org, owner, teammate)
     page, errors = browser_page
     _log_in(page, live_server, "owner", width)
@@ -138,7 +138,7 @@ def test_pages_fit_the_screen_and_mark_the_current_page(live_server, browser_pag
 @pytest.mark.parametrize("width", WIDTHS)
 def test_annotation_page_works_on_the_screen(open_annotation_page, browser_page, project,
                                              width):  # fmt: skip
-    services.add_items(project=project, items=[{"text": LONG_TEXT}])
+    services.add_items(project=project, items=[{"text": LONG_TEXT}], by=project.created_by)
     page, errors = browser_page
     page.set_viewport_size({"width": width, "height": 800})
     open_annotation_page(project, ready="#annotate-form")

@@ -40,7 +40,7 @@ def llm_project(org, owner, teammate):
         organization=org, created_by=owner, name="Prefs", label_schema=SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[ITEM])
+    services.add_items(project=project, items=[ITEM], by=project.created_by)
     # The responses in the item's own order here; test_browser_keyboard.py tests blind mode.
     return services.update_project(project=project, by=owner, blind_order=False)
 
@@ -105,7 +105,11 @@ def test_rank_three_responses_with_the_move_buttons(
         organization=org, created_by=owner, name="Ranks", label_schema=schema
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"prompt": "p", "responses": ["x", "y", "z"]}])
+    services.add_items(
+        project=project,
+        items=[{"prompt": "p", "responses": ["x", "y", "z"]}],
+        by=project.created_by,
+    )
     services.update_project(project=project, by=owner, blind_order=False)
     item = Item.objects.get(project=project)
     page, errors = browser_page

@@ -29,7 +29,11 @@ def span_project(org, owner, teammate):
         organization=org, created_by=owner, name="People", label_schema=SCHEMA
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": TEXT}, {"text": "Grace Hopper at Yale"}])
+    services.add_items(
+        project=project,
+        items=[{"text": TEXT}, {"text": "Grace Hopper at Yale"}],
+        by=project.created_by,
+    )
     return project
 
 
@@ -140,7 +144,7 @@ def test_relation_between_two_spans_with_the_keyboard(
         organization=org, created_by=owner, name="Who met whom", label_schema=schema
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[{"text": TEXT}])
+    services.add_items(project=project, items=[{"text": TEXT}], by=project.created_by)
     page, errors = browser_page
     open_annotation_page(project, ready=".span-text .tok.cur")
 

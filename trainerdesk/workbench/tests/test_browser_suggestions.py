@@ -76,6 +76,7 @@ def test_accept_a_suggested_span_accept_all_undo_and_submit(
                 "predictions": [{"answer": {"ents": suggested}, "model_version": "ner-1"}],
             }
         ],
+        by=project.created_by,
     )
     page, errors = browser_page
     open_annotation_page(project, ready=".span-text .tok.sug")
@@ -132,7 +133,11 @@ def test_rank_and_rate_blind_with_the_keyboard_only(
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     responses = [{"text": f"Reply {i}.", "model": f"model-{i}"} for i in range(3)]
     for n in range(20):  # an item this annotator sees shuffled, so the mapping shows
-        services.add_items(project=project, items=[{"prompt": f"Hi {n}", "responses": responses}])
+        services.add_items(
+            project=project,
+            items=[{"prompt": f"Hi {n}", "responses": responses}],
+            by=project.created_by,
+        )
         item = Item.objects.filter(project=project).latest("id")
         if blind.shown_order(item_id=item.pk, user_id=teammate.pk, source="responses", n=3) != [
             0,
@@ -209,7 +214,11 @@ def test_accept_suggested_preference_and_relations_then_undo(
         "rels": [{"from": 0, "to": 1, "label": "in"}],
     }
     data = {"prompt": "Ada in Paris", "responses": ["one", "two"]}
-    services.add_items(project=project, items=[{"data": data, "predictions": [{"answer": answer}]}])
+    services.add_items(
+        project=project,
+        items=[{"data": data, "predictions": [{"answer": answer}]}],
+        by=project.created_by,
+    )
     page, errors = browser_page
     open_annotation_page(project, ready=".span-text .tok.sug")
     order = json.loads(page.locator("input[name=response_order]").input_value())["responses"]
@@ -251,6 +260,7 @@ def test_accept_a_suggested_ranking_and_undo_it(
         items=[
             {"data": {"prompt": "p", "responses": ["x", "y", "z"]}, "predictions": [prediction]}
         ],
+        by=project.created_by,
     )
     page, errors = browser_page
     open_annotation_page(project, ready=".suggested-order")

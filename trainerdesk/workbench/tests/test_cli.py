@@ -136,7 +136,9 @@ def test_export_to_a_file_round_trips(project, owner, teammate, tmp_path):
         project=project, item=first, user=teammate, answer={"topic": "business"}
     )
     services.add_items(
-        project=project, items=[{"data": {"text": "Ref row"}, "reference": {"topic": "tech"}}]
+        project=project,
+        items=[{"data": {"text": "Ref row"}, "reference": {"topic": "tech"}}],
+        by=project.created_by,
     )
     path = tmp_path / "out.jsonl"
     _, err = run("export", str(project.pk), "--output", str(path))

@@ -41,6 +41,7 @@ def worked(project, owner, teammate):
     services.add_items(
         project=project,
         items=[{"text": "Quiet market day.", "source": "wire", "rank": 3, "external_id": "w-1"}],
+        by=project.created_by,
     )
     items = _items(project)
     for user, text, answer in [
@@ -165,7 +166,9 @@ def test_label_filter_on_multiple_choice(client_for, owner, org):
             ]
         },
     )
-    services.add_items(project=project, items=[{"text": "one"}, {"text": "two"}])
+    services.add_items(
+        project=project, items=[{"text": "one"}, {"text": "two"}], by=project.created_by
+    )
     one, two = project.items.order_by("id")
     services.submit_annotation(project=project, item=one, user=owner, answer={"tags": ["red"]})
     services.submit_annotation(project=project, item=two, user=owner, answer={"tags": ["reddish"]})
@@ -238,7 +241,7 @@ def test_table_shows_columns_and_final_answer(client_for, owner, worked):
 
 
 def test_excerpt_is_cut_at_120_characters(client_for, owner, project):
-    services.add_items(project=project, items=[{"text": "a" * 119 + "XYZ"}])
+    services.add_items(project=project, items=[{"text": "a" * 119 + "XYZ"}], by=project.created_by)
     text = client_for(owner).get(_url(project)).content.decode()
     assert "a" * 119 + "X" in text
     assert "a" * 119 + "XY" not in text
@@ -250,7 +253,9 @@ def test_excerpt_is_cut_at_120_characters(client_for, owner, project):
 @pytest.fixture
 def many(project):
     services.add_items(
-        project=project, items=[{"text": f"item {n}", "priority": n % 7} for n in range(130)]
+        project=project,
+        items=[{"text": f"item {n}", "priority": n % 7} for n in range(130)],
+        by=project.created_by,
     )
     return project
 
@@ -338,7 +343,9 @@ def test_search_covers_every_text_value_of_the_item(client_for, owner, org):
         name="Pairs",
         label_schema={"fields": [{"name": "note", "type": "text"}]},
     )
-    services.add_items(project=project, items=[{"a": "left side", "b": ["nested words"]}])
+    services.add_items(
+        project=project, items=[{"a": "left side", "b": ["nested words"]}], by=project.created_by
+    )
     client = client_for(owner)
     assert _page_ids(client, project, q="nested") == [project.items.get().pk]
     assert _page_ids(client, project, q="zzz") == []
@@ -420,7 +427,7 @@ def test_bulk_delete_leaves_other_projects_alone(client_for, owner, org, project
     other = services.create_project(
         organization=org, created_by=owner, name="Other", label_schema=project.label_schema
     )
-    services.add_items(project=other, items=[{"text": "elsewhere"}])
+    services.add_items(project=other, items=[{"text": "elsewhere"}], by=other.created_by)
     foreign = other.items.get().pk
     _act(client_for(owner), project, action="delete", item=[foreign])
     assert other.items.filter(pk=foreign).exists()

@@ -230,7 +230,7 @@ def test_a_demo_from_before_the_fix_is_not_filled_twice(db):
         "data": {"text": "Old article.", "file": "sports/199.txt"},
         "external_id": "bbc/sports/199",
     }
-    services.add_items(project=bbc, items=[old])
+    services.add_items(project=bbc, items=[old], by=bbc.created_by)
     out = io.StringIO()
     summary = demo.load_demo(stdout=out, limit=4)["projects"][demo.BBC_PROJECT]
     assert (summary["added"], summary["items"], summary["legacy"]) == (0, 1, 1)

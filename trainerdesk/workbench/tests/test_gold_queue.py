@@ -27,6 +27,7 @@ def _add_gold(project, texts, label="sport"):
     result = services.add_items(
         project=project,
         items=[{"data": {"text": t}, "gold": True, "reference": {"topic": label}} for t in texts],
+        by=project.created_by,
     )
     assert not result.errors
     return list(Item.objects.filter(project=project, is_gold=True).order_by("random_key", "id"))
@@ -70,7 +71,9 @@ def test_gold_rate_one_serves_every_gold_item_first_then_the_queue(project, team
 
 
 def test_gold_is_served_at_the_rate_drawn_from_the_rng(project, teammate):
-    services.add_items(project=project, items=[{"text": f"n{i}"} for i in range(60)])
+    services.add_items(
+        project=project, items=[{"text": f"n{i}"} for i in range(60)], by=project.created_by
+    )
     _add_gold(project, [f"g{i}" for i in range(60)])
     _set(project, gold_rate=0.3)
     served = _drain(project, teammate, rng=random.Random(7), limit=40)

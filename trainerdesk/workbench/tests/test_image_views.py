@@ -169,6 +169,7 @@ def test_server_paths_are_checked_at_import_naming_line_and_field(image_project,
             {"image": "https://example.org/dog.png"},
             {"image": "upload:" + "b" * 64},
         ],
+        by=image_project.created_by,
     )
     assert result.added == 2
     errors = {e.line: e.message for e in result.errors}
@@ -182,7 +183,9 @@ def test_server_paths_are_checked_at_import_naming_line_and_field(image_project,
 
 def test_server_paths_are_refused_when_the_root_is_unset(image_project, settings):
     settings.IMAGE_ROOT = None
-    result = services.add_items(project=image_project, items=[{"image": "cats/1.png"}])
+    result = services.add_items(
+        project=image_project, items=[{"image": "cats/1.png"}], by=image_project.created_by
+    )
     assert result.added == 0
     assert "TRAINERDESK_IMAGE_ROOT is unset" in result.errors[0].message
 
@@ -190,7 +193,9 @@ def test_server_paths_are_refused_when_the_root_is_unset(image_project, settings
 def test_server_root_images_are_served_to_members_and_rechecked(
     image_project, image_root, owner, teammate, outsider, client_for
 ):
-    services.add_items(project=image_project, items=[{"image": "cats/1.png"}])
+    services.add_items(
+        project=image_project, items=[{"image": "cats/1.png"}], by=image_project.created_by
+    )
     item = Item.objects.get(project=image_project)
     url = f"/projects/{image_project.pk}/items/{item.pk}/image/image/"
     response = client_for(teammate).get(url)
@@ -246,10 +251,15 @@ def test_coco_and_label_studio_exports_use_the_known_sizes(
     image_project, owner, teammate, client_for
 ):
     services.add_images(project=image_project, files=[upload("a.png", png((200, 100)))], by=owner)
-    services.add_items(project=image_project, items=[{"image": "https://example.org/x.png"}])
+    services.add_items(
+        project=image_project,
+        items=[{"image": "https://example.org/x.png"}],
+        by=image_project.created_by,
+    )
     services.add_items(
         project=image_project,
         items=[{"image": "https://example.org/y.png", "image_width": 50, "image_height": 40}],
+        by=image_project.created_by,
     )
     boxes = [{"x": 10, "y": 20, "width": 50, "height": 50, "label": "dog"}]
     for item in Item.objects.filter(project=image_project):
@@ -312,7 +322,9 @@ def test_cli_exports_coco(image_project, owner, teammate, tmp_path):
 
 
 def test_coco_reads_server_path_sizes_from_the_file(image_project, image_root, teammate):
-    services.add_items(project=image_project, items=[{"image": "cats/1.png"}])
+    services.add_items(
+        project=image_project, items=[{"image": "cats/1.png"}], by=image_project.created_by
+    )
     item = Item.objects.get(project=image_project)
     boxes = [{"x": 0, "y": 0, "width": 50, "height": 50, "label": "cat"}]
     services.submit_annotation(
@@ -320,7 +332,11 @@ def test_coco_reads_server_path_sizes_from_the_file(image_project, image_root, t
         skipped=False, skip_reason="", lead_time=1.0, client_id=None,
     )  # fmt: skip
     chunks = services.export_stream(
-        project=image_project, fmt="coco", only_labeled=False, include_annotations=False
+        project=image_project,
+        fmt="coco",
+        only_labeled=False,
+        include_annotations=False,
+        by=image_project.created_by,
     )
     doc = orjson.loads(b"".join(chunks))
     assert [(im["file_name"], im["width"], im["height"]) for im in doc["images"]] == [

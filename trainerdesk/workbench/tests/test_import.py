@@ -85,7 +85,9 @@ def test_reimporting_the_same_file_adds_nothing(project, owner, django_capture_o
 
 
 def test_nul_characters_are_refused_by_name(project):
-    result = services.add_items(project=project, items=[{"text": "a\u0000b"}])
+    result = services.add_items(
+        project=project, items=[{"text": "a\u0000b"}], by=project.created_by
+    )
     assert result.added == 0
     assert "NUL character" in result.errors[0].message
 

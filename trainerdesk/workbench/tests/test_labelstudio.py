@@ -142,6 +142,7 @@ def test_rectangle_image_sizes_are_kept_for_the_coco_export(ls_project, export):
                 only_labeled=False,
                 include_annotations=True,
                 include_final=False,
+                by=project.created_by,
             )
         )
     )
@@ -199,6 +200,7 @@ def test_completed_by_is_an_email_and_final_answers_are_predictions(ls_project, 
             fmt="labelstudio",
             only_labeled=False,
             include_annotations=include_annotations,
+            by=project.created_by,
         )
         return orjson.loads(b"".join(stream))
 

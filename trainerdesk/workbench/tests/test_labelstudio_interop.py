@@ -48,6 +48,7 @@ def _export(project, *, include_annotations):
         fmt="labelstudio",
         only_labeled=False,
         include_annotations=include_annotations,
+        by=project.created_by,
     )
     return b"".join(stream)
 

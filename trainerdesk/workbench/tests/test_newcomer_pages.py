@@ -233,7 +233,7 @@ def test_digit_labels_keyed_by_their_own_names_are_hinted_once(client_for, org, 
         organization=org, created_by=owner, name="Digits", label_schema=schema
     )
     services.set_project_member(project=digits, user=teammate, role="annotator", by=owner)
-    services.add_items(project=digits, items=[{"text": "7"}])
+    services.add_items(project=digits, items=[{"text": "7"}], by=digits.created_by)
     text = client_for(teammate).get(reverse("workbench:annotate", args=[digits.pk])).content
     hint = text.decode().split('class="small muted keys">', 1)[1].split("</p>", 1)[0]
     assert "<kbd>0</kbd>–<kbd>9</kbd> the labels of the same name" in hint

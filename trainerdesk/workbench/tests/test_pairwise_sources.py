@@ -66,7 +66,7 @@ def test_annotation_page_shows_both_texts_blind_and_stores_the_items_order(
         organization=org, created_by=owner, name="LS pairs", label_schema={"fields": [FIELD]}
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[ITEM])
+    services.add_items(project=project, items=[ITEM], by=project.created_by)
     item = Item.objects.get(project=project)
     client = client_for(teammate)
     body = client.get(_urls(project)["annotate"]).content.decode()
@@ -92,7 +92,11 @@ def test_annotation_page_shows_both_texts_blind_and_stores_the_items_order(
     tasks = json.loads(
         b"".join(
             services.export_stream(
-                project=project, fmt="labelstudio", only_labeled=False, include_annotations=True
+                project=project,
+                fmt="labelstudio",
+                only_labeled=False,
+                include_annotations=True,
+                by=project.created_by,
             )
         )
     )
@@ -106,7 +110,7 @@ def test_review_page_shows_both_texts_as_the_two_responses(org, owner, teammate,
         organization=org, created_by=owner, name="LS pairs", label_schema={"fields": [FIELD]}
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-    services.add_items(project=project, items=[ITEM])
+    services.add_items(project=project, items=[ITEM], by=project.created_by)
     item = services.next_item(project=project, user=teammate)
     services.submit_annotation(
         project=project, item=item, user=teammate, answer={"preference": {"preferred": 1}}

@@ -19,7 +19,9 @@ def worked(project, owner, teammate):
     """teammate: two answers (lead times 10 s and 30 s) and a skip; owner: one answer
     (50 s) made 3 days ago and one 40 days ago (outside the chart)."""
     project = services.update_project(project=project, by=owner, overlap=1)
-    services.add_items(project=project, items=[{"text": "fourth"}, {"text": "fifth"}])
+    services.add_items(
+        project=project, items=[{"text": "fourth"}, {"text": "fifth"}], by=project.created_by
+    )
     items = list(project.items.order_by("id"))
     for item, seconds in ((items[0], 10), (items[1], 30)):
         services.submit_annotation(

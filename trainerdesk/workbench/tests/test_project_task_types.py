@@ -128,7 +128,7 @@ def test_the_built_llm_schemas_give_working_annotation_pages(client_for, owner, 
     ):
         project = _create(client_for(owner), org, name=task, task_type=task)
         services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
-        assert services.add_items(project=project, items=[item]).added == 1
+        assert services.add_items(project=project, items=[item], by=project.created_by).added == 1
         page = client_for(teammate).get(reverse("workbench:annotate", args=[project.pk]))
         body = page.content.decode()
         assert page.status_code == 200

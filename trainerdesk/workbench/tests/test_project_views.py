@@ -156,7 +156,7 @@ def test_cannot_create_project_in_someone_elses_org(client_for, outsider, org):
     assert not Project.objects.filter(organization=org).exists()
 
 
-def _settings_form(project, **overrides):
+def settings_form(project, **overrides):
     form = {
         "name": project.name,
         "description": project.description,
@@ -170,7 +170,7 @@ def _settings_form(project, **overrides):
 
 def test_changing_instructions_bumps_guideline_version(client_for, owner, project):
     url = reverse("workbench:project_settings", args=[project.pk])
-    response = client_for(owner).post(url, _settings_form(project, instructions="New rules."))
+    response = client_for(owner).post(url, settings_form(project, instructions="New rules."))
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.guideline_version == 2
@@ -179,7 +179,7 @@ def test_changing_instructions_bumps_guideline_version(client_for, owner, projec
 
 def test_saving_unchanged_settings_keeps_the_version(client_for, owner, project):
     url = reverse("workbench:project_settings", args=[project.pk])
-    client_for(owner).post(url, _settings_form(project))
+    client_for(owner).post(url, settings_form(project))
     project.refresh_from_db()
     assert project.guideline_version == 1
 
@@ -188,7 +188,7 @@ def test_settings_schema_error_keeps_the_old_schema(client_for, owner, project):
     url = reverse("workbench:project_settings", args=[project.pk])
     bad = {"fields": [{"name": "topic", "type": "nope"}]}
     response = client_for(owner).post(
-        url, _settings_form(project, label_schema=json.dumps(bad), name="Renamed")
+        url, settings_form(project, label_schema=json.dumps(bad), name="Renamed")
     )
     assert response.status_code == 400
     assert any("fields[0].type" in e for e in response.context["form"].errors["label_schema"])
@@ -199,7 +199,7 @@ def test_settings_schema_error_keeps_the_old_schema(client_for, owner, project):
 
 def test_annotator_cannot_post_settings(client_for, teammate, project):
     url = reverse("workbench:project_settings", args=[project.pk])
-    response = client_for(teammate).post(url, _settings_form(project, name="Hijacked"))
+    response = client_for(teammate).post(url, settings_form(project, name="Hijacked"))
     assert response.status_code == 404
     project.refresh_from_db()
     assert project.name == "News topics"

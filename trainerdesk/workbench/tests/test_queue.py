@@ -169,7 +169,7 @@ def test_priority_ordering_serves_highest_first(project, owner, teammate):
     services.update_project(project=project, by=owner, ordering="priority")
     project.refresh_from_db()
     target = Item.objects.get(data__text="A new chip.")
-    services.set_priority(project=project, item_ids=[target.pk], priority=10)
+    services.set_priority(project=project, item_ids=[target.pk], priority=10, by=project.created_by)
     assert services.next_item(project=project, user=teammate).pk == target.pk
 
 

@@ -42,7 +42,11 @@ project = services.create_project(
     label_schema={{"fields": [{{"name": "topic", "type": "choice", "source": "text",
                                "labels": ["a", "b"]}}]}},
 )
-services.add_items(project=project, items=[{{"text": f"item {{i}}"}} for i in range({items})])
+services.add_items(
+    project=project,
+    items=[{{"text": f"item {{i}}"}} for i in range({items})],
+    by=project.created_by,
+)
 tokens = []
 for i in range({annotators}):
     user = create_user(username=f"ann{{i}}", password="x", check_password=False)

@@ -42,6 +42,7 @@ def texts(project):
             {"text": "Markets fell; earnings were weak.", "source": "blog"},
             {"text": "Strong winds closed the stadium."},
         ],
+        by=project.created_by,
     )
     return {item.data["text"]: item.pk for item in project.items.all()}
 
@@ -133,7 +134,7 @@ def test_search_is_scoped_to_the_project(client_for, owner, org, project, texts)
     other = services.create_project(
         organization=org, created_by=owner, name="Other", label_schema=project.label_schema
     )
-    services.add_items(project=other, items=[{"text": "market elsewhere"}])
+    services.add_items(project=other, items=[{"text": "market elsewhere"}], by=other.created_by)
     assert _ids(client_for(owner), other, "q=market") == [other.items.get().pk]
     assert other.items.get().pk not in _ids(client_for(owner), project, "q=market")
 
@@ -159,7 +160,9 @@ def test_index_pending_notice_until_the_worker_catches_up(client_for, owner, pro
     from trainerdesk.workbench.tests import test_search_columns as me  # noqa: F401
 
     with mock.patch.object(services.imports, "schedule_search_indexing"):
-        services.add_items(project=project, items=[{"text": "brand new words"}])
+        services.add_items(
+            project=project, items=[{"text": "brand new words"}], by=project.created_by
+        )
     client = client_for(owner)
     page = _get(client, project, "q=brand").content.decode()
     assert "Search index updating" in page
@@ -221,6 +224,7 @@ def test_search_pages_forward_and_back(client_for, owner, project, sort):
     services.add_items(
         project=project,
         items=[{"text": f"word{n % 2} item {n}", "priority": n % 3} for n in range(250)],
+        by=project.created_by,
     )
     order = {"id": ["id"], "-id": ["-id"], "priority": ["priority", "id"]}[sort]
     wanted = {i.pk for i in project.items.all() if i.data["text"].startswith("word1 ")}

@@ -108,7 +108,9 @@ def span_project(org, owner, teammate):
         "model_version": "ner-1",
     }
     added = services.add_items(
-        project=project, items=[{"data": {"text": SPAN_TEXT}, "predictions": [prediction]}]
+        project=project,
+        items=[{"data": {"text": SPAN_TEXT}, "predictions": [prediction]}],
+        by=project.created_by,
     )
     assert added.errors == [] and added.added == 1
     return project
@@ -136,6 +138,7 @@ def test_a_bad_prediction_in_an_import_rejects_its_row_by_field(span_project):
     result = services.add_items(
         project=span_project,
         items=[{"text": "fine"}, {"data": {"text": "Bob"}, "predictions": [bad]}],
+        by=span_project.created_by,
     )
     assert result.added == 1
     assert [e.line for e in result.errors] == [2]
@@ -193,7 +196,11 @@ def llm_project(org, owner, teammate):
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     for n in range(20):  # an item the annotator sees shuffled, so that the mapping shows
-        services.add_items(project=project, items=[{"prompt": f"Q{n}?", "responses": RESPONSES}])
+        services.add_items(
+            project=project,
+            items=[{"prompt": f"Q{n}?", "responses": RESPONSES}],
+            by=project.created_by,
+        )
         item = Item.objects.filter(project=project).latest("id")
         shown = blind.shown_order(item_id=item.pk, user_id=teammate.pk, source="responses", n=3)
         if shown != [0, 1, 2]:
@@ -435,7 +442,11 @@ def test_text_suggestion_is_shown_beside_an_empty_box(org, owner, teammate, clie
     )
     services.set_project_member(project=project, user=teammate, role="annotator", by=owner)
     pred = {"answer": {"summary": "A <short> one."}, "model_version": "sum-1", "score": 0.3}
-    services.add_items(project=project, items=[{"data": {"text": "Long."}, "predictions": [pred]}])
+    services.add_items(
+        project=project,
+        items=[{"data": {"text": "Long."}, "predictions": [pred]}],
+        by=project.created_by,
+    )
     body = client_for(teammate).get(_annotate_url(project)).content.decode()
     assert 'data-suggested-for="f_summary">A &lt;short&gt; one.</div>' in body
     assert re.search(r'<textarea name="f_summary"[^>]*></textarea>', body)  # empty
@@ -452,7 +463,11 @@ def test_jsonl_export_carries_the_response_order(llm_project, owner, teammate):
     )
     lines = b"".join(
         services.export_stream(
-            project=llm_project, fmt="jsonl", only_labeled=False, include_annotations=True
+            project=llm_project,
+            fmt="jsonl",
+            only_labeled=False,
+            include_annotations=True,
+            by=llm_project.created_by,
         )
     ).splitlines()
     (annotation,) = orjson.loads(lines[0])["annotations"]

@@ -67,6 +67,7 @@ class Command(BaseCommand):
                 include_annotations=labels != "final",
                 include_final=labels != "annotations",
                 left_out=left_out,
+                by=None,  # the command's own events (cli:export)
             )
         except services.InvalidInput as exc:
             raise CommandError(str(exc)) from None

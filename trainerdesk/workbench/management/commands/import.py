@@ -61,10 +61,10 @@ class Command(BaseCommand):
             bar.update(consumed - bar.n)
 
         try:
-            with path.open("rb") as fp:
-                result = services.import_stream(
-                    project=target, fp=fp, fmt=fmt, on_progress=progress
-                )
+            # No user signs in to a command: its events are the command's (cli:import).
+            result = services.import_file(
+                project=target, path=path, fmt=fmt, on_progress=progress, by=None
+            )
         except formats.FormatError as exc:
             bar.close()
             raise CommandError(
