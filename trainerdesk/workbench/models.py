@@ -486,9 +486,6 @@ class Item(models.Model):
             models.Index(fields=["project", "priority", "id"], name="item_priority"),
         ]
 
-    # Set on the item services.next_item hands out: when its lease (for that user) ends.
-    lease_expires_at: datetime
-
     def __str__(self) -> str:
         return f"item {self.pk}"
 
