@@ -465,6 +465,9 @@ class Item(models.Model):
             ),
             models.Index(fields=["project", "done_count"], name="item_done"),
             models.Index(fields=["project", "priority", "id"], name="item_priority"),
+            # The API's item list (`project = ? AND id > ? ORDER BY id`): without it SQLite
+            # took item_priority for the project and sorted all of its rows per page.
+            models.Index(fields=["project", "id"], name="item_keyset"),
         ]
 
     def __str__(self) -> str:
