@@ -14,6 +14,7 @@ from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import dumps
 from trainerdesk.workbench import extensions, formats
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
+from trainerdesk.workbench.services import progress_counts
 from trainerdesk.workbench.services.export import export_records, final_answers
 from trainerdesk.workbench.services.projects import set_priority
 from trainerdesk.workbench.services.queue import _drop_lease
@@ -245,6 +246,7 @@ def delete_items(*, project: Project, item_ids: list[int], by) -> int:
     with transaction.atomic():
         mine = list(Item.objects.filter(project=project, pk__in=ids).values_list("id", flat=True))
         _unindex_items(mine)
+        progress_counts.forget_items(mine)
         Item.objects.filter(pk__in=mine).delete()
     return len(mine)
 
