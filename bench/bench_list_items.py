@@ -46,6 +46,17 @@ class Http:
         self.headers = {"Authorization": auth}
 
     def get(self, path: str):
+        try:
+            return self._get(path)
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server dropped the idle keep-alive connection (gunicorn's keep-alive
+            # window is seconds; a Label Studio call in between can take longer).
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.conn.host, self.conn.port, timeout=300)
+            self.conn.connect()
+            return self._get(path)
+
+    def _get(self, path: str):
         t0 = time.perf_counter()
         self.conn.request("GET", path, headers=self.headers)
         response = self.conn.getresponse()
@@ -96,7 +107,7 @@ def start_label_studio(binary: str, root: Path, port: int, token: str):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"Label Studio exited: see {root / 'labelstudio.log'}")
@@ -108,7 +119,8 @@ def start_label_studio(binary: str, root: Path, port: int, token: str):
         except OSError:
             pass
         time.sleep(0.5)
-    raise RuntimeError("Label Studio did not answer /health within 300 s")
+    stop(proc)
+    raise RuntimeError("Label Studio did not answer /health within 900 s")
 
 
 def stop(proc) -> None:
@@ -127,10 +139,19 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--rounds", type=int, default=200, help="timed rounds (default %(default)s)")
     p.add_argument("--label-studio", default="/work/lsvenv/bin/label-studio")
     p.add_argument("--no-label-studio", action="store_true")
+    p.add_argument(
+        "--label-studio-port",
+        type=int,
+        help="use a Label Studio already running on this port (with --label-studio-token)",
+    )
+    p.add_argument("--label-studio-token", default="")
+    p.add_argument(
+        "--label-studio-project", type=int, help="an existing Label Studio project of N tasks"
+    )
     c.server_parser_options(p)
     args = p.parse_args(argv)
     use_ls = not args.no_label_studio
-    if use_ls and not Path(args.label_studio).exists():
+    if use_ls and not args.label_studio_port and not Path(args.label_studio).exists():
         p.error(f"{args.label_studio} not found (or pass --no-label-studio)")
 
     with c.workspace(args, "bench-list") as root:
@@ -157,21 +178,27 @@ def main(argv: list[str] | None = None) -> dict:
         ls_proc = ls_log = None
         try:
             if use_ls:
-                ls_port, ls_token = c.free_port(), secrets.token_hex(20)
                 t0 = time.perf_counter()
-                ls_proc, ls_log = start_label_studio(args.label_studio, root, ls_port, ls_token)
+                if args.label_studio_port:
+                    ls_port, ls_token = args.label_studio_port, args.label_studio_token
+                else:
+                    ls_port, ls_token = c.free_port(), secrets.token_hex(20)
+                    ls_proc, ls_log = start_label_studio(args.label_studio, root, ls_port, ls_token)
                 ls_start_s = time.perf_counter() - t0
                 ls = Http(ls_port, f"Token {ls_token}")
-                ls_project = ls.post_json(
-                    "/api/projects/", {"title": "bench list", "label_config": LS_CONFIG}
-                )["id"]
-                tasks = [json.loads(line) for line in source.read_text().splitlines()]
-                t0 = time.perf_counter()
-                for start in range(0, len(tasks), 10_000):
-                    ls.post_json(
-                        f"/api/projects/{ls_project}/import", tasks[start : start + 10_000]
-                    )
-                ls_import_s = time.perf_counter() - t0
+                ls_import_s = None
+                ls_project = args.label_studio_project
+                if not ls_project:
+                    ls_project = ls.post_json(
+                        "/api/projects/", {"title": "bench list", "label_config": LS_CONFIG}
+                    )["id"]
+                    tasks = [json.loads(line) for line in source.read_text().splitlines()]
+                    t0 = time.perf_counter()
+                    for start in range(0, len(tasks), 10_000):
+                        ls.post_json(
+                            f"/api/projects/{ls_project}/import", tasks[start : start + 10_000]
+                        )
+                    ls_import_s = round(time.perf_counter() - t0, 1)
                 last = (args.n + 99) // 100
                 base = f"/api/tasks/?project={ls_project}&page_size=100"
                 pages["page 1"] = (pages["page 1"][0], f"{base}&page=1")
@@ -227,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
     if use_ls:
         out |= {
             "labelstudio_start_s": round(ls_start_s, 1),
-            "labelstudio_import_s": round(ls_import_s, 1),
+            "labelstudio_import_s": ls_import_s,
         }
     lines = []
     for name, r in results.items():
