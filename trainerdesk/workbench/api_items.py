@@ -14,7 +14,6 @@ from ninja import Body, Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from trainerdesk.lib.api_schemas import InputSchema
-from trainerdesk.lib.jsonutil import db_json
 from trainerdesk.workbench import access, services, visibility
 from trainerdesk.workbench.api import (
     MAX_ITEMS_PER_CALL,
@@ -117,6 +116,12 @@ def _created_at(value: Any) -> str:
 _ENCODER = DjangoJSONEncoder()
 
 
+def _db_json(value: Any) -> Any:
+    # json.loads, as the ORM's JSONField does: orjson reads an integer over 64 bits (which
+    # PostgreSQL's jsonb writes for 1e20) as a float, and the bytes would differ.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _item_page_json(*, project, after: int, limit: int, full: bool) -> str:
     """The ItemPage response as ninja would render it, byte for byte (same keys, order,
     separators and escapes), from one plain SELECT."""
@@ -148,10 +153,10 @@ def _item_page_json(*, project, after: int, limit: int, full: bool) -> str:
             {
                 "id": pk,
                 "external_id": external_id,
-                "data": db_json(data),
+                "data": _db_json(data),
                 "priority": priority,
                 "created_at": created(created_at),
-                "reference": db_json(reference),
+                "reference": _db_json(reference),
                 "done_count": done,
                 "skip_count": skips,
                 "is_gold": bool(gold),
@@ -175,7 +180,7 @@ def _item_page_json(*, project, after: int, limit: int, full: bool) -> str:
         show_external = project.annotators_see_external_id
         items = []
         for pk, external_id, data, priority, created_at, *_ in rows:
-            value = db_json(data)
+            value = _db_json(data)
             items.append(
                 {
                     "id": pk,
