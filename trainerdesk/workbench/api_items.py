@@ -3,15 +3,18 @@
 Same conventions as api.py (access.py for every lookup, 404 for anything not yours).
 """
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from ninja import Body, Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from trainerdesk.lib.api_schemas import InputSchema
-from trainerdesk.workbench import access, services
+from trainerdesk.workbench import access, services, visibility
 from trainerdesk.workbench.api import (
     MAX_ITEMS_PER_CALL,
     After,
@@ -94,6 +97,104 @@ def _job(job: ImportJob) -> dict:
 # --- items --------------------------------------------------------------------------------
 
 
+# Columns of the list, in ItemOut's order; the annotator view takes the first five.
+_LIST_COLUMNS = (
+    "id, external_id, data, priority, created_at, reference, done_count, skip_count, is_gold,"
+    " gold_explanation"
+)
+
+
+def _created_at(value: Any) -> str:
+    """The timestamp as the ninja renderer (DjangoJSONEncoder) writes it: milliseconds, Z."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:  # SQLite stores UTC without an offset
+        value = value.replace(tzinfo=UTC)
+    return _ENCODER.default(value)
+
+
+_ENCODER = DjangoJSONEncoder()
+
+
+def _db_json(value: Any) -> Any:
+    # json.loads, as the ORM's JSONField does: orjson reads an integer over 64 bits (which
+    # PostgreSQL's jsonb writes for 1e20) as a float, and the bytes would differ.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _item_page_json(*, project, after: int, limit: int, full: bool) -> str:
+    """The ItemPage response as ninja would render it, byte for byte (same keys, order,
+    separators and escapes), from one plain SELECT."""
+    # Raw SQL, and no pydantic pass, because this is what a client paging through a
+    # project calls. Measured at 100k items on SQLite (page of 100 after id 99,800,
+    # interleaved, 200 calls each, load ~13): the ORM + ItemPage validation + ninja's
+    # renderer took 23.3 ms at best against 0.97 ms for this function; through the test
+    # client (load ~2.5) 10.7 ms against ~5 ms a page, with 2.3 ms the floor of any call.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_LIST_COLUMNS} FROM {Item._meta.db_table}"  # noqa: S608 - constants
+            " WHERE project_id = %s AND id > %s ORDER BY id LIMIT %s",
+            [project.pk, after, limit + 1],
+        )
+        rows = cursor.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    # Items imported or added together share their timestamp: format each value once
+    # (formatting was a third of the function's time).
+    stamps: dict[Any, str] = {}
+
+    def created(value: Any) -> str:
+        if value not in stamps:
+            stamps[value] = _created_at(value)
+        return stamps[value]
+
+    if full:
+        items = [
+            {
+                "id": pk,
+                "external_id": external_id,
+                "data": _db_json(data),
+                "priority": priority,
+                "created_at": created(created_at),
+                "reference": _db_json(reference),
+                "done_count": done,
+                "skip_count": skips,
+                "is_gold": bool(gold),
+                "gold_explanation": explanation,
+            }
+            for (
+                pk,
+                external_id,
+                data,
+                priority,
+                created_at,
+                reference,
+                done,
+                skips,
+                gold,
+                explanation,
+            ) in rows  # fmt: skip
+        ]
+    else:
+        keys = visibility.shown_keys(project)
+        show_external = project.annotators_see_external_id
+        items = []
+        for pk, external_id, data, priority, created_at, *_ in rows:
+            value = _db_json(data)
+            items.append(
+                {
+                    "id": pk,
+                    "external_id": external_id if show_external else None,
+                    "data": {k: value[k] for k in keys if k in value}
+                    if isinstance(value, dict)
+                    else {},
+                    "priority": priority,
+                    "created_at": created(created_at),
+                }
+            )
+    return json.dumps({"items": items, "next_after": rows[-1][0] if more else None})
+
+
 @router.get(
     "/projects/{project_id}/items",
     response=ItemPage,
@@ -103,13 +204,12 @@ def _job(job: ImportJob) -> dict:
 def list_items(request: HttpRequest, project_id: ProjectId, after: After = 0, limit: Limit = 100):
     project = access.get_project_for_user(request.auth, project_id)
     full = access.can(project, "see_all_work")
-    page = list(Item.objects.filter(project=project, pk__gt=after).order_by("pk")[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return {
-        "items": [_item(item, full=full, project=project) for item in page],
-        "next_after": page[-1].pk if more else None,
-    }
+    # Returned as is (ninja skips validating an HttpResponse); `response=ItemPage` above
+    # still documents it, and a test holds it to ninja's own rendering.
+    return HttpResponse(
+        _item_page_json(project=project, after=after, limit=limit, full=full),
+        content_type="application/json; charset=utf-8",
+    )
 
 
 @router.post(

@@ -45,7 +45,7 @@ def _project(org, owner):
                          for who, a in zip(("a", "b", ""), triple, strict=True) if a is not None]}
         for n, triple in enumerate(ANSWERS)
     ]  # fmt: skip
-    assert services.add_items(project=project, items=rows).added == len(ANSWERS)
+    assert services.add_items(project=project, items=rows, by=owner).added == len(ANSWERS)
     items = list(Item.objects.filter(project=project).order_by("id"))
     # Then the answers as stored by older schemas or other tools (imports check them now).
     for item, triple in zip(items, ANSWERS, strict=True):

@@ -70,6 +70,7 @@ from trainerdesk.workbench.services.progress import (
     progress_overview,
     project_progress,
 )
+from trainerdesk.workbench.services.progress_counts import recount as recount_progress
 from trainerdesk.workbench.services.projects import (
     GOLD_SETTINGS,
     create_project,
@@ -127,6 +128,7 @@ __all__ = [
     "THROUGHPUT_DAYS",
     "progress_overview",
     "project_progress",
+    "recount_progress",
     "FTS_TABLE",
     "FTS_TEXT_VIEW",
     "index_pending_items",

@@ -15,6 +15,7 @@ from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.jsonutil import dumps
 from trainerdesk.workbench import extensions, formats
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
+from trainerdesk.workbench.services import progress_counts
 from trainerdesk.workbench.services.export import (
     REFERENCE_FORMATS,
     export_records,
@@ -250,6 +251,7 @@ def delete_items(*, project: Project, item_ids: list[int], by) -> int:
     with transaction.atomic():
         mine = list(Item.objects.filter(project=project, pk__in=ids).values_list("id", flat=True))
         _unindex_items(mine)
+        progress_counts.forget_items(mine)
         Item.objects.filter(pk__in=mine).delete()
         audit.record_bulk(
             action="workbench.item.bulk_delete",

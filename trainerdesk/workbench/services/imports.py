@@ -24,6 +24,7 @@ from trainerdesk.lib.jsonutil import content_hash, dumps
 from trainerdesk.workbench import formats, runs
 from trainerdesk.workbench.models import Annotation, ImportJob, Item, Prediction, Project, Webhook
 from trainerdesk.workbench.schema import AnswerError
+from trainerdesk.workbench.services import progress_counts
 from trainerdesk.workbench.services.image_files import _ImageRefCheck, image_keys
 from trainerdesk.workbench.services.predictions import _prediction_problems
 from trainerdesk.workbench.services.search import index_pending_items, schedule_search_indexing
@@ -244,6 +245,7 @@ def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> in
                 )
             )
     Annotation.objects.bulk_create(annotations, batch_size=1000)
+    progress_counts.count_annotations(annotations)
     Prediction.objects.bulk_create(predictions, batch_size=1000)
     # Imported answers count toward the overlap: items with the same counts are updated
     # together, one statement per distinct (answered, skipped) pair.

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from trainerdesk.workbench.models import Annotation, Project
+from trainerdesk.workbench.models import Annotation, ProgressCount, Project
 
 # --- progress and export -----------------------------------------------------------------
 
@@ -91,29 +92,49 @@ def progress_overview(
     monday = today - timedelta(days=today.weekday())
     week_start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
     first_day = today - timedelta(days=THROUGHPUT_DAYS - 1)
-    since = datetime(first_day.year, first_day.month, first_day.day, tzinfo=tz)
+    # Counters per annotator and local day (services/progress_counts.py): a few rows,
+    # where aggregating the annotations took 1.27 s at 500,000.
+    counts = ProgressCount.objects.filter(project=project)
     annotations = Annotation.objects.filter(project=project)
     if not everyone:
+        counts = counts.filter(annotator_key=user.pk)
         annotations = annotations.filter(annotator=user)
-    grouped = list(annotations.per_annotator(week_start=week_start))
+    grouped = [
+        row
+        for row in counts.exclude(annotator_key=0)
+        .values("annotator_key")
+        .annotate(
+            done=Sum("done"),
+            skipped=Sum("skipped"),
+            week_seconds=Sum("seconds", filter=Q(day__gte=monday)),
+        )
+        .order_by()
+        if row["done"] or row["skipped"]
+    ]
     names = dict(
         get_user_model()
-        .objects.filter(pk__in=[row["annotator_id"] for row in grouped])
+        .objects.filter(pk__in=[row["annotator_key"] for row in grouped])
         .values_list("pk", "username")
     )
     rows = []
-    for row in sorted(grouped, key=lambda r: names[r["annotator_id"]]):
-        median = annotations.filter(annotator_id=row["annotator_id"]).median_lead_time()
+    for row in sorted(grouped, key=lambda r: names[r["annotator_key"]]):
+        median = annotations.filter(annotator_id=row["annotator_key"]).median_lead_time()
         rows.append(
             AnnotatorProgress(
-                username=names[row["annotator_id"]],
+                username=names[row["annotator_key"]],
                 done=row["done"],
                 skipped=row["skipped"],
                 median_lead_time=None if median is None else round(median, 1),
                 week_hours=round((row["week_seconds"] or 0) / 3600, 2),
             )
         )
-    per_day = annotations.answers_per_day(since=since, tzinfo=tz)
+    per_day = dict(
+        counts.filter(day__gte=first_day)
+        .values("day")
+        .annotate(n=Sum("done"))
+        .order_by()
+        .values_list("day", "n")
+    )
     days = [
         (first_day + timedelta(days=n), per_day.get(first_day + timedelta(days=n), 0))
         for n in range(THROUGHPUT_DAYS)

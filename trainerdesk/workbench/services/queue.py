@@ -23,6 +23,7 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import blind, extensions
 from trainerdesk.workbench.models import Annotation, Item, Lease, Project
 from trainerdesk.workbench.schema import AnswerError
+from trainerdesk.workbench.services import progress_counts
 from trainerdesk.workbench.services.webhooks import _emit_if_project_completed
 
 # --- the annotation queue ----------------------------------------------------------------
@@ -375,6 +376,9 @@ def _record_answer(
                 "response_order",
             ]
         )
+        progress_counts.count_answer(
+            annotation, was_skipped=bool(done_delta + skipped), seconds=lead_time
+        )
         if done_delta:
             _shift_counters(
                 overlap=project.overlap, item_id=locked.pk, done=done_delta, skipped=-done_delta
@@ -416,6 +420,7 @@ def _record_answer(
         created_at=now,
         updated_at=now,
     )
+    progress_counts.count_answer(annotation, was_skipped=None, seconds=lead_time)
     _shift_counters(
         overlap=project.overlap,
         item_id=locked.pk,
@@ -450,6 +455,7 @@ def withdraw_annotation(*, project: Project, annotation: Annotation, by) -> None
         deleted, _ = Annotation.objects.filter(pk=annotation.pk).delete()
         if not deleted:
             raise ConflictError("this annotation was already removed; reload the item")
+        progress_counts.count_annotations([annotation], sign=-1)
         skipped = int(annotation.skipped)
         _shift_counters(
             overlap=project.overlap,

@@ -34,6 +34,8 @@ def worked(project, owner, teammate):
         )
         moved = timezone.now() - timedelta(days=days)
         Annotation.objects.filter(pk=result.annotation.pk).update(created_at=moved)
+    # The update above bypasses the services: rebuild the counters as the command would.
+    services.recount_progress(project=project)
     return project
 
 
