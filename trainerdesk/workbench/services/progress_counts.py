@@ -76,8 +76,10 @@ def _rows(annotations):
 def forget_items(item_ids: list[int]) -> None:
     """Before these items are deleted with their annotations."""
     counts: Counts = {}
-    for row in _rows(Annotation.objects.filter(item_id__in=item_ids)):
-        _fold(counts, *row, -1)
+    for project_id, annotator_id, created_at, skipped, lead_time in _rows(
+        Annotation.objects.filter(item_id__in=item_ids)
+    ):
+        _fold(counts, project_id, annotator_id, created_at, skipped, lead_time, -1)
     _apply(counts)
 
 
@@ -89,8 +91,8 @@ def recount(*, project=None) -> int:
     if project is not None:
         annotations, stored = annotations.filter(project=project), stored.filter(project=project)
     counts: Counts = {}
-    for row in _rows(annotations):
-        _fold(counts, *row, 1)
+    for project_id, annotator_id, created_at, skipped, lead_time in _rows(annotations):
+        _fold(counts, project_id, annotator_id, created_at, skipped, lead_time, 1)
     with transaction.atomic():
         stored.delete()
         _apply(counts)
