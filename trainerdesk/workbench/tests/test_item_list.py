@@ -31,9 +31,10 @@ def _ninja_rendering(project, user, *, after: int, limit: int) -> bytes:
 
 
 @pytest.fixture
-def varied(project):
+def varied(project, owner):
     services.add_items(
         project=project,
+        by=owner,
         items=[
             {"text": 'Ünïcode — 東京 😀 "q" \\ \t', "z": 1, "a": [0.1, 1e-07, 1e20, None]},
             {"text": "Gold row.", "reference": {"topic": "tech"}, "meta": {"b": True, "a": -3}},

@@ -23,7 +23,7 @@ def _counters(project):
 
 
 def test_counters_equal_a_recount_after_a_mix_of_writes(project, owner, teammate):
-    services.add_items(project=project, items=[{"text": f"more {n}"} for n in range(6)])
+    services.add_items(project=project, items=[{"text": f"more {n}"} for n in range(6)], by=owner)
     items = list(project.items.order_by("id"))
     submit = services.submit_annotation
     submit(project=project, item=items[0], user=teammate, answer={"topic": "tech"}, lead_time=4)
@@ -42,7 +42,7 @@ def test_counters_equal_a_recount_after_a_mix_of_writes(project, owner, teammate
     ]
     lines = b"".join(orjson.dumps(row) + b"\n" for row in rows)
     services.import_stream(project=project, fp=io.BytesIO(lines), fmt="jsonl")
-    services.withdraw_annotation(project=project, annotation=sent_back)
+    services.withdraw_annotation(project=project, annotation=sent_back, by=owner)
     services.delete_items(project=project, item_ids=[items[5].pk], by=owner)
     assert Annotation.objects.filter(project=project).count() == 6
 
