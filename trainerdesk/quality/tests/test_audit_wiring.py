@@ -133,6 +133,27 @@ def test_the_import_task_records_its_finish_as_the_worker(
     assert finish.object_id == str(job.pk) and finish.changes["items_added"] == 1
 
 
+def test_added_items_event_digests_exactly_the_new_items(owner, project):
+    # The ids come from the insert itself (no lookup by content hash): a row already in
+    # the project and a bad row must not be counted, on either database.
+    before = set(project.items.values_list("pk", flat=True))
+    existing = project.items.order_by("id").first().data
+    last = _last()
+
+    result = services.add_items(
+        project=project,
+        items=[{"text": "new one"}, existing, {"text": 5}, {"text": "new two"}],
+        by=owner,
+    )
+
+    new = sorted(set(project.items.values_list("pk", flat=True)) - before)
+    (event,) = _events(last)
+    assert result.added == 2 and len(new) == 2
+    assert event.action == "workbench.item.bulk_create"
+    assert (event.changes["count"], event.changes["ids_sha256"]) == audit.ids_digest(new)
+    assert event.changes["duplicates"] == 1 and event.changes["errors"] == 1
+
+
 def test_bulk_events_carry_the_count_and_ids_digest_not_the_ids(owner, project):
     ids = list(project.items.order_by("id").values_list("pk", flat=True))
     last = _last()
