@@ -242,7 +242,7 @@ def _insert_items_returning_ids(params: list[tuple], *, project_id: int) -> list
         if connection.vendor == "postgresql":
             raw = cursor.cursor
             raw.executemany(sql + " RETURNING id", params, returning=True)
-            ids = []
+            ids: list[int] = []
             while True:
                 ids.extend(row[0] for row in raw.fetchall())
                 if not raw.nextset():
