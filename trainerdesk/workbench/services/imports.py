@@ -599,7 +599,20 @@ def _announce_import(job: ImportJob) -> None:
     )
 
 
-runs.after_stale_failure(ImportJob, _announce_import)
+def _after_stale_import(job: ImportJob) -> None:
+    # The check runs wherever a page or the API shows runs, inside the request of whoever
+    # looked; the failure is the system's finding, not that user's act.
+    _announce_import(job)
+    audit.record(
+        action="workbench.import.finish",
+        obj=job,
+        project=job.project,
+        changes={"status": job.status, "file": job.original_name, "stale": True, **_counts(job)},
+        system="check:stale_runs",
+    )
+
+
+runs.after_stale_failure(ImportJob, _after_stale_import)
 
 
 def add_items(*, project: Project, items: Iterable[dict], by) -> BatchResult:

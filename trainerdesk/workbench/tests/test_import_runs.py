@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conftest import TOPIC_SCHEMA
+from trainerdesk.accounts.models import AuditEvent
 from trainerdesk.workbench import runs, services
 from trainerdesk.workbench.models import ImportJob, Item, Webhook, WebhookDelivery
 
@@ -62,6 +63,10 @@ def test_a_stale_import_announces_its_end_like_any_other(project, owner, setting
     runs.fail_stale_runs(project=project)
     payload = WebhookDelivery.objects.get().payload
     assert payload["data"]["status"] == "failed"
+    # ... and in the audit log, as the check's finding (it runs in whoever's request).
+    event = AuditEvent.objects.get(action="workbench.import.finish")
+    assert (event.actor_id, event.actor_system) == (None, "check:stale_runs")
+    assert event.changes["status"] == "failed" and event.changes["stale"] is True
 
 
 def test_viewing_the_import_shows_a_dead_import_as_failed(project, owner, client_for):
