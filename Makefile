@@ -56,8 +56,9 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# One pytest worker per core (pytest-xdist); a file's tests run together on one worker.
 test: install browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Opt-in: a round trip through a running Label Studio (README, "Label Studio"); skipped,
 # and says so, when none is reachable.
