@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import access as quality_access
+from trainerdesk.quality import report_page
 from trainerdesk.quality import services as quality
 from trainerdesk.quality.models import (
     AgreementReport,
@@ -433,7 +434,7 @@ def _report_context(project, rep) -> dict:
         )
     context["supported"] = report.SUPPORTED
     if latest is not None:
-        context |= report.page_data(latest.results)
+        context |= report_page.page_data(latest.results)
     # The levels and weights to compute with: the latest report's, else the type's defaults.
     chosen = (latest.parameters if latest else {}).get("fields", {})
     context["options"] = [
@@ -523,10 +524,10 @@ def report_export(request: HttpRequest, project_id: int, fmt: str) -> HttpRespon
         response = JsonResponse(data, json_dumps_params={"indent": 1})
     else:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=report.CSV_COLUMNS)
+        writer = csv.DictWriter(buf, fieldnames=report_page.CSV_COLUMNS)
         writer.writeheader()
         items = [(r["item"], r["field"], r["score"], r["n_annotators"]) for r in data["items"]]
-        writer.writerows(report.csv_rows(data, data["results"], items))
+        writer.writerows(report_page.csv_rows(data, data["results"], items))
         response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
