@@ -105,3 +105,90 @@ def client_for(client):
         return client
 
     return login
+
+
+# --- placement-network personas ------------------------------------------------------
+# `staff` runs the platform (is_staff); `member` is an approved recruiter with an active
+# membership who represents `candidate` (a person with their own login); `other_member`
+# a second approved, active member; `client` is the login of a contact at an approved
+# client company (`client_company`). Built with the ORM, not the services under test, so
+# a broken service fails its own tests rather than every test that needs a persona.
+
+
+@pytest.fixture
+def staff(db):
+    user = _user("staff")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+def _member(username, name):
+    import datetime
+
+    from django.utils import timezone
+
+    from trainerdesk.network.models import Member, Membership, MembershipPlan
+
+    user = _user(username)
+    member = Member.objects.create(
+        user=user, display_name=name, country="AT", vat_status="not_registered",
+        status="approved", decided_at=timezone.now(),
+    )  # fmt: skip
+    plan = MembershipPlan.objects.get(code="standard")
+    today = timezone.localdate()
+    Membership.objects.create(
+        member=member, plan=plan, price_cents=plan.price_cents, currency=plan.currency,
+        status="active", period_start=today,
+        period_end=today + datetime.timedelta(days=365), activated_at=timezone.now(),
+    )  # fmt: skip
+    return user
+
+
+@pytest.fixture
+def member(db):
+    return _member("member", "Mira Member")
+
+
+@pytest.fixture
+def other_member(db):
+    return _member("othermember", "Otto Other")
+
+
+@pytest.fixture
+def client_company(db):
+    from django.utils import timezone
+
+    from trainerdesk.network.models import Client
+
+    return Client.objects.create(
+        name="Northwind AI", legal_name="Northwind AI GmbH", country="DE",
+        vat_id="DE136695976", street="Hauptstr. 1", postal_code="10115", city="Berlin",
+        billing_email="billing@northwind.example", status="approved",
+        decided_at=timezone.now(),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def client_user(client_company):
+    from trainerdesk.network.models import ClientContact
+
+    user = _user("clientcontact")
+    ClientContact.objects.create(client=client_company, user=user, is_primary=True)
+    return user
+
+
+@pytest.fixture
+def candidate(member):
+    from trainerdesk.network.models import Candidate, CandidateLanguage, Representation
+
+    user = _user("candidate")
+    person = Candidate.objects.create(
+        user=user, full_name="Cara Candidate", email="candidate@example.org", country="AT",
+        work_authorisation=["EU"], domains=["news"], tools=["Label Studio", "Python"],
+        hours_per_week=20, rate_cents=3500, rate_currency="EUR", created_by=member,
+    )  # fmt: skip
+    CandidateLanguage.objects.create(candidate=person, code="de", level="native")
+    CandidateLanguage.objects.create(candidate=person, code="en", level="C1")
+    Representation.objects.create(member=member.network_member, candidate=person)
+    return user

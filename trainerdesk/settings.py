@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "trainerdesk.accounts",
     "trainerdesk.workbench",
     "trainerdesk.quality",
+    "trainerdesk.vetting",
+    "trainerdesk.network",
 ]
 
 MIDDLEWARE = [
