@@ -55,17 +55,6 @@ class TokenIn(InputSchema):
     )
 
 
-def _token_out(token: ApiToken) -> dict:
-    return {
-        "id": token.pk,
-        "name": token.name,
-        "prefix": token.prefix,
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-    }
-
-
 @router.get("/me", response=MeOut, summary="The authenticated user and their organizations")
 def me(request: ApiRequest):
     user = request.auth
@@ -88,13 +77,13 @@ def me(request: ApiRequest):
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens (never their secrets)")
 def list_tokens(request: ApiRequest):
-    return [_token_out(t) for t in ApiToken.objects.filter(user=request.auth).order_by("-id")]
+    return list(ApiToken.objects.filter(user=request.auth).order_by("-id"))
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
 def create_token(request: ApiRequest, payload: TokenIn):
     token, full = services.create_api_token(user=request.auth, name=payload.name, by=request.auth)
-    return Status(201, {**_token_out(token), "token": full})
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": full})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke one of your tokens")
@@ -103,4 +92,4 @@ def revoke_token(request: ApiRequest, token_id: TokenId):
     if token is None:
         raise Http404("No such token")
     services.revoke_api_token(token=token, by=request.auth)
-    return _token_out(token)
+    return token

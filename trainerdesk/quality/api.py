@@ -60,6 +60,18 @@ class LabelErrorRunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
 
+    @staticmethod
+    def resolve_field(run: LabelErrorRun) -> str:
+        return run.field_name
+
+    @staticmethod
+    def resolve_progress(run: LabelErrorRun) -> float:
+        return 1.0 if run.status == run.Status.DONE else run.progress
+
+    @staticmethod
+    def resolve_created_by(run: LabelErrorRun) -> str | None:
+        return run.created_by.get_username() if run.created_by else None
+
 
 class FindingOut(Schema):
     id: int
@@ -75,6 +87,18 @@ class FindingOut(Schema):
     decided_by: str | None
     decided_at: datetime | None
 
+    @staticmethod
+    def resolve_run(f: LabelErrorFinding) -> int:
+        return f.run_id
+
+    @staticmethod
+    def resolve_item(f: LabelErrorFinding) -> int:
+        return f.item_id
+
+    @staticmethod
+    def resolve_decided_by(f: LabelErrorFinding) -> str | None:
+        return f.decided_by.get_username() if f.decided_by else None
+
 
 class FindingPage(Schema):
     findings: list[FindingOut]
@@ -86,46 +110,6 @@ class DecisionIn(InputSchema):
     corrected_label: str | None = Field(
         None, description="With confirmed_error: the label that is right."
     )
-
-
-def _run(run: LabelErrorRun) -> dict:
-    return {
-        "id": run.pk,
-        "field": run.field_name,
-        "status": run.status,
-        "progress": 1.0 if run.status == run.Status.DONE else run.progress,
-        "message": run.message,
-        "parameters": run.parameters,
-        "folds_used": run.folds_used,
-        "label_source": run.label_source,
-        "classes": run.classes,
-        "labels_as_of": run.labels_as_of,
-        "items_digest": run.items_digest,
-        "items_considered": run.items_considered,
-        "items_left_out": run.items_left_out,
-        "issues_found": run.issues_found,
-        "created_by": run.created_by.get_username() if run.created_by else None,
-        "created_at": run.created_at,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-    }
-
-
-def _finding(f: LabelErrorFinding) -> dict:
-    return {
-        "id": f.pk,
-        "run": f.run_id,
-        "item": f.item_id,
-        "rank": f.rank,
-        "given_label": f.given_label,
-        "likely_label": f.likely_label,
-        "confidence_given": f.confidence_given,
-        "quality_score": f.quality_score,
-        "status": f.status,
-        "corrected_label": f.corrected_label,
-        "decided_by": f.decided_by.get_username() if f.decided_by else None,
-        "decided_at": f.decided_at,
-    }
 
 
 @router.post(
@@ -147,7 +131,7 @@ def start_label_error_run(request: ApiRequest, project_id: ProjectId, body: Labe
         seed=body.seed,
     )
     run.refresh_from_db()
-    return Status(202, _run(run))
+    return Status(202, run)
 
 
 @router.get(
@@ -158,7 +142,7 @@ def start_label_error_run(request: ApiRequest, project_id: ProjectId, body: Labe
 def list_label_error_runs(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
     recent = LabelErrorRun.objects.filter(project=project).select_related("created_by")[:100]
-    return [_run(run) for run in recent]
+    return list(recent)
 
 
 @router.get(
@@ -168,7 +152,7 @@ def list_label_error_runs(request: ApiRequest, project_id: ProjectId):
 )
 def get_label_error_run(request: ApiRequest, project_id: ProjectId, run_id: ObjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="see_all_work")
-    return _run(quality_access.get_label_error_run_for_user(request.auth, project, run_id))
+    return quality_access.get_label_error_run_for_user(request.auth, project, run_id)
 
 
 @router.get(
@@ -193,7 +177,7 @@ def list_label_error_findings(
     more = len(page) > limit
     page = page[:limit]
     return {
-        "findings": [_finding(f) for f in page],
+        "findings": list(page),
         "next_after_rank": page[-1].rank if more else None,
     }
 
@@ -217,7 +201,7 @@ def decide_label_error(
         corrected_label=body.corrected_label,
         by=request.auth,
     )
-    return _finding(finding)
+    return finding
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -247,6 +231,14 @@ class ReviewOut(Schema):
     sent_back: bool
     created_at: datetime
 
+    @staticmethod
+    def resolve_annotator(r: Review) -> str:
+        return r.annotator_name
+
+    @staticmethod
+    def resolve_reviewer(r: Review) -> str:
+        return r.reviewer.get_username()
+
 
 class ReviewIn(InputSchema):
     annotation: int = Field(ge=1, le=MAX_ID, description="The annotation reviewed.")
@@ -258,22 +250,6 @@ class ReviewIn(InputSchema):
         None, description="For fixed: the reviewer's answer, validated by the label schema."
     )
     send_back: bool = Field(False, description="With rejected: also send it back.")
-
-
-def _review(r: Review) -> dict:
-    return {
-        "id": r.pk,
-        "item_id": r.item_id,
-        "annotation_id": r.annotation_id,
-        "annotator": r.annotator_name,
-        "reviewer": r.reviewer.get_username(),
-        "decision": r.decision,
-        "reason": r.reason,
-        "fixed_answer": r.fixed_answer,
-        "original_answer": r.original_answer,
-        "sent_back": r.sent_back,
-        "created_at": r.created_at,
-    }
 
 
 @router.get(
@@ -331,7 +307,7 @@ def post_review(request: ApiRequest, project_id: ProjectId, payload: ReviewIn):
         fixed_answer=payload.fixed_answer,
         send_back=send_back,
     )
-    return Status(201, _review(review))
+    return Status(201, review)
 
 
 @router.get(
@@ -342,7 +318,7 @@ def post_review(request: ApiRequest, project_id: ProjectId, payload: ReviewIn):
 def item_reviews(request: ApiRequest, project_id: ProjectId, item_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="review")
     item = access.get_item_for_user(request.auth, project, item_id)
-    return [_review(r) for r in quality.reviews_of_item(item=item)]
+    return list(quality.reviews_of_item(item=item))
 
 
 # --- gold accuracy ----------------------------------------------------------------------------
@@ -411,6 +387,10 @@ class GoldSnapshotOut(Schema):
     item_ids: list[int]
     annotation_ids: list[int]
 
+    @staticmethod
+    def resolve_annotator(s: GoldAccuracySnapshot) -> str:
+        return s.annotator.get_username()
+
 
 def _gold_row(row: quality.AnnotatorGold) -> dict:
     v = row.verdict.as_dict()
@@ -441,15 +421,6 @@ def _own_gold_rows(project, user) -> list[dict]:
             "recorded_at": own.recorded_at,
         }
     ]
-
-
-def _snapshot(s: GoldAccuracySnapshot) -> dict:
-    fields = ("id", "computed_at", "since", "until", "n", "correct", "accuracy", "low", "high")
-    more = ("status", "passed", "threshold", "min_items", "items_digest", "item_ids")
-    return {
-        **{k: getattr(s, k) for k in (*fields, *more, "annotation_ids")},
-        "annotator": s.annotator.get_username(),
-    }
 
 
 @router.get(
@@ -491,7 +462,7 @@ def record_gold_snapshots(request: ApiRequest, project_id: ProjectId, body: Gold
     )
     ids = [s.pk for s in saved]
     rows = GoldAccuracySnapshot.objects.filter(pk__in=ids).select_related("annotator")
-    return Status(201, [_snapshot(s) for s in rows])
+    return Status(201, rows)
 
 
 @router.get(
@@ -502,7 +473,7 @@ def record_gold_snapshots(request: ApiRequest, project_id: ProjectId, body: Gold
 def list_gold_snapshots(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="see_all_work")
     rows = GoldAccuracySnapshot.objects.filter(project=project).select_related("annotator")
-    return [_snapshot(s) for s in rows[:500]]
+    return rows[:500]
 
 
 # --- agreement report and scorecards (qpage) ---------------------------------------------

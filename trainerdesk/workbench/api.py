@@ -185,6 +185,10 @@ class MemberOut(Schema):
     role: str
     created_at: datetime
 
+    @staticmethod
+    def resolve_username(member: ProjectMember) -> str:
+        return member.user.get_username()
+
 
 class MemberIn(InputSchema):
     username: str = Field(min_length=1, max_length=150, description="A member of the organization.")
@@ -396,14 +400,6 @@ def list_guidelines(request: ApiRequest, project_id: ProjectId):
 # --- members ------------------------------------------------------------------------------
 
 
-def _member_out(member: ProjectMember) -> dict:
-    return {
-        "username": member.user.get_username(),
-        "role": member.role,
-        "created_at": member.created_at,
-    }
-
-
 @router.get(
     "/projects/{project_id}/members",
     response=list[MemberOut],
@@ -412,7 +408,7 @@ def _member_out(member: ProjectMember) -> dict:
 def list_members(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id)
     members = ProjectMember.objects.filter(project=project).select_related("user")
-    return [_member_out(m) for m in members.order_by("user__username")]
+    return list(members.order_by("user__username"))
 
 
 @router.put(
@@ -428,7 +424,7 @@ def set_member(request: ApiRequest, project_id: ProjectId, payload: MemberIn):
         project=project, user=user, role=payload.role, by=request.auth
     )
     member.user = user
-    return _member_out(member)
+    return member
 
 
 @router.delete(

@@ -13,7 +13,7 @@ from trainerdesk.lib.api_schemas import InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench import access, services
 from trainerdesk.workbench.api import MAX_ID, ObjectId, ProjectId
-from trainerdesk.workbench.models import Comment, Notification, Webhook, WebhookDelivery
+from trainerdesk.workbench.models import Comment, Notification, WebhookDelivery
 
 router = Router(tags=["collaboration"])
 
@@ -29,6 +29,18 @@ class CommentOut(Schema):
     html: str = Field(description="The body rendered and sanitised.")
     created_at: datetime
     edited_at: datetime | None
+
+    @staticmethod
+    def resolve_item(c: Comment) -> int:
+        return c.item_id
+
+    @staticmethod
+    def resolve_parent(c: Comment) -> int | None:
+        return c.parent_id
+
+    @staticmethod
+    def resolve_author(c: Comment) -> str:
+        return c.author.get_username()
 
 
 class CommentIn(InputSchema):
@@ -114,23 +126,14 @@ class DeliveryOut(Schema):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
 
-
-def _comment(c: Comment) -> dict:
-    return {
-        "id": c.pk,
-        "item": c.item_id,
-        "parent": c.parent_id,
-        "author": c.author.get_username(),
-        "body": c.body,
-        "html": c.html,
-        "created_at": c.created_at,
-        "edited_at": c.edited_at,
-    }
+    @staticmethod
+    def resolve_webhook(d: WebhookDelivery) -> int:
+        return d.webhook_id
 
 
 def _posted(result: services.PostedComment) -> dict:
     return {
-        "comment": _comment(result.comment),
+        "comment": result.comment,
         "notified": result.notified,
         "not_notified": [{"username": n, "reason": why} for n, why in result.not_notified],
     }
@@ -149,37 +152,9 @@ def _notification(n: Notification) -> dict:
         "kind": n.kind,
         "project": n.comment.project_id,
         "item": n.comment.item_id,
-        "comment": _comment(n.comment),
+        "comment": n.comment,
         "created_at": n.created_at,
         "read_at": n.read_at,
-    }
-
-
-def _webhook(h: Webhook) -> dict:
-    return {
-        "id": h.pk,
-        "url": h.url,
-        "events": h.events,
-        "slack_format": h.slack_format,
-        "active": h.active,
-        "secret": h.secret,
-        "created_at": h.created_at,
-    }
-
-
-def _delivery(d: WebhookDelivery) -> dict:
-    return {
-        "id": d.pk,
-        "webhook": d.webhook_id,
-        "event": d.event,
-        "status": d.status,
-        "attempts": d.attempts,
-        "response_status": d.response_status,
-        "error": d.error,
-        "payload": d.payload,
-        "created_at": d.created_at,
-        "next_attempt_at": d.next_attempt_at,
-        "delivered_at": d.delivered_at,
     }
 
 
@@ -198,7 +173,7 @@ def list_comments(request: ApiRequest, project_id: ProjectId, item_id: ObjectId)
     project = access.get_project_for_user(request.auth, project_id)
     item = access.get_commented_item_for_user(request.auth, project, item_id)
     comments = Comment.objects.filter(item=item).select_related("author")
-    return [_comment(c) for c in comments.order_by("created_at", "id")]
+    return list(comments.order_by("created_at", "id"))
 
 
 @router.post(
@@ -289,7 +264,7 @@ def mark_read(request: ApiRequest, payload: MarkReadIn):
 )
 def list_webhooks(request: ApiRequest, project_id: ProjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
-    return [_webhook(h) for h in project.webhooks.order_by("id")]
+    return list(project.webhooks.order_by("id"))
 
 
 @router.post(
@@ -308,7 +283,7 @@ def create_webhook(request: ApiRequest, project_id: ProjectId, payload: WebhookI
     )
     if not payload.active:
         services.update_webhook(webhook=hook, by=request.auth, active=False)
-    return Status(201, _webhook(hook))
+    return Status(201, hook)
 
 
 @router.get(
@@ -316,7 +291,7 @@ def create_webhook(request: ApiRequest, project_id: ProjectId, payload: WebhookI
 )
 def get_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
-    return _webhook(access.get_webhook_for_user(request.auth, project, webhook_id))
+    return access.get_webhook_for_user(request.auth, project, webhook_id)
 
 
 @router.patch(
@@ -333,7 +308,7 @@ def update_webhook(
     nulls = [key for key, value in changes.items() if value is None]
     if nulls:
         raise services.InvalidInput([f"{key}: must not be null" for key in nulls])
-    return _webhook(services.update_webhook(webhook=hook, by=request.auth, **changes))
+    return services.update_webhook(webhook=hook, by=request.auth, **changes)
 
 
 @router.delete(
@@ -356,7 +331,7 @@ def delete_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: Objec
 def test_webhook(request: ApiRequest, project_id: ProjectId, webhook_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = access.get_webhook_for_user(request.auth, project, webhook_id)
-    return Status(202, _delivery(services.send_test_event(webhook=hook, by=request.auth)))
+    return Status(202, services.send_test_event(webhook=hook, by=request.auth))
 
 
 @router.get(
@@ -373,4 +348,4 @@ def list_deliveries(
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     hook = access.get_webhook_for_user(request.auth, project, webhook_id)
     deliveries = hook.deliveries.order_by("-created_at", "-id")[:limit]
-    return [_delivery(d) for d in deliveries]
+    return list(deliveries)

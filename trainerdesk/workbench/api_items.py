@@ -72,28 +72,6 @@ class ImportJobOut(Schema):
     finished_at: datetime | None
 
 
-def _job(job: ImportJob) -> dict:
-    return {
-        "id": job.pk,
-        "original_name": job.original_name,
-        "format": job.format,
-        "status": job.status,
-        "progress": job.progress,
-        "size_bytes": job.size_bytes,
-        "rows_read": job.rows_read,
-        "items_added": job.items_added,
-        "duplicates": job.duplicates,
-        "annotations_added": job.annotations_added,
-        "error_count": job.error_count,
-        "errors": job.errors,
-        "warnings": job.warnings,
-        "message": job.message,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-
-
 # --- items --------------------------------------------------------------------------------
 
 
@@ -298,7 +276,7 @@ def add_prediction(
 def start_import(request: HttpRequest, project_id: ProjectId, file: File[UploadedFile]):
     project = access.get_project_for_user(request.auth, project_id, action="manage")
     job = services.start_import(project=project, upload=file, by=request.auth)
-    return Status(202, _job(job))
+    return Status(202, job)
 
 
 class ImageUploadOut(Schema):
@@ -329,7 +307,7 @@ def upload_images(request: HttpRequest, project_id: ProjectId, files: File[list[
 )
 def list_imports(request: HttpRequest, project_id: ProjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="manage")
-    return [_job(job) for job in ImportJob.objects.filter(project=project).order_by("-id")[:100]]
+    return list(ImportJob.objects.filter(project=project).order_by("-id")[:100])
 
 
 @router.get(
@@ -339,4 +317,4 @@ def list_imports(request: HttpRequest, project_id: ProjectId):
 )
 def get_import(request: HttpRequest, project_id: ProjectId, job_id: ObjectId):
     project = access.get_project_with_runs(request.auth, project_id, action="manage")
-    return _job(access.get_import_for_user(request.auth, project, job_id))
+    return access.get_import_for_user(request.auth, project, job_id)

@@ -91,28 +91,18 @@ class AnnotationOut(Schema):
     created_at: datetime
     updated_at: datetime
 
+    @staticmethod
+    def resolve_item(a: Annotation) -> int:
+        return a.item_id
+
+    @staticmethod
+    def resolve_annotator(a: Annotation) -> str | None:
+        return a.author or None
+
 
 class AnnotationPage(Schema):
     annotations: list[AnnotationOut]
     next_after: int | None
-
-
-def _annotation(a: Annotation) -> dict:
-    return {
-        "id": a.pk,
-        "item": a.item_id,
-        "annotator": a.author or None,
-        "answer": a.answer,
-        "skipped": a.skipped,
-        "skip_reason": a.skip_reason,
-        "guideline_version": a.guideline_version,
-        "lead_time": a.lead_time,
-        "client_id": a.client_id,
-        "response_order": a.response_order,
-        "origin": a.origin,
-        "created_at": a.created_at,
-        "updated_at": a.updated_at,
-    }
 
 
 # --- the annotation queue -----------------------------------------------------------------
@@ -182,7 +172,7 @@ def submit_annotation(request: ApiRequest, project_id: ProjectId, payload: Annot
         response_order=payload.response_order,
         require_lease=True,
     )
-    return Status(201 if result.created else 200, _annotation(result.annotation))
+    return Status(201 if result.created else 200, result.annotation)
 
 
 @router.get(
@@ -206,7 +196,7 @@ def list_annotations(
     more = len(page) > limit
     page = page[:limit]
     return {
-        "annotations": [_annotation(a) for a in page],
+        "annotations": list(page),
         "next_after": page[-1].pk if more else None,
     }
 
@@ -218,4 +208,4 @@ def list_annotations(
 )
 def get_annotation(request: ApiRequest, project_id: ProjectId, annotation_id: ObjectId):
     project = access.get_project_for_user(request.auth, project_id)
-    return _annotation(access.get_annotation_for_user(request.auth, project, annotation_id))
+    return access.get_annotation_for_user(request.auth, project, annotation_id)
