@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "quality.review.fix": "Annotation fixed by a reviewer",
     "quality.review.send_back": "Annotation sent back",
     "quality.label_error_run.create": "Label-error run started",
+    "quality.label_error_run.finish": "Label-error run finished (done or failed)",
     "quality.label_error.decide": "Label-error finding decided",
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",

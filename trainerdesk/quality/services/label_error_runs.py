@@ -203,7 +203,23 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
     with transaction.atomic():
         LabelErrorFinding.objects.bulk_create(findings, batch_size=1000)
         run.save(update_fields=_RESULT_FIELDS)
+        _record_finish(run)
     return run
+
+
+def _record_finish(run: LabelErrorRun) -> None:
+    # The worker's event: its actor is the task (quality/tasks.py, audit.acting_as).
+    audit.record(
+        action="quality.label_error_run.finish",
+        obj=run,
+        project=run.project,
+        changes={
+            "status": run.status,
+            "items_considered": run.items_considered,
+            "issues_found": run.issues_found,
+            "items_digest": run.items_digest,
+        },
+    )
 
 
 _RESULT_FIELDS = [
@@ -228,6 +244,7 @@ def _fail(run: LabelErrorRun, message: str) -> LabelErrorRun:
         # in one transaction), but a retry must never leave stale ones behind either.
         LabelErrorFinding.objects.filter(run=run).delete()
         run.save(update_fields=_RESULT_FIELDS)
+        _record_finish(run)
     return run
 
 

@@ -133,6 +133,23 @@ def test_the_import_task_records_its_finish_as_the_worker(
     assert finish.object_id == str(job.pk) and finish.changes["items_added"] == 1
 
 
+def test_a_label_error_run_records_its_finish_as_the_worker(
+    owner, project, django_capture_on_commit_callbacks
+):
+    # Three items, each answered once: too little to cross-validate, so the run fails,
+    # and a failed run must leave its finish event as surely as a finished one.
+    last = _last()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = quality.start_label_error_run(project=project, by=owner, folds=2)
+
+    run.refresh_from_db()
+    start, finish = _events(last, action__startswith="quality.label_error_run.")
+    assert (start.action, start.actor_id) == ("quality.label_error_run.create", owner.pk)
+    assert finish.action == "quality.label_error_run.finish"
+    assert (finish.actor_id, finish.actor_system) == (None, "task:run_label_errors")
+    assert finish.object_id == str(run.pk) and finish.changes["status"] == run.status
+
+
 def test_added_items_event_digests_exactly_the_new_items(owner, project):
     # The ids come from the insert itself (no lookup by content hash): a row already in
     # the project and a bad row must not be counted, on either database.
