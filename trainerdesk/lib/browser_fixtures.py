@@ -27,6 +27,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def assert_no_sideways_scroll(page: Any) -> None:
+    """The page is no wider than the window: nothing needs scrolling sideways."""
+    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    assert width <= inner, f"{page.url} scrolls sideways: {width} px wide in a {inner} px window"
+
+
 @pytest.fixture
 def browser_page() -> Iterator[tuple[Any, list[str]]]:
     """A page in a fresh browser, and the list of console and page errors it collects."""

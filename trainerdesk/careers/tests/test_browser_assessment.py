@@ -6,26 +6,27 @@ import pytest
 from trainerdesk.careers.models import CareerAssessmentResult
 from trainerdesk.careers.questionnaire import QUESTIONS
 from trainerdesk.careers.tests.conftest import AFTER_LEARNING
+from trainerdesk.lib.browser_fixtures import assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 
 
-def _no_sideways_scroll(page) -> None:
-    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
-    assert width <= inner, f"{page.url} scrolls sideways: {width} px wide in a {inner} px window"
+def _on_a_phone(browser_page, url):
+    page, errors = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto(url)
+    return page, errors
 
 
 def test_a_visitor_completes_the_assessment_on_a_phone(live_server, browser_page):
-    page, errors = browser_page
-    page.set_viewport_size(PHONE)
+    page, errors = _on_a_phone(browser_page, f"{live_server.url}/accounts/login/")
 
-    page.goto(f"{live_server.url}/accounts/login/")
     page.click("#career-assessment-link a")
     page.wait_for_selector("text=Could recruiting AI trainers suit you?")
     assert "Takes about 2 minutes." in page.inner_text("main")
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
 
     # Tap each answer's label, as a thumb would.
     for question in QUESTIONS:
@@ -46,14 +47,12 @@ def test_a_visitor_completes_the_assessment_on_a_phone(live_server, browser_page
     assert page.locator("#learn-first li").count() == 2
     kept = CareerAssessmentResult.objects.get()
     assert page.get_attribute("#apply", "href") == f"/network/apply/?assessment={kept.token}"
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     assert errors == []
 
 
 def test_an_unanswered_question_is_shown_beside_it_on_a_phone(live_server, browser_page):
-    page, errors = browser_page
-    page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/careers/assessment/")
+    page, errors = _on_a_phone(browser_page, f"{live_server.url}/careers/assessment/")
 
     page.click("#q-background label.choice >> nth=0")
     page.click("text=See my result")
@@ -61,7 +60,7 @@ def test_an_unanswered_question_is_shown_beside_it_on_a_phone(live_server, brows
     page.wait_for_selector("#form-errors")
     assert page.locator("fieldset.question.invalid").count() == len(QUESTIONS) - 1
     assert page.is_checked("input[name=background] >> nth=0")
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     assert CareerAssessmentResult.objects.count() == 0
     # The 400 of the refused form is expected; nothing else may be logged.
     assert [e for e in errors if "status of 400" not in e] == []
