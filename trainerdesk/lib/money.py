@@ -46,16 +46,24 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 DEFAULT_LOCALE = "de_AT"
 
 
+class MoneyError(InvalidInput, ValueError):
+    """Bad money input, naming the argument: an InvalidInput for services and the API (a
+    400 naming the field) and a ValueError for callers that catch that."""
+
+    def __init__(self, message: str):
+        super().__init__([message])
+
+
 def validate_currency(code: Any, *, field: str = "currency") -> str:
     """`code` as the table's upper-case ISO 4217 code, or InvalidInput naming `field`.
 
     Lower case is refused rather than upper-cased: a stored code is compared byte for byte
     (ledger legs summing to zero per currency), so the one spelling is the one accepted."""
     if not isinstance(code, str):
-        raise InvalidInput([f"{field}: must be a three-letter ISO 4217 code, not {code!r}"])
+        raise MoneyError(f"{field}: must be a three-letter ISO 4217 code, not {code!r}")
     if code not in CURRENCY_EXPONENTS:
         known = ", ".join(sorted(CURRENCY_EXPONENTS))
-        raise InvalidInput([f"{field}: {code!r} is not a supported currency (one of {known})"])
+        raise MoneyError(f"{field}: {code!r} is not a supported currency (one of {known})")
     return code
 
 
@@ -67,18 +75,18 @@ def minor_unit_exponent(currency: str) -> int:
 def _check_amount(amount: Any, field: str) -> int:
     # bool is an int subclass; True cents is a bug, not an amount.
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise InvalidInput([f"{field}: must be an integer number of minor units (cents)"])
+        raise MoneyError(f"{field}: must be an integer number of minor units (cents)")
     return amount
 
 
 def _check_weight(weight: Any, position: int) -> Fraction:
     if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
-        raise InvalidInput(
-            [f"weights[{position}]: must be an int or a Fraction (never a float), "
-             f"not {type(weight).__name__}"]
-        )  # fmt: skip
+        raise MoneyError(
+            f"weights[{position}]: must be an int or a Fraction (never a float), "
+            f"not {type(weight).__name__}"
+        )
     if weight < 0:
-        raise InvalidInput([f"weights[{position}]: must not be negative ({weight})"])
+        raise MoneyError(f"weights[{position}]: must not be negative ({weight})")
     return Fraction(weight)
 
 
@@ -97,11 +105,11 @@ def split_largest_remainder(total: int, weights: Sequence[int | Fraction]) -> li
     Every part is within one unit of its exact share."""
     total = _check_amount(total, "total")
     if not weights:
-        raise InvalidInput(["weights: at least one weight is needed"])
+        raise MoneyError("weights: at least one weight is needed")
     exact_weights = [_check_weight(w, i) for i, w in enumerate(weights)]
     weight_sum = sum(exact_weights, Fraction(0))
     if weight_sum == 0:
-        raise InvalidInput(["weights: at least one weight must be positive"])
+        raise MoneyError("weights: at least one weight must be positive")
 
     sign = -1 if total < 0 else 1
     magnitude = abs(total)
@@ -127,9 +135,9 @@ def percent_of(amount: int, basis_points: int) -> int:
     integer arithmetic; no float or Decimal context is involved."""
     amount = _check_amount(amount, "amount")
     if isinstance(basis_points, bool) or not isinstance(basis_points, int):
-        raise InvalidInput(["basis_points: must be an integer (2000 is 20%)"])
+        raise MoneyError("basis_points: must be an integer (2000 is 20%)")
     if basis_points < 0:
-        raise InvalidInput([f"basis_points: must not be negative ({basis_points})"])
+        raise MoneyError(f"basis_points: must not be negative ({basis_points})")
     quotient, remainder = divmod(abs(amount) * basis_points, 10_000)
     if remainder * 2 >= 10_000:
         quotient += 1

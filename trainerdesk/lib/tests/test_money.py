@@ -106,8 +106,11 @@ def test_known_splits():
     ],
 )
 def test_split_refuses_bad_input_naming_it(total, weights, message):
-    with pytest.raises(InvalidInput, match=re.escape(message)):
+    with pytest.raises(InvalidInput, match=re.escape(message)) as caught:
         split_largest_remainder(total, weights)
+    # Also a ValueError, for callers that catch that.
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.errors == [str(caught.value)]
 
 
 @pytest.mark.parametrize(
