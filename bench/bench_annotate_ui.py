@@ -26,16 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from trainerdesk.lib.browser_fixtures import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 PASSWORD = "bench-password-not-secret-1"
 SCHEMA = {
     "fields": [

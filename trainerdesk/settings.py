@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "trainerdesk.accounts",
     "trainerdesk.workbench",
     "trainerdesk.quality",
+    "trainerdesk.careers",
     "trainerdesk.vetting",
     "trainerdesk.network",
 ]

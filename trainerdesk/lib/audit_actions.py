@@ -63,6 +63,8 @@ ACTIONS: dict[str, str] = {
     "quality.agreement_report.create": "Agreement report started",
     "quality.scorecard.create": "Scorecard snapshot recorded",
     "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
+    # careers (public: a visitor with no account, recorded as system "public")
+    "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

@@ -1,43 +1,171 @@
-"""Money as integer minor units (cents) with an ISO 4217 code: never floats.
+"""Money as integer minor units (cents) plus an ISO 4217 code: checks, exact splits,
+percentages and display. No floats anywhere, no Django imports.
 
-`split_largest_remainder` divides an amount into parts that sum exactly to it (the
-Hamilton method: everyone gets the floor of their exact share, the cents left over go
-to the largest remainders, ties to the earlier part); `percent_of` takes a percentage
-given in basis points, rounding half up on the cent.
+An amount is an `int` of the currency's minor unit (`17700` EUR is €177.00) stored beside
+its code; there is no Money class on purpose: models keep two plain columns and these
+functions work on them.
+
+Which currencies: a reviewed table, not a library's list. babel (installed, used below for
+display) takes its currency digits from CLDR, which are *display* digits and differ from
+ISO 4217's minor unit where it matters: CLDR gives HUF 0 digits (forints are shown without
+fillér) while ISO 4217 and the banks' files (SEPA pain.001 amounts) use 2. pycountry
+(installed for countries and languages) knows ISO 4217's codes but not their minor units;
+a test checks every code here against it. The network bills in the EU (the platform is
+Austrian), so the table is the euro, the EU's other currencies in 2026, the EEA's and the
+two a client outside the EU most likely pays in. BGN is left out: Bulgaria adopted the euro
+on 1 January 2026. Adding a currency is one reviewed line with its ISO 4217 exponent.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from trainerdesk.lib.errors import InvalidInput
+
+# ISO 4217 code -> minor-unit exponent (ISO 4217 "minor unit" column, checked 2026-12).
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "EUR": 2,  # euro area (Austria, Croatia since 2023, Bulgaria since 2026, ...)
+    "CZK": 2,  # Czechia
+    "DKK": 2,  # Denmark
+    "HUF": 2,  # Hungary (CLDR shows 0 digits; ISO 4217 and bank files use 2)
+    "PLN": 2,  # Poland
+    "RON": 2,  # Romania
+    "SEK": 2,  # Sweden
+    "NOK": 2,  # Norway (EEA)
+    "ISK": 0,  # Iceland (EEA): no minor unit in ISO 4217
+    "CHF": 2,  # Switzerland and Liechtenstein (EEA)
+    "GBP": 2,  # United Kingdom
+    "USD": 2,  # United States
+}
+
+DEFAULT_LOCALE = "de_AT"
 
 
-def split_largest_remainder(total: int, weights: list[int] | list[Fraction]) -> list[int]:
-    """Parts of `total` in proportion to `weights`, summing exactly to `total`. A negative
-    total (a refund) splits as the mirror image of the positive one."""
+class MoneyError(InvalidInput, ValueError):
+    """Bad money input, naming the argument: an InvalidInput for services and the API (a
+    400 naming the field) and a ValueError for callers that catch that."""
+
+    def __init__(self, message: str):
+        super().__init__([message])
+
+
+def validate_currency(code: Any, *, field: str = "currency") -> str:
+    """`code` as the table's upper-case ISO 4217 code, or InvalidInput naming `field`.
+
+    Lower case is refused rather than upper-cased: a stored code is compared byte for byte
+    (ledger legs summing to zero per currency), so the one spelling is the one accepted."""
+    if not isinstance(code, str):
+        raise MoneyError(f"{field}: must be a three-letter ISO 4217 code, not {code!r}")
+    if code not in CURRENCY_EXPONENTS:
+        known = ", ".join(sorted(CURRENCY_EXPONENTS))
+        raise MoneyError(f"{field}: {code!r} is not a supported currency (one of {known})")
+    return code
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """Digits after the decimal point of `currency` (2 for EUR: 100 cents a euro)."""
+    return CURRENCY_EXPONENTS[validate_currency(currency)]
+
+
+def _check_amount(amount: Any, field: str) -> int:
+    # bool is an int subclass; True cents is a bug, not an amount.
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise MoneyError(f"{field}: must be an integer number of minor units (cents)")
+    return amount
+
+
+def _check_weight(weight: Any, position: int) -> Fraction:
+    if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
+        raise MoneyError(
+            f"weights[{position}]: must be an int or a Fraction (never a float), "
+            f"not {type(weight).__name__}"
+        )
+    if weight < 0:
+        raise MoneyError(f"weights[{position}]: must not be negative ({weight})")
+    return Fraction(weight)
+
+
+def split_largest_remainder(total: int, weights: Sequence[int | Fraction]) -> list[int]:
+    """`total` minor units in parts proportional to `weights`, summing exactly to `total`.
+
+    Largest remainder (Hamilton's method): each part first gets the floor of its exact share
+    (computed with Fractions, so nothing is lost to floats), then the units left over go one
+    each to the parts with the largest fractional remainders. Ties go to the larger weight,
+    then to the earlier position: so reordering the weights reorders the parts and never
+    changes which amounts come out (a 50/50 split of 1 cent is [1, 0], the first party
+    getting the odd cent, whichever party is listed first).
+
+    A negative total (a refund, a clawback) is split as its absolute value and negated, so
+    a refund takes back exactly what the charge gave each party. A zero weight gets 0.
+    Every part is within one unit of its exact share."""
+    total = _check_amount(total, "total")
     if not weights:
-        raise ValueError("weights: at least one is needed")
-    if any(w < 0 for w in weights):
-        raise ValueError("weights: none may be negative")
-    whole = sum(Fraction(w) for w in weights)
-    if whole == 0:
-        raise ValueError("weights: at least one must be above zero")
-    if total < 0:
-        return [-part for part in split_largest_remainder(-total, weights)]
-    exact = [Fraction(total) * Fraction(w) / whole for w in weights]
-    parts = [int(share) for share in exact]  # floor: shares are not negative
-    left = total - sum(parts)
-    # Largest remainder first; on equal remainders the earlier part, so it is repeatable.
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[:left]:
+        raise MoneyError("weights: at least one weight is needed")
+    exact_weights = [_check_weight(w, i) for i, w in enumerate(weights)]
+    weight_sum = sum(exact_weights, Fraction(0))
+    if weight_sum == 0:
+        raise MoneyError("weights: at least one weight must be positive")
+
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    shares = [magnitude * w / weight_sum for w in exact_weights]
+    parts = [share.numerator // share.denominator for share in shares]
+    left_over = magnitude - sum(parts)
+    # 0 <= left_over < len(parts): each floor lost less than one unit.
+    order = sorted(
+        range(len(parts)),
+        key=lambda i: (-(shares[i] - parts[i]), -exact_weights[i], i),
+    )
+    for i in order[:left_over]:
         parts[i] += 1
-    return parts
+    return [sign * part for part in parts]
 
 
 def percent_of(amount: int, basis_points: int) -> int:
-    """`basis_points` / 10,000 of `amount` in whole cents, half a cent rounded up (away
-    from zero for negative amounts)."""
+    """`amount * basis_points / 10000` in whole minor units, rounded half up on the cent.
+
+    Basis points: 2000 is 20% (Austrian VAT), 5000 is 50% (the member's share). "Half up"
+    means half away from zero: an exact result of 12.5 cents becomes 13 and -12.5 becomes
+    -13, so the percentage of a refund is the negated percentage of the charge. Exact
+    integer arithmetic; no float or Decimal context is involved."""
+    amount = _check_amount(amount, "amount")
+    if isinstance(basis_points, bool) or not isinstance(basis_points, int):
+        raise MoneyError("basis_points: must be an integer (2000 is 20%)")
     if basis_points < 0:
-        raise ValueError("basis_points: must not be negative")
-    exact = Fraction(abs(amount) * basis_points, 10_000)
-    cents = int(exact + Fraction(1, 2))
-    return -cents if amount < 0 else cents
+        raise MoneyError(f"basis_points: must not be negative ({basis_points})")
+    quotient, remainder = divmod(abs(amount) * basis_points, 10_000)
+    if remainder * 2 >= 10_000:
+        quotient += 1
+    return -quotient if amount < 0 else quotient
+
+
+def to_decimal(amount: int, currency: str) -> Decimal:
+    """The amount in major units, exactly (`17700` EUR -> `Decimal("177.00")`)."""
+    exponent = minor_unit_exponent(currency)
+    return Decimal(_check_amount(amount, "amount")).scaleb(-exponent)
+
+
+@lru_cache(maxsize=32)
+def _currency_pattern(locale: str, exponent: int) -> Any:
+    # babel is imported on first use: lib modules are imported by models and services, and
+    # the task worker has no need for CLDR data (DEVELOPERS.md, memory rules).
+    from babel import Locale
+
+    parsed = Locale.parse(locale)
+    pattern = copy.copy(parsed.currency_formats["standard"])
+    # The ISO exponent, not CLDR's display digits: 12.50 HUF is shown as 12,50, not 13.
+    pattern.frac_prec = (exponent, exponent)
+    return parsed, pattern
+
+
+def format_money(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The amount for people, in the locale's way: `format_money(17700, "EUR")` is
+    `€ 177,00` in de_AT, `€177.00` in en_IE. Every minor unit is shown; nothing rounds."""
+    value = to_decimal(amount, currency)
+    parsed, pattern = _currency_pattern(locale, minor_unit_exponent(currency))
+    return str(pattern.apply(value, parsed, currency=currency, currency_digits=False))

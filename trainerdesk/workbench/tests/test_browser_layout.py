@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from conftest import PASSWORD
+from trainerdesk.lib.browser_fixtures import assert_no_sideways_scroll
 from trainerdesk.workbench import services
 from trainerdesk.workbench.models import Project
 
@@ -58,9 +59,7 @@ def _log_in(page, live_server, username: str, width: int) -> None:
     page.wait_for_selector("text=Log out")
 
 
-def _no_sideways_scroll(page) -> None:
-    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
-    assert width <= inner, f"{page.url} scrolls sideways: {width} px wide in a {inner} px window"
+_no_sideways_scroll = assert_no_sideways_scroll
 
 
 def _nav_inside_its_bar(page) -> None:
