@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("trainerdesk.accounts.urls_audit")),
     path("", include("trainerdesk.quality.urls")),
+    path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]
