@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,8 +14,8 @@ from trainerdesk.quality import services as quality
 from trainerdesk.vetting.models import Domain, Evidence, TaskType
 from trainerdesk.workbench.models import Project, ProjectMember
 
-# How long a scorecard taken from client work counts, like an assessment's default.
-SCORECARD_VALID_DAYS = getattr(settings, "VETTING_SCORECARD_VALID_DAYS", 365)
+# How long a scorecard taken from client work counts: an assessment's default validity.
+SCORECARD_VALID_DAYS = 365
 
 
 def _agreement(peer: dict) -> float | None:
