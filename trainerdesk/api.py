@@ -203,6 +203,7 @@ api.add_router("/", "trainerdesk.workbench.api_gold.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
 api.add_router("/", "trainerdesk.careers.api.router")
+api.add_router("/", "trainerdesk.vetting.api.router")
 
 
 def _document_errors() -> None:

@@ -65,6 +65,14 @@ ACTIONS: dict[str, str] = {
     "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
     # careers (public: a visitor with no account, recorded as system "public")
     "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
+    # vetting
+    "vetting.assessment.create": "Assessment created",
+    "vetting.assessment.update": "Assessment changed",
+    "vetting.assessment.activate": "Assessment opened to candidates",
+    "vetting.assessment.retire": "Assessment retired",
+    "vetting.attempt.start": "Assessment attempt started",
+    "vetting.attempt.score": "Assessment attempt scored",
+    "vetting.evidence.create": "Evidence recorded",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

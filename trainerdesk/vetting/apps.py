@@ -7,3 +7,16 @@ class VettingConfig(AppConfig):
 
     name = "trainerdesk.vetting"
     label = "vetting"
+
+    def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
+        """Called by `trainerdesk demo` (workbench's command, which may not import this
+        app): the two demo assessments."""
+        from trainerdesk.vetting.demo import load_vetting_demo
+
+        return load_vetting_demo(stdout=stdout, limit=limit)
+
+    def remove_demo(self, *, stdout=None) -> None:
+        """Called by `trainerdesk demo --reset/--remove` before the workbench's reset."""
+        from trainerdesk.vetting.demo import remove_vetting_demo
+
+        remove_vetting_demo(stdout=stdout)

@@ -102,8 +102,18 @@ class Attempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessment_attempts"
     )
     assessment_version = models.PositiveIntegerField()
-    # The items drawn for this person, in the order they are served.
+    # The pool items drawn for this person (ids in the assessment's gold project), in
+    # the order drawn; `copy_item_ids[i]` is the copy of `item_ids[i]` in `workspace`.
     item_ids = models.JSONField(default=list)
+    # The attempt's own workbench project (vetting/workspace.py): the one place the
+    # candidate answers, holding copies of the drawn items and nothing else.
+    workspace = models.OneToOneField(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="attempt"
+    )
+    copy_item_ids = models.JSONField(default=list)
+    # Drawn items the candidate skipped: counted as not correct (a skip must not buy a
+    # better score by leaving out the hard items).
+    skipped = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -183,3 +193,19 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_type}/{self.domain} of user {self.user_id}"
+
+
+class NetworkOrganization(models.Model):
+    """The platform's own organization, where every attempt's workspace project lives.
+
+    Recorded here rather than found by name: anyone may create an organization called
+    "TrainerDesk Network", and its owner would manage every attempt put into it."""
+
+    key = models.CharField(max_length=16, unique=True, default="platform")
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"network organization {self.organization_id}"

@@ -1,5 +1,6 @@
 """`trainerdesk demo`: load the demo organization, users and projects (safe to re-run)."""
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         # `make run` loads the demo before `serve` has migrated a brand-new database.
         call_command("migrate", interactive=False, verbosity=0)
         if reset or remove:
+            # Apps above the workbench remove their part first (it may point at demo users).
+            for config in reversed(apps.get_app_configs()):
+                if hasattr(config, "remove_demo"):
+                    config.remove_demo(stdout=self.stdout)
             demo.reset_demo(stdout=self.stdout)
         if remove:
             return
@@ -45,6 +50,11 @@ class Command(BaseCommand):
             summary = demo.load_demo(stdout=self.stdout, limit=limit)
         except InvalidInput as exc:
             raise CommandError(str(exc)) from None
+        # Apps above the workbench add their part of the demo (the workbench never
+        # imports them): an AppConfig with a load_demo(stdout=, limit=) method.
+        for config in apps.get_app_configs():
+            if hasattr(config, "load_demo"):
+                config.load_demo(stdout=self.stdout, limit=limit)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: organization {summary['organization']}"))
         for name, info in summary["projects"].items():
