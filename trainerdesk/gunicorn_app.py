@@ -4,8 +4,8 @@
 The master preloads the app (gunicorn_conf.py) and forks the web workers from it; with
 --task-worker it forks the background worker (`trainerdesk worker`) from it as well, so
 that worker shares the master's Django, models and services copy-on-write instead of
-being an interpreter of its own (~50 MB RSS, most of it the same pages: docs/benchmarks.md,
-"Idle memory: the task worker forked from gunicorn's master"). The master restarts it
+being an interpreter of its own (the tree's idle PSS 152 -> 124-126 MB: docs/benchmarks.md,
+"Issue 9's last two targets"). The master restarts it
 when it dies (restarts.py: 1 s, 2 s, 4 s ... up to a minute; given up after ten quick
 crashes in a row, the web server still serving), stops it with the web workers (SIGTERM:
 it finishes its current task within the graceful timeout, else it is killed), and on

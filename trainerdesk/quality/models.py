@@ -316,8 +316,8 @@ class ItemAgreement(models.Model):
     # items): a report writes one row per item and field in one COPY, and on PostgreSQL
     # checking the two deferred constraints row by row at commit took twice as long as
     # the COPY itself, ~10 s of a report over 1,000,000 annotations (docs/benchmarks.md,
-    # "Agreement report on PostgreSQL"). The item ids come from the rows the report has
-    # just read. No index of report alone: the unique constraint starts with it.
+    # "Issue 9's last two targets"). The item ids come from the rows the report has just
+    # read. No index of report alone: the unique constraint starts with it.
     report = models.ForeignKey(
         AgreementReport,
         on_delete=models.CASCADE,
