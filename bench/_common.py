@@ -280,6 +280,14 @@ def children_of(pid: int) -> list[int]:
     return sorted(_children_map().get(pid, []))
 
 
+def comm(pid: int) -> str:
+    """The process's name (/proc/PID/comm), which a forked child can set for itself."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:

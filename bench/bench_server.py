@@ -70,6 +70,8 @@ def role(pid: int, serve_pid: int, parent: dict[int, int]) -> str:
         return "serve (supervisor)"
     if "gunicorn" in cmd and parent.get(pid) == serve_pid:
         return "gunicorn master"
+    if c.comm(pid) == "td-worker":  # forked from the master (trainerdesk/gunicorn_app.py)
+        return "task worker"
     if parent.get(pid) in parent and "gunicorn" in c.cmdline(parent[pid]):
         return "web worker"
     if "worker" in cmd:

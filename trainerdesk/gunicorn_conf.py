@@ -1,4 +1,5 @@
-"""gunicorn's configuration for `trainerdesk serve` (supervisor.py passes bind, workers, threads).
+"""gunicorn's configuration for `trainerdesk serve` (supervisor.py passes bind, workers, threads
+to trainerdesk/gunicorn_app.py, whose master also forks the background worker).
 
 The app is loaded once, in the master, before the web workers are forked (`preload_app`),
 so the workers share its memory copy-on-write instead of each importing Django, the URL

@@ -312,8 +312,20 @@ class ItemAgreement(models.Model):
     """Per item and field: the item's agreement score in a report (share of agreeing
     annotator pairs, mean Jaccard or mean pair F1, by field type)."""
 
-    report = models.ForeignKey(AgreementReport, on_delete=models.CASCADE, related_name="items")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    # No database-level foreign keys (Django still cascades the deletes of reports and
+    # items): a report writes one row per item and field in one COPY, and on PostgreSQL
+    # checking the two deferred constraints row by row at commit took twice as long as
+    # the COPY itself, ~10 s of a report over 1,000,000 annotations (docs/benchmarks.md,
+    # "Issue 9's last two targets"). The item ids come from the rows the report has just
+    # read. No index of report alone: the unique constraint starts with it.
+    report = models.ForeignKey(
+        AgreementReport,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_constraint=False,
+        db_index=False,
+    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     field = models.CharField(max_length=64)
     score = models.FloatField()
     n_annotators = models.PositiveIntegerField()

@@ -254,6 +254,13 @@ def children_of(pid):
     return found
 
 
+def comm(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def alive(pid):
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -304,9 +311,12 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         children = children_of(proc.pid)
         web = [p for p, cmd in children.items() if "gunicorn" in cmd]
-        worker = [p for p, cmd in children.items() if "trainerdesk worker" in cmd]
-        assert len(web) == 1 and len(worker) == 1, children
+        assert len(web) == 1, children
         assert "--config=python:trainerdesk.gunicorn_conf" in children[web[0]]  # preloads
+        # The background worker is forked from gunicorn's preloaded master, beside the
+        # one web worker.
+        worker = wait_for(lambda: workers_of(proc), "the background worker", tmp_path / "serve.log")
+        assert len(worker) == 1 and len(children_of(web[0])) == 2, children_of(web[0])
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert wait_gone(web + worker) == []
@@ -317,12 +327,13 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
     assert f"running at http://127.0.0.1:{port}/" in log
 
 
-def workers_of(proc):
-    return [p for p, cmd in children_of(proc.pid).items() if "trainerdesk worker" in cmd]
-
-
 def web_of(proc):
     return [p for p, cmd in children_of(proc.pid).items() if "gunicorn" in cmd]
+
+
+def workers_of(proc):
+    """The background worker: a child of gunicorn's master named td-worker (gunicorn_app)."""
+    return [p for master in web_of(proc) for p in children_of(master) if comm(p) == "td-worker"]
 
 
 def assert_login_page_answers(port):
