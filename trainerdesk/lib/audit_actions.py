@@ -61,6 +61,7 @@ ACTIONS: dict[str, str] = {
     "quality.label_error.decide": "Label-error finding decided",
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",
+    "quality.agreement_report.finish": "Agreement report finished (done or failed)",
     "quality.scorecard.create": "Scorecard snapshot recorded",
     "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
     # careers (public: a visitor with no account, recorded as system "public")

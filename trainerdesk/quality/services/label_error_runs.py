@@ -217,7 +217,7 @@ def _record_finish(run: LabelErrorRun) -> None:
             "status": run.status,
             "items_considered": run.items_considered,
             "issues_found": run.issues_found,
-            "items_digest": run.items_digest,
+            "items_sha256": run.items_digest,
         },
     )
 

@@ -272,7 +272,9 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
     except Exception as exc:  # noqa: BLE001 - the report must record any failure for the user
         logger.exception("agreement report %s failed", rep.pk)
         failed = rep.fail(f"The computation stopped: {type(exc).__name__}: {exc}", save=False)
-        rep.save(update_fields=[*failed, "digest"])
+        with transaction.atomic():
+            rep.save(update_fields=[*failed, "digest"])
+            _record_finish(rep)
         return rep
     rows = [
         (rep.pk, item_id, name, score, n)
@@ -293,7 +295,23 @@ def compute_agreement_report(*, report_id: int) -> AgreementReport:
                 *done, "results", "item_count", "annotation_count", "computed_at", "digest",
             ]
         )  # fmt: skip
+        _record_finish(rep)
     return rep
+
+
+def _record_finish(rep: AgreementReport) -> None:
+    # The worker's event: its actor is the task (quality/tasks.py, audit.acting_as).
+    audit.record(
+        action="quality.agreement_report.finish",
+        obj=rep,
+        project=rep.project,
+        changes={
+            "status": rep.status,
+            "annotation_count": rep.annotation_count,
+            "item_count": rep.item_count,
+            "inputs_sha256": rep.digest,
+        },
+    )
 
 
 def _insert_item_agreements(rows: list[tuple]) -> None:

@@ -150,6 +150,21 @@ def test_a_label_error_run_records_its_finish_as_the_worker(
     assert finish.object_id == str(run.pk) and finish.changes["status"] == run.status
 
 
+def test_an_agreement_report_records_its_finish_as_the_worker(
+    owner, project, django_capture_on_commit_callbacks
+):
+    last = _last()
+    with django_capture_on_commit_callbacks(execute=True):
+        rep = quality.start_agreement_report(project=project, by=owner)
+
+    rep.refresh_from_db()
+    start, finish = _events(last, action__startswith="quality.agreement_report.")
+    assert (start.action, start.actor_id) == ("quality.agreement_report.create", owner.pk)
+    assert finish.action == "quality.agreement_report.finish"
+    assert (finish.actor_id, finish.actor_system) == (None, "task:compute_agreement_report")
+    assert finish.changes["status"] == rep.status and finish.changes["inputs_sha256"] == rep.digest
+
+
 def test_added_items_event_digests_exactly_the_new_items(owner, project):
     # The ids come from the insert itself (no lookup by content hash): a row already in
     # the project and a bad row must not be counted, on either database.
