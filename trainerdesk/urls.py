@@ -8,5 +8,6 @@ urlpatterns = [
     path("careers/", include("trainerdesk.careers.urls")),
     path("", include("trainerdesk.accounts.urls_audit")),
     path("", include("trainerdesk.quality.urls")),
+    path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]
