@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
@@ -237,7 +237,7 @@ def create_submission(request: ApiRequest, body: SubmitIn):
     sub = services.submit_candidate(
         candidate=candidate, opening=opening, member=member, stage=body.stage, by=request.auth
     )
-    return 201, _detail(request, sub)
+    return Status(201, _detail(request, sub))
 
 
 @router.get("/placements/submissions/{submission_id}", response=SubmissionDetailOut)
@@ -268,7 +268,7 @@ def schedule_interview(request: ApiRequest, submission_id: Id, body: InterviewIn
         submission=sub, scheduled_at=body.scheduled_at,
         duration_minutes=body.duration_minutes, by=request.auth,
     )  # fmt: skip
-    return 201, interview
+    return Status(201, interview)
 
 
 @router.get("/placements/submissions/{submission_id}/interviews", response=list[InterviewOut])
@@ -295,7 +295,7 @@ def make_offer(request: ApiRequest, submission_id: Id, body: OfferIn):
         submission=sub, pay_cents=body.pay_cents, currency=body.currency, unit=body.unit,
         hours_per_week=body.hours_per_week, start_date=body.start_date, by=request.auth,
     )  # fmt: skip
-    return 201, offer
+    return Status(201, offer)
 
 
 @router.get("/placements/submissions/{submission_id}/offers", response=list[OfferOut])
@@ -365,7 +365,7 @@ def create_policy(request: ApiRequest, body: PolicyIn):
         pending_cap_per_member_per_opening=body.pending_cap_per_member_per_opening,
         ownership_days=body.ownership_days, by=request.auth,
     )  # fmt: skip
-    return 201, policy
+    return Status(201, policy)
 
 
 @router.post("/placements/disputes", response={201: DisputeOut, **REFUSED})
@@ -374,7 +374,7 @@ def raise_dispute(request: ApiRequest, body: DisputeIn):
     dispute = services.raise_ownership_dispute(
         ownership=ownership, claimant=member, reason=body.reason, by=request.auth
     )
-    return 201, dispute
+    return Status(201, dispute)
 
 
 @router.get("/placements/disputes", response=list[DisputeOut])

@@ -82,6 +82,28 @@ WRITES = {
     ("POST", "/api/v1/projects/{project_id}/annotators/{username}/scorecard"): (
         "quality.scorecard.create",
     ),
+    ("POST", "/api/v1/placements/submissions"): ("placements.submission.create",),
+    ("POST", "/api/v1/placements/submissions/{submission_id}/stage"): (
+        "placements.submission.move",
+    ),
+    ("POST", "/api/v1/placements/submissions/{submission_id}/interviews"): (
+        "placements.interview.create",
+    ),
+    ("POST", "/api/v1/placements/interviews/{interview_id}/feedback"): (
+        "placements.interview.feedback",
+    ),
+    ("POST", "/api/v1/placements/submissions/{submission_id}/offers"): ("placements.offer.create",),
+    ("POST", "/api/v1/placements/offers/{offer_id}/answer"): ("placements.offer.answer",),
+    ("POST", "/api/v1/placements/placements/{placement_id}/start"): (
+        "placements.placement.start",
+    ),
+    ("POST", "/api/v1/placements/placements/{placement_id}/fall-off"): (
+        "placements.placement.fall_off",
+    ),
+    ("POST", "/api/v1/placements/sweep"): ("placements.placement.sweep",),
+    ("POST", "/api/v1/placements/policy"): ("placements.policy.create",),
+    ("POST", "/api/v1/placements/disputes"): ("placements.dispute.create",),
+    ("POST", "/api/v1/placements/disputes/{dispute_id}/resolve"): ("placements.dispute.resolve",),
 }
 
 # -- drivers: call one operation as a persona and return nothing; the test checks the log.
@@ -280,6 +302,159 @@ def _scorecard(client, *, project, **_):
     _json(client, "post", f"/api/v1/projects/{project.pk}/annotators/{username}/scorecard")
 
 
+# -- placements: a small network built by name (accounts sits below network and
+# placements), then driven over HTTP as each party.
+
+
+def _network():
+    import datetime
+
+    from django.utils import timezone
+
+    from trainerdesk.accounts.services import create_user
+
+    model = apps.get_model
+    people = {}
+    for name in ("pstaff", "pmember", "pother", "pclient", "pcandidate"):
+        people[name] = create_user(username=name, password="x", check_password=False)
+    people["pstaff"].is_staff = True
+    people["pstaff"].save(update_fields=["is_staff"])
+    plan = model("network", "MembershipPlan").objects.get(code="standard")
+    members = {}
+    for name in ("pmember", "pother"):
+        members[name] = model("network", "Member").objects.create(
+            user=people[name], display_name=name, country="AT", vat_status="not_registered",
+            status="approved",
+        )  # fmt: skip
+        model("network", "Membership").objects.create(
+            member=members[name], plan=plan, price_cents=17700, currency="EUR", status="active"
+        )
+    company = model("network", "Client").objects.create(name="Co", country="DE", status="approved")
+    model("network", "ClientContact").objects.create(client=company, user=people["pclient"])
+    person = model("network", "Candidate").objects.create(
+        user=people["pcandidate"], full_name="Pat", email="pat@example.org"
+    )
+    for name in ("pmember", "pother"):
+        model("network", "Representation").objects.create(member=members[name], candidate=person)
+    model("network", "Consent").objects.create(
+        candidate=person, purpose="submit_to_client", client=company, method="member_recorded"
+    )
+    opening = model("network", "Opening").objects.create(
+        client=company, title="Rater", task_type="sentiment", domain="reviews",
+        contract_type="freelance", hours_per_week=10, pay_cents=2000, fee_type="flat",
+        fee_flat_cents=100000, status="open",
+    )  # fmt: skip
+    start = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    return {**people, "candidate": person, "opening": opening, "client": company, "start": start}
+
+
+def _submitted(client):
+    net = _network()
+    client.force_login(net["pmember"])
+    body = {"candidate": net["candidate"].pk, "opening": net["opening"].pk}
+    net["submission"] = _json(client, "post", "/api/v1/placements/submissions", body).json()["id"]
+    client.force_login(net["pclient"])
+    return net
+
+
+def _interviewed(client):
+    net = _submitted(client)
+    url = f"/api/v1/placements/submissions/{net['submission']}/interviews"
+    net["interview"] = _json(client, "post", url, {"scheduled_at": "2030-01-01T09:00:00Z"}).json()
+    return net
+
+
+def _offered(client):
+    net = _submitted(client)
+    stage = f"/api/v1/placements/submissions/{net['submission']}/stage"
+    _json(client, "post", stage, {"to_stage": "client_review"})
+    url = f"/api/v1/placements/submissions/{net['submission']}/offers"
+    body = {"pay_cents": 2000, "currency": "EUR", "unit": "hour", "start_date": net["start"]}
+    net["offer"] = _json(client, "post", url, body).json()
+    return net
+
+
+def _placed(client):
+    net = _offered(client)
+    _json(client, "post", f"/api/v1/placements/offers/{net['offer']['id']}/answer",
+          {"accepted": True})  # fmt: skip
+    url = f"/api/v1/placements/submissions/{net['submission']}/stage"
+    _json(client, "post", url, {"to_stage": "placed"})
+    page = _json(client, "get", "/api/v1/placements/placements").json()
+    net["placement"] = page["placements"][0]["id"]
+    return net
+
+
+def _p_submit(client, **_):
+    _submitted(client)
+
+
+def _p_move(client, **_):
+    net = _submitted(client)
+    url = f"/api/v1/placements/submissions/{net['submission']}/stage"
+    _json(client, "post", url, {"to_stage": "client_review"})
+
+
+def _p_interview(client, **_):
+    _interviewed(client)
+
+
+def _p_feedback(client, **_):
+    net = _interviewed(client)
+    url = f"/api/v1/placements/interviews/{net['interview']['id']}/feedback"
+    _json(client, "post", url, {"feedback": {}, "outcome": "hold"})
+
+
+def _p_offer(client, **_):
+    _offered(client)
+
+
+def _p_answer(client, **_):
+    net = _offered(client)
+    url = f"/api/v1/placements/offers/{net['offer']['id']}/answer"
+    _json(client, "post", url, {"accepted": False})
+
+
+def _p_start(client, **_):
+    net = _placed(client)
+    _json(client, "post", f"/api/v1/placements/placements/{net['placement']}/start", {})
+
+
+def _p_fall_off(client, **_):
+    net = _placed(client)
+    url = f"/api/v1/placements/placements/{net['placement']}/fall-off"
+    _json(client, "post", url, {"on": "2020-01-01", "reason": "left"})
+
+
+def _p_sweep(client, **_):
+    net = _placed(client)
+    _json(client, "post", f"/api/v1/placements/placements/{net['placement']}/start", {})
+    client.force_login(net["pstaff"])
+    _json(client, "post", "/api/v1/placements/sweep", {"today": "2099-01-01"})
+
+
+def _p_policy(client, **_):
+    net = _network()
+    client.force_login(net["pstaff"])
+    body = {"pending_cap_per_member_per_opening": 4, "ownership_days": 100}
+    _json(client, "post", "/api/v1/placements/policy", body)
+
+
+def _p_dispute(client, **_):
+    net = _submitted(client)
+    client.force_login(net["pother"])
+    body = {"candidate": net["candidate"].pk, "client": net["client"].pk, "reason": "first"}
+    net["dispute"] = _json(client, "post", "/api/v1/placements/disputes", body).json()["id"]
+    return net
+
+
+def _p_resolve(client, **_):
+    net = _p_dispute(client)
+    client.force_login(net["pstaff"])
+    url = f"/api/v1/placements/disputes/{net['dispute']}/resolve"
+    _json(client, "post", url, {"reassign": False, "reason": "no proof"})
+
+
 DRIVERS = {
     ("POST", "/api/v1/tokens"): _create_token,
     ("DELETE", "/api/v1/tokens/{token_id}"): _revoke_token,
@@ -309,4 +484,16 @@ DRIVERS = {
     ("POST", "/api/v1/projects/{project_id}/gold/snapshots"): _gold_snapshot,
     ("POST", "/api/v1/projects/{project_id}/quality/report"): _agreement_report,
     ("POST", "/api/v1/projects/{project_id}/annotators/{username}/scorecard"): _scorecard,
+    ("POST", "/api/v1/placements/submissions"): _p_submit,
+    ("POST", "/api/v1/placements/submissions/{submission_id}/stage"): _p_move,
+    ("POST", "/api/v1/placements/submissions/{submission_id}/interviews"): _p_interview,
+    ("POST", "/api/v1/placements/interviews/{interview_id}/feedback"): _p_feedback,
+    ("POST", "/api/v1/placements/submissions/{submission_id}/offers"): _p_offer,
+    ("POST", "/api/v1/placements/offers/{offer_id}/answer"): _p_answer,
+    ("POST", "/api/v1/placements/placements/{placement_id}/start"): _p_start,
+    ("POST", "/api/v1/placements/placements/{placement_id}/fall-off"): _p_fall_off,
+    ("POST", "/api/v1/placements/sweep"): _p_sweep,
+    ("POST", "/api/v1/placements/policy"): _p_policy,
+    ("POST", "/api/v1/placements/disputes"): _p_dispute,
+    ("POST", "/api/v1/placements/disputes/{dispute_id}/resolve"): _p_resolve,
 }
