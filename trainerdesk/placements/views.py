@@ -209,8 +209,28 @@ def submission_detail(request: AuthenticatedRequest, submission_id: int):
                                                     "currency": sub.opening.pay_currency}),
             "feedback_form": forms.FeedbackForm(),
             "funnel": FUNNEL,
+            "evidence": evidence_for(sub),
         },
     )
+
+
+def evidence_for(sub) -> list:
+    """The candidate's measured skills still valid: assessments always, workbench
+    scorecards only with the candidate's consent to show them."""
+    from trainerdesk.network.models import Consent
+    from trainerdesk.vetting.models import Evidence
+
+    user_id = sub.candidate.user_id
+    if user_id is None:
+        return []
+    rows = Evidence.objects.valid().filter(user_id=user_id)
+    shares_scorecards = Consent.objects.filter(
+        candidate=sub.candidate, purpose=Consent.Purpose.USE_WORKBENCH_RESULTS,
+        withdrawn_at__isnull=True,
+    ).exists()  # fmt: skip
+    if not shares_scorecards:
+        rows = rows.exclude(source=Evidence.Source.SCORECARD)
+    return list(rows.order_by("task_type", "domain", "-measured_at"))
 
 
 def _detail(sub_id) -> str:
