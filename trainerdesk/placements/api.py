@@ -396,5 +396,3 @@ def get_funnel(request: ApiRequest):
     """Staff: conversion per stage and median time in stage over all submissions."""
     access.staff_or_404(request.auth)
     return services.funnel()
-
-

@@ -298,7 +298,9 @@ class Offer(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["submission"], condition=models.Q(status="accepted"), name="offer_accepted_once"
+                fields=["submission"],
+                condition=models.Q(status="accepted"),
+                name="offer_accepted_once",
             )
         ]
 
@@ -327,7 +329,9 @@ class Placement(models.Model):
         EARNED = "earned", "Earned"
         FELL_OFF = "fell_off", "Fell off"
 
-    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="placement")
+    submission = models.OneToOneField(
+        Submission, on_delete=models.PROTECT, related_name="placement"
+    )
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="placement")
     # Denormalised for invoices, statements and the ledger (who is billed, who is paid).
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="placements")
@@ -345,9 +349,7 @@ class Placement(models.Model):
     start_date = models.DateField()
     guarantee_days = models.PositiveSmallIntegerField()
     guarantee_ends_on = models.DateField()
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING_START
-    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_START)
     started_on = models.DateField(null=True, blank=True)
     earned_on = models.DateField(null=True, blank=True)
     fell_off_on = models.DateField(null=True, blank=True)

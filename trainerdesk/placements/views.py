@@ -20,14 +20,14 @@ from trainerdesk.lib.errors import WorkbenchError
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network.models import Candidate, Opening
 from trainerdesk.placements import access, forms, parties, services
-from trainerdesk.placements.services.interviews import SCHEDULABLE
-from trainerdesk.placements.services.offers import OFFERABLE
 from trainerdesk.placements.models import (
     FUNNEL,
     OwnershipDispute,
     Stage,
     StageChange,
 )
+from trainerdesk.placements.services.interviews import SCHEDULABLE
+from trainerdesk.placements.services.offers import OFFERABLE
 
 
 def _act(request, form, action: Callable[[dict], object], back: str) -> HttpResponse:
@@ -63,9 +63,7 @@ def home(request: AuthenticatedRequest):
 def pipeline(request: AuthenticatedRequest):
     member = access.member_or_404(request.user)
     subs = list(access.visible_submissions(request.user).filter(member=member))
-    columns = [
-        (label, [s for s in subs if s.stage == value]) for value, label in Stage.choices
-    ]
+    columns = [(label, [s for s in subs if s.stage == value]) for value, label in Stage.choices]
     candidates = Candidate.objects.live().filter(
         representations__member=member, representations__ended_at__isnull=True
     )
@@ -205,8 +203,9 @@ def submission_detail(request: AuthenticatedRequest, submission_id: int):
             "offers": sub.offers.all(),
             "placement": placement,
             "interview_form": forms.InterviewForm(),
-            "offer_form": forms.OfferForm(initial={"unit": sub.opening.pay_unit,
-                                                    "currency": sub.opening.pay_currency}),
+            "offer_form": forms.OfferForm(
+                initial={"unit": sub.opening.pay_unit, "currency": sub.opening.pay_currency}
+            ),
             "feedback_form": forms.FeedbackForm(),
             "funnel": FUNNEL,
             "evidence": evidence_for(sub),
@@ -317,9 +316,7 @@ def start(request: AuthenticatedRequest, placement_id: int):
     def run(data):
         services.start_placement(placement=placement, on=data["on"], by=request.user)
 
-    return _act(
-        request, forms.DateReasonForm(request.POST), run, _detail(placement.submission_id)
-    )
+    return _act(request, forms.DateReasonForm(request.POST), run, _detail(placement.submission_id))
 
 
 @login_required
@@ -335,6 +332,4 @@ def fall_off(request: AuthenticatedRequest, placement_id: int):
             reason=data["reason"], by=request.user,
         )  # fmt: skip
 
-    return _act(
-        request, forms.DateReasonForm(request.POST), run, _detail(placement.submission_id)
-    )
+    return _act(request, forms.DateReasonForm(request.POST), run, _detail(placement.submission_id))

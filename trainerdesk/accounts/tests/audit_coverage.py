@@ -94,9 +94,7 @@ WRITES = {
     ),
     ("POST", "/api/v1/placements/submissions/{submission_id}/offers"): ("placements.offer.create",),
     ("POST", "/api/v1/placements/offers/{offer_id}/answer"): ("placements.offer.answer",),
-    ("POST", "/api/v1/placements/placements/{placement_id}/start"): (
-        "placements.placement.start",
-    ),
+    ("POST", "/api/v1/placements/placements/{placement_id}/start"): ("placements.placement.start",),
     ("POST", "/api/v1/placements/placements/{placement_id}/fall-off"): (
         "placements.placement.fall_off",
     ),

@@ -8,209 +8,612 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('network', '0002_default_plan'),
+        ("network", "0002_default_plan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FairPlayPolicy',
+            name="FairPlayPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('pending_cap_per_member_per_opening', models.PositiveSmallIntegerField(default=5)),
-                ('ownership_days', models.PositiveIntegerField(default=365)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("pending_cap_per_member_per_opening", models.PositiveSmallIntegerField(default=5)),
+                ("ownership_days", models.PositiveIntegerField(default=365)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'fair-play policies',
-                'ordering': ['-version'],
+                "verbose_name_plural": "fair-play policies",
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pay_cents', models.PositiveIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('unit', models.CharField(choices=[('hour', 'per hour'), ('month', 'per month'), ('year', 'per year')], max_length=8)),
-                ('hours_per_week', models.PositiveSmallIntegerField()),
-                ('start_date', models.DateField()),
-                ('status', models.CharField(choices=[('pending', 'Waiting for an answer'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("pay_cents", models.PositiveIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("hour", "per hour"),
+                            ("month", "per month"),
+                            ("year", "per year"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("hours_per_week", models.PositiveSmallIntegerField()),
+                ("start_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for an answer"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Ownership',
+            name="Ownership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ends_at', models.DateTimeField()),
-                ('ended_early_reason', models.TextField(blank=True)),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ownerships', to='network.candidate')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.client')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ownerships', to='network.member')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='placements.fairplaypolicy')),
-                ('reassigned_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='placements.ownership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ends_at", models.DateTimeField()),
+                ("ended_early_reason", models.TextField(blank=True)),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ownerships",
+                        to="network.candidate",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ownerships",
+                        to="network.member",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="placements.fairplaypolicy",
+                    ),
+                ),
+                (
+                    "reassigned_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="placements.ownership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at', '-id'],
+                "ordering": ["-starts_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OwnershipDispute',
+            name="OwnershipDispute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('kept', 'Ownership kept'), ('reassigned', 'Ownership reassigned')], default='open', max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True)),
-                ('claimant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.member')),
-                ('ownership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='disputes', to='placements.ownership')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("kept", "Ownership kept"),
+                            ("reassigned", "Ownership reassigned"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True)),
+                (
+                    "claimant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.member",
+                    ),
+                ),
+                (
+                    "ownership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disputes",
+                        to="placements.ownership",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['status', '-created_at', '-id'],
+                "ordering": ["status", "-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('sourced', 'Sourced'), ('submitted', 'Submitted'), ('client_review', 'Client review'), ('interview', 'Interview'), ('offer', 'Offer'), ('placed', 'Placed'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], default='sourced', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('stage_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='network.candidate')),
-                ('consent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.consent')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='network.member')),
-                ('opening', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='network.opening')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='placements.fairplaypolicy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("sourced", "Sourced"),
+                            ("submitted", "Submitted"),
+                            ("client_review", "Client review"),
+                            ("interview", "Interview"),
+                            ("offer", "Offer"),
+                            ("placed", "Placed"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="sourced",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("stage_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="network.candidate",
+                    ),
+                ),
+                (
+                    "consent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.consent",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="network.member",
+                    ),
+                ),
+                (
+                    "opening",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="network.opening",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="placements.fairplaypolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_stage', models.CharField(blank=True, choices=[('sourced', 'Sourced'), ('submitted', 'Submitted'), ('client_review', 'Client review'), ('interview', 'Interview'), ('offer', 'Offer'), ('placed', 'Placed'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], max_length=16)),
-                ('to_stage', models.CharField(choices=[('sourced', 'Sourced'), ('submitted', 'Submitted'), ('client_review', 'Client review'), ('interview', 'Interview'), ('offer', 'Offer'), ('placed', 'Placed'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], max_length=16)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.TextField(blank=True)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='placements.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sourced", "Sourced"),
+                            ("submitted", "Submitted"),
+                            ("client_review", "Client review"),
+                            ("interview", "Interview"),
+                            ("offer", "Offer"),
+                            ("placed", "Placed"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("sourced", "Sourced"),
+                            ("submitted", "Submitted"),
+                            ("client_review", "Client review"),
+                            ("interview", "Interview"),
+                            ("offer", "Offer"),
+                            ("placed", "Placed"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history",
+                        to="placements.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_type', models.CharField(choices=[('percent', 'Percentage of first-year pay'), ('flat', 'Flat fee')], max_length=8)),
-                ('fee_basis_points', models.PositiveIntegerField(blank=True, null=True)),
-                ('fee_basis_cents', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('fee_cents', models.PositiveBigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('commission_basis_points', models.PositiveIntegerField()),
-                ('member_commission_cents', models.PositiveBigIntegerField()),
-                ('platform_cents', models.PositiveBigIntegerField()),
-                ('start_date', models.DateField()),
-                ('guarantee_days', models.PositiveSmallIntegerField()),
-                ('guarantee_ends_on', models.DateField()),
-                ('status', models.CharField(choices=[('pending_start', 'Pending start'), ('started', 'Started'), ('in_guarantee', 'In guarantee'), ('earned', 'Earned'), ('fell_off', 'Fell off')], default='pending_start', max_length=16)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('earned_on', models.DateField(blank=True, null=True)),
-                ('fell_off_on', models.DateField(blank=True, null=True)),
-                ('fell_off_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='network.client')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='network.member')),
-                ('offer', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='placement', to='placements.offer')),
-                ('submission', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='placement', to='placements.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fee_type",
+                    models.CharField(
+                        choices=[("percent", "Percentage of first-year pay"), ("flat", "Flat fee")],
+                        max_length=8,
+                    ),
+                ),
+                ("fee_basis_points", models.PositiveIntegerField(blank=True, null=True)),
+                ("fee_basis_cents", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("fee_cents", models.PositiveBigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("commission_basis_points", models.PositiveIntegerField()),
+                ("member_commission_cents", models.PositiveBigIntegerField()),
+                ("platform_cents", models.PositiveBigIntegerField()),
+                ("start_date", models.DateField()),
+                ("guarantee_days", models.PositiveSmallIntegerField()),
+                ("guarantee_ends_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_start", "Pending start"),
+                            ("started", "Started"),
+                            ("in_guarantee", "In guarantee"),
+                            ("earned", "Earned"),
+                            ("fell_off", "Fell off"),
+                        ],
+                        default="pending_start",
+                        max_length=16,
+                    ),
+                ),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("earned_on", models.DateField(blank=True, null=True)),
+                ("fell_off_on", models.DateField(blank=True, null=True)),
+                ("fell_off_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placements",
+                        to="network.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placements",
+                        to="network.member",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placement",
+                        to="placements.offer",
+                    ),
+                ),
+                (
+                    "submission",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placement",
+                        to="placements.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='ownership',
-            name='submission',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='placements.submission'),
+            model_name="ownership",
+            name="submission",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="placements.submission",
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='submission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='placements.submission'),
+            model_name="offer",
+            name="submission",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="offers",
+                to="placements.submission",
+            ),
         ),
         migrations.CreateModel(
-            name='Interview',
+            name="Interview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scheduled_at', models.DateTimeField()),
-                ('duration_minutes', models.PositiveSmallIntegerField(default=45)),
-                ('feedback', models.JSONField(blank=True, default=dict)),
-                ('notes', models.TextField(blank=True)),
-                ('outcome', models.CharField(choices=[('pending', 'Waiting for feedback'), ('advance', 'Advance'), ('hold', 'Undecided'), ('do_not_advance', 'Do not advance')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('feedback_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('feedback_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interviews', to='placements.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scheduled_at", models.DateTimeField()),
+                ("duration_minutes", models.PositiveSmallIntegerField(default=45)),
+                ("feedback", models.JSONField(blank=True, default=dict)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for feedback"),
+                            ("advance", "Advance"),
+                            ("hold", "Undecided"),
+                            ("do_not_advance", "Do not advance"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("feedback_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "feedback_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interviews",
+                        to="placements.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scheduled_at', 'id'],
+                "ordering": ["scheduled_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['member', 'opening', 'stage'], name='placements__member__a7ed45_idx'),
+            model_name="submission",
+            index=models.Index(
+                fields=["member", "opening", "stage"], name="placements__member__a7ed45_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['opening', 'stage'], name='placements__opening_303be6_idx'),
+            model_name="submission",
+            index=models.Index(fields=["opening", "stage"], name="placements__opening_303be6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(condition=models.Q(('stage__in', ['rejected', 'withdrawn']), _negated=True), fields=('candidate', 'opening'), name='submission_live_once'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("stage__in", ["rejected", "withdrawn"]), _negated=True),
+                fields=("candidate", "opening"),
+                name="submission_live_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['submission', 'at'], name='placements__submiss_f0eba4_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["submission", "at"], name="placements__submiss_f0eba4_idx"),
         ),
         migrations.AddIndex(
-            model_name='placement',
-            index=models.Index(fields=['status', 'guarantee_ends_on'], name='placements__status_bc13cb_idx'),
+            model_name="placement",
+            index=models.Index(
+                fields=["status", "guarantee_ends_on"], name="placements__status_bc13cb_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placement',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_cents', django.db.models.expressions.CombinedExpression(models.F('member_commission_cents'), '+', models.F('platform_cents')))), name='placement_split_sums_to_fee'),
+            model_name="placement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "fee_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("member_commission_cents"), "+", models.F("platform_cents")
+                        ),
+                    )
+                ),
+                name="placement_split_sums_to_fee",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ownership',
-            index=models.Index(fields=['candidate', 'client', 'ends_at'], name='placements__candida_6417b6_idx'),
+            model_name="ownership",
+            index=models.Index(
+                fields=["candidate", "client", "ends_at"], name="placements__candida_6417b6_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'accepted')), fields=('submission',), name='offer_accepted_once'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "accepted")),
+                fields=("submission",),
+                name="offer_accepted_once",
+            ),
         ),
     ]

@@ -72,4 +72,5 @@ __all__ = [
     "start_placement",
     "submission_refusals",
     "submit_candidate",
+    "sweep_placements",
 ]

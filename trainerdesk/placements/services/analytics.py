@@ -71,19 +71,18 @@ class Expected:
 def expected_commissions(member) -> list[Expected]:
     placed: dict[str, int] = defaultdict(int)
     offered: dict[str, int] = defaultdict(int)
-    for cur, cents in Placement.objects.not_fallen_off().filter(member=member).values_list(
-        "currency", "member_commission_cents"
+    for cur, cents in (
+        Placement.objects.not_fallen_off()
+        .filter(member=member)
+        .values_list("currency", "member_commission_cents")
     ):
         placed[cur] += cents
     bp = commission_basis_points(member)
-    offers = (
-        Offer.objects.filter(
-            submission__member=member,
-            submission__stage="offer",
-            status__in=[Offer.Status.PENDING, Offer.Status.ACCEPTED],
-        )
-        .select_related("submission__opening")
-    )
+    offers = Offer.objects.filter(
+        submission__member=member,
+        submission__stage="offer",
+        status__in=[Offer.Status.PENDING, Offer.Status.ACCEPTED],
+    ).select_related("submission__opening")
     for offer in offers:
         estimate = offer_commission_estimate(offer, bp)
         if estimate is not None:

@@ -31,9 +31,9 @@ def make_offer(
     by,
 ) -> Offer:
     errors = []
-    if not isinstance(pay_cents, int) or not 1 <= pay_cents <= MAX_PAY_CENTS:
+    if not 1 <= pay_cents <= MAX_PAY_CENTS:
         errors.append(f"pay_cents: a whole number of cents between 1 and {MAX_PAY_CENTS}")
-    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+    if not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
         errors.append("currency: a three-letter ISO 4217 code such as EUR")
     if unit not in PayUnit.values:
         errors.append(f"unit: one of {', '.join(PayUnit.values)}")

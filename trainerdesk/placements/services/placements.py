@@ -23,9 +23,7 @@ def commission_basis_points(member) -> int:
     """The member's share from the plan of their current membership (Member →
     Membership → plan); the network default (50 %) without one."""
     membership = (
-        member.memberships.filter(
-            status__in=[Membership.Status.ACTIVE, Membership.Status.GRACE]
-        )
+        member.memberships.filter(status__in=[Membership.Status.ACTIVE, Membership.Status.GRACE])
         .select_related("plan")
         .order_by("-created_at", "-id")
         .first()
@@ -124,9 +122,11 @@ def start_placement(*, placement: Placement, on: datetime.date | None = None, by
     actual start, so its end moves with it."""
     on = on or timezone.localdate()
     with transaction.atomic():
-        placement = Placement.objects.select_for_update().select_related(
-            "submission__member", "submission__opening"
-        ).get(pk=placement.pk)
+        placement = (
+            Placement.objects.select_for_update()
+            .select_related("submission__member", "submission__opening")
+            .get(pk=placement.pk)
+        )
         _check_party(placement, by, {"client", "staff"})
         if placement.status != P.PENDING_START:
             raise ConflictError(f"placement: already {placement.get_status_display().lower()}")
@@ -184,9 +184,11 @@ def record_fall_off(*, placement: Placement, on: datetime.date, by, reason: str)
     if on > timezone.localdate():
         raise InvalidInput(["on: a fall-off date in the future has not happened yet"])
     with transaction.atomic():
-        placement = Placement.objects.select_for_update().select_related(
-            "submission__member", "submission__opening"
-        ).get(pk=placement.pk)
+        placement = (
+            Placement.objects.select_for_update()
+            .select_related("submission__member", "submission__opening")
+            .get(pk=placement.pk)
+        )
         _check_party(placement, by, {"client", "staff", "member"})
         if placement.status in (P.EARNED, P.FELL_OFF):
             raise ConflictError(

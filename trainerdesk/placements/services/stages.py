@@ -33,7 +33,7 @@ MAX_REASON = 2000
 
 def allowed_moves(submission: Submission, user) -> list[str]:
     """The stages `user` may move `submission` to now, in funnel order."""
-    may = set()
+    may: set[str] = set()
     for role in parties.roles_on(user, submission):
         may |= MOVES_BY_ROLE[role]
     nxt = TRANSITIONS.get(submission.stage, frozenset())

@@ -29,12 +29,12 @@ def opening(client_company, staff):
 def make_opening(client, **extra):
     from trainerdesk.network.models import Opening
 
-    fields = dict(
-        client=client, title="Sentiment rater", task_type="sentiment", domain="reviews",
-        contract_type="freelance", hours_per_week=10, pay_cents=2500, pay_currency="EUR",
-        pay_unit="hour", fee_type="flat", fee_flat_cents=150000, fee_currency="EUR",
-        status="open",
-    )  # fmt: skip
+    fields = {
+        "client": client, "title": "Sentiment rater", "task_type": "sentiment",
+        "domain": "reviews", "contract_type": "freelance", "hours_per_week": 10,
+        "pay_cents": 2500, "pay_currency": "EUR", "pay_unit": "hour", "fee_type": "flat",
+        "fee_flat_cents": 150000, "fee_currency": "EUR", "status": "open",
+    }  # fmt: skip
     fields.update(extra)
     return Opening.objects.create(**fields)
 

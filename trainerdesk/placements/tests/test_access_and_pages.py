@@ -53,9 +53,7 @@ def test_pages_for_the_wrong_persona_are_404(member, client_user, candidate, cli
     assert client_for(candidate).get("/placements/").status_code == 404
 
 
-def test_member_submits_through_the_page_and_sees_refusals(
-    member, candidate, opening, client_for
-):
+def test_member_submits_through_the_page_and_sees_refusals(member, candidate, opening, client_for):
     client = client_for(member)
     body = {"candidate": candidate.candidate.pk, "opening": opening.pk, "stage": "submitted"}
     page = client.post("/placements/submit/", body, follow=True).content.decode()
@@ -91,7 +89,9 @@ def test_staff_dashboard_shows_funnel_and_resolves_disputes(
 
     dispute = OwnershipDispute.objects.get()
     url = f"/placements/disputes/{dispute.pk}/resolve/"
-    assert client_for(other_member).post(url, {"decision": "keep", "reason": "x"}).status_code == 404
+    assert (
+        client_for(other_member).post(url, {"decision": "keep", "reason": "x"}).status_code == 404
+    )
     staff_client = client_for(staff)
     staff_client.post(url, {"decision": "keep", "reason": "No proof"})
     dispute.refresh_from_db()

@@ -93,10 +93,9 @@ def test_interview_with_feedback_per_requirement(submit, consent, client_user, o
             interview=interview, feedback={lang.pk: {"rating": 5}}, outcome="hold",
             by=client_user,
         )  # fmt: skip
+    naive = datetime.datetime(2027, 1, 1)  # noqa: DTZ001 - the refused input
     with pytest.raises(InvalidInput, match="scheduled_at"):
-        services.schedule_interview(
-            submission=sub, scheduled_at=datetime.datetime(2027, 1, 1), by=client_user  # noqa: DTZ001
-        )
+        services.schedule_interview(submission=sub, scheduled_at=naive, by=client_user)
 
 
 def test_a_declined_offer_rejects_nobody(submit, consent, client_user, member):

@@ -81,9 +81,7 @@ def test_resubmission_after_withdrawal_is_allowed(submit, consent, member):
     assert submit().pk != first.pk
 
 
-def test_pending_cap_names_the_rule_and_version(
-    submit, member, client_company, opening, staff, db
-):
+def test_pending_cap_names_the_rule_and_version(submit, member, client_company, opening, staff, db):
     from conftest import _user
     from trainerdesk.network.models import Candidate
 
