@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from trainerdesk.placements import fees
 from trainerdesk.placements.models import FUNNEL, Offer, Placement, StageChange
-from trainerdesk.placements.services.placements import commission_basis_points
+from trainerdesk.placements.services.placements import commission_basis_points, fee_for_offer
 
 RANK = {stage: i for i, stage in enumerate(FUNNEL)}
 
@@ -100,16 +100,7 @@ def offer_commission_estimate(offer: Offer, bp: int) -> tuple[int, str] | None:
     if not opening.fee_type:
         return None
     try:
-        fee = fees.compute_fee(
-            fee_type=opening.fee_type,
-            fee_basis_points=opening.fee_basis_points,
-            fee_flat_cents=opening.fee_flat_cents,
-            fee_currency=opening.fee_currency,
-            pay_cents=offer.pay_cents,
-            pay_currency=offer.currency,
-            unit=offer.unit,
-            hours_per_week=offer.hours_per_week,
-        )
+        fee = fee_for_offer(opening, offer)
     except fees.FeeTermsMissing:
         return None
     return fees.split_commission(fee.fee_cents, bp)[0], fee.currency

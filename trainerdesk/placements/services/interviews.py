@@ -14,7 +14,8 @@ from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.placements import parties
 from trainerdesk.placements.models import Interview, Stage, Submission
-from trainerdesk.placements.services.stages import _move_locked
+from trainerdesk.placements.services.common import lock_submission
+from trainerdesk.placements.services.stages import move_locked
 
 RATINGS = ("meets", "partly", "does_not_meet")
 MAX_NOTE = 2000
@@ -29,11 +30,7 @@ def schedule_interview(
     if not 5 <= duration_minutes <= 480:
         raise InvalidInput(["duration_minutes: between 5 and 480"])
     with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update()
-            .select_related("opening__client", "member", "candidate", "policy")
-            .get(pk=submission.pk)
-        )
+        submission = lock_submission(submission)
         if not parties.roles_on(by, submission) & {"client", "staff"}:
             raise PermissionDenied("Only the client (or staff) schedules interviews")
         if submission.stage not in SCHEDULABLE:
@@ -42,7 +39,7 @@ def schedule_interview(
                 f"{submission.get_stage_display().lower()}"
             )
         if submission.stage != Stage.INTERVIEW:
-            _move_locked(
+            move_locked(
                 submission=submission, to_stage=Stage.INTERVIEW, by=by,
                 reason="interview scheduled",
             )  # fmt: skip

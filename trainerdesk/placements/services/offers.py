@@ -14,7 +14,8 @@ from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.placements import parties
 from trainerdesk.placements.models import Offer, PayUnit, Stage, Submission
-from trainerdesk.placements.services.stages import _move_locked
+from trainerdesk.placements.services.common import lock_submission
+from trainerdesk.placements.services.stages import move_locked
 
 OFFERABLE = frozenset({Stage.CLIENT_REVIEW, Stage.INTERVIEW, Stage.OFFER})
 MAX_PAY_CENTS = 10**9
@@ -42,11 +43,7 @@ def make_offer(
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update()
-            .select_related("opening__client", "member", "candidate", "policy")
-            .get(pk=submission.pk)
-        )
+        submission = lock_submission(submission)
         if not parties.roles_on(by, submission) & {"client", "staff"}:
             raise PermissionDenied("Only the client (or staff) makes offers")
         if submission.stage not in OFFERABLE:
@@ -57,7 +54,7 @@ def make_offer(
         if submission.offers.filter(status=Offer.Status.PENDING).exists():
             raise ConflictError("submission: an offer is already waiting for an answer")
         if submission.stage != Stage.OFFER:
-            _move_locked(submission=submission, to_stage=Stage.OFFER, by=by, reason="offer made")
+            move_locked(submission=submission, to_stage=Stage.OFFER, by=by, reason="offer made")
         offer = Offer.objects.create(
             submission=submission,
             pay_cents=pay_cents,

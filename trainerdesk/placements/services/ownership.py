@@ -18,9 +18,8 @@ from trainerdesk.placements.models import (
     OwnershipDispute,
     Submission,
 )
+from trainerdesk.placements.services.common import clean_reason
 from trainerdesk.placements.services.rules import active_ownership
-
-MAX_REASON = 2000
 
 
 def claim_ownership(*, submission: Submission, by) -> Ownership | None:
@@ -56,19 +55,10 @@ def claim_ownership(*, submission: Submission, by) -> Ownership | None:
     return ownership
 
 
-def _reason(reason: str, field: str = "reason") -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput([f"{field}: say why"])
-    if len(text) > MAX_REASON:
-        raise InvalidInput([f"{field}: at most {MAX_REASON} characters"])
-    return text
-
-
 def raise_ownership_dispute(
     *, ownership: Ownership, claimant: Member, reason: str, by
 ) -> OwnershipDispute:
-    text = _reason(reason)
+    text = clean_reason(reason, required=True)
     with transaction.atomic():
         ownership = Ownership.objects.select_for_update().get(pk=ownership.pk)
         if ownership.member_id == claimant.pk:
@@ -97,7 +87,7 @@ def resolve_ownership_dispute(
     of its period (the old row ends now; a new row starts)."""
     if not getattr(by, "is_staff", False):
         raise PermissionDenied("Only platform staff resolve ownership disputes")
-    text = _reason(reason)
+    text = clean_reason(reason, required=True)
     with transaction.atomic():
         dispute = OwnershipDispute.objects.select_for_update().get(pk=dispute.pk)
         if dispute.status != OwnershipDispute.Status.OPEN:
@@ -125,7 +115,7 @@ def resolve_ownership_dispute(
 def reassign_ownership(*, ownership: Ownership, member: Member, reason: str, by) -> Ownership:
     if not getattr(by, "is_staff", False):
         raise PermissionDenied("Only platform staff reassign ownership")
-    text = _reason(reason)
+    text = clean_reason(reason, required=True)
     with transaction.atomic():
         old = Ownership.objects.select_for_update().get(pk=ownership.pk)
         now = timezone.now()

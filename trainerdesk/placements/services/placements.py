@@ -14,9 +14,9 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network.models import Membership
 from trainerdesk.placements import fees, parties
 from trainerdesk.placements.models import Offer, Placement, Stage, Submission
+from trainerdesk.placements.services.common import clean_reason
 
 P = Placement.Status
-MAX_REASON = 2000
 
 
 def commission_basis_points(member) -> int:
@@ -31,6 +31,20 @@ def commission_basis_points(member) -> int:
     if membership is None:
         return fees.DEFAULT_COMMISSION_BASIS_POINTS
     return membership.plan.commission_basis_points
+
+
+def fee_for_offer(opening, offer: Offer) -> fees.Fee:
+    """The fee `opening`'s terms charge for `offer` (fees.FeeTermsMissing if they can't)."""
+    return fees.compute_fee(
+        fee_type=opening.fee_type,
+        fee_basis_points=opening.fee_basis_points,
+        fee_flat_cents=opening.fee_flat_cents,
+        fee_currency=opening.fee_currency,
+        pay_cents=offer.pay_cents,
+        pay_currency=offer.currency,
+        unit=offer.unit,
+        hours_per_week=offer.hours_per_week,
+    )
 
 
 def create_placement(*, submission: Submission, by) -> Placement:
@@ -61,16 +75,7 @@ def create_placement(*, submission: Submission, by) -> Placement:
                  "them before anyone is placed"]
             )  # fmt: skip
         try:
-            fee = fees.compute_fee(
-                fee_type=opening.fee_type,
-                fee_basis_points=opening.fee_basis_points,
-                fee_flat_cents=opening.fee_flat_cents,
-                fee_currency=opening.fee_currency,
-                pay_cents=offer.pay_cents,
-                pay_currency=offer.currency,
-                unit=offer.unit,
-                hours_per_week=offer.hours_per_week,
-            )
+            fee = fee_for_offer(opening, offer)
         except fees.FeeTermsMissing as exc:
             raise InvalidInput([f"fee terms: {exc}"]) from None
         bp = commission_basis_points(submission.member)
@@ -176,11 +181,7 @@ def record_fall_off(*, placement: Placement, on: datetime.date, by, reason: str)
     """The candidate left (or never started). Recorded with its date so the refund rules
     can tell a fall-off within the guarantee from one after; an earned placement stays
     earned."""
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput(["reason: say why the placement fell off"])
-    if len(text) > MAX_REASON:
-        raise InvalidInput([f"reason: at most {MAX_REASON} characters"])
+    text = clean_reason(reason, required=True)
     if on > timezone.localdate():
         raise InvalidInput(["on: a fall-off date in the future has not happened yet"])
     with transaction.atomic():

@@ -12,6 +12,7 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.placements import parties
 from trainerdesk.placements.models import CLOSED, Stage, StageChange, Submission
 from trainerdesk.placements.services import ownership, rules
+from trainerdesk.placements.services.common import clean_reason, lock_submission
 from trainerdesk.placements.services.placements import create_placement
 
 S = Stage
@@ -28,7 +29,6 @@ MOVES_BY_ROLE: dict[str, frozenset[str]] = {
     "client": frozenset({S.CLIENT_REVIEW, S.INTERVIEW, S.OFFER, S.PLACED, S.REJECTED}),
     "staff": frozenset(Stage.values),
 }
-MAX_REASON = 2000
 
 
 def allowed_moves(submission: Submission, user) -> list[str]:
@@ -51,19 +51,13 @@ def log_stage_change(
 def move_submission(*, submission: Submission, to_stage: str, by, reason: str = "") -> Submission:
     if to_stage not in Stage.values:
         raise InvalidInput([f"to_stage: {to_stage!r} is not one of {', '.join(Stage.values)}"])
-    reason = (reason or "").strip()
-    if len(reason) > MAX_REASON:
-        raise InvalidInput([f"reason: at most {MAX_REASON} characters"])
+    reason = clean_reason(reason, required=False)
     with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update()
-            .select_related("opening__client", "member", "candidate", "policy")
-            .get(pk=submission.pk)
-        )
-        return _move_locked(submission=submission, to_stage=to_stage, by=by, reason=reason)
+        submission = lock_submission(submission)
+        return move_locked(submission=submission, to_stage=to_stage, by=by, reason=reason)
 
 
-def _move_locked(*, submission: Submission, to_stage: str, by, reason: str) -> Submission:
+def move_locked(*, submission: Submission, to_stage: str, by, reason: str) -> Submission:
     """The move, on a row the caller locked inside its transaction (schedule_interview
     and make_offer call it too)."""
     before = submission.stage
