@@ -1,19 +1,18 @@
-"""Money on the pipeline pages: integer minor units shown with their currency."""
+"""Money and durations on the pipeline pages."""
 
 from django import template
+
+from trainerdesk.lib.money import format_money
 
 register = template.Library()
 
 
 @register.filter
-def cents(value, currency: str = "") -> str:
-    """12345 → "123.45 EUR" (two minor digits: the network's currencies all have two)."""
+def cents(value, currency: str) -> str:
+    """Integer minor units in the site's money format (`lib/money.format_money`)."""
     if value is None:
         return "—"
-    value = int(value)
-    sign = "-" if value < 0 else ""
-    whole, minor = divmod(abs(value), 100)
-    return f"{sign}{whole:,}.{minor:02d} {currency}".strip()
+    return format_money(int(value), currency)
 
 
 @register.filter

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from trainerdesk.workbench.tests.conftest import browser_page  # noqa: F401
+from trainerdesk.lib.browser_fixtures import browser_page  # noqa: F401
 
 
 @pytest.fixture

@@ -101,6 +101,6 @@ def test_staff_dashboard_shows_funnel_and_resolves_disputes(
 def test_placement_shows_fee_and_member_share(placed, member, client_for):
     sub = placed()
     page = client_for(member).get(f"/placements/submissions/{sub.pk}/").content.decode()
-    assert "6,240.00 EUR" in page and "3,120.00 EUR" in page
+    assert "€\xa06.240,00" in page and "€\xa03.120,00" in page
     pipeline = client_for(member).get("/placements/pipeline/").content.decode()
-    assert "3,120.00 EUR" in pipeline
+    assert "€\xa03.120,00" in pipeline

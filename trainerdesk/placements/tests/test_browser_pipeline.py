@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import PASSWORD
+from trainerdesk.lib.browser_fixtures import assert_no_sideways_scroll
 from trainerdesk.placements.models import Placement, Submission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,12 +83,12 @@ def test_member_submits_and_client_places(browser_page, live_server, vetted, ope
     page.wait_for_selector("#stage:has-text('Placed')")
 
     # 30.00 EUR/h × 20 h × 52 = 31,200.00 EUR; 20 % fee = 6,240.00; the member's half.
-    assert "6,240.00 EUR" in page.inner_text("#fee")
-    assert "3,120.00 EUR" in page.inner_text("#commission")
+    assert "€\xa06.240,00" in page.inner_text("#fee")
+    assert "€\xa03.120,00" in page.inner_text("#commission")
     placement = Placement.objects.get()
     assert (placement.fee_cents, placement.member_commission_cents) == (624000, 312000)
 
     # A phone-sized screen still shows the placement without sideways scrolling.
     page.set_viewport_size({"width": 375, "height": 740})
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_no_sideways_scroll(page)
     assert errors == []
