@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -169,6 +169,11 @@ def bad_multipart(request, exc: MultiPartParserError):
     )
 
 
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc: PermissionDenied):
+    return _error(request, str(exc) or "Not allowed", 403)
+
+
 @api.exception_handler(ConflictError)
 def conflict(request, exc: ConflictError):
     return _error(request, str(exc), 409)
@@ -204,6 +209,7 @@ api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
 api.add_router("/", "trainerdesk.careers.api.router")
 api.add_router("/", "trainerdesk.vetting.api.router")
+api.add_router("/", "trainerdesk.placements.api.router")
 
 
 def _document_errors() -> None:

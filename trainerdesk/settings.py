@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "trainerdesk.careers",
     "trainerdesk.vetting",
     "trainerdesk.network",
+    "trainerdesk.placements",
 ]
 
 MIDDLEWARE = [

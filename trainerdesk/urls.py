@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("trainerdesk.accounts.urls_audit")),
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.vetting.urls")),
+    path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]

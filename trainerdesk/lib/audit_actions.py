@@ -74,6 +74,22 @@ ACTIONS: dict[str, str] = {
     "vetting.attempt.start": "Assessment attempt started",
     "vetting.attempt.score": "Assessment attempt scored",
     "vetting.evidence.create": "Evidence recorded",
+    # placements
+    "placements.policy.create": "Fair-play policy version created",
+    "placements.submission.create": "Candidate submitted (or sourced) for an opening",
+    "placements.submission.move": "Submission moved to another stage",
+    "placements.ownership.create": "Candidate ownership at a client started",
+    "placements.ownership.reassign": "Candidate ownership reassigned by staff",
+    "placements.dispute.create": "Ownership dispute raised",
+    "placements.dispute.resolve": "Ownership dispute resolved",
+    "placements.interview.create": "Interview scheduled",
+    "placements.interview.feedback": "Interview feedback recorded",
+    "placements.offer.create": "Offer made",
+    "placements.offer.answer": "Offer accepted or declined",
+    "placements.placement.create": "Placement made (fee and commission fixed)",
+    "placements.placement.start": "Placement started",
+    "placements.placement.sweep": "Placements moved on by the guarantee sweep",
+    "placements.placement.fall_off": "Placement fell off",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.
