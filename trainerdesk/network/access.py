@@ -39,7 +39,7 @@ def client_ids_of(user: Any) -> list[int]:
 
 def personas(user: Any) -> set[str]:
     """Which network hats a user wears: staff, member, client, candidate."""
-    found = set()
+    found: set[str] = set()
     if not (user and user.is_authenticated):
         return found
     if user.is_staff:

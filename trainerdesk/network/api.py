@@ -8,7 +8,7 @@ import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
@@ -80,7 +80,7 @@ class ApplyIn(InputSchema):
 @router.post("/network/members", response={201: MemberOut, **DENIED}, summary="Apply to join")
 def apply(request: ApiRequest, body: ApplyIn):
     member = call(services.apply_for_membership, user=request.auth, **body.dict(), by=request.auth)
-    return 201, member
+    return Status(201, member)
 
 
 class MemberPage(Schema):
@@ -107,23 +107,34 @@ class DecisionIn(InputSchema):
     reason: str = ""
 
 
-@router.post("/network/members/{member_id}/decision", response={200: MemberOut, **DENIED},
-             summary="Approve or reject an application (staff)")  # fmt: skip
+@router.post(
+    "/network/members/{member_id}/decision",
+    response={200: MemberOut, **DENIED},
+    summary="Approve or reject an application (staff)",
+)
 def decide_member(request: ApiRequest, member_id: int, body: DecisionIn):
     member = access.get_member_for_staff(request.auth, member_id)
-    return call(services.decide_member, member=member, approve=body.approve, reason=body.reason,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.decide_member,
+        member=member,
+        approve=body.approve,
+        reason=body.reason,
+        by=request.auth,
+    )
 
 
-@router.post("/network/members/{member_id}/renewal", response={201: MembershipOut, **DENIED},
-             summary="Start a renewal (a period waiting for payment)")  # fmt: skip
+@router.post(
+    "/network/members/{member_id}/renewal",
+    response={201: MembershipOut, **DENIED},
+    summary="Start a renewal (a period waiting for payment)",
+)
 def renew(request: ApiRequest, member_id: int):
     own = access.member_of(request.auth)
     if own is not None and own.pk == member_id:
         member = own
     else:
         member = access.get_member_for_staff(request.auth, member_id)
-    return 201, call(services.renew_membership, member=member, by=request.auth)
+    return Status(201, call(services.renew_membership, member=member, by=request.auth))
 
 
 def _membership(request: ApiRequest, membership_id: int) -> Membership:
@@ -133,9 +144,11 @@ def _membership(request: ApiRequest, membership_id: int) -> Membership:
     return found
 
 
-@router.post("/network/memberships/{membership_id}/activate",
-             response={200: MembershipOut, **DENIED},
-             summary="Mark the period's payment received (staff)")  # fmt: skip
+@router.post(
+    "/network/memberships/{membership_id}/activate",
+    response={200: MembershipOut, **DENIED},
+    summary="Mark the period's payment received (staff)",
+)
 def activate(request: ApiRequest, membership_id: int):
     access.require_staff(request.auth)
     membership = _membership(request, membership_id)
@@ -146,12 +159,16 @@ class ReasonIn(InputSchema):
     reason: str = ""
 
 
-@router.post("/network/memberships/{membership_id}/cancel",
-             response={200: MembershipOut, **DENIED}, summary="Cancel a period")  # fmt: skip
+@router.post(
+    "/network/memberships/{membership_id}/cancel",
+    response={200: MembershipOut, **DENIED},
+    summary="Cancel a period",
+)
 def cancel(request: ApiRequest, membership_id: int, body: ReasonIn):
     membership = _membership(request, membership_id)
-    return call(services.cancel_membership, membership=membership, reason=body.reason,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.cancel_membership, membership=membership, reason=body.reason, by=request.auth
+    )
 
 
 class GuideOut(Schema):
@@ -166,22 +183,32 @@ class GuideOut(Schema):
 def list_guides(request: ApiRequest):
     member = access.approved_member_of(request.auth)
     return [
-        {**{k: getattr(row.guide, k) for k in ("slug", "title", "version", "minutes")},
-         "done": row.done}
+        {
+            **{k: getattr(row.guide, k) for k in ("slug", "title", "version", "minutes")},
+            "done": row.done,
+        }
         for row in services.onboarding_checklist(member)
-    ]  # fmt: skip
+    ]
 
 
-@router.post("/network/guides/{slug}/complete", response={200: GuideOut, **DENIED},
-             summary="Mark a guide as read")  # fmt: skip
+@router.post(
+    "/network/guides/{slug}/complete",
+    response={200: GuideOut, **DENIED},
+    summary="Mark a guide as read",
+)
 def complete_guide(request: ApiRequest, slug: str):
     member = access.approved_member_of(request.auth)
     found = services.guide(slug)
     if found is None:
         raise Http404("Not found")
     call(services.complete_guide, member=member, slug=slug, by=request.auth)
-    return {"slug": found.slug, "title": found.title, "version": found.version,
-            "minutes": found.minutes, "done": True}  # fmt: skip
+    return {
+        "slug": found.slug,
+        "title": found.title,
+        "version": found.version,
+        "minutes": found.minutes,
+        "done": True,
+    }
 
 
 class ClientOut(Schema):
@@ -224,16 +251,20 @@ class ClientPage(Schema):
     next_after: int | None
 
 
-@router.get("/network/clients", response=ClientPage, summary="Clients (staff: all; a contact: theirs)")
+@router.get(
+    "/network/clients", response=ClientPage, summary="Clients (staff: all; a contact: theirs)"
+)
 def list_clients(request: ApiRequest, query: Query[PageQuery]):
     rows, cursor = page(access.clients_for(request.auth), query)
     return {"clients": rows, "next_after": cursor}
 
 
-@router.post("/network/clients", response={201: ClientOut, **DENIED}, summary="Create a client (staff)")
+@router.post(
+    "/network/clients", response={201: ClientOut, **DENIED}, summary="Create a client (staff)"
+)
 def create_client(request: ApiRequest, body: ClientIn):
     access.require_staff(request.auth)
-    return 201, call(services.create_client, **body.dict(), by=request.auth)
+    return Status(201, call(services.create_client, **body.dict(), by=request.auth))
 
 
 @router.get("/network/clients/{client_id}", response=ClientOut, summary="One client")
@@ -241,22 +272,34 @@ def get_client(request: ApiRequest, client_id: int):
     return access.get_client_for_user(request.auth, client_id)
 
 
-@router.patch("/network/clients/{client_id}", response={200: ClientOut, **DENIED},
-              summary="Change a client (staff)")  # fmt: skip
+@router.patch(
+    "/network/clients/{client_id}",
+    response={200: ClientOut, **DENIED},
+    summary="Change a client (staff)",
+)
 def patch_client(request: ApiRequest, client_id: int, body: ClientPatch):
     access.require_staff(request.auth)
     client = access.get_client_for_user(request.auth, client_id)
-    return call(services.update_client, client=client, by=request.auth,
-                **body.dict(exclude_unset=True))  # fmt: skip
+    return call(
+        services.update_client, client=client, by=request.auth, **body.dict(exclude_unset=True)
+    )
 
 
-@router.post("/network/clients/{client_id}/decision", response={200: ClientOut, **DENIED},
-             summary="Approve or reject a client (staff)")  # fmt: skip
+@router.post(
+    "/network/clients/{client_id}/decision",
+    response={200: ClientOut, **DENIED},
+    summary="Approve or reject a client (staff)",
+)
 def decide_client(request: ApiRequest, client_id: int, body: DecisionIn):
     access.require_staff(request.auth)
     client = access.get_client_for_user(request.auth, client_id)
-    return call(services.decide_client, client=client, approve=body.approve, reason=body.reason,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.decide_client,
+        client=client,
+        approve=body.approve,
+        reason=body.reason,
+        by=request.auth,
+    )
 
 
 class ContactIn(InputSchema):
@@ -275,9 +318,14 @@ class ContactOut(Schema):
     is_primary: bool
 
 
-@router.post("/network/clients/{client_id}/contacts", response={201: ContactOut, **DENIED},
-             summary="Add a contact who logs in to the client portal (staff)")  # fmt: skip
+@router.post(
+    "/network/clients/{client_id}/contacts",
+    response={201: ContactOut, **DENIED},
+    summary="Add a contact who logs in to the client portal (staff)",
+)
 def add_contact(request: ApiRequest, client_id: int, body: ContactIn):
     access.require_staff(request.auth)
     client: Client = access.get_client_for_user(request.auth, client_id)
-    return 201, call(services.add_client_contact, client=client, **body.dict(), by=request.auth)
+    return Status(
+        201, call(services.add_client_contact, client=client, **body.dict(), by=request.auth)
+    )

@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import Q
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
@@ -116,25 +116,41 @@ def search(qs, q: str):
     if not q:
         return qs
     return qs.filter(
-        Q(full_name__icontains=q) | Q(email__icontains=q.lower()) | Q(profile_url__icontains=q.lower())
+        Q(full_name__icontains=q)
+        | Q(email__icontains=q.lower())
+        | Q(profile_url__icontains=q.lower())
     )
 
 
 @router.get("/network/candidates", response=CandidatePage, summary="My candidates")
 def list_candidates(request: ApiRequest, query: Query[CandidateQuery]):
-    qs = search(access.candidates_for(request.auth), query.q).prefetch_related("languages", "consents")
+    qs = search(access.candidates_for(request.auth), query.q).prefetch_related(
+        "languages", "consents"
+    )
     rows, cursor = page(qs.distinct(), query)
     return {"candidates": rows, "next_after": cursor}
 
 
-@router.post("/network/candidates", response={201: CandidateOut, **DENIED},
-             summary="Add a candidate you represent")  # fmt: skip
+@router.post(
+    "/network/candidates",
+    response={201: CandidateOut, **DENIED},
+    summary="Add a candidate you represent",
+)
 def add_candidate(request: ApiRequest, body: CandidateIn):
     member = access.approved_member_of(request.auth)
     data = body.dict()
     languages, consent_held = data.pop("languages"), data.pop("consent_held")
-    return 201, call(services.add_candidate, member=member, profile=data, languages=languages,
-                     consent_held=consent_held, by=request.auth)  # fmt: skip
+    return Status(
+        201,
+        call(
+            services.add_candidate,
+            member=member,
+            profile=data,
+            languages=languages,
+            consent_held=consent_held,
+            by=request.auth,
+        ),
+    )
 
 
 @router.get("/network/candidates/{candidate_id}", response=CandidateOut, summary="One candidate")
@@ -142,22 +158,33 @@ def get_candidate(request: ApiRequest, candidate_id: int):
     return access.get_candidate_for_user(request.auth, candidate_id)
 
 
-@router.patch("/network/candidates/{candidate_id}", response={200: CandidateOut, **DENIED},
-              summary="Change a candidate's profile")  # fmt: skip
+@router.patch(
+    "/network/candidates/{candidate_id}",
+    response={200: CandidateOut, **DENIED},
+    summary="Change a candidate's profile",
+)
 def patch_candidate(request: ApiRequest, candidate_id: int, body: CandidatePatch):
     candidate = access.get_candidate_for_user(request.auth, candidate_id)
     data = body.dict(exclude_unset=True)
     languages = data.pop("languages", None)
-    return call(services.update_candidate, candidate=candidate, profile=data, languages=languages,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.update_candidate,
+        candidate=candidate,
+        profile=data,
+        languages=languages,
+        by=request.auth,
+    )
 
 
 class MergeIn(InputSchema):
     duplicate: int = Field(description="The record folded into this one.")
 
 
-@router.post("/network/candidates/{candidate_id}/merge", response={200: CandidateOut, **DENIED},
-             summary="Merge a duplicate into this candidate (staff)")  # fmt: skip
+@router.post(
+    "/network/candidates/{candidate_id}/merge",
+    response={200: CandidateOut, **DENIED},
+    summary="Merge a duplicate into this candidate (staff)",
+)
 def merge(request: ApiRequest, candidate_id: int, body: MergeIn):
     access.require_staff(request.auth)
     keep = access.get_candidate_for_user(request.auth, candidate_id)
@@ -179,16 +206,23 @@ class RequestOut(Schema):
     member: str = Field(alias="member.display_name")
 
 
-@router.post("/network/representation-requests", response={201: RequestOut, **DENIED},
-             summary="Ask a candidate already in the network to let you represent them")  # fmt: skip
+@router.post(
+    "/network/representation-requests",
+    response={201: RequestOut, **DENIED},
+    summary="Ask a candidate already in the network to let you represent them",
+)
 def request_representation(request: ApiRequest, body: RequestIn):
     member = access.approved_member_of(request.auth)
-    return 201, call(services.request_representation, member=member, **body.dict(),
-                     by=request.auth)  # fmt: skip
+    return Status(
+        201, call(services.request_representation, member=member, **body.dict(), by=request.auth)
+    )
 
 
-@router.get("/network/representation-requests", response=list[RequestOut],
-            summary="Requests to represent me (candidate)")  # fmt: skip
+@router.get(
+    "/network/representation-requests",
+    response=list[RequestOut],
+    summary="Requests to represent me (candidate)",
+)
 def my_requests(request: ApiRequest):
     own = access.candidate_of(request.auth)
     if own is None:
@@ -200,12 +234,16 @@ class AnswerIn(InputSchema):
     grant: bool
 
 
-@router.post("/network/representation-requests/{request_id}/answer",
-             response={200: RequestOut, **DENIED}, summary="Grant or decline (candidate)")  # fmt: skip
+@router.post(
+    "/network/representation-requests/{request_id}/answer",
+    response={200: RequestOut, **DENIED},
+    summary="Grant or decline (candidate)",
+)
 def answer(request: ApiRequest, request_id: int, body: AnswerIn):
     found = access.get_request_for_candidate(request.auth, request_id)
-    return call(services.answer_representation_request, request=found, grant=body.grant,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.answer_representation_request, request=found, grant=body.grant, by=request.auth
+    )
 
 
 class ConsentIn(InputSchema):
@@ -214,8 +252,11 @@ class ConsentIn(InputSchema):
     method: str = Field("candidate_portal", description="candidate_portal or member_recorded.")
 
 
-@router.post("/network/candidates/{candidate_id}/consents", response={201: ConsentOut, **DENIED},
-             summary="Give (candidate) or record (member) a consent")  # fmt: skip
+@router.post(
+    "/network/candidates/{candidate_id}/consents",
+    response={201: ConsentOut, **DENIED},
+    summary="Give (candidate) or record (member) a consent",
+)
 def grant(request: ApiRequest, candidate_id: int, body: ConsentIn):
     candidate = access.get_candidate_for_user(request.auth, candidate_id)
     client = None
@@ -225,12 +266,24 @@ def grant(request: ApiRequest, candidate_id: int, body: ConsentIn):
         client = Client.objects.filter(pk=body.client, status="approved").first()
         if client is None:
             raise services.InvalidInput(["client: not an approved client"])
-    return 201, call(services.grant_consent, candidate=candidate, purpose=body.purpose,
-                     client=client, method=body.method, by=request.auth)  # fmt: skip
+    return Status(
+        201,
+        call(
+            services.grant_consent,
+            candidate=candidate,
+            purpose=body.purpose,
+            client=client,
+            method=body.method,
+            by=request.auth,
+        ),
+    )
 
 
-@router.post("/network/consents/{consent_id}/withdraw", response={200: ConsentOut, **DENIED},
-             summary="Withdraw a consent")  # fmt: skip
+@router.post(
+    "/network/consents/{consent_id}/withdraw",
+    response={200: ConsentOut, **DENIED},
+    summary="Withdraw a consent",
+)
 def withdraw(request: ApiRequest, consent_id: int):
     consent = Consent.objects.filter(pk=consent_id).first() if consent_id <= access.MAX_ID else None
     if consent is None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.network import access, services
-
 from trainerdesk.network.api_common import PageQuery, call, page
 
 router = Router(tags=["network roles"])
@@ -18,16 +17,19 @@ DENIED = {403: ErrorOut, 409: ErrorOut}
 
 
 class RequirementIO(Schema):
-    kind: str = Field(description="language, work_authorisation, availability, accuracy, "
-                      "agreement or lead_time.")  # fmt: skip
+    kind: str = Field(
+        description="language, work_authorisation, availability, accuracy, agreement or lead_time."
+    )
     language: str = ""
     level: str = ""
     region: str = ""
     hours: int | None = None
     task_type: str = ""
     domain: str = ""
-    threshold: float | None = Field(None, description="Lower bound (accuracy, agreement) or "
-                                    "seconds per item at most (lead time).")  # fmt: skip
+    threshold: float | None = Field(
+        None,
+        description="Lower bound (accuracy, agreement) or seconds per item at most (lead time).",
+    )
     weight: int = 1
 
 
@@ -134,8 +136,16 @@ def create_opening(request: ApiRequest, body: OpeningIn):
     data = body.dict()
     client = access.get_client_for_user(request.auth, data.pop("client"))
     requirements = data.pop("requirements")
-    return 201, call(services.create_opening, client=client, values=data,
-                     requirements=requirements, by=request.auth)  # fmt: skip
+    return Status(
+        201,
+        call(
+            services.create_opening,
+            client=client,
+            values=data,
+            requirements=requirements,
+            by=request.auth,
+        ),
+    )
 
 
 @router.get("/network/openings/{opening_id}", response=OpeningOut, summary="One role")
@@ -143,14 +153,22 @@ def get_opening(request: ApiRequest, opening_id: int):
     return access.get_opening_for_user(request.auth, opening_id)
 
 
-@router.patch("/network/openings/{opening_id}", response={200: OpeningOut, **DENIED},
-              summary="Change a role (draft, approved or on hold)")  # fmt: skip
+@router.patch(
+    "/network/openings/{opening_id}",
+    response={200: OpeningOut, **DENIED},
+    summary="Change a role (draft, approved or on hold)",
+)
 def patch_opening(request: ApiRequest, opening_id: int, body: OpeningPatch):
     opening = access.get_opening_for_user(request.auth, opening_id, manage=True)
     data = body.dict(exclude_unset=True)
     requirements = data.pop("requirements", None)
-    return call(services.update_opening, opening=opening, values=data, requirements=requirements,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.update_opening,
+        opening=opening,
+        values=data,
+        requirements=requirements,
+        by=request.auth,
+    )
 
 
 class TransitionIn(InputSchema):
@@ -158,9 +176,17 @@ class TransitionIn(InputSchema):
     reason: str = ""
 
 
-@router.post("/network/openings/{opening_id}/transition", response={200: OpeningOut, **DENIED},
-             summary="Move a role to another status")  # fmt: skip
+@router.post(
+    "/network/openings/{opening_id}/transition",
+    response={200: OpeningOut, **DENIED},
+    summary="Move a role to another status",
+)
 def transition(request: ApiRequest, opening_id: int, body: TransitionIn):
     opening = access.get_opening_for_user(request.auth, opening_id, manage=True)
-    return call(services.transition_opening, opening=opening, to=body.to, reason=body.reason,
-                by=request.auth)  # fmt: skip
+    return call(
+        services.transition_opening,
+        opening=opening,
+        to=body.to,
+        reason=body.reason,
+        by=request.auth,
+    )

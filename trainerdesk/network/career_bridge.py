@@ -24,9 +24,7 @@ def career_answers(*, token: str = "", signed: str = "") -> dict[str, Any]:
     except ImportError:
         return {}
     try:
-        found = (
-            careers.result_for_token(token) if token else careers.answers_from_signed(signed)
-        )
+        found = careers.result_for_token(token) if token else careers.answers_from_signed(signed)
     except Exception as exc:  # a bad or expired link is the visitor's, not a server error
         log.info("career assessment link not usable: %s", type(exc).__name__)
         return {}

@@ -2,6 +2,15 @@
 like with like). Domains are `vetting.models.Domain`."""
 
 TOOLS = (
-    "Label Studio", "Prodigy", "CVAT", "Labelbox", "doccano", "Argilla", "Excel",
-    "Python", "SQL", "Git", "Jupyter",
-)  # fmt: skip
+    "Label Studio",
+    "Prodigy",
+    "CVAT",
+    "Labelbox",
+    "doccano",
+    "Argilla",
+    "Excel",
+    "Python",
+    "SQL",
+    "Git",
+    "Jupyter",
+)

@@ -73,16 +73,22 @@ def apply(request: AuthenticatedRequest) -> HttpResponse:
     if access.member_of(request.user) is not None:
         messages.info(request, "You have already applied.")
         return redirect("network:home")
-    values = {"display_name": request.user.get_full_name() or request.user.get_username(),
-              "country": "", "vat_status": "", "vat_id": "", "bio": ""}  # fmt: skip
+    values = {
+        "display_name": request.user.get_full_name() or request.user.get_username(),
+        "country": "",
+        "vat_status": "",
+        "vat_id": "",
+        "bio": "",
+    }
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
         try:
             services.apply_for_membership(
-                user=request.user, **values,
+                user=request.user,
+                **values,
                 application=carried if request.POST.get("bring_answers") else None,
                 by=request.user,
-            )  # fmt: skip
+            )
         except WorkbenchError as exc:
             fail(request, exc)
         else:
@@ -91,8 +97,13 @@ def apply(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "network/apply.html",
-        {"values": values, "carried": carried, "token": token, "signed": signed,
-         "vat_statuses": VatStatus.choices},  # fmt: skip
+        {
+            "values": values,
+            "carried": carried,
+            "token": token,
+            "signed": signed,
+            "vat_statuses": VatStatus.choices,
+        },
     )
 
 

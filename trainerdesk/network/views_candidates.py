@@ -19,8 +19,16 @@ from trainerdesk.network.views import fail
 from trainerdesk.vetting.models import Domain
 
 PAGE = 25
-TEXT_FIELDS = ("full_name", "email", "phone", "profile_url", "country", "location",
-               "rate_currency", "available_from")  # fmt: skip
+TEXT_FIELDS = (
+    "full_name",
+    "email",
+    "phone",
+    "profile_url",
+    "country",
+    "location",
+    "rate_currency",
+    "available_from",
+)
 
 
 def _profile_from(post) -> tuple[dict, list]:
@@ -41,10 +49,13 @@ def _profile_from(post) -> tuple[dict, list]:
 
 def _form_context(values: dict, languages: list) -> dict:
     return {
-        "values": values, "languages": languages + [{"code": "", "level": ""}],
-        "levels": normalise.LEVELS, "domains": Domain.choices, "tools": TOOLS,
+        "values": values,
+        "languages": languages + [{"code": "", "level": ""}],
+        "levels": normalise.LEVELS,
+        "domains": Domain.choices,
+        "tools": TOOLS,
         "language_names": normalise.language_names(),
-    }  # fmt: skip
+    }
 
 
 @login_required
@@ -75,9 +86,12 @@ def candidate_add(request: AuthenticatedRequest) -> HttpResponse:
         values, languages = _profile_from(request.POST)
         try:
             candidate = services.add_candidate(
-                member=member, profile=values, languages=languages,
-                consent_held=bool(request.POST.get("consent_held")), by=request.user,
-            )  # fmt: skip
+                member=member,
+                profile=values,
+                languages=languages,
+                consent_held=bool(request.POST.get("consent_held")),
+                by=request.user,
+            )
         except services.DuplicateCandidate as exc:
             duplicate = {"field": exc.field, "value": values.get(exc.field, "")}
             fail(request, exc)
@@ -96,10 +110,12 @@ def representation_request(request: AuthenticatedRequest) -> HttpResponse:
     member = access.approved_member_of(request.user)
     try:
         services.request_representation(
-            member=member, field=request.POST.get("field", ""),
-            value=request.POST.get("value", ""), message=request.POST.get("message", ""),
+            member=member,
+            field=request.POST.get("field", ""),
+            value=request.POST.get("value", ""),
+            message=request.POST.get("message", ""),
             by=request.user,
-        )  # fmt: skip
+        )
         messages.success(request, "Request sent: the candidate decides in their portal.")
     except WorkbenchError as exc:
         fail(request, exc)
@@ -114,10 +130,13 @@ def candidate_detail(request: AuthenticatedRequest, candidate_id: int) -> HttpRe
         request,
         "network/candidates/detail.html",
         {
-            "candidate": candidate, "is_self": is_self,
-            "languages": candidate.languages.all(), "consents": candidate.consents.select_related("client"),
-            "clients": Client.objects.filter(status="approved"), "purposes": Consent.Purpose.choices,
-        },  # fmt: skip
+            "candidate": candidate,
+            "is_self": is_self,
+            "languages": candidate.languages.all(),
+            "consents": candidate.consents.select_related("client"),
+            "clients": Client.objects.filter(status="approved"),
+            "purposes": Consent.Purpose.choices,
+        },
     )
 
 
@@ -139,9 +158,11 @@ def candidate_edit(request: AuthenticatedRequest, candidate_id: int) -> HttpResp
         values = {name: getattr(candidate, name) or "" for name in TEXT_FIELDS}
         values |= {
             "work_authorisation": ", ".join(candidate.work_authorisation),
-            "domains": candidate.domains, "tools": candidate.tools,
-            "hours_per_week": candidate.hours_per_week or "", "rate_cents": candidate.rate_cents or "",
-        }  # fmt: skip
+            "domains": candidate.domains,
+            "tools": candidate.tools,
+            "hours_per_week": candidate.hours_per_week or "",
+            "rate_cents": candidate.rate_cents or "",
+        }
         languages = [{"code": lang.code, "level": lang.level} for lang in candidate.languages.all()]
     context = _form_context(values, languages) | {"candidate": candidate}
     return render(request, "network/candidates/edit.html", context)
@@ -159,8 +180,13 @@ def consent_grant(request: AuthenticatedRequest, candidate_id: int) -> HttpRespo
         else Consent.Method.MEMBER_RECORDED
     )
     try:
-        services.grant_consent(candidate=candidate, purpose=request.POST.get("purpose", ""),
-                               client=client, method=method, by=request.user)  # fmt: skip
+        services.grant_consent(
+            candidate=candidate,
+            purpose=request.POST.get("purpose", ""),
+            client=client,
+            method=method,
+            by=request.user,
+        )
         messages.success(request, "Consent recorded.")
     except WorkbenchError as exc:
         fail(request, exc)
@@ -169,7 +195,9 @@ def consent_grant(request: AuthenticatedRequest, candidate_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def consent_withdraw(request: AuthenticatedRequest, candidate_id: int, consent_id: int) -> HttpResponse:
+def consent_withdraw(
+    request: AuthenticatedRequest, candidate_id: int, consent_id: int
+) -> HttpResponse:
     candidate = access.get_candidate_for_user(request.user, candidate_id)
     consent = candidate.consents.filter(pk=consent_id).first()
     if consent is None:
@@ -203,4 +231,3 @@ def answer_request(request: AuthenticatedRequest, request_id: int) -> HttpRespon
     except WorkbenchError as exc:
         fail(request, exc)
     return redirect("network:home")
-

@@ -17,8 +17,15 @@ from trainerdesk.network.services.openings import OPENING_FIELDS, REQUIREMENT_FI
 from trainerdesk.network.views import fail
 from trainerdesk.vetting.models import Domain, TaskType
 
-INT_FIELDS = ("duration_months", "hours_per_week", "pay_cents", "positions",
-              "fee_basis_points", "fee_flat_cents", "guarantee_days")  # fmt: skip
+INT_FIELDS = (
+    "duration_months",
+    "hours_per_week",
+    "pay_cents",
+    "positions",
+    "fee_basis_points",
+    "fee_flat_cents",
+    "guarantee_days",
+)
 EMPTY_REQUIREMENTS = 3
 
 
@@ -36,14 +43,19 @@ def _values_from(post) -> tuple[dict, list[dict]]:
     values = {name: post.get(name, "").strip() for name in OPENING_FIELDS}
     for name in INT_FIELDS:
         values[name] = _number(values[name])
-    if values["guarantee_days"] is None:
-        values["guarantee_days"] = 90
+    # A blank box keeps the form's shown default rather than being an error.
+    for name, default in (("guarantee_days", 90), ("positions", 1)):
+        if values[name] is None:
+            values[name] = default
     columns = {name: post.getlist(f"req_{name}") for name in REQUIREMENT_FIELDS}
     rows = []
     for i, kind in enumerate(columns["kind"]):
         if not kind:
             continue
-        row = {name: (columns[name][i] if i < len(columns[name]) else "") for name in REQUIREMENT_FIELDS}
+        row = {
+            name: (columns[name][i] if i < len(columns[name]) else "")
+            for name in REQUIREMENT_FIELDS
+        }
         row["hours"] = _number(row["hours"])
         row["threshold"] = _number(row["threshold"], real=True)
         row["weight"] = _number(row["weight"]) or 1
@@ -53,12 +65,17 @@ def _values_from(post) -> tuple[dict, list[dict]]:
 
 def _form_context(values: dict, rows: list[dict]) -> dict:
     return {
-        "values": values, "requirements": rows + [{}] * EMPTY_REQUIREMENTS,
-        "task_types": TaskType.choices, "domains": Domain.choices,
-        "workplaces": Opening.Workplace.choices, "contract_types": Opening.ContractType.choices,
-        "pay_units": Opening.PayUnit.choices, "fee_types": Opening.FeeType.choices,
-        "kinds": Requirement.Kind.choices, "levels": normalise.LEVELS,
-    }  # fmt: skip
+        "values": values,
+        "requirements": rows + [{}] * EMPTY_REQUIREMENTS,
+        "task_types": TaskType.choices,
+        "domains": Domain.choices,
+        "workplaces": Opening.Workplace.choices,
+        "contract_types": Opening.ContractType.choices,
+        "pay_units": Opening.PayUnit.choices,
+        "fee_types": Opening.FeeType.choices,
+        "kinds": Requirement.Kind.choices,
+        "levels": normalise.LEVELS,
+    }
 
 
 @login_required
@@ -68,9 +85,16 @@ def opening_list(request: AuthenticatedRequest) -> HttpResponse:
     if status in Opening.Status.values:
         qs = qs.filter(status=status)
     clients = access.clients_for(request.user).filter(status="approved")
-    return render(request, "network/openings/list.html",
-                  {"rows": qs[:200], "status": status, "statuses": Opening.Status.choices,
-                   "clients": clients})  # fmt: skip
+    return render(
+        request,
+        "network/openings/list.html",
+        {
+            "rows": qs[:200],
+            "status": status,
+            "statuses": Opening.Status.choices,
+            "clients": clients,
+        },
+    )
 
 
 @login_required
@@ -81,8 +105,9 @@ def opening_create(request: AuthenticatedRequest, client_id: int) -> HttpRespons
     if request.method == "POST":
         values, rows = _values_from(request.POST)
         try:
-            opening = services.create_opening(client=client, values=values, requirements=rows,
-                                              by=request.user)  # fmt: skip
+            opening = services.create_opening(
+                client=client, values=values, requirements=rows, by=request.user
+            )
         except WorkbenchError as exc:
             fail(request, exc)
         else:
@@ -98,8 +123,9 @@ def opening_edit(request: AuthenticatedRequest, opening_id: int) -> HttpResponse
     if request.method == "POST":
         values, rows = _values_from(request.POST)
         try:
-            services.update_opening(opening=opening, values=values, requirements=rows,
-                                    by=request.user)  # fmt: skip
+            services.update_opening(
+                opening=opening, values=values, requirements=rows, by=request.user
+            )
         except WorkbenchError as exc:
             fail(request, exc)
         else:
@@ -108,7 +134,11 @@ def opening_edit(request: AuthenticatedRequest, opening_id: int) -> HttpResponse
     else:
         values = {name: getattr(opening, name) for name in OPENING_FIELDS}
         rows = [
-            {name: getattr(r, name) for name in REQUIREMENT_FIELDS if getattr(r, name) not in ("", None)}
+            {
+                name: getattr(r, name)
+                for name in REQUIREMENT_FIELDS
+                if getattr(r, name) not in ("", None)
+            }
             for r in opening.requirements.all()
         ]
     context = _form_context(values, rows) | {"opening": opening, "client": opening.client}
@@ -125,8 +155,12 @@ def opening_detail(request: AuthenticatedRequest, opening_id: int) -> HttpRespon
     return render(
         request,
         "network/openings/detail.html",
-        {"opening": opening, "requirements": opening.requirements.all(), "manage": manage,
-         "moves": [(m, Opening.Status(m).label) for m in moves]},  # fmt: skip
+        {
+            "opening": opening,
+            "requirements": opening.requirements.all(),
+            "manage": manage,
+            "moves": [(m, Opening.Status(m).label) for m in moves],
+        },
     )
 
 
@@ -135,8 +169,12 @@ def opening_detail(request: AuthenticatedRequest, opening_id: int) -> HttpRespon
 def opening_transition(request: AuthenticatedRequest, opening_id: int) -> HttpResponse:
     opening = access.get_opening_for_user(request.user, opening_id, manage=True)
     try:
-        services.transition_opening(opening=opening, to=request.POST.get("to", ""),
-                                    reason=request.POST.get("reason", ""), by=request.user)  # fmt: skip
+        services.transition_opening(
+            opening=opening,
+            to=request.POST.get("to", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
         messages.success(request, "Status changed.")
     except WorkbenchError as exc:
         fail(request, exc)

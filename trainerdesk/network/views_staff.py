@@ -21,8 +21,11 @@ from trainerdesk.network.views import fail
 def members(request: AuthenticatedRequest) -> HttpResponse:
     access.require_staff(request.user)
     rows = Member.objects.select_related("user").prefetch_related("memberships")
-    return render(request, "network/staff/members.html",
-                  {"rows": [(m, services.current_membership(m)) for m in rows[:500]]})  # fmt: skip
+    return render(
+        request,
+        "network/staff/members.html",
+        {"rows": [(m, services.current_membership(m)) for m in rows[:500]]},
+    )
 
 
 @login_required
@@ -30,8 +33,12 @@ def members(request: AuthenticatedRequest) -> HttpResponse:
 def member_decide(request: AuthenticatedRequest, member_id: int) -> HttpResponse:
     member = access.get_member_for_staff(request.user, member_id)
     try:
-        services.decide_member(member=member, approve=request.POST.get("approve") == "1",
-                               reason=request.POST.get("reason", ""), by=request.user)  # fmt: skip
+        services.decide_member(
+            member=member,
+            approve=request.POST.get("approve") == "1",
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
         messages.success(request, f"Decided: {member.display_name}.")
     except WorkbenchError as exc:
         fail(request, exc)
@@ -49,8 +56,9 @@ def membership_action(request: AuthenticatedRequest, membership_id: int) -> Http
         if request.POST.get("action") == "activate":
             services.activate_membership(membership=membership, by=request.user)
         else:
-            services.cancel_membership(membership=membership, reason=request.POST.get("reason", ""),
-                                       by=request.user)  # fmt: skip
+            services.cancel_membership(
+                membership=membership, reason=request.POST.get("reason", ""), by=request.user
+            )
         messages.success(request, "Membership updated.")
     except WorkbenchError as exc:
         fail(request, exc)
@@ -60,7 +68,7 @@ def membership_action(request: AuthenticatedRequest, membership_id: int) -> Http
 @login_required
 def clients(request: AuthenticatedRequest) -> HttpResponse:
     access.require_staff(request.user)
-    values = {name: "" for name in CLIENT_FIELDS}
+    values = dict.fromkeys(CLIENT_FIELDS, "")
     if request.method == "POST":
         values = {name: request.POST.get(name, "").strip() for name in CLIENT_FIELDS}
         try:
@@ -80,8 +88,12 @@ def client_decide(request: AuthenticatedRequest, client_id: int) -> HttpResponse
     access.require_staff(request.user)
     client = access.get_client_for_user(request.user, client_id)
     try:
-        services.decide_client(client=client, approve=request.POST.get("approve") == "1",
-                               reason=request.POST.get("reason", ""), by=request.user)  # fmt: skip
+        services.decide_client(
+            client=client,
+            approve=request.POST.get("approve") == "1",
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
     except WorkbenchError as exc:
         fail(request, exc)
     return redirect("network:staff_clients")
@@ -94,10 +106,13 @@ def client_contact(request: AuthenticatedRequest, client_id: int) -> HttpRespons
     client = access.get_client_for_user(request.user, client_id)
     try:
         services.add_client_contact(
-            client=client, username=request.POST.get("username", ""),
-            email=request.POST.get("email", ""), password=request.POST.get("password", ""),
-            job_title=request.POST.get("job_title", ""), by=request.user,
-        )  # fmt: skip
+            client=client,
+            username=request.POST.get("username", ""),
+            email=request.POST.get("email", ""),
+            password=request.POST.get("password", ""),
+            job_title=request.POST.get("job_title", ""),
+            by=request.user,
+        )
         messages.success(request, "Contact added.")
     except WorkbenchError as exc:
         fail(request, exc)

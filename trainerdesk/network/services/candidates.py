@@ -26,10 +26,20 @@ from trainerdesk.network.skills import TOOLS
 from trainerdesk.vetting.models import Domain
 
 PROFILE_FIELDS = (
-    "full_name", "email", "phone", "profile_url", "country", "location",
-    "work_authorisation", "domains", "tools", "hours_per_week", "available_from",
-    "rate_cents", "rate_currency",
-)  # fmt: skip
+    "full_name",
+    "email",
+    "phone",
+    "profile_url",
+    "country",
+    "location",
+    "work_authorisation",
+    "domains",
+    "tools",
+    "hours_per_week",
+    "available_from",
+    "rate_cents",
+    "rate_currency",
+)
 IDENTIFYING = ("email", "phone", "profile_url")
 FIELD_NAMES = {"email": "e-mail address", "phone": "phone number", "profile_url": "profile URL"}
 
@@ -78,14 +88,22 @@ def clean_profile(values: dict[str, Any]) -> dict[str, Any]:
     put("email", lambda: normalise.email(values.get("email")))
     put("phone", lambda: normalise.phone(values.get("phone"), clean.get("country") or ""))
     put("profile_url", lambda: normalise.profile_url(values.get("profile_url")))
-    put("location", lambda: text(values.get("location"), "location", max_length=200, required=False))
-    put("work_authorisation", lambda: [
-        normalise.country(c, "work_authorisation", allow_eu=True)
-        for c in _list_of(values.get("work_authorisation"), "work_authorisation")
-    ])  # fmt: skip
+    put(
+        "location", lambda: text(values.get("location"), "location", max_length=200, required=False)
+    )
+    put(
+        "work_authorisation",
+        lambda: [
+            normalise.country(c, "work_authorisation", allow_eu=True)
+            for c in _list_of(values.get("work_authorisation"), "work_authorisation")
+        ],
+    )
     put("domains", lambda: _list_of(values.get("domains"), "domains", Domain.values))
     put("tools", lambda: _list_of(values.get("tools"), "tools", TOOLS))
-    put("hours_per_week", lambda: positive_int(values.get("hours_per_week"), "hours_per_week", low=1, high=80))
+    put(
+        "hours_per_week",
+        lambda: positive_int(values.get("hours_per_week"), "hours_per_week", low=1, high=80),
+    )
     put("available_from", lambda: _date(values.get("available_from"), "available_from"))
     put("rate_cents", lambda: positive_int(values.get("rate_cents"), "rate_cents", high=10_000_000))
     put("rate_currency", lambda: _currency(values.get("rate_currency"), values.get("rate_cents")))
@@ -169,14 +187,21 @@ def add_candidate(
         Representation.objects.create(member=member, candidate=candidate)
         if consent_held:
             Consent.objects.create(
-                candidate=candidate, purpose=Consent.Purpose.PROFILE,
-                method=Consent.Method.MEMBER_RECORDED, recorded_by=by,
-            )  # fmt: skip
+                candidate=candidate,
+                purpose=Consent.Purpose.PROFILE,
+                method=Consent.Method.MEMBER_RECORDED,
+                recorded_by=by,
+            )
         audit.record(
-            action="network.candidate.create", obj=candidate, by=by,
-            changes={"member": member.pk, "languages": [c for c, _ in langs],
-                     "consent_recorded": consent_held},
-        )  # fmt: skip
+            action="network.candidate.create",
+            obj=candidate,
+            by=by,
+            changes={
+                "member": member.pk,
+                "languages": [c for c, _ in langs],
+                "consent_recorded": consent_held,
+            },
+        )
     return candidate
 
 
@@ -224,11 +249,16 @@ def request_representation(
         ).exists():
             raise ConflictError("you have already asked; the candidate has not answered yet")
         request = RepresentationRequest.objects.create(
-            member=member, candidate=candidate,
+            member=member,
+            candidate=candidate,
             message=text(message, "message", max_length=500, required=False),
-        )  # fmt: skip
-        audit.record(action="network.representation.request", obj=request, by=by,
-                     changes={"member": member.pk, "candidate": candidate.pk})  # fmt: skip
+        )
+        audit.record(
+            action="network.representation.request",
+            obj=request,
+            by=by,
+            changes={"member": member.pk, "candidate": candidate.pk},
+        )
     return request
 
 
@@ -251,13 +281,16 @@ def answer_representation_request(
         request.save(update_fields=["status", "decided_at"])
         if grant:
             Representation.objects.get_or_create(
-                member_id=request.member_id, candidate_id=request.candidate_id,
+                member_id=request.member_id,
+                candidate_id=request.candidate_id,
                 ended_at__isnull=True,
-            )  # fmt: skip
+            )
         audit.record(
-            action=f"network.representation.{'grant' if grant else 'decline'}", obj=request,
-            by=by, changes={"member": request.member_id},
-        )  # fmt: skip
+            action=f"network.representation.{'grant' if grant else 'decline'}",
+            obj=request,
+            by=by,
+            changes={"member": request.member_id},
+        )
     return request
 
 
@@ -272,7 +305,8 @@ def merge_candidates(*, keep: Candidate, duplicate: Candidate, by: Any) -> Candi
         raise InvalidInput(["duplicate: must differ from keep"])
     with transaction.atomic():
         rows = {
-            c.pk: c for c in Candidate.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])
+            c.pk: c
+            for c in Candidate.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])
         }
         keep, duplicate = rows[keep.pk], rows[duplicate.pk]
         if keep.merged_into_id or duplicate.merged_into_id:
@@ -311,23 +345,30 @@ def merge_candidates(*, keep: Candidate, duplicate: Candidate, by: Any) -> Candi
             keep.user_id = moved_user
         keep.save(update_fields=["user", *IDENTIFYING])
         audit.record(
-            action="network.candidate.merge", obj=keep, by=by,
-            changes={"duplicate": duplicate.pk, "consents": moved_consents,
-                     "representations": moved_reps, "login_moved": moved_user is not None},
-        )  # fmt: skip
+            action="network.candidate.merge",
+            obj=keep,
+            by=by,
+            changes={
+                "duplicate": duplicate.pk,
+                "consents": moved_consents,
+                "representations": moved_reps,
+                "login_moved": moved_user is not None,
+            },
+        )
     return keep
 
 
 def create_candidate_login(
-    *, candidate: Candidate, username: str, password: str, by: Any
+    *, candidate: Candidate, username: str, password: str, check_password: bool = True, by: Any
 ) -> Candidate:
     """Give a candidate their own login (to see their profile, consents and assessments):
     staff or a member who represents them. The account's e-mail is the candidate's."""
     from trainerdesk.accounts.services import AccountError, create_user
 
-    represents = by is not None and candidate.representations.filter(
-        member__user=by, ended_at__isnull=True
-    ).exists()
+    represents = (
+        by is not None
+        and candidate.representations.filter(member__user=by, ended_at__isnull=True).exists()
+    )
     if not (represents or (by is not None and by.is_staff)):
         raise ConflictError("only staff or a member who represents this candidate can do this")
     with transaction.atomic():
@@ -335,12 +376,21 @@ def create_candidate_login(
         if candidate.user_id is not None:
             raise ConflictError("this candidate already has a login")
         try:
-            user = create_user(username=text(username, "username", max_length=150),
-                               password=password, email=candidate.email or "", by=by)  # fmt: skip
+            user = create_user(
+                username=text(username, "username", max_length=150),
+                password=password,
+                email=candidate.email or "",
+                check_password=check_password,
+                by=by,
+            )
         except AccountError as exc:
             raise InvalidInput([str(exc)]) from None
         candidate.user = user
         candidate.save(update_fields=["user"])
-        audit.record(action="network.candidate.update", obj=candidate, by=by,
-                     changes={"login": {"before": None, "after": user.pk}})  # fmt: skip
+        audit.record(
+            action="network.candidate.update",
+            obj=candidate,
+            by=by,
+            changes={"login": {"before": None, "after": user.pk}},
+        )
     return candidate

@@ -16,9 +16,15 @@ from trainerdesk.network.models import ApprovalStatus, Client, ClientContact
 from trainerdesk.network.services.common import require_staff, text
 
 CLIENT_FIELDS = (
-    "name", "legal_name", "country", "vat_id", "street", "postal_code", "city",
+    "name",
+    "legal_name",
+    "country",
+    "vat_id",
+    "street",
+    "postal_code",
+    "city",
     "billing_email",
-)  # fmt: skip
+)
 
 
 def _client_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -28,10 +34,12 @@ def _client_values(values: dict[str, Any]) -> dict[str, Any]:
         "country": normalise.country(values.get("country")),
         "vat_id": normalise.vat_id(values.get("vat_id")),
         "street": text(values.get("street"), "street", max_length=200, required=False),
-        "postal_code": text(values.get("postal_code"), "postal_code", max_length=20, required=False),
+        "postal_code": text(
+            values.get("postal_code"), "postal_code", max_length=20, required=False
+        ),
         "city": text(values.get("city"), "city", max_length=100, required=False),
         "billing_email": normalise.email(values.get("billing_email"), "billing_email") or "",
-    }  # fmt: skip
+    }
     if clean["vat_id"] and not clean["vat_id"].startswith(_vat_prefix(clean["country"])):
         raise InvalidInput([f"vat_id: does not belong to country {clean['country']}"])
     return clean
@@ -51,8 +59,9 @@ def create_client(*, by: Any, **values: Any) -> Client:
     clean = _client_values(values)
     with transaction.atomic():
         client = Client.objects.create(**clean, created_by=by)
-        audit.record(action="network.client.create", obj=client, by=by,
-                     changes={"country": clean["country"]})  # fmt: skip
+        audit.record(
+            action="network.client.create", obj=client, by=by, changes={"country": clean["country"]}
+        )
     return client
 
 
@@ -66,8 +75,12 @@ def update_client(*, client: Client, by: Any, **values: Any) -> Client:
         for name, value in clean.items():
             setattr(client, name, value)
         client.save(update_fields=list(CLIENT_FIELDS))
-        audit.record(action="network.client.update", obj=client, by=by,
-                     changes=audit.changed_fields(before, client, CLIENT_FIELDS))  # fmt: skip
+        audit.record(
+            action="network.client.update",
+            obj=client,
+            by=by,
+            changes=audit.changed_fields(before, client, CLIENT_FIELDS),
+        )
     return client
 
 
@@ -83,8 +96,10 @@ def decide_client(*, client: Client, approve: bool, reason: str = "", by: Any) -
         client.save(update_fields=["status", "decided_at", "decided_by"])
         audit.record(
             action="network.client.approve" if approve else "network.client.reject",
-            obj=client, by=by, reason=reason,
-        )  # fmt: skip
+            obj=client,
+            by=by,
+            reason=reason,
+        )
     return client
 
 
@@ -106,12 +121,16 @@ def add_client_contact(
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             if not password:
-                raise InvalidInput([f"username: no account {username!r}; give a password to create it"])
+                raise InvalidInput(
+                    [f"username: no account {username!r}; give a password to create it"]
+                )
             try:
                 user = create_user(
-                    username=username, password=password,
-                    email=normalise.email(email) or "", by=by,
-                )  # fmt: skip
+                    username=username,
+                    password=password,
+                    email=normalise.email(email) or "",
+                    by=by,
+                )
             except AccountError as exc:
                 raise InvalidInput([str(exc)]) from None
         if ClientContact.objects.filter(client=client, user=user).exists():
@@ -119,6 +138,10 @@ def add_client_contact(
         contact = ClientContact.objects.create(
             client=client, user=user, job_title=title, is_primary=is_primary
         )
-        audit.record(action="network.clientcontact.create", obj=contact, by=by,
-                     changes={"client": client.pk, "user": user.pk})  # fmt: skip
+        audit.record(
+            action="network.clientcontact.create",
+            obj=contact,
+            by=by,
+            changes={"client": client.pk, "user": user.pk},
+        )
     return contact

@@ -41,15 +41,24 @@ def apply_for_membership(
         if Member.objects.select_for_update().filter(user=user).exists():
             raise ConflictError("you have already applied; your application is on file")
         member = Member.objects.create(
-            user=user, display_name=name, country=country, vat_status=vat_status, vat_id=vat,
+            user=user,
+            display_name=name,
+            country=country,
+            vat_status=vat_status,
+            vat_id=vat,
             bio=text(bio, "bio", max_length=5000, required=False),
             application=application or {},
-        )  # fmt: skip
+        )
         audit.record(
-            action="network.member.apply", obj=member, by=by,
-            changes={"country": country, "vat_status": vat_status,
-                     "from_career_assessment": bool(application)},
-        )  # fmt: skip
+            action="network.member.apply",
+            obj=member,
+            by=by,
+            changes={
+                "country": country,
+                "vat_status": vat_status,
+                "from_career_assessment": bool(application),
+            },
+        )
     return member
 
 
@@ -68,8 +77,10 @@ def decide_member(*, member: Member, approve: bool, reason: str = "", by: Any) -
         member.save(update_fields=["status", "decided_at", "decided_by"])
         audit.record(
             action="network.member.approve" if approve else "network.member.reject",
-            obj=member, by=by, reason=reason,
-        )  # fmt: skip
+            obj=member,
+            by=by,
+            reason=reason,
+        )
         if approve:
             open_membership(member=member, by=by)
     return member

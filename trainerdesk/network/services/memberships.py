@@ -4,11 +4,11 @@ invoicing (issue 11) records it."""
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +19,14 @@ from trainerdesk.network.services.common import require_staff
 
 S = Membership.Status
 LIVE = (S.ACTIVE, S.GRACE)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
 
 
 def default_plan() -> MembershipPlan:
@@ -45,10 +53,11 @@ def open_membership(*, member: Member, by: Any, plan: MembershipPlan | None = No
             member=member, plan=plan, price_cents=plan.price_cents, currency=plan.currency
         )
         audit.record(
-            action="network.membership.create", obj=membership, by=by,
-            changes={"plan": plan.code, "price_cents": plan.price_cents,
-                     "currency": plan.currency},
-        )  # fmt: skip
+            action="network.membership.create",
+            obj=membership,
+            by=by,
+            changes={"plan": plan.code, "price_cents": plan.price_cents, "currency": plan.currency},
+        )
     return membership
 
 
@@ -80,20 +89,24 @@ def activate_membership(
             .first()
         )
         start = today
-        if previous and previous.status == S.ACTIVE and previous.period_end >= today:
-            start = previous.period_end
+        if previous and previous.status == S.ACTIVE and previous.period_end:
+            start = max(previous.period_end, today)
         elif previous:  # in grace: that period is over now that a new one is paid
             _set_status(previous, S.EXPIRED, by=by, system=None)
         membership.status = S.ACTIVE
         membership.period_start = start
-        membership.period_end = start + relativedelta(months=membership.plan.period_months)
+        membership.period_end = add_months(start, membership.plan.period_months)
         membership.activated_at = timezone.now()
         membership.save(update_fields=["status", "period_start", "period_end", "activated_at"])
         audit.record(
-            action="network.membership.activate", obj=membership, by=by,
-            changes={"period_start": start.isoformat(),
-                     "period_end": membership.period_end.isoformat()},
-        )  # fmt: skip
+            action="network.membership.activate",
+            obj=membership,
+            by=by,
+            changes={
+                "period_start": start.isoformat(),
+                "period_end": membership.period_end.isoformat(),
+            },
+        )
     return membership
 
 
@@ -116,11 +129,15 @@ def _set_status(
     before = membership.status
     membership.status = status
     membership.save(update_fields=["status"])
-    action = {S.GRACE: "grace", S.EXPIRED: "expire", S.CANCELLED: "cancel"}[status]
+    action = {"grace": "grace", "expired": "expire", "cancelled": "cancel"}[status]
     audit.record(
-        action=f"network.membership.{action}", obj=membership, by=by, system=system,
-        changes={"status": {"before": before, "after": status}}, reason=reason,
-    )  # fmt: skip
+        action=f"network.membership.{action}",
+        obj=membership,
+        by=by,
+        system=system,
+        changes={"status": {"before": before, "after": status}},
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -141,12 +158,13 @@ def sweep_memberships(now: datetime.datetime | None = None) -> SweepResult:
     for pk in list(due):
         with transaction.atomic():
             row = Membership.objects.select_for_update().select_related("plan").get(pk=pk)
-            if row.status not in LIVE or row.period_end >= today:
+            end = row.period_end
+            if row.status not in LIVE or end is None or end >= today:
                 continue  # moved by someone else since the list was read
             followed = Membership.objects.filter(
-                member_id=row.member_id, status=S.ACTIVE, period_start__gte=row.period_end
+                member_id=row.member_id, status=S.ACTIVE, period_start__gte=end
             ).exclude(pk=row.pk)
-            lapsed = today > row.period_end + datetime.timedelta(days=row.plan.grace_days)
+            lapsed = today > end + datetime.timedelta(days=row.plan.grace_days)
             if row.status == S.ACTIVE and not followed.exists() and not lapsed:
                 _set_status(row, S.GRACE, by=None, system="task:network_sweep")
                 grace += 1
@@ -175,18 +193,28 @@ def member_can_submit(member: Member, today: datetime.date | None = None) -> Sub
     submit (issue 10)."""
     today = today or timezone.localdate()
     if member.status != ApprovalStatus.APPROVED:
-        return SubmitCheck(False, f"your membership application is {member.get_status_display().lower()}")
+        return SubmitCheck(
+            False, f"your membership application is {member.get_status_display().lower()}"
+        )
     current = current_membership(member)
     if current is None or current.status == S.PENDING:
-        return SubmitCheck(False, "your membership is waiting for payment; you can submit "
-                           "candidates once it is active")  # fmt: skip
+        return SubmitCheck(
+            False,
+            "your membership is waiting for payment; you can submit candidates once it is active",
+        )
     if current.status == S.ACTIVE and current.period_end and current.period_end >= today:
         return SubmitCheck(True)
     if current.status in LIVE:
-        return SubmitCheck(False, f"your membership ran out on {current.period_end:%Y-%m-%d}; "
-                           "renew it to submit candidates again")  # fmt: skip
-    return SubmitCheck(False, f"your membership is {current.get_status_display().lower()}; "
-                       "renew it to submit candidates again")  # fmt: skip
+        return SubmitCheck(
+            False,
+            f"your membership ran out on {current.period_end:%Y-%m-%d}; "
+            "renew it to submit candidates again",
+        )
+    return SubmitCheck(
+        False,
+        f"your membership is {current.get_status_display().lower()}; "
+        "renew it to submit candidates again",
+    )
 
 
 def require_member_can_submit(member: Member) -> None:

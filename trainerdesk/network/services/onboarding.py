@@ -37,9 +37,13 @@ def _parse(path: Path) -> Guide:
     _, header, body = raw.split("---\n", 2)
     meta = dict(line.split(": ", 1) for line in header.strip().splitlines())
     return Guide(
-        slug=path.stem, title=meta["title"], version=int(meta["version"]),
-        order=int(meta["order"]), minutes=int(meta["minutes"]), body=body.strip(),
-    )  # fmt: skip
+        slug=path.stem,
+        title=meta["title"],
+        version=int(meta["version"]),
+        order=int(meta["order"]),
+        minutes=int(meta["minutes"]),
+        body=body.strip(),
+    )
 
 
 @cache
@@ -82,9 +86,11 @@ def complete_guide(*, member: Member, slug: str, by: Any) -> GuideCompletion:
                 member=member, guide=slug, guide_version=found.version
             )
             audit.record(
-                action="network.guide.complete", obj=row, by=by,
+                action="network.guide.complete",
+                obj=row,
+                by=by,
                 changes={"guide": slug, "version": found.version},
-            )  # fmt: skip
+            )
     except IntegrityError:  # a double click raced us to it
         return member.guides_done.get(guide=slug, guide_version=found.version)
     return row

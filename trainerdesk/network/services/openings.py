@@ -30,13 +30,36 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 EDITABLE = (St.DRAFT, St.APPROVED, St.ON_HOLD)
 OPENING_FIELDS = (
-    "title", "description", "task_type", "domain", "workplace", "location", "contract_type",
-    "duration_months", "hours_per_week", "pay_cents", "pay_currency", "pay_unit", "positions",
-    "fee_type", "fee_basis_points", "fee_flat_cents", "fee_currency", "guarantee_days",
-)  # fmt: skip
+    "title",
+    "description",
+    "task_type",
+    "domain",
+    "workplace",
+    "location",
+    "contract_type",
+    "duration_months",
+    "hours_per_week",
+    "pay_cents",
+    "pay_currency",
+    "pay_unit",
+    "positions",
+    "fee_type",
+    "fee_basis_points",
+    "fee_flat_cents",
+    "fee_currency",
+    "guarantee_days",
+)
 REQUIREMENT_FIELDS = (
-    "kind", "language", "level", "region", "hours", "task_type", "domain", "threshold", "weight",
-)  # fmt: skip
+    "kind",
+    "language",
+    "level",
+    "region",
+    "hours",
+    "task_type",
+    "domain",
+    "threshold",
+    "weight",
+)
 
 
 def may_manage(user: Any, client: Client) -> bool:
@@ -56,8 +79,9 @@ def _currency(value: Any, field: str) -> str:
 def clean_fee_terms(values: dict[str, Any]) -> dict[str, Any]:
     """A fee type must come with its amount, and only that amount: a percentage in basis
     points of first-year pay (1..10000), or a flat fee in minor units (> 0)."""
-    fee_type = choice(values.get("fee_type") or "", "fee_type", Opening.FeeType.choices,
-                      required=False)  # fmt: skip
+    fee_type = choice(
+        values.get("fee_type") or "", "fee_type", Opening.FeeType.choices, required=False
+    )
     bp = positive_int(values.get("fee_basis_points"), "fee_basis_points", low=1, high=10000)
     flat = positive_int(values.get("fee_flat_cents"), "fee_flat_cents", low=1, high=10**10)
     if fee_type == Opening.FeeType.PERCENT and bp is None:
@@ -69,11 +93,13 @@ def clean_fee_terms(values: dict[str, Any]) -> dict[str, Any]:
     if fee_type != Opening.FeeType.FLAT and flat is not None:
         raise InvalidInput(["fee_flat_cents: only for a flat fee"])
     return {
-        "fee_type": fee_type, "fee_basis_points": bp, "fee_flat_cents": flat,
+        "fee_type": fee_type,
+        "fee_basis_points": bp,
+        "fee_flat_cents": flat,
         "fee_currency": _currency(values.get("fee_currency"), "fee_currency"),
-        "guarantee_days": positive_int(values.get("guarantee_days", 90), "guarantee_days",
-                                       high=730) or 0,
-    }  # fmt: skip
+        "guarantee_days": positive_int(values.get("guarantee_days", 90), "guarantee_days", high=730)
+        or 0,
+    }
 
 
 def clean_opening(values: dict[str, Any]) -> dict[str, Any]:
@@ -82,24 +108,29 @@ def clean_opening(values: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput([f"{name}: unknown field" for name in sorted(unknown)])
     clean = {
         "title": text(values.get("title"), "title", max_length=200),
-        "description": text(values.get("description"), "description", max_length=20000,
-                            required=False),
+        "description": text(
+            values.get("description"), "description", max_length=20000, required=False
+        ),
         "task_type": choice(values.get("task_type"), "task_type", TaskType.choices),
         "domain": choice(values.get("domain") or Domain.GENERAL, "domain", Domain.choices),
-        "workplace": choice(values.get("workplace") or "remote", "workplace",
-                            Opening.Workplace.choices),
+        "workplace": choice(
+            values.get("workplace") or "remote", "workplace", Opening.Workplace.choices
+        ),
         "location": text(values.get("location"), "location", max_length=200, required=False),
-        "contract_type": choice(values.get("contract_type"), "contract_type",
-                                Opening.ContractType.choices),
-        "duration_months": positive_int(values.get("duration_months"), "duration_months",
-                                        low=1, high=120),
-        "hours_per_week": positive_int(values.get("hours_per_week"), "hours_per_week",
-                                       low=1, high=80),
+        "contract_type": choice(
+            values.get("contract_type"), "contract_type", Opening.ContractType.choices
+        ),
+        "duration_months": positive_int(
+            values.get("duration_months"), "duration_months", low=1, high=120
+        ),
+        "hours_per_week": positive_int(
+            values.get("hours_per_week"), "hours_per_week", low=1, high=80
+        ),
         "pay_cents": positive_int(values.get("pay_cents"), "pay_cents", low=1, high=10**9),
         "pay_currency": _currency(values.get("pay_currency"), "pay_currency"),
         "pay_unit": choice(values.get("pay_unit") or "hour", "pay_unit", Opening.PayUnit.choices),
         "positions": positive_int(values.get("positions", 1), "positions", low=1, high=1000),
-    }  # fmt: skip
+    }
     for name in ("hours_per_week", "pay_cents", "positions"):
         if clean[name] is None:
             raise InvalidInput([f"{name}: required"])
@@ -125,10 +156,14 @@ def clean_requirement(values: dict[str, Any], opening_values: dict[str, Any], i:
         if row["hours"] is None:
             raise InvalidInput([f"{where}.hours: required"])
     else:
-        row["task_type"] = choice(values.get("task_type") or opening_values["task_type"],
-                                  f"{where}.task_type", TaskType.choices)  # fmt: skip
-        row["domain"] = choice(values.get("domain") or opening_values["domain"],
-                               f"{where}.domain", Domain.choices)  # fmt: skip
+        row["task_type"] = choice(
+            values.get("task_type") or opening_values["task_type"],
+            f"{where}.task_type",
+            TaskType.choices,
+        )
+        row["domain"] = choice(
+            values.get("domain") or opening_values["domain"], f"{where}.domain", Domain.choices
+        )
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise InvalidInput([f"{where}.threshold: required (a number)"])
         if kind == K.LEAD_TIME:
@@ -146,7 +181,11 @@ def _save_requirements(opening: Opening, rows: list[dict]) -> None:
 
 
 def create_opening(
-    *, client: Client, values: dict[str, Any], requirements: list[dict] = (), by: Any  # type: ignore[assignment]
+    *,
+    client: Client,
+    values: dict[str, Any],
+    requirements: list[dict] | None = None,
+    by: Any,
 ) -> Opening:
     if not may_manage(by, client):
         raise ConflictError("only the client's contacts or staff create its roles")
@@ -157,8 +196,12 @@ def create_opening(
     with transaction.atomic():
         opening = Opening.objects.create(client=client, **clean, created_by=by)
         _save_requirements(opening, rows)
-        audit.record(action="network.opening.create", obj=opening, by=by,
-                     changes={"client": client.pk, "requirements": len(rows)})  # fmt: skip
+        audit.record(
+            action="network.opening.create",
+            obj=opening,
+            by=by,
+            changes={"client": client.pk, "requirements": len(rows)},
+        )
     return opening
 
 
@@ -172,8 +215,9 @@ def update_opening(
     with transaction.atomic():
         opening = Opening.objects.select_for_update().get(pk=opening.pk)
         if opening.status not in EDITABLE:
-            raise ConflictError(f"a role that is {opening.get_status_display().lower()} "
-                                "cannot be changed")  # fmt: skip
+            raise ConflictError(
+                f"a role that is {opening.get_status_display().lower()} cannot be changed"
+            )
         current = {f: getattr(opening, f) for f in OPENING_FIELDS}
         clean = clean_opening(current | values)
         rows = (
@@ -221,6 +265,11 @@ def transition_opening(*, opening: Opening, to: str, reason: str = "", by: Any) 
             opening.approved_at, opening.approved_by = timezone.now(), by
             fields += ["approved_at", "approved_by"]
         opening.save(update_fields=fields)
-        audit.record(action="network.opening.transition", obj=opening, by=by, reason=reason,
-                     changes={"status": {"before": before, "after": to}})  # fmt: skip
+        audit.record(
+            action="network.opening.transition",
+            obj=opening,
+            by=by,
+            reason=reason,
+            changes={"status": {"before": before, "after": to}},
+        )
     return opening

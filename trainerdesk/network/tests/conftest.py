@@ -11,7 +11,8 @@ def events():
     start = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     def since():
-        return list(AuditEvent.objects.filter(pk__gt=start).order_by("pk").values_list("action", flat=True))
+        rows = AuditEvent.objects.filter(pk__gt=start).exclude(action="accounts.user.login")
+        return list(rows.order_by("pk").values_list("action", flat=True))
 
     return since
 
@@ -44,19 +45,28 @@ def opening(client_company, client_user):
 
     return services.create_opening(
         client=client_company,
-        values={"title": "News topics", "task_type": "text_classification", "domain": "news",
-                "contract_type": "freelance", "hours_per_week": 20, "pay_cents": 3000,
-                "fee_type": "percent", "fee_basis_points": 2000},
-        requirements=[{"kind": "language", "language": "en", "level": "C1"},
-                      {"kind": "accuracy", "threshold": 0.8}],
+        values={
+            "title": "News topics",
+            "task_type": "text_classification",
+            "domain": "news",
+            "contract_type": "freelance",
+            "hours_per_week": 20,
+            "pay_cents": 3000,
+            "fee_type": "percent",
+            "fee_basis_points": 2000,
+        },
+        requirements=[
+            {"kind": "language", "language": "en", "level": "C1"},
+            {"kind": "accuracy", "threshold": 0.8},
+        ],
         by=client_user,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def other_client(db):
-    from trainerdesk.network.models import ClientContact, Client
     from trainerdesk.accounts.services import create_user
+    from trainerdesk.network.models import Client, ClientContact
 
     company = Client.objects.create(name="Globex", country="AT", status="approved")
     user = create_user(username="globex", password="x", check_password=False)

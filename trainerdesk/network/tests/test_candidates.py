@@ -8,17 +8,30 @@ from trainerdesk.network.models import Candidate, Consent, Representation
 def _add(user, **profile):
     values = {"full_name": "Dana Dup", "country": "AT"} | profile
     return services.add_candidate(
-        member=user.network_member, profile=values,
-        languages=[{"code": "EN", "level": "c1"}], consent_held=True, by=user,
-    )  # fmt: skip
+        member=user.network_member,
+        profile=values,
+        languages=[{"code": "EN", "level": "c1"}],
+        consent_held=True,
+        by=user,
+    )
 
 
 def test_add_normalises_and_represents(member, events):
-    person = _add(member, email=" Dana@Example.ORG", phone="0664 1234567",
-                  profile_url="https://www.linkedin.com/in/dana/", work_authorisation="at, eu",
-                  domains=["news"], tools=["Python"], hours_per_week=10)  # fmt: skip
+    person = _add(
+        member,
+        email=" Dana@Example.ORG",
+        phone="0664 1234567",
+        profile_url="https://www.linkedin.com/in/dana/",
+        work_authorisation="at, eu",
+        domains=["news"],
+        tools=["Python"],
+        hours_per_week=10,
+    )
     assert (person.email, person.phone, person.profile_url) == (
-        "dana@example.org", "+436641234567", "linkedin.com/in/dana")
+        "dana@example.org",
+        "+436641234567",
+        "linkedin.com/in/dana",
+    )
     assert person.work_authorisation == ["AT", "EU"]
     assert list(person.languages.values_list("code", "level")) == [("en", "C1")]
     assert Representation.objects.get(candidate=person).member.user == member
@@ -37,11 +50,14 @@ def test_bad_input_names_every_field_and_writes_nothing(member):
     assert not Candidate.objects.filter(full_name="Dana Dup").exists()
 
 
-@pytest.mark.parametrize(("field", "first", "second"), [
-    ("email", "Cara@Example.org", "cara@example.org"),
-    ("phone", "+43 664 1234567", "0664/1234567"),
-    ("profile_url", "https://linkedin.com/in/cara", "www.linkedin.com/in/cara/"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "first", "second"),
+    [
+        ("email", "Cara@Example.org", "cara@example.org"),
+        ("phone", "+43 664 1234567", "0664/1234567"),
+        ("profile_url", "https://linkedin.com/in/cara", "www.linkedin.com/in/cara/"),
+    ],
+)
 def test_duplicate_refused_naming_the_field_only(member, other_member, field, first, second):
     _add(member, **{field: first})
     with pytest.raises(services.DuplicateCandidate) as exc:
@@ -52,12 +68,17 @@ def test_duplicate_refused_naming_the_field_only(member, other_member, field, fi
     assert Candidate.objects.count() == 1
 
 
-def test_second_member_represents_only_after_the_candidate_grants(candidate, other_member, member, events):
+def test_second_member_represents_only_after_the_candidate_grants(
+    candidate, other_member, member, events
+):
     person = candidate.candidate
     with pytest.raises(services.DuplicateCandidate):
         _add(other_member, email="CANDIDATE@example.org")
     request = services.request_representation(
-        member=other_member.network_member, field="email", value="candidate@example.org", by=other_member
+        member=other_member.network_member,
+        field="email",
+        value="candidate@example.org",
+        by=other_member,
     )
     assert not person.representations.filter(member__user=other_member).exists()
     with pytest.raises(ConflictError, match="only the candidate"):
@@ -71,8 +92,12 @@ def test_second_member_represents_only_after_the_candidate_grants(candidate, oth
 
 def test_request_for_nobody_is_refused(other_member, db):
     with pytest.raises(InvalidInput, match="no candidate"):
-        services.request_representation(member=other_member.network_member, field="email",
-                                        value="ghost@example.org", by=other_member)  # fmt: skip
+        services.request_representation(
+            member=other_member.network_member,
+            field="email",
+            value="ghost@example.org",
+            by=other_member,
+        )
 
 
 def test_update_checks_duplicates_but_not_itself(member, candidate, events):
@@ -80,13 +105,19 @@ def test_update_checks_duplicates_but_not_itself(member, candidate, events):
     other = _add(member, email="dana@example.org")
     services.update_candidate(candidate=person, profile={"location": "Graz"}, by=member)
     with pytest.raises(services.DuplicateCandidate, match="email"):
-        services.update_candidate(candidate=other, profile={"email": "candidate@example.org"}, by=member)
-    updated = services.update_candidate(candidate=person, profile={}, languages=[("fr", "B2")], by=candidate)
+        services.update_candidate(
+            candidate=other, profile={"email": "candidate@example.org"}, by=member
+        )
+    updated = services.update_candidate(
+        candidate=person, profile={}, languages=[("fr", "B2")], by=candidate
+    )
     assert list(updated.languages.values_list("code", flat=True)) == ["fr"]
     assert events().count("network.candidate.update") == 2
 
 
-def test_merge_moves_languages_consents_representations_and_login(staff, member, other_member, candidate, events):
+def test_merge_moves_languages_consents_representations_and_login(
+    staff, member, other_member, candidate, events
+):
     keep = _add(other_member, email="cara.c@example.org", full_name="Cara C.")
     duplicate = candidate.candidate  # has the login, a representation by member, languages
     Consent.objects.create(candidate=duplicate, purpose="profile", method="candidate_portal")
@@ -99,7 +130,9 @@ def test_merge_moves_languages_consents_representations_and_login(staff, member,
     assert dict(keep.languages.values_list("code", "level")) == {"en": "C1", "de": "native"}
     assert keep.consents.count() == 2 and not duplicate.consents.exists()
     assert set(keep.representations.values_list("member__user__username", flat=True)) == {
-        "member", "othermember"}
+        "member",
+        "othermember",
+    }
     assert not Candidate.objects.live().filter(pk=duplicate.pk).exists()
     assert events()[-1] == "network.candidate.merge"
     with pytest.raises(ConflictError, match="already merged"):
@@ -111,7 +144,11 @@ def test_merge_moves_languages_consents_representations_and_login(staff, member,
 def test_candidate_login(member, other_member, staff):
     person = _add(member, email="dana@example.org")
     with pytest.raises(ConflictError):
-        services.create_candidate_login(candidate=person, username="dana", password="x" * 12, by=other_member)
-    services.create_candidate_login(candidate=person, username="dana", password="long-enough-pass-1", by=member)
+        services.create_candidate_login(
+            candidate=person, username="dana", password="x" * 12, by=other_member
+        )
+    services.create_candidate_login(
+        candidate=person, username="dana", password="long-enough-pass-1", by=member
+    )
     person.refresh_from_db()
     assert person.user.username == "dana" and person.user.email == "dana@example.org"

@@ -9,11 +9,13 @@ from trainerdesk.network import services
 
 def test_grant_and_withdraw(candidate, client_company, events):
     person = candidate.candidate
-    consent = services.grant_consent(candidate=person, purpose="submit_to_client",
-                                     client=client_company, by=candidate)  # fmt: skip
+    consent = services.grant_consent(
+        candidate=person, purpose="submit_to_client", client=client_company, by=candidate
+    )
     assert services.has_consent(person, "submit_to_client", client_company)
-    again = services.grant_consent(candidate=person, purpose="submit_to_client",
-                                   client=client_company, by=candidate)  # fmt: skip
+    again = services.grant_consent(
+        candidate=person, purpose="submit_to_client", client=client_company, by=candidate
+    )
     assert again.pk == consent.pk
     services.withdraw_consent(consent=consent, by=candidate)
     assert not services.has_consent(person, "submit_to_client", client_company)
@@ -33,9 +35,12 @@ def test_refusals(candidate, member, client_company):
     with pytest.raises(ConflictError, match="only the candidate"):
         services.grant_consent(candidate=person, purpose="profile", by=member)
     with pytest.raises(ConflictError, match="workbench results"):
-        services.grant_consent(candidate=person, purpose="use_workbench_results",
-                               method="member_recorded", by=member)  # fmt: skip
-    recorded = services.grant_consent(candidate=person, purpose="profile", method="member_recorded", by=member)
+        services.grant_consent(
+            candidate=person, purpose="use_workbench_results", method="member_recorded", by=member
+        )
+    recorded = services.grant_consent(
+        candidate=person, purpose="profile", method="member_recorded", by=member
+    )
     assert recorded.recorded_by == member
 
 
@@ -47,12 +52,15 @@ def test_workbench_results_consent_calls_vetting_when_it_exists(candidate, monke
     import trainerdesk.vetting as vetting_pkg
 
     monkeypatch.setattr(vetting_pkg, "services", fake, raising=False)
-    services.grant_consent(candidate=candidate.candidate, purpose="use_workbench_results", by=candidate)
+    services.grant_consent(
+        candidate=candidate.candidate, purpose="use_workbench_results", by=candidate
+    )
     assert calls == [(candidate, candidate)]
 
 
 def test_workbench_results_consent_without_vetting_services(candidate, monkeypatch):
     monkeypatch.setitem(sys.modules, "trainerdesk.vetting.services", None)  # import fails
-    consent = services.grant_consent(candidate=candidate.candidate, purpose="use_workbench_results",
-                                     by=candidate)  # fmt: skip
+    consent = services.grant_consent(
+        candidate=candidate.candidate, purpose="use_workbench_results", by=candidate
+    )
     assert consent.pk and not services.record_workbench_evidence(candidate.candidate, by=candidate)

@@ -26,7 +26,11 @@ def test_apply_then_staff_approve_opens_a_pending_period(applicant, staff, event
     services.decide_member(member=member, approve=True, by=staff)
     period = member.memberships.get()
     assert (period.status, period.price_cents, period.currency) == ("pending", 17700, "EUR")
-    assert events() == ["network.member.apply", "network.member.approve", "network.membership.create"]
+    assert events() == [
+        "network.member.apply",
+        "network.member.approve",
+        "network.membership.create",
+    ]
 
 
 def test_apply_refusals(applicant, staff, member):
@@ -35,8 +39,9 @@ def test_apply_refusals(applicant, staff, member):
     with pytest.raises(InvalidInput, match="vat_id"):
         _apply(applicant, vat_status="registered", vat_id="ATU00000000")
     with pytest.raises(ConflictError):
-        services.apply_for_membership(user=applicant, display_name="x", country="AT",
-                                      vat_status="not_registered", by=staff)  # fmt: skip
+        services.apply_for_membership(
+            user=applicant, display_name="x", country="AT", vat_status="not_registered", by=staff
+        )
     _apply(applicant)
     with pytest.raises(ConflictError, match="already applied"):
         _apply(applicant)
@@ -74,8 +79,13 @@ def test_activation_renewal_and_continuity(applicant, staff, events):
     renewal = services.renew_membership(member=member, by=applicant)
     with pytest.raises(ConflictError, match="already waiting"):
         services.renew_membership(member=member, by=applicant)
-    second = services.activate_membership(membership=renewal, by=staff, today=datetime.date(2026, 12, 1))
-    assert (second.period_start, second.period_end) == (first.period_end, datetime.date(2028, 1, 10))
+    second = services.activate_membership(
+        membership=renewal, by=staff, today=datetime.date(2026, 12, 1)
+    )
+    assert (second.period_start, second.period_end) == (
+        first.period_end,
+        datetime.date(2028, 1, 10),
+    )
     assert "network.membership.activate" in events()
     with pytest.raises(services.NotAllowed):
         services.activate_membership(membership=second, by=applicant)
@@ -103,14 +113,20 @@ def test_sweep_active_to_grace_to_expired_idempotent(member, events):
     end = period.period_end
     assert services.sweep_memberships(_at(end)) == services.SweepResult(0, 0)
     assert services.sweep_memberships(_at(end + datetime.timedelta(days=1))).to_grace == 1
-    assert services.sweep_memberships(_at(end + datetime.timedelta(days=1))) == services.SweepResult(0, 0)
+    assert services.sweep_memberships(
+        _at(end + datetime.timedelta(days=1))
+    ) == services.SweepResult(0, 0)
     period.refresh_from_db()
     assert period.status == "grace"
     lapsed = services.member_can_submit(member.network_member)
     assert not lapsed and "renew" in lapsed.reason
-    assert services.sweep_memberships(_at(end + datetime.timedelta(days=30))) == services.SweepResult(0, 0)
+    assert services.sweep_memberships(
+        _at(end + datetime.timedelta(days=30))
+    ) == services.SweepResult(0, 0)
     assert services.sweep_memberships(_at(end + datetime.timedelta(days=31))).to_expired == 1
-    assert services.sweep_memberships(_at(end + datetime.timedelta(days=32))) == services.SweepResult(0, 0)
+    assert services.sweep_memberships(
+        _at(end + datetime.timedelta(days=32))
+    ) == services.SweepResult(0, 0)
     period.refresh_from_db()
     assert period.status == "expired"
     assert events() == ["network.membership.grace", "network.membership.expire"]

@@ -18,9 +18,14 @@ def test_phone_to_e164_in_the_persons_country():
         normalise.phone("12")
 
 
-@pytest.mark.parametrize("raw", [
-    "https://www.LinkedIn.com/in/cara/", "http://linkedin.com/in/cara", "linkedin.com/in/cara/?x=1",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://www.LinkedIn.com/in/cara/",
+        "http://linkedin.com/in/cara",
+        "linkedin.com/in/cara/?x=1",
+    ],
+)
 def test_profile_url_without_scheme_www_or_trailing_slash(raw):
     assert normalise.profile_url(raw) == "linkedin.com/in/cara"
 
@@ -32,7 +37,11 @@ def test_languages_countries_and_vat():
     assert normalise.country("at") == "AT"
     assert normalise.country("eu", allow_eu=True) == "EU"
     assert normalise.vat_id("DE 136 695 976") == "DE136695976"
-    for bad, fn in (("xx", normalise.language), ("ZZ", normalise.country),
-                    ("DE136695977", normalise.vat_id), ("Z9", normalise.level)):  # fmt: skip
+    for bad, fn in (
+        ("xx", normalise.language),
+        ("ZZ", normalise.country),
+        ("DE136695977", normalise.vat_id),
+        ("Z9", normalise.level),
+    ):
         with pytest.raises(InvalidInput):
             fn(bad)

@@ -9,7 +9,12 @@ from trainerdesk.network.services import onboarding
 
 def test_four_guides_with_their_topics():
     slugs = [g.slug for g in services.guides()]
-    assert slugs == ["sourcing-ai-trainers", "reading-a-scorecard", "consent-and-gdpr", "network-rules"]
+    assert slugs == [
+        "sourcing-ai-trainers",
+        "reading-a-scorecard",
+        "consent-and-gdpr",
+        "network-rules",
+    ]
     scorecard = services.guide("reading-a-scorecard").html()
     for word in ("Accuracy", "Wilson", "Agreement", "Lead time"):
         assert word in scorecard

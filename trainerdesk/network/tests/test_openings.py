@@ -3,8 +3,14 @@ import pytest
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import services
 
-BASE = {"title": "Raters", "task_type": "sentiment", "domain": "reviews",
-        "contract_type": "freelance", "hours_per_week": 10, "pay_cents": 2500}  # fmt: skip
+BASE = {
+    "title": "Raters",
+    "task_type": "sentiment",
+    "domain": "reviews",
+    "contract_type": "freelance",
+    "hours_per_week": 10,
+    "pay_cents": 2500,
+}
 
 
 def test_create_with_requirements(opening, events):
@@ -13,28 +19,36 @@ def test_create_with_requirements(opening, events):
     assert opening.status == "draft" and events() == []  # fixture events are before
 
 
-@pytest.mark.parametrize(("terms", "field"), [
-    ({"fee_type": "percent"}, "fee_basis_points"),
-    ({"fee_type": "flat"}, "fee_flat_cents"),
-    ({"fee_type": "flat", "fee_flat_cents": 100, "fee_basis_points": 2000}, "fee_basis_points"),
-    ({"fee_type": "percent", "fee_basis_points": 20000}, "fee_basis_points"),
-    ({"fee_type": "bonus"}, "fee_type"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("terms", "field"),
+    [
+        ({"fee_type": "percent"}, "fee_basis_points"),
+        ({"fee_type": "flat"}, "fee_flat_cents"),
+        ({"fee_type": "flat", "fee_flat_cents": 100, "fee_basis_points": 2000}, "fee_basis_points"),
+        ({"fee_type": "percent", "fee_basis_points": 20000}, "fee_basis_points"),
+        ({"fee_type": "bonus"}, "fee_type"),
+    ],
+)
 def test_fee_terms_without_amount_refused(client_company, client_user, terms, field):
     with pytest.raises(InvalidInput, match=field):
         services.create_opening(client=client_company, values=BASE | terms, by=client_user)
 
 
-@pytest.mark.parametrize(("req", "field"), [
-    ({"kind": "language", "language": "xx", "level": "C1"}, "requirements[0].language"),
-    ({"kind": "accuracy", "threshold": 1.5}, "requirements[0].threshold"),
-    ({"kind": "lead_time"}, "requirements[0].threshold"),
-    ({"kind": "availability"}, "requirements[0].hours"),
-    ({"kind": "work_authorisation", "region": "Mars"}, "requirements[0].region"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("req", "field"),
+    [
+        ({"kind": "language", "language": "xx", "level": "C1"}, "requirements[0].language"),
+        ({"kind": "accuracy", "threshold": 1.5}, "requirements[0].threshold"),
+        ({"kind": "lead_time"}, "requirements[0].threshold"),
+        ({"kind": "availability"}, "requirements[0].hours"),
+        ({"kind": "work_authorisation", "region": "Mars"}, "requirements[0].region"),
+    ],
+)
 def test_bad_requirements(client_company, client_user, req, field):
     with pytest.raises(InvalidInput, match=field.replace("[", r"\[").replace("]", r"\]")):
-        services.create_opening(client=client_company, values=BASE, requirements=[req], by=client_user)
+        services.create_opening(
+            client=client_company, values=BASE, requirements=[req], by=client_user
+        )
 
 
 def test_only_contacts_or_staff_create(client_company, member, other_client):
@@ -67,8 +81,12 @@ def test_no_approval_without_fee_terms(client_company, client_user, staff):
 
 def test_editing_an_approved_role_sends_it_back(opening, staff, client_user, events):
     opening = services.transition_opening(opening=opening, to="approved", by=staff)
-    edited = services.update_opening(opening=opening, values={"pay_cents": 3500},
-                                     requirements=[{"kind": "availability", "hours": 20}], by=client_user)  # fmt: skip
+    edited = services.update_opening(
+        opening=opening,
+        values={"pay_cents": 3500},
+        requirements=[{"kind": "availability", "hours": 20}],
+        by=client_user,
+    )
     assert edited.status == "draft" and edited.pay_cents == 3500
     assert list(edited.requirements.values_list("kind", flat=True)) == ["availability"]
     services.transition_opening(opening=edited, to="cancelled", by=client_user)

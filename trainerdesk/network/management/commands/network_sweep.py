@@ -14,6 +14,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = sweep_memberships()
-        self.stdout.write(
-            f"network sweep: {result.to_grace} to grace, {result.to_expired} expired"
-        )
+        self.stdout.write(f"network sweep: {result.to_grace} to grace, {result.to_expired} expired")

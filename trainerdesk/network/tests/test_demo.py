@@ -1,0 +1,43 @@
+import io
+
+from trainerdesk.accounts.models import AuditEvent
+from trainerdesk.network import demo, services
+from trainerdesk.network.models import Candidate, Client, Member, Opening
+from trainerdesk.vetting.models import Evidence
+from trainerdesk.workbench import extensions
+
+
+def test_network_demo_is_complete_and_idempotent(db):
+    out = io.StringIO()
+    summary = demo.load_network_demo(stdout=out)
+    counts = (
+        Member.objects.count(),
+        Client.objects.count(),
+        Opening.objects.count(),
+        Candidate.objects.count(),
+    )
+    assert counts == (2, 1, 2, 3)
+    assert all(services.member_can_submit(m) for m in Member.objects.all())
+    roles = {o.task_type: o for o in Opening.objects.filter(status="open")}
+    news = roles["text_classification"].requirements.get(kind="accuracy")
+    assert (news.domain, news.threshold) == ("news", 0.8)
+    assert (
+        roles["text_classification"]
+        .requirements.filter(kind="language", language="en", level="C1")
+        .exists()
+    )
+    assert roles["sentiment"].domain == "reviews"
+    for person in Candidate.objects.all():
+        assert person.user is not None and person.email.endswith("@example.org")
+        assert person.consents.filter(method="candidate_portal").exists()
+    assert not Evidence.objects.exists()  # no results until someone takes an assessment
+    assert set(summary["logins"]) == set(demo.USERNAMES)
+    events = AuditEvent.objects.count()
+    demo.load_network_demo(stdout=out)
+    assert (Member.objects.count(), Opening.objects.count(), Candidate.objects.count()) == (2, 2, 3)
+    assert AuditEvent.objects.count() == events  # nothing written twice
+    assert "Network demo" in out.getvalue()
+
+
+def test_demo_command_runs_registered_loaders():
+    assert any(getattr(f, "__name__", "") == "load" for f in extensions.demo_loaders())
