@@ -6,14 +6,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from trainerdesk.accounts.services import AccountError, create_user
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import normalise
-from trainerdesk.network.models import ApprovalStatus, Client, ClientContact
-from trainerdesk.network.services.common import require_staff, text
+from trainerdesk.network.models import Client, ClientContact
+from trainerdesk.network.services.common import decide_application, require_staff, text
 
 CLIENT_FIELDS = (
     "name",
@@ -85,22 +84,8 @@ def update_client(*, client: Client, by: Any, **values: Any) -> Client:
 
 
 def decide_client(*, client: Client, approve: bool, reason: str = "", by: Any) -> Client:
-    require_staff(by)
     with transaction.atomic():
-        client = Client.objects.select_for_update().get(pk=client.pk)
-        if client.status != ApprovalStatus.PENDING:
-            raise ConflictError(f"this client was already decided ({client.status})")
-        client.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        client.decided_at = timezone.now()
-        client.decided_by = by
-        client.save(update_fields=["status", "decided_at", "decided_by"])
-        audit.record(
-            action="network.client.approve" if approve else "network.client.reject",
-            obj=client,
-            by=by,
-            reason=reason,
-        )
-    return client
+        return decide_application(model=Client, obj=client, approve=approve, reason=reason, by=by)
 
 
 def add_client_contact(

@@ -44,3 +44,25 @@ def positive_int(value: Any, field: str, *, low: int = 0, high: int = 2**31 - 1)
     if not low <= value <= high:
         raise InvalidInput([f"{field}: must be between {low} and {high}"])
     return value
+
+
+def decide_application(*, model: Any, obj: Any, approve: bool, reason: str, by: Any) -> Any:
+    """Staff approve or reject a pending member or client (one decision, audited as
+    `network.<model>.approve|reject`); returns the locked, updated row. Inside the
+    caller's transaction."""
+    from django.utils import timezone
+
+    from trainerdesk.lib import audit
+    from trainerdesk.network.models import ApprovalStatus
+
+    require_staff(by)
+    row = model.objects.select_for_update().get(pk=obj.pk)
+    if row.status != ApprovalStatus.PENDING:
+        raise ConflictError(f"this was already decided ({row.status})")
+    row.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    row.decided_at = timezone.now()
+    row.decided_by = by
+    row.save(update_fields=["status", "decided_at", "decided_by"])
+    verb = "approve" if approve else "reject"
+    audit.record(action=f"network.{model._meta.model_name}.{verb}", obj=row, by=by, reason=reason)
+    return row

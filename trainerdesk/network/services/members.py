@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import normalise
-from trainerdesk.network.models import ApprovalStatus, Member, VatStatus
-from trainerdesk.network.services.common import choice, require_staff, text
+from trainerdesk.network.models import Member, VatStatus
+from trainerdesk.network.services.common import choice, decide_application, text
 
 
 def apply_for_membership(
@@ -66,21 +65,8 @@ def decide_member(*, member: Member, approve: bool, reason: str = "", by: Any) -
     """Approve (which opens the first membership period, waiting for payment) or reject."""
     from trainerdesk.network.services.memberships import open_membership
 
-    require_staff(by)
     with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.status != ApprovalStatus.PENDING:
-            raise ConflictError(f"this application was already decided ({member.status})")
-        member.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        member.decided_at = timezone.now()
-        member.decided_by = by
-        member.save(update_fields=["status", "decided_at", "decided_by"])
-        audit.record(
-            action="network.member.approve" if approve else "network.member.reject",
-            obj=member,
-            by=by,
-            reason=reason,
-        )
+        member = decide_application(model=Member, obj=member, approve=approve, reason=reason, by=by)
         if approve:
             open_membership(member=member, by=by)
     return member
