@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trainerdesk.lib import audit
@@ -182,7 +182,14 @@ def add_candidate(
     langs = clean_languages(languages)
     with transaction.atomic():
         _refuse_duplicates(clean)
-        candidate = Candidate.objects.create(**clean, created_by=by)
+        try:
+            with transaction.atomic():
+                candidate = Candidate.objects.create(**clean, created_by=by)
+        except IntegrityError:
+            # Another member added the same person between the check and the insert (the
+            # partial unique constraints caught it): refuse it the same way.
+            _refuse_duplicates(clean)
+            raise
         _set_languages(candidate, langs)
         Representation.objects.create(member=member, candidate=candidate)
         if consent_held:

@@ -152,3 +152,21 @@ def test_candidate_login(member, other_member, staff):
     )
     person.refresh_from_db()
     assert person.user.username == "dana" and person.user.email == "dana@example.org"
+
+
+def test_race_past_the_check_is_still_refused_by_the_constraint(member, other_member, monkeypatch):
+    from trainerdesk.network.services import candidates
+
+    _add(member, email="race@example.org")
+    real = candidates._refuse_duplicates
+    calls = []
+
+    def late(clean, exclude=None):
+        calls.append(1)
+        if len(calls) > 1:  # the check after the failed insert is the real one
+            real(clean, exclude)
+
+    monkeypatch.setattr(candidates, "_refuse_duplicates", late)
+    with pytest.raises(services.DuplicateCandidate, match="email"):
+        _add(other_member, email="race@example.org")
+    assert Candidate.objects.filter(email="race@example.org").count() == 1

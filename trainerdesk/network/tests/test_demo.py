@@ -41,3 +41,12 @@ def test_network_demo_is_complete_and_idempotent(db):
 
 def test_demo_command_runs_registered_loaders():
     assert any(getattr(f, "__name__", "") == "load" for f in extensions.demo_loaders())
+
+
+def test_network_events_go_to_the_global_chain_which_verifies(db):
+    from trainerdesk.lib import audit
+
+    demo.load_network_demo()
+    network = AuditEvent.objects.filter(action__startswith="network.")
+    assert network.exists() and not network.exclude(organization_id=None).exists()
+    assert audit.verify("global").broken is None
