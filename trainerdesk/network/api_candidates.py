@@ -290,3 +290,39 @@ def withdraw(request: ApiRequest, consent_id: int):
         raise Http404("Not found")
     access.get_candidate_for_user(request.auth, consent.candidate_id)
     return call(services.withdraw_consent, consent=consent, by=request.auth)
+
+
+class WorkbenchEvidenceIn(InputSchema):
+    project: int = Field(description="A workbench project the candidate annotates on.")
+    task_type: str
+    domain: str
+
+
+class EvidenceOut(Schema):
+    id: int
+    task_type: str
+    domain: str
+    source: str
+
+
+@router.post(
+    "/network/candidates/{candidate_id}/workbench-evidence",
+    response={201: EvidenceOut, **DENIED},
+    summary="Record the candidate's scorecard on a project as evidence (needs their consent)",
+)
+def workbench_evidence(request: ApiRequest, candidate_id: int, body: WorkbenchEvidenceIn):
+    from trainerdesk.workbench.models import Project
+
+    candidate = access.get_candidate_for_user(request.auth, candidate_id)
+    project = Project.objects.filter(pk=body.project).first() if body.project > 0 else None
+    if project is None:
+        raise Http404("Not found")
+    evidence = call(
+        services.record_workbench_evidence,
+        candidate=candidate,
+        project=project,
+        task_type=body.task_type,
+        domain=body.domain,
+        by=request.auth,
+    )
+    return Status(201, evidence)

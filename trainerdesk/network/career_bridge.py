@@ -30,9 +30,11 @@ def career_answers(*, token: str = "", signed: str = "") -> dict[str, Any]:
         return {}
     if found is None:
         return {}
-    if isinstance(found, dict):
-        return found
-    for attr in ("as_dict", "to_dict"):
-        if callable(getattr(found, attr, None)):
-            return getattr(found, attr)()
-    return {"answers": getattr(found, "answers", {}), "score": getattr(found, "score", None)}
+    if isinstance(found, dict):  # signed answers: nothing was kept, only what they chose
+        return {"answers": found}
+    return {  # a kept result (careers.CareerAssessmentResult)
+        "answers": getattr(found, "answers", {}),
+        "score": getattr(found, "score", None),
+        "recommendation": getattr(found, "recommendation", ""),
+        "questionnaire_version": getattr(found, "questionnaire_version", None),
+    }

@@ -1,12 +1,9 @@
 """Consent records: given per purpose (and per client for submissions), withdrawn but
-never deleted. Giving `use_workbench_results` lets the network record the person's
-workbench scorecard as evidence (the vetting app's `record_scorecard_evidence`)."""
+never deleted. While `use_workbench_results` is live, the person's workbench scorecards
+can be recorded as evidence (`record_workbench_evidence`, over vetting's service)."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +15,6 @@ from trainerdesk.network.models import ApprovalStatus, Candidate, Client, Consen
 
 P = Consent.Purpose
 TEXT_VERSION = 1
-log = logging.getLogger(__name__)
 
 
 def live_consents(candidate: Candidate):
@@ -87,8 +83,6 @@ def grant_consent(
                 "method": method,
             },
         )
-        if purpose == P.USE_WORKBENCH_RESULTS:
-            record_workbench_evidence(candidate, by=by)
     return consent
 
 
@@ -108,28 +102,22 @@ def withdraw_consent(*, consent: Consent, by: Any) -> Consent:
     return consent
 
 
-def record_workbench_evidence(candidate: Candidate, *, by: Any) -> bool:
-    """Ask the vetting app to turn the person's workbench scorecards into evidence. The
-    function lands with the vetting helper's branch; until then (or for a candidate
-    without a login, whose work cannot be found) nothing happens and False is returned."""
+def record_workbench_evidence(
+    *, candidate: Candidate, project: Any, task_type: str, domain: str, by: Any
+) -> Any:
+    """Turn the candidate's scorecard on a workbench project they work on into evidence
+    (vetting's `record_scorecard_evidence`), only while their `use_workbench_results`
+    consent is live. Staff or the candidate themselves ask for it."""
+    from trainerdesk.vetting.services import record_scorecard_evidence
+
+    if by is None or not (by.is_staff or by.pk == candidate.user_id):
+        raise ConflictError("only staff or the candidate can record their workbench results")
     if candidate.user_id is None:
-        return False
-    try:
-        # Imported by name: vetting's services land on the vetting helper's branch.
-        vetting_services = importlib.import_module("trainerdesk.vetting.services")
-    except ImportError:
-        return False
-    recorder = getattr(vetting_services, "record_scorecard_evidence", None)
-    if recorder is None:
-        return False
-    params = inspect.signature(recorder).parameters
-    kwargs: dict[str, Any] = {"by": by} if "by" in params else {}
-    if "user" in params:
-        kwargs["user"] = candidate.user
-    elif "candidate" in params:
-        kwargs["candidate"] = candidate
-    else:
-        log.warning("record_scorecard_evidence takes neither user nor candidate: not called")
-        return False
-    recorder(**kwargs)
-    return True
+        raise ConflictError("this candidate has no login, so no workbench work to read")
+    if not has_consent(candidate, P.USE_WORKBENCH_RESULTS):
+        raise ConflictError(
+            "consent: the candidate has not allowed the network to use their workbench results"
+        )
+    return record_scorecard_evidence(
+        user=candidate.user, project=project, task_type=task_type, domain=domain, by=by
+    )

@@ -33,6 +33,10 @@ WRITES = {
     ),
     ("POST", "/api/v1/network/candidates/{candidate_id}/consents"): ("network.consent.grant",),
     ("POST", "/api/v1/network/consents/{consent_id}/withdraw"): ("network.consent.withdraw",),
+    # Recorded by the vetting service the network calls, in the same transaction.
+    ("POST", "/api/v1/network/candidates/{candidate_id}/workbench-evidence"): (
+        "vetting.evidence.create",
+    ),
     ("POST", "/api/v1/network/openings"): ("network.opening.create",),
     ("PATCH", "/api/v1/network/openings/{opening_id}"): ("network.opening.update",),
     ("POST", "/api/v1/network/openings/{opening_id}/transition"): ("network.opening.transition",),
@@ -219,6 +223,17 @@ def _net_withdraw(client, **_):
     _json(_as(client, person.user), "post", f"/api/v1/network/consents/{consent.pk}/withdraw")
 
 
+def _net_workbench_evidence(client, *, project, **_):
+    annotator = project.members.get(role="annotator").user
+    person = _net("Candidate").objects.create(full_name="Annie", user=annotator)
+    _net("Consent").objects.create(
+        candidate=person, purpose="use_workbench_results", method="candidate_portal"
+    )
+    body = {"project": project.pk, "task_type": "text_classification", "domain": "news"}
+    url = f"/api/v1/network/candidates/{person.pk}/workbench-evidence"
+    _json(_as(client, _net_user("netstaff", staff=True)), "post", url, body)
+
+
 def _net_create_opening(client, **_):
     company, contact = _net_client()
     body = {"client": company.pk, "title": "R", "task_type": "ner", "contract_type": "freelance",
@@ -259,6 +274,9 @@ DRIVERS = {
     ("POST", "/api/v1/network/representation-requests/{request_id}/answer"): _net_answer,
     ("POST", "/api/v1/network/candidates/{candidate_id}/consents"): _net_consent,
     ("POST", "/api/v1/network/consents/{consent_id}/withdraw"): _net_withdraw,
+    ("POST", "/api/v1/network/candidates/{candidate_id}/workbench-evidence"): (
+        _net_workbench_evidence
+    ),
     ("POST", "/api/v1/network/openings"): _net_create_opening,
     ("PATCH", "/api/v1/network/openings/{opening_id}"): _net_patch_opening,
     ("POST", "/api/v1/network/openings/{opening_id}/transition"): _net_transition,

@@ -1,6 +1,3 @@
-import sys
-import types
-
 import pytest
 
 from trainerdesk.lib.errors import ConflictError, InvalidInput
@@ -44,23 +41,21 @@ def test_refusals(candidate, member, client_company):
     assert recorded.recorded_by == member
 
 
-def test_workbench_results_consent_calls_vetting_when_it_exists(candidate, monkeypatch):
-    calls = []
-    fake = types.ModuleType("trainerdesk.vetting.services")
-    fake.record_scorecard_evidence = lambda *, user, by: calls.append((user, by))
-    monkeypatch.setitem(sys.modules, "trainerdesk.vetting.services", fake)
-    import trainerdesk.vetting as vetting_pkg
+def test_workbench_evidence_needs_the_live_consent(candidate, member, staff, project, teammate):
+    from trainerdesk.vetting.models import Evidence
 
-    monkeypatch.setattr(vetting_pkg, "services", fake, raising=False)
-    services.grant_consent(
-        candidate=candidate.candidate, purpose="use_workbench_results", by=candidate
-    )
-    assert calls == [(candidate, candidate)]
-
-
-def test_workbench_results_consent_without_vetting_services(candidate, monkeypatch):
-    monkeypatch.setitem(sys.modules, "trainerdesk.vetting.services", None)  # import fails
-    consent = services.grant_consent(
-        candidate=candidate.candidate, purpose="use_workbench_results", by=candidate
-    )
-    assert consent.pk and not services.record_workbench_evidence(candidate.candidate, by=candidate)
+    person = candidate.candidate
+    person.user = teammate  # the person annotates on the client project
+    person.save(update_fields=["user"])
+    args = {"candidate": person, "project": project, "task_type": "text_classification",
+            "domain": "news"}  # fmt: skip
+    with pytest.raises(ConflictError, match="consent"):
+        services.record_workbench_evidence(**args, by=staff)
+    consent = services.grant_consent(candidate=person, purpose="use_workbench_results", by=teammate)
+    with pytest.raises(ConflictError, match="only staff or the candidate"):
+        services.record_workbench_evidence(**args, by=member)
+    evidence = services.record_workbench_evidence(**args, by=teammate)
+    assert evidence.user == teammate and Evidence.objects.filter(source="scorecard").count() == 1
+    services.withdraw_consent(consent=consent, by=teammate)
+    with pytest.raises(ConflictError, match="consent"):
+        services.record_workbench_evidence(**args, by=staff)

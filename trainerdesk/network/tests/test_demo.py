@@ -4,7 +4,6 @@ from trainerdesk.accounts.models import AuditEvent
 from trainerdesk.network import demo, services
 from trainerdesk.network.models import Candidate, Client, Member, Opening
 from trainerdesk.vetting.models import Evidence
-from trainerdesk.workbench import extensions
 
 
 def test_network_demo_is_complete_and_idempotent(db):
@@ -39,8 +38,18 @@ def test_network_demo_is_complete_and_idempotent(db):
     assert "Network demo" in out.getvalue()
 
 
-def test_demo_command_runs_registered_loaders():
-    assert any(getattr(f, "__name__", "") == "load" for f in extensions.demo_loaders())
+def test_the_demo_command_hooks_load_and_remove(db):
+    from django.apps import apps
+
+    config = apps.get_app_config("network")
+    out = io.StringIO()
+    config.load_demo(stdout=out, limit=1)
+    assert "demo-member1    / trainerdesk-demo" in out.getvalue()
+    config.remove_demo(stdout=out)
+    assert not Member.objects.exists() and not Client.objects.exists()
+    assert not Candidate.objects.exists() and not Opening.objects.exists()
+    config.load_demo(stdout=out)  # and back again from nothing
+    assert Candidate.objects.count() == 3
 
 
 def test_network_events_go_to_the_global_chain_which_verifies(db):

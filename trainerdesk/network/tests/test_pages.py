@@ -1,7 +1,6 @@
 """The pages through the HTTP client: forms post to the services and show their errors."""
 
 import sys
-import types
 
 import pytest
 
@@ -36,31 +35,45 @@ def test_apply_page(client_for, visitor):
     assert ok.status_code == 302 and Member.objects.get(user=visitor).status == "pending"
 
 
-def test_apply_prefills_from_the_career_assessment(client_for, visitor, monkeypatch):
-    fake = types.ModuleType("trainerdesk.careers.services")
-    fake.result_for_token = lambda token: (
-        {"score": 8, "answers": {"network": "large"}} if token == "t1" else None
-    )
-    fake.answers_from_signed = lambda value: {"score": 5}
-    monkeypatch.setitem(sys.modules, "trainerdesk.careers.services", fake)
+def test_apply_prefills_from_a_kept_career_assessment(client_for, visitor):
+    from django.utils import timezone
+
+    from trainerdesk.careers.models import CareerAssessmentResult
+    from trainerdesk.careers.scoring import FITS
+    from trainerdesk.careers.services import apply_url
+
+    answers = careers_answers()
+    kept = CareerAssessmentResult.objects.create(
+        questionnaire_version=1, answers=answers, score=8, recommendation=FITS,
+        consented_at=timezone.now(), token="t" * 43,
+    )  # fmt: skip
     c = client_for(visitor)
-    page = c.get("/network/apply/?assessment=t1")
+    page = c.get(apply_url(token=kept.token))
     assert b"score 8" in page.content and b'name="bring_answers"' in page.content
     assert b"bring_answers" not in c.get("/network/apply/?assessment=unknown").content
-    c.post(
-        "/network/apply/",
-        {
-            "assessment": "t1",
-            "bring_answers": "1",
-            "display_name": "Vi",
-            "country": "AT",
-            "vat_status": "not_registered",
-        },
-    )
-    assert Member.objects.get(user=visitor).application == {
-        "score": 8,
-        "answers": {"network": "large"},
-    }
+    form = {"display_name": "Vi", "country": "AT", "vat_status": "not_registered"}
+    c.post("/network/apply/", form | {"assessment": kept.token, "bring_answers": "1"})
+    application = Member.objects.get(user=visitor).application
+    assert application["answers"] == answers and application["score"] == 8
+
+
+def test_apply_with_the_real_careers_app(client_for, visitor):
+    from trainerdesk.careers import services as careers
+
+    answers = careers_answers()
+    signed = careers.sign_answers(answers)
+    c = client_for(visitor)
+    page = c.get(careers.apply_url(signed_answers=signed))
+    assert page.status_code == 200 and b'name="bring_answers"' in page.content
+    c.post("/network/apply/", {"answers": signed, "bring_answers": "1", "display_name": "Vi",
+                               "country": "AT", "vat_status": "not_registered"})  # fmt: skip
+    assert Member.objects.get(user=visitor).application == {"answers": answers}
+
+
+def careers_answers():
+    from trainerdesk.careers.questionnaire import QUESTIONS
+
+    return {q.key: q.options[0].value for q in QUESTIONS}
 
 
 def test_apply_link_works_without_careers_app(client_for, visitor, monkeypatch):
