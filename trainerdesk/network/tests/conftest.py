@@ -3,6 +3,7 @@
 import pytest
 
 from trainerdesk.accounts.models import AuditEvent
+from trainerdesk.lib.browser_fixtures import browser_page  # noqa: F401
 
 
 @pytest.fixture
