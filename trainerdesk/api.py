@@ -210,6 +210,9 @@ api.add_router("/", "trainerdesk.quality.api.router")
 api.add_router("/", "trainerdesk.careers.api.router")
 api.add_router("/", "trainerdesk.vetting.api.router")
 api.add_router("/", "trainerdesk.placements.api.router")
+api.add_router("/", "trainerdesk.network.api.router")
+api.add_router("/", "trainerdesk.network.api_candidates.router")
+api.add_router("/", "trainerdesk.network.api_openings.router")
 
 
 def _document_errors() -> None:

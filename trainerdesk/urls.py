@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("careers/", include("trainerdesk.careers.urls")),
     path("", include("trainerdesk.accounts.urls_audit")),
+    path("", include("trainerdesk.network.urls")),
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.placements.urls")),

@@ -7,3 +7,20 @@ class NetworkConfig(AppConfig):
 
     name = "trainerdesk.network"
     label = "network"
+
+    def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
+        """Called by `trainerdesk demo` (after the vetting demo): the network's parties and
+        roles, printing their logins."""
+        from trainerdesk.network.demo import load_network_demo
+
+        summary = load_network_demo(stdout=stdout)
+        if stdout is not None:
+            stdout.write("Network demo logins (demo credentials only):\n")
+            for username, role in summary["logins"].items():
+                stdout.write(f"  {username:<15} / {summary['password']}   ({role})\n")
+        return summary
+
+    def remove_demo(self, *, stdout=None) -> None:
+        from trainerdesk.network.demo import remove_network_demo
+
+        remove_network_demo(stdout=stdout)

@@ -454,3 +454,36 @@ class Ranking(models.Model):
 
     def __str__(self) -> str:
         return f"ranking {self.pk} of opening {self.opening_id}"
+
+
+class RepresentationRequest(models.Model):
+    """A second member asks to represent a person already in the network; only the
+    candidate (in their portal) grants it, so no member reaches someone another member
+    brought in without that person's say."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the candidate"
+        GRANTED = "granted", "Granted"
+        DECLINED = "declined", "Declined"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="representation_requests"
+    )
+    message = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "candidate"],
+                condition=models.Q(status="pending"),
+                name="representation_request_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} asks to represent {self.candidate_id}"
