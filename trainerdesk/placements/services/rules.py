@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from trainerdesk.network import services as network_services
 from trainerdesk.network.models import (
-    ApprovalStatus,
     Candidate,
     Consent,
     Member,
-    Membership,
     Opening,
     Representation,
 )
@@ -19,22 +18,14 @@ from trainerdesk.placements.models import FairPlayPolicy, Ownership, Submission
 
 # A membership in these states may submit: "grace" is a renewal not yet paid within the
 # plan's grace days; expired and cancelled are lapsed.
-SUBMITTING_MEMBERSHIP = frozenset({Membership.Status.ACTIVE, Membership.Status.GRACE})
 
 
 def member_submit_refusal(member: Member) -> str | None:
-    """Why `member` may not submit anyone, or None. One function so it can switch to
-    network.services.member_can_submit once that exists on this branch."""
-    if member.status != ApprovalStatus.APPROVED:
-        return f"member: {member.display_name} is not an approved member ({member.status})"
-    latest = member.memberships.order_by("-created_at", "-id").first()
-    if latest is None or latest.status not in SUBMITTING_MEMBERSHIP:
-        state = latest.get_status_display().lower() if latest else "none"
-        return (
-            f"member: only members with an active membership may submit candidates "
-            f"(membership: {state})"
-        )
-    return None
+    """Why `member` may not submit anyone, or None: the network's one rule
+    (`network.services.member_can_submit`: approved, with an active period covering
+    today; a period in grace is overdue)."""
+    check = network_services.member_can_submit(member)
+    return None if check else f"member: {check.reason}"
 
 
 def live_consent(candidate: Candidate, opening: Opening) -> Consent | None:

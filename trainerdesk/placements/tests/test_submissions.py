@@ -33,7 +33,15 @@ def test_submit_records_consent_policy_history_ownership_and_audit(submit, conse
 
 def test_lapsed_member_is_refused(submit, consent, member):
     Membership.objects.filter(member=member.network_member).update(status="expired")
-    assert "only members with an active membership may submit" in refused(submit)
+    assert "your membership is expired; renew it" in refused(submit)
+    assert not Submission.objects.exists()
+
+
+def test_member_in_grace_is_refused_too(submit, consent, member):
+    # Grace keeps an overdue member's account, not their right to submit (issue 10: only
+    # active members submit).
+    Membership.objects.filter(member=member.network_member).update(status="grace")
+    assert "renew it to submit candidates again" in refused(submit)
     assert not Submission.objects.exists()
 
 
