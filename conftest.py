@@ -11,6 +11,30 @@ import pytest
 # trainerdesk.lib.pytest_env, loaded from pyproject's addopts before Django starts.
 
 
+# Rows the migrations publish, and the functions that publish them.
+_PUBLISHED = [
+    ("trainerdesk.network.migrations.0002_default_plan", "add_plan"),
+    ("trainerdesk.placements.migrations.0002_policy_version_1", "create_version_1"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _published_rows(request):
+    """The rows the migrations publish (the EUR 177 plan, fair-play policy version 1) as
+    the migrations left them. A transactional test (live server, browser) empties every
+    table when it ends, and with xdist a database test may run after one on the same
+    worker; the product never runs without these rows, so neither do the tests."""
+    if "_django_db_helper" not in request.fixturenames:
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in _PUBLISHED:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
     # PBKDF2 at production strength costs ~0.3 s per login; tests log in a lot.
