@@ -202,6 +202,7 @@ api.add_router("/", "trainerdesk.workbench.api_progress.router")
 api.add_router("/", "trainerdesk.workbench.api_gold.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
+api.add_router("/matching/", "trainerdesk.network.api_matching.router")
 
 
 def _document_errors() -> None:

@@ -5,6 +5,7 @@ from trainerdesk.api import api
 urlpatterns = [
     path("accounts/", include("trainerdesk.accounts.urls")),
     path("api/v1/", api.urls),
+    path("network/", include("trainerdesk.network.urls_matching")),
     path("", include("trainerdesk.accounts.urls_audit")),
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.workbench.urls")),

@@ -62,6 +62,8 @@ ACTIONS: dict[str, str] = {
     "quality.agreement_report.create": "Agreement report started",
     "quality.scorecard.create": "Scorecard snapshot recorded",
     "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
+    # matching (network)
+    "network.ranking.create": "Candidates ranked for an opening",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

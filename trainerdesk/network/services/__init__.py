@@ -1,0 +1,1 @@
+"""The placement network's services (one module per area)."""

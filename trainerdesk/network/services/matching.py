@@ -1,0 +1,420 @@
+"""Matching: rank an opening's candidates, and the reverse view for one candidate.
+
+The rule is `network/matching.py` (pure, NumPy); this module reads its inputs in two
+queries — the candidates in scope with the columns the hard filters need (language level
+ranks and authorisation flags computed by the database), and their valid evidence on the
+opening's skills, newest first (index `evidence_skill`) — and stores the result.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from trainerdesk.lib import audit
+from trainerdesk.lib.digest import LineDigest
+from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.jsonutil import iso_utc
+from trainerdesk.network import matching as core
+from trainerdesk.network.models import (
+    Candidate,
+    CandidateLanguage,
+    Member,
+    Opening,
+    Ranking,
+    Requirement,
+)
+from trainerdesk.vetting.models import Assessment, Domain, Evidence, TaskType
+
+# How many ranked candidates (and hard-filter failures) a Ranking row keeps explained.
+KEEP = 200
+
+_RANK_CASE = Case(
+    *(When(level=level, then=Value(rank)) for level, rank in core.LEVEL_RANK.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """An opening's requirements in the core's terms."""
+
+    hard: list[core.HardRequirement]
+    measured: list[core.MeasuredRequirement]
+    skills: list[tuple[str, str]]  # (task type, domain) per skill index
+
+    def digest_lines(self) -> list[tuple]:
+        lines: list[tuple] = [("rule", core.RULE, core.RULE_VERSION)]
+        for h in self.hard:
+            lines.append(("hard", h.key, h.kind, h.language, h.level, h.region, h.hours))
+        for m in self.measured:
+            task_type, domain = self.skills[m.skill]
+            lines.append(("measured", m.key, m.kind, task_type, domain, m.threshold, m.weight))
+        return lines
+
+
+def _skill_label(task_type: str, domain: str) -> str:
+    return f"{TaskType(task_type).label} / {Domain(domain).label}"
+
+
+def opening_spec(opening: Opening, requirements: Sequence[Requirement] | None = None) -> Spec:
+    """The opening's requirements, checked (InvalidInput naming the requirement's field)."""
+    reqs = list(opening.requirements.all()) if requirements is None else list(requirements)
+    errors: list[str] = []
+    hard: list[core.HardRequirement] = []
+    pending: list[tuple[Requirement, tuple[str, str]]] = []
+    for req in reqs:
+        where = f"requirements[{req.pk}]"
+        if req.kind == "language":
+            if not req.language or req.level not in core.LEVEL_RANK:
+                errors.append(
+                    f"{where}.level: a language requirement needs a code and a "
+                    f"level among {', '.join(core.CEFR)}"
+                )
+                continue
+            hard.append(
+                core.HardRequirement(
+                    str(req.pk), "language", language=req.language.lower(), level=req.level
+                )
+            )
+        elif req.kind == "work_authorisation":
+            if not req.region:
+                errors.append(f"{where}.region: a country code or EU is required")
+                continue
+            hard.append(
+                core.HardRequirement(str(req.pk), "work_authorisation", region=req.region.upper())
+            )
+        elif req.kind == "availability":
+            if req.hours is None:
+                errors.append(f"{where}.hours: hours per week are required")
+                continue
+            hard.append(core.HardRequirement(str(req.pk), "availability", hours=req.hours))
+        else:
+            if req.kind == "lead_time" and not req.threshold:
+                errors.append(
+                    f"{where}.threshold: a lead-time requirement needs a limit in seconds"
+                )
+                continue
+            # A requirement without its own skill is about the opening's.
+            pending.append(
+                (req, (req.task_type or opening.task_type, req.domain or opening.domain))
+            )
+    if errors:
+        raise InvalidInput(errors)
+    skills = sorted({skill for _, skill in pending})
+    titles: dict[tuple[str, str], str] = {}
+    if skills:
+        wanted = Q()
+        for task_type, domain in skills:
+            wanted |= Q(task_type=task_type, domain=domain)
+        for a in Assessment.objects.filter(wanted, status="active").order_by("-id"):
+            titles[(a.task_type, a.domain)] = a.title
+    measured = [
+        core.MeasuredRequirement(
+            key=str(req.pk),
+            kind=req.kind,
+            skill=skills.index(skill),
+            threshold=req.threshold,
+            weight=req.weight,
+            skill_label=_skill_label(*skill),
+            assessment=titles.get(skill),
+        )
+        for req, skill in pending
+    ]
+    return Spec(hard, measured, skills)
+
+
+def _candidates(spec: Spec, member: Member | None):
+    qs = Candidate.objects.live()
+    if member is not None:
+        qs = qs.filter(representations__member=member, representations__ended_at__isnull=True)
+    annotations: dict = {"auth_text": Cast("work_authorisation", TextField())}
+    names = []
+    for i, h in enumerate(spec.hard):
+        name = f"h{i}"
+        if h.kind == "language":
+            annotations[name] = Subquery(
+                CandidateLanguage.objects.filter(candidate=OuterRef("pk"), code=h.language)
+                .annotate(rank=_RANK_CASE)
+                .values("rank")[:1]
+            )
+        elif h.kind == "work_authorisation":
+            codes = Q()
+            for code in core.authorisation_codes(h.region):
+                codes |= Q(auth_text__contains=f'"{code}"')
+            annotations[name] = Case(
+                When(codes, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        else:
+            continue
+        names.append(name)
+    return (
+        qs.annotate(**annotations)
+        .order_by("id")
+        .values_list("id", "user_id", "hours_per_week", *names)
+    )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    pool: core.Pool
+    evidence: core.EvidenceRows
+    digest: str
+
+
+def _floats(values) -> np.ndarray:
+    # None becomes NaN in a float array.
+    return np.array(values, dtype=np.float64)
+
+
+def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, scope: str) -> Inputs:
+    """The two reads; the digest covers the rule, the requirements, the scope, the time,
+    every considered candidate's filtered columns and the ids of the evidence rows read."""
+    digest = LineDigest()
+    for line in spec.digest_lines():
+        digest.add(*line)
+    digest.add("scope", scope, iso_utc(at))
+
+    rows = list(_candidates(spec, member))
+    digest.add_lines("\t".join(map(str, row)) + "\n" for row in rows)
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(spec.hard))
+    ids = np.array(columns[0], dtype=np.int64)
+    user_ids = np.array([u or 0 for u in columns[1]], dtype=np.int64)
+    hours = _floats(columns[2])
+    ranks: dict[str, np.ndarray] = {}
+    allowed: dict[str, np.ndarray] = {}
+    col = 3
+    for h in spec.hard:
+        if h.kind == "language":
+            ranks[h.language] = np.array([r or 0 for r in columns[col]], dtype=np.int8)
+        elif h.kind == "work_authorisation":
+            allowed[h.region] = np.array(columns[col], dtype=bool)
+        else:
+            continue
+        col += 1
+    pool = core.Pool(ids=ids, hours=hours, language_rank=ranks, authorised=allowed)
+
+    evidence = core.EvidenceRows.empty()
+    if spec.skills and n:
+        wanted = Q()
+        skill_case = []
+        for i, (task_type, domain) in enumerate(spec.skills):
+            wanted |= Q(task_type=task_type, domain=domain)
+            skill_case.append(When(task_type=task_type, domain=domain, then=Value(i)))
+        qs = Evidence.objects.valid(at).filter(wanted, user__candidate__isnull=False)
+        if member is not None:
+            qs = qs.filter(
+                user__candidate__representations__member=member,
+                user__candidate__representations__ended_at__isnull=True,
+            )
+        ev = list(
+            qs.annotate(skill=Case(*skill_case, output_field=IntegerField()))
+            .order_by("-measured_at", "-id")
+            .values_list(
+                "id",
+                "user_id",
+                "skill",
+                "accuracy",
+                "low",
+                "high",
+                "agreement",
+                "lead_time_seconds",
+            )
+        )
+        digest.add_lines(f"evidence\t{row[0]}\n" for row in ev)
+        if ev:
+            e = list(zip(*ev, strict=True))
+            owners = np.array(e[1], dtype=np.int64)
+            by_user = np.argsort(user_ids, kind="stable")
+            at_pos = np.searchsorted(user_ids[by_user], owners)
+            at_pos = np.minimum(at_pos, n - 1)
+            found = user_ids[by_user][at_pos] == owners
+            owner = np.where(found, by_user[at_pos], -1).astype(np.int64)
+            evidence = core.EvidenceRows(
+                owner=owner,
+                skill=np.array(e[2], dtype=np.int64),
+                accuracy=_floats(e[3]),
+                low=_floats(e[4]),
+                high=_floats(e[5]),
+                agreement=_floats(e[6]),
+                lead_time=_floats(e[7]),
+            )
+    return Inputs(pool, evidence, digest.hexdigest())
+
+
+def _core_error(exc: ValueError) -> InvalidInput:
+    return InvalidInput([str(exc)])
+
+
+def compute_ranking(*, opening: Opening, member: Member | None, at: datetime.datetime):
+    """(result, inputs) without writing anything: the bench times this and the service."""
+    spec = opening_spec(opening)
+    scope = f"member:{member.pk}" if member is not None else "network"
+    inputs = read_inputs(spec, member=member, at=at, scope=scope)
+    try:
+        result = core.rank(inputs.pool, spec.hard, spec.measured, inputs.evidence)
+    except ValueError as exc:
+        raise _core_error(exc) from exc
+    return result, inputs
+
+
+def ranking_results(result: core.Result, *, keep: int = KEEP) -> list[dict]:
+    """The ranked top `keep` with their contributions, then up to `keep` hard-filter
+    failures with their reasons."""
+    out = []
+    for place, position in enumerate(result.order[:keep].tolist(), start=1):
+        out.append({"rank": place, **result.explain(position)})
+    for position in np.flatnonzero(~result.passed)[:keep].tolist():
+        out.append({"rank": None, **result.explain(position)})
+    return out
+
+
+def rank_opening(*, opening: Opening, member: Member | None = None, by) -> Ranking:
+    """Rank the candidates `member` represents (the whole network when None, for staff)
+    for `opening` and store the ranking. The score only orders: it rejects nobody."""
+    if member is not None and opening.status != Opening.Status.OPEN:
+        raise ConflictError(
+            f"opening {opening.pk} is {opening.status}: only open openings are ranked for members"
+        )
+    at = timezone.now()
+    result, inputs = compute_ranking(opening=opening, member=member, at=at)
+    with transaction.atomic():
+        ranking = Ranking.objects.create(
+            opening=opening,
+            member=member,
+            rule=core.RULE,
+            rule_version=core.RULE_VERSION,
+            computed_at=at,
+            computed_by=by,
+            considered=result.considered,
+            passed_hard=result.passed_hard,
+            inputs_digest=inputs.digest,
+            results=ranking_results(result),
+        )
+        audit.record(
+            action="network.ranking.create",
+            obj=ranking,
+            changes={
+                "opening": opening.pk,
+                "member": member.pk if member else None,
+                "rule": core.RULE,
+                "rule_version": core.RULE_VERSION,
+                "considered": result.considered,
+                "passed_hard": result.passed_hard,
+                # "digest" in a key is redacted by the audit log; the sha256 is no secret.
+                "inputs_sha256": inputs.digest,
+            },
+            by=by,
+        )
+    return ranking
+
+
+# -- the reverse view -------------------------------------------------------------------
+
+
+def _one_candidate_pool(candidate: Candidate, spec: Spec) -> core.Pool:
+    levels = {
+        lang.code.lower(): core.LEVEL_RANK.get(lang.level, 0) for lang in candidate.languages.all()
+    }
+    ranks = {
+        h.language: np.array([levels.get(h.language, 0)], dtype=np.int8)
+        for h in spec.hard
+        if h.kind == "language"
+    }
+    allowed = {
+        h.region: np.array([core.authorised(candidate.work_authorisation or [], h.region)])
+        for h in spec.hard
+        if h.kind == "work_authorisation"
+    }
+    hours = _floats([candidate.hours_per_week])
+    return core.Pool(np.array([candidate.pk], dtype=np.int64), hours, ranks, allowed)
+
+
+def _one_candidate_evidence(rows: list[Evidence], spec: Spec) -> core.EvidenceRows:
+    index = {skill: i for i, skill in enumerate(spec.skills)}
+    mine = [r for r in rows if (r.task_type, r.domain) in index]
+    if not mine:
+        return core.EvidenceRows.empty()
+    return core.EvidenceRows(
+        owner=np.zeros(len(mine), dtype=np.int64),
+        skill=np.array([index[(r.task_type, r.domain)] for r in mine], dtype=np.int64),
+        accuracy=_floats([r.accuracy for r in mine]),
+        low=_floats([r.low for r in mine]),
+        high=_floats([r.high for r in mine]),
+        agreement=_floats([r.agreement for r in mine]),
+        lead_time=_floats([r.lead_time_seconds for r in mine]),
+    )
+
+
+def explain_for_candidate(
+    *, candidate: Candidate, opening: Opening, at: datetime.datetime | None = None
+) -> dict:
+    """One opening's explanation for one candidate (hard-filter reasons, or each
+    requirement's contribution and what they would need)."""
+    found = openings_for_candidate(
+        candidate=candidate, at=at, openings=[opening], only_passing=False
+    )
+    return found[0]
+
+
+def openings_for_candidate(
+    *,
+    candidate: Candidate,
+    at: datetime.datetime | None = None,
+    openings: Sequence[Opening] | None = None,
+    only_passing: bool = True,
+) -> list[dict]:
+    """The OPEN openings whose hard filters `candidate` passes, best score first (ties by
+    opening id), each with the score and what they would need per measured requirement.
+    Stale results are named so the person knows a retake is what they need."""
+    at = at or timezone.now()
+    if openings is None:
+        openings = list(
+            Opening.objects.filter(status=Opening.Status.OPEN)
+            .select_related("client")
+            .prefetch_related("requirements")
+            .order_by("id")
+        )
+    user_id = candidate.user_id
+    evidence = (
+        list(Evidence.objects.filter(user_id=user_id).order_by("-measured_at", "-id"))
+        if user_id
+        else []
+    )
+    valid = [e for e in evidence if e.valid_until > at]
+    expired: dict[tuple[str, str], datetime.datetime] = {}
+    for e in evidence:
+        if e.valid_until <= at:
+            expired.setdefault((e.task_type, e.domain), e.valid_until)
+    out = []
+    for opening in openings:
+        try:
+            spec = opening_spec(opening, list(opening.requirements.all()))
+            result = core.rank(
+                _one_candidate_pool(candidate, spec),
+                spec.hard,
+                spec.measured,
+                _one_candidate_evidence(valid, spec),
+            )
+        except (InvalidInput, ValueError):
+            continue  # an opening whose requirements cannot be read is no match to offer
+        explanation = result.explain(0)
+        if only_passing and not explanation["passed"]:
+            continue
+        for part in explanation.get("contributions", []):
+            req = next(m for m in spec.measured if m.key == part["requirement"])
+            when = expired.get(spec.skills[req.skill])
+            if part["counted"] is None and when is not None:
+                part["expired_on"] = when.date().isoformat()
+        out.append({"opening": opening, **explanation})
+    out.sort(key=lambda e: (-(e.get("score") or 0.0), e["opening"].pk))
+    return out
