@@ -13,8 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -133,6 +144,8 @@ def opening_spec(opening: Opening, requirements: Sequence[Requirement] | None = 
 
 
 def _candidates(spec: Spec, member: Member | None):
+    """The candidates in scope: id, user id, hours, then one column per language or
+    authorisation requirement (the level's rank, 0: not listed; 1/0: authorised)."""
     qs = Candidate.objects.live()
     if member is not None:
         qs = qs.filter(representations__member=member, representations__ended_at__isnull=True)
@@ -147,6 +160,7 @@ def _candidates(spec: Spec, member: Member | None):
                 .values("rank")[:1]
             )
         elif h.kind == "work_authorisation":
+            # The stored JSON list's text holds each code in quotes on both databases.
             codes = Q()
             for code in core.authorisation_codes(h.region):
                 codes |= Q(auth_text__contains=f'"{code}"')
@@ -156,11 +170,43 @@ def _candidates(spec: Spec, member: Member | None):
         else:
             continue
         names.append(name)
-    return (
-        qs.annotate(**annotations)
-        .order_by("id")
-        .values_list("id", "user_id", "hours_per_week", *names)
-    )
+    return qs.annotate(**annotations).values_list("id", "user_id", "hours_per_week", *names)
+
+
+def _column_texts(qs, count: int) -> list[str]:
+    """Every column of `qs` as ONE comma-separated text ('nan' for NULL), read as a single
+    row: the database joins the values in C, where 100,000 rows fetched as tuples cost
+    Python ~1 us a row and value (bench_matching.py). The ORM builds the query; only
+    this aggregate around it is written here. All columns are joined in the same pass,
+    so the i-th value of each belongs to the same row; the row order itself is not
+    relied upon (the caller sorts)."""
+    sql, params = qs.order_by().query.sql_with_params()
+    cols = [f"c{i}" for i in range(count)]
+    join = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+    aggs = ", ".join(f"{join}(COALESCE(CAST({c} AS TEXT), 'nan'), ',')" for c in cols)
+    # A CTE's column list names the ORM's columns on both databases.
+    outer = f"WITH t({', '.join(cols)}) AS ({sql}) SELECT {aggs} FROM t"
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        row = cursor.fetchone()
+    return [text or "" for text in row]
+
+
+class Epoch(Func):
+    """A timestamp as a sortable number (days on SQLite, seconds on PostgreSQL)."""
+
+    function = "JULIANDAY"
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+
+def _parse(text: str) -> np.ndarray:
+    if not text:
+        return np.empty(0, dtype=np.float64)
+    # NumPy's C text parser: ~3x np.array(text.split(",")) on 100,000 values.
+    return np.fromstring(text, dtype=np.float64, sep=",")
 
 
 @dataclass(frozen=True)
@@ -176,28 +222,41 @@ def _floats(values) -> np.ndarray:
 
 
 def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, scope: str) -> Inputs:
-    """The two reads; the digest covers the rule, the requirements, the scope, the time,
-    every considered candidate's filtered columns and the ids of the evidence rows read."""
+    """The two reads. The digest (LineDigest) covers the rule, the requirements, the
+    scope and time, then one line per candidate column (its name and every value in
+    candidate-id order, comma-separated) and one line of the evidence ids read, newest
+    first."""
     digest = LineDigest()
     for line in spec.digest_lines():
         digest.add(*line)
     digest.add("scope", scope, iso_utc(at))
 
-    rows = list(_candidates(spec, member))
-    digest.add_lines("\t".join(map(str, row)) + "\n" for row in rows)
-    n = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(spec.hard))
-    ids = np.array(columns[0], dtype=np.int64)
-    user_ids = np.array([u or 0 for u in columns[1]], dtype=np.int64)
-    hours = _floats(columns[2])
+    qs = _candidates(spec, member)
+    count = 3 + sum(1 for h in spec.hard if h.kind in ("language", "work_authorisation"))
+    texts = _column_texts(qs, count)
+    columns = [_parse(text) for text in texts]
+    ids = columns[0].astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    in_order = bool(np.all(order == np.arange(len(ids))))
+    if not in_order:
+        columns = [col[order] for col in columns]
+        ids = ids[order]
+        texts = [",".join(np.array(t.split(","), dtype=object)[order]) for t in texts]
+    for name, text in zip(
+        ["id", "user", "hours", *(f"h{i}" for i in range(count - 3))], texts, strict=True
+    ):
+        digest.add(name, text)
+    n = len(ids)
+    user_ids = np.nan_to_num(columns[1], nan=0).astype(np.int64)
+    hours = columns[2]
     ranks: dict[str, np.ndarray] = {}
     allowed: dict[str, np.ndarray] = {}
     col = 3
     for h in spec.hard:
         if h.kind == "language":
-            ranks[h.language] = np.array([r or 0 for r in columns[col]], dtype=np.int8)
+            ranks[h.language] = np.nan_to_num(columns[col], nan=0).astype(np.int8)
         elif h.kind == "work_authorisation":
-            allowed[h.region] = np.array(columns[col], dtype=bool)
+            allowed[h.region] = columns[col] == 1
         else:
             continue
         col += 1
@@ -210,43 +269,48 @@ def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, sco
         for i, (task_type, domain) in enumerate(spec.skills):
             wanted |= Q(task_type=task_type, domain=domain)
             skill_case.append(When(task_type=task_type, domain=domain, then=Value(i)))
-        qs = Evidence.objects.valid(at).filter(wanted, user__candidate__isnull=False)
+        qs = Evidence.objects.valid(at).filter(wanted)
         if member is not None:
-            qs = qs.filter(
-                user__candidate__representations__member=member,
-                user__candidate__representations__ended_at__isnull=True,
+            # The whole network needs no filter: rows of users who are no candidate in
+            # scope are dropped when matched to the pool below.
+            represented = Candidate.objects.live().filter(
+                representations__member=member, representations__ended_at__isnull=True
             )
-        ev = list(
-            qs.annotate(skill=Case(*skill_case, output_field=IntegerField()))
-            .order_by("-measured_at", "-id")
-            .values_list(
-                "id",
-                "user_id",
-                "skill",
-                "accuracy",
-                "low",
-                "high",
-                "agreement",
-                "lead_time_seconds",
-            )
+            qs = qs.filter(user_id__in=represented.values("user_id"))
+        qs = qs.annotate(
+            skill=Case(*skill_case, output_field=IntegerField()),
+            # Newest first is sorted here, not by the database (see _column_texts).
+            measured=Epoch("measured_at"),
+        ).values_list(
+            "id",
+            "user_id",
+            "skill",
+            "accuracy",
+            "low",
+            "high",
+            "agreement",
+            "lead_time_seconds",
+            "measured",
         )
-        digest.add_lines(f"evidence\t{row[0]}\n" for row in ev)
-        if ev:
-            e = list(zip(*ev, strict=True))
-            owners = np.array(e[1], dtype=np.int64)
+        e = [_parse(text) for text in _column_texts(qs, 9)]
+        if len(e[0]):
+            newest = np.lexsort((-e[0], -e[8]))
+            e = [col[newest] for col in e]
+            evidence_ids = e[0].astype(np.int64)
+            digest.add("evidence", ",".join(map(str, evidence_ids.tolist())))
+            owners = e[1].astype(np.int64)
             by_user = np.argsort(user_ids, kind="stable")
-            at_pos = np.searchsorted(user_ids[by_user], owners)
-            at_pos = np.minimum(at_pos, n - 1)
+            at_pos = np.minimum(np.searchsorted(user_ids[by_user], owners), n - 1)
             found = user_ids[by_user][at_pos] == owners
             owner = np.where(found, by_user[at_pos], -1).astype(np.int64)
             evidence = core.EvidenceRows(
                 owner=owner,
-                skill=np.array(e[2], dtype=np.int64),
-                accuracy=_floats(e[3]),
-                low=_floats(e[4]),
-                high=_floats(e[5]),
-                agreement=_floats(e[6]),
-                lead_time=_floats(e[7]),
+                skill=e[2].astype(np.int64),
+                accuracy=e[3],
+                low=e[4],
+                high=e[5],
+                agreement=e[6],
+                lead_time=e[7],
             )
     return Inputs(pool, evidence, digest.hexdigest())
 

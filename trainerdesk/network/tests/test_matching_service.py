@@ -206,3 +206,33 @@ def test_assessment_title_in_needs(candidate, opening, project, owner):
     )
     found = matching.openings_for_candidate(candidate=candidate.candidate)
     assert found[0]["contributions"][0]["needs"] == "take the News topic classification assessment"
+
+
+def test_row_order_from_the_database_does_not_matter(member, candidate, opening, monkeypatch):
+    from conftest import _user
+
+    for k in range(3):
+        p = person(f"P{k}", member=member, user=_user(f"q{k}"))
+        give_evidence(p.user, low=0.6 + k / 10)
+    at = timezone.now()
+    spec = matching.opening_spec(opening)
+    scope = member.network_member
+    straight = matching.read_inputs(spec, member=scope, at=at, scope="m")
+    real = matching._column_texts
+
+    def reversed_rows(qs, count):
+        return [",".join(reversed(text.split(","))) for text in real(qs, count)]
+
+    monkeypatch.setattr(matching, "_column_texts", reversed_rows)
+    flipped = matching.read_inputs(spec, member=scope, at=at, scope="m")
+    assert flipped.digest == straight.digest
+    assert flipped.pool.ids.tolist() == straight.pool.ids.tolist()
+    a = core_rank(spec, straight)
+    b = core_rank(spec, flipped)
+    assert a.order.tolist() == b.order.tolist() and a.score.tolist() == b.score.tolist()
+
+
+def core_rank(spec, inputs):
+    from trainerdesk.network import matching as core
+
+    return core.rank(inputs.pool, spec.hard, spec.measured, inputs.evidence)
