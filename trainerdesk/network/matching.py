@@ -308,7 +308,7 @@ def rank(
         if req.weight < 0:
             raise ValueError(f"requirement {req.key}: weight must not be negative")
     hard_fail = hard_filter(pool, hard)
-    passed = ~hard_fail.any(axis=1)
+    passed = np.asarray(~hard_fail.any(axis=1), dtype=bool)
 
     counted = np.full((n, m), np.nan)
     low = np.full((n, m), np.nan)
