@@ -1,9 +1,11 @@
 """Matching: rank an opening's candidates, and the reverse view for one candidate.
 
-The rule is `network/matching.py` (pure, NumPy); this module reads its inputs in two
-queries — the candidates in scope with the columns the hard filters need (language level
-ranks and authorisation flags computed by the database), and their valid evidence on the
-opening's skills, newest first (index `evidence_skill`) — and stores the result.
+The rule is `network/matching.py` (pure, NumPy); this module reads its inputs in four
+queries whatever the pool's size (`read_inputs`): the hard filters run in the database
+(language level ranks and authorisation flags computed there, the same rule as the
+core's, tested equal), so only the passing candidates' columns and their valid evidence
+on the opening's skills (index `evidence_skill`) travel, plus the first failing ones for
+their reasons; then the core scores and orders, and the service stores the result.
 """
 
 from __future__ import annotations
@@ -144,15 +146,15 @@ def opening_spec(opening: Opening, requirements: Sequence[Requirement] | None = 
 
 
 def _candidates(spec: Spec, member: Member | None):
-    """The candidates in scope: id, user id, hours, then one column per language or
-    authorisation requirement (the level's rank, 0: not listed; 1/0: authorised)."""
+    """The candidates in scope, annotated h0, h1...: one per language or authorisation
+    requirement (the level's rank, NULL: not listed; 1/0: authorised)."""
     qs = Candidate.objects.live()
     if member is not None:
         qs = qs.filter(representations__member=member, representations__ended_at__isnull=True)
     annotations: dict = {"auth_text": Cast("work_authorisation", TextField())}
-    names = []
-    for i, h in enumerate(spec.hard):
-        name = f"h{i}"
+    names: list[str] = []
+    for h in spec.hard:
+        name = f"h{len(names)}"
         if h.kind == "language":
             annotations[name] = Subquery(
                 CandidateLanguage.objects.filter(candidate=OuterRef("pk"), code=h.language)
@@ -163,14 +165,36 @@ def _candidates(spec: Spec, member: Member | None):
             # The stored JSON list's text holds each code in quotes on both databases.
             codes = Q()
             for code in core.authorisation_codes(h.region):
-                codes |= Q(auth_text__contains=f'"{code}"')
+                codes |= Q(auth_text__icontains=f'"{code}"')
             annotations[name] = Case(
                 When(codes, then=Value(1)), default=Value(0), output_field=IntegerField()
             )
         else:
             continue
         names.append(name)
-    return qs.annotate(**annotations).values_list("id", "user_id", "hours_per_week", *names)
+    return qs.annotate(**annotations)
+
+
+def _passing(spec: Spec, annotated):
+    """The hard filters as SQL: the same rule as core.hard_filter (a test holds them
+    equal), applied by the database so only passing rows travel."""
+    conditions = Q()
+    column = 0
+    for h in spec.hard:
+        if h.kind == "language":
+            conditions &= Q(**{f"h{column}__gte": h.min_rank})
+        elif h.kind == "work_authorisation":
+            conditions &= Q(**{f"h{column}": 1})
+        else:
+            conditions &= Q(hours_per_week__gte=h.hours)
+            continue
+        column += 1
+    return annotated.filter(conditions)
+
+
+def _hard_names(spec: Spec) -> list[str]:
+    count = sum(1 for h in spec.hard if h.kind in ("language", "work_authorisation"))
+    return [f"h{i}" for i in range(count)]
 
 
 def _column_texts(qs, count: int) -> list[str]:
@@ -211,9 +235,10 @@ def _parse(text: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Inputs:
-    pool: core.Pool
+    pool: core.Pool  # every passing candidate and the first failing ones
     evidence: core.EvidenceRows
     digest: str
+    considered: int  # all candidates in scope
 
 
 def _floats(values) -> np.ndarray:
@@ -221,34 +246,7 @@ def _floats(values) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
-def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, scope: str) -> Inputs:
-    """The two reads. The digest (LineDigest) covers the rule, the requirements, the
-    scope and time, then one line per candidate column (its name and every value in
-    candidate-id order, comma-separated) and one line of the evidence ids read, newest
-    first."""
-    digest = LineDigest()
-    for line in spec.digest_lines():
-        digest.add(*line)
-    digest.add("scope", scope, iso_utc(at))
-
-    qs = _candidates(spec, member)
-    count = 3 + sum(1 for h in spec.hard if h.kind in ("language", "work_authorisation"))
-    texts = _column_texts(qs, count)
-    columns = [_parse(text) for text in texts]
-    ids = columns[0].astype(np.int64)
-    order = np.argsort(ids, kind="stable")
-    in_order = bool(np.all(order == np.arange(len(ids))))
-    if not in_order:
-        columns = [col[order] for col in columns]
-        ids = ids[order]
-        texts = [",".join(np.array(t.split(","), dtype=object)[order]) for t in texts]
-    for name, text in zip(
-        ["id", "user", "hours", *(f"h{i}" for i in range(count - 3))], texts, strict=True
-    ):
-        digest.add(name, text)
-    n = len(ids)
-    user_ids = np.nan_to_num(columns[1], nan=0).astype(np.int64)
-    hours = columns[2]
+def _pool_from_columns(spec: Spec, columns: list[np.ndarray]) -> core.Pool:
     ranks: dict[str, np.ndarray] = {}
     allowed: dict[str, np.ndarray] = {}
     col = 3
@@ -260,7 +258,52 @@ def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, sco
         else:
             continue
         col += 1
-    pool = core.Pool(ids=ids, hours=hours, language_rank=ranks, authorised=allowed)
+    ids = columns[0].astype(np.int64)
+    return core.Pool(ids=ids, hours=columns[2], language_rank=ranks, authorised=allowed)
+
+
+def read_inputs(
+    spec: Spec, *, member: Member | None, at: datetime.datetime, scope: str, keep: int = KEEP
+) -> Inputs:
+    """Four reads, whatever the pool's size: how many candidates are in scope; the
+    columns of those passing the hard filters; the first `keep` failing ones by id (for
+    their reasons); the valid evidence of the passing ones on the opening's skills.
+
+    The digest (LineDigest) covers the rule, the requirements, the scope and time, the
+    number considered, one line per column of the passing candidates (its name and every
+    value in candidate-id order, comma-separated), one line per failing candidate read,
+    and one line of the evidence ids read, newest first."""
+    digest = LineDigest()
+    for line in spec.digest_lines():
+        digest.add(*line)
+    digest.add("scope", scope, iso_utc(at))
+
+    annotated = _candidates(spec, member)
+    names = ["id", "user_id", "hours_per_week", *_hard_names(spec)]
+    considered = annotated.count()
+    digest.add("considered", considered)
+    passing = _passing(spec, annotated)
+    texts = _column_texts(passing.values_list(*names), len(names))
+    columns = [_parse(text) for text in texts]
+    order = np.argsort(columns[0], kind="stable")
+    if not bool(np.all(order == np.arange(len(order)))):
+        columns = [col[order] for col in columns]
+        texts = [",".join(np.array(t.split(","), dtype=object)[order]) for t in texts]
+    for name, text in zip(names, texts, strict=True):
+        digest.add(name, text)
+    failing = list(
+        annotated.exclude(pk__in=passing.values("pk")).order_by("id").values_list(*names)[:keep]
+    )
+    for row in failing:
+        digest.add("failing", *row)
+    if failing:
+        extra = [_floats(col) for col in zip(*failing, strict=True)]
+        columns = [np.concatenate([a, b]) for a, b in zip(columns, extra, strict=True)]
+        order = np.argsort(columns[0], kind="stable")
+        columns = [col[order] for col in columns]
+    pool = _pool_from_columns(spec, columns)
+    user_ids = np.nan_to_num(columns[1], nan=0).astype(np.int64)
+    n = len(pool)
 
     evidence = core.EvidenceRows.empty()
     if spec.skills and n:
@@ -269,14 +312,8 @@ def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, sco
         for i, (task_type, domain) in enumerate(spec.skills):
             wanted |= Q(task_type=task_type, domain=domain)
             skill_case.append(When(task_type=task_type, domain=domain, then=Value(i)))
-        qs = Evidence.objects.valid(at).filter(wanted)
-        if member is not None:
-            # The whole network needs no filter: rows of users who are no candidate in
-            # scope are dropped when matched to the pool below.
-            represented = Candidate.objects.live().filter(
-                representations__member=member, representations__ended_at__isnull=True
-            )
-            qs = qs.filter(user_id__in=represented.values("user_id"))
+        # Only the passing candidates' evidence: failing ones are never scored.
+        qs = Evidence.objects.valid(at).filter(wanted, user_id__in=passing.values("user_id"))
         qs = qs.annotate(
             skill=Case(*skill_case, output_field=IntegerField()),
             # Newest first is sorted here, not by the database (see _column_texts).
@@ -312,7 +349,7 @@ def read_inputs(spec: Spec, *, member: Member | None, at: datetime.datetime, sco
                 agreement=e[6],
                 lead_time=e[7],
             )
-    return Inputs(pool, evidence, digest.hexdigest())
+    return Inputs(pool, evidence, digest.hexdigest(), considered)
 
 
 def _core_error(exc: ValueError) -> InvalidInput:
@@ -359,7 +396,7 @@ def rank_opening(*, opening: Opening, member: Member | None = None, by) -> Ranki
             rule_version=core.RULE_VERSION,
             computed_at=at,
             computed_by=by,
-            considered=result.considered,
+            considered=inputs.considered,
             passed_hard=result.passed_hard,
             inputs_digest=inputs.digest,
             results=ranking_results(result),
@@ -372,7 +409,7 @@ def rank_opening(*, opening: Opening, member: Member | None = None, by) -> Ranki
                 "member": member.pk if member else None,
                 "rule": core.RULE,
                 "rule_version": core.RULE_VERSION,
-                "considered": result.considered,
+                "considered": inputs.considered,
                 "passed_hard": result.passed_hard,
                 # "digest" in a key is redacted by the audit log; the sha256 is no secret.
                 "inputs_sha256": inputs.digest,
