@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
                 lambda: matching.compute_ranking(opening=opening, member=None, at=at),
                 args.repeat,
             ),
-            "read_inputs (the two queries, digest)": timed(
+            "read_inputs (the four queries, digest)": timed(
                 lambda: matching.read_inputs(spec, member=None, at=at, scope="network"),
                 args.repeat,
             ),

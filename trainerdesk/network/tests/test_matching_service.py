@@ -250,7 +250,8 @@ def test_database_hard_filter_agrees_with_the_core(member, client_company):
     for k, (level, auth, hours) in enumerate(itertools.product(levels, auths, [None, 10, 15])):
         people.append(person(f"C{k}", member=member, hours=hours, auth=auth, de=level))
     spec = matching.opening_spec(opening)
-    inputs = matching.read_inputs(spec, member=member.network_member, at=timezone.now(), scope="m", keep=1000)  # fmt: skip
+    scope = member.network_member
+    inputs = matching.read_inputs(spec, member=scope, at=timezone.now(), scope="m", keep=1000)
     assert inputs.considered == len(people)
     from trainerdesk.network import matching as core
 
