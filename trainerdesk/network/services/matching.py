@@ -11,6 +11,7 @@ their reasons; then the core scores and orders, and the service stores the resul
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -233,6 +235,14 @@ def _column_texts(qs, count: int) -> list[str]:
     return [text or "" for text in row]
 
 
+def _id_list(ids: list[int]) -> RawSQL:
+    """A list of ids as ONE parameter (a JSON array on SQLite, an array on PostgreSQL), for
+    `__in`: 100,000 ids would be over SQLite's limit on bound parameters."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
 class Epoch(Func):
     """A timestamp as a sortable number (days on SQLite, seconds on PostgreSQL)."""
 
@@ -308,6 +318,7 @@ def read_inputs(
         texts = [",".join(np.array(t.split(","), dtype=object)[order]) for t in texts]
     for name, text in zip(names[:3], texts, strict=True):
         digest.add(name, text)
+    passing_users = [u for u in np.nan_to_num(columns[1], nan=0).astype(np.int64).tolist() if u]
     # Passing rows met every hard filter in the database: their level and authorisation
     # are not read, and stand in the pool as the minimum asked (so the core agrees).
     for h in spec.hard:
@@ -334,8 +345,9 @@ def read_inputs(
         for i, (task_type, domain) in enumerate(spec.skills):
             wanted |= Q(task_type=task_type, domain=domain)
             skill_case.append(When(task_type=task_type, domain=domain, then=Value(i)))
-        # Only the passing candidates' evidence: failing ones are never scored.
-        qs = Evidence.objects.valid(at).filter(wanted, user_id__in=passing.values("user_id"))
+        # Only the passing candidates' evidence (failing ones are never scored), by the
+        # user ids already read: as a subquery the database ran the hard filters again.
+        qs = Evidence.objects.valid(at).filter(wanted, user_id__in=_id_list(passing_users))
         qs = qs.annotate(
             skill=Case(*skill_case, output_field=IntegerField()),
             # Newest first is sorted here, not by the database (see _column_texts).
