@@ -213,6 +213,7 @@ api.add_router("/", "trainerdesk.placements.api.router")
 api.add_router("/", "trainerdesk.network.api.router")
 api.add_router("/", "trainerdesk.network.api_candidates.router")
 api.add_router("/", "trainerdesk.network.api_openings.router")
+api.add_router("/matching/", "trainerdesk.network.api_matching.router")
 
 
 def _document_errors() -> None:

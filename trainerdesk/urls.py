@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("trainerdesk.accounts.urls")),
     path("api/v1/", api.urls),
     path("careers/", include("trainerdesk.careers.urls")),
+    path("network/", include("trainerdesk.network.urls_matching")),
     path("", include("trainerdesk.accounts.urls_audit")),
     path("", include("trainerdesk.network.urls")),
     path("", include("trainerdesk.quality.urls")),

@@ -116,6 +116,8 @@ ACTIONS: dict[str, str] = {
     "network.opening.create": "Role created",
     "network.opening.update": "Role changed",
     "network.opening.transition": "Role status changed",
+    # matching (network)
+    "network.ranking.create": "Candidates ranked for an opening",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

@@ -1,0 +1,555 @@
+"""Matching: rank an opening's candidates, and the reverse view for one candidate.
+
+The rule is `network/matching.py` (pure, NumPy); this module reads its inputs in four
+queries whatever the pool's size (`read_inputs`): the hard filters run in the database
+(language level ranks and authorisation flags computed there, the same rule as the
+core's, tested equal), so only the passing candidates' columns and their valid evidence
+on the opening's skills (index `evidence_skill`) travel, plus the first failing ones for
+their reasons; then the core scores and orders, and the service stores the result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from trainerdesk.lib import audit
+from trainerdesk.lib.digest import LineDigest
+from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.jsonutil import iso_utc
+from trainerdesk.network import matching as core
+from trainerdesk.network.models import (
+    Candidate,
+    CandidateLanguage,
+    Member,
+    Opening,
+    Ranking,
+    Requirement,
+)
+from trainerdesk.vetting.models import Assessment, Domain, Evidence, TaskType
+
+# How many ranked candidates (and hard-filter failures) a Ranking row keeps explained.
+KEEP = 200
+
+_RANK_CASE = Case(
+    *(When(level=level, then=Value(rank)) for level, rank in core.LEVEL_RANK.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """An opening's requirements in the core's terms."""
+
+    hard: list[core.HardRequirement]
+    measured: list[core.MeasuredRequirement]
+    skills: list[tuple[str, str]]  # (task type, domain) per skill index
+
+    def digest_lines(self) -> list[tuple]:
+        lines: list[tuple] = [("rule", core.RULE, core.RULE_VERSION)]
+        for h in self.hard:
+            lines.append(("hard", h.key, h.kind, h.language, h.level, h.region, h.hours))
+        for m in self.measured:
+            task_type, domain = self.skills[m.skill]
+            lines.append(("measured", m.key, m.kind, task_type, domain, m.threshold, m.weight))
+        return lines
+
+
+def _skill_label(task_type: str, domain: str) -> str:
+    return f"{TaskType(task_type).label} / {Domain(domain).label}"
+
+
+def opening_spec(opening: Opening, requirements: Sequence[Requirement] | None = None) -> Spec:
+    """The opening's requirements, checked (InvalidInput naming the requirement's field)."""
+    reqs = list(opening.requirements.all()) if requirements is None else list(requirements)
+    errors: list[str] = []
+    hard: list[core.HardRequirement] = []
+    pending: list[tuple[Requirement, tuple[str, str]]] = []
+    for req in reqs:
+        where = f"requirements[{req.pk}]"
+        if req.kind == "language":
+            if not req.language or req.level not in core.LEVEL_RANK:
+                errors.append(
+                    f"{where}.level: a language requirement needs a code and a "
+                    f"level among {', '.join(core.CEFR)}"
+                )
+                continue
+            hard.append(
+                core.HardRequirement(
+                    str(req.pk), "language", language=req.language.lower(), level=req.level
+                )
+            )
+        elif req.kind == "work_authorisation":
+            if not req.region:
+                errors.append(f"{where}.region: a country code or EU is required")
+                continue
+            hard.append(
+                core.HardRequirement(str(req.pk), "work_authorisation", region=req.region.upper())
+            )
+        elif req.kind == "availability":
+            if req.hours is None:
+                errors.append(f"{where}.hours: hours per week are required")
+                continue
+            hard.append(core.HardRequirement(str(req.pk), "availability", hours=req.hours))
+        else:
+            if req.kind == "lead_time" and not req.threshold:
+                errors.append(
+                    f"{where}.threshold: a lead-time requirement needs a limit in seconds"
+                )
+                continue
+            # A requirement without its own skill is about the opening's.
+            pending.append(
+                (req, (req.task_type or opening.task_type, req.domain or opening.domain))
+            )
+    if errors:
+        raise InvalidInput(errors)
+    skills = sorted({skill for _, skill in pending})
+    titles: dict[tuple[str, str], str] = {}
+    if skills:
+        wanted = Q()
+        for task_type, domain in skills:
+            wanted |= Q(task_type=task_type, domain=domain)
+        for a in Assessment.objects.filter(wanted, status="active").order_by("-id"):
+            titles[(a.task_type, a.domain)] = a.title
+    measured = [
+        core.MeasuredRequirement(
+            key=str(req.pk),
+            kind=req.kind,
+            skill=skills.index(skill),
+            threshold=req.threshold,
+            weight=req.weight,
+            skill_label=_skill_label(*skill),
+            assessment=titles.get(skill),
+        )
+        for req, skill in pending
+    ]
+    return Spec(hard, measured, skills)
+
+
+def _candidates(spec: Spec, member: Member | None):
+    """The candidates in scope, annotated h0, h1...: one per language or authorisation
+    requirement (the level's rank, NULL: not listed; 1/0: authorised)."""
+    qs = Candidate.objects.live()
+    if member is not None:
+        qs = qs.filter(representations__member=member, representations__ended_at__isnull=True)
+    annotations: dict = {"auth_text": Cast("work_authorisation", TextField())}
+    names: list[str] = []
+    for h in spec.hard:
+        name = f"h{len(names)}"
+        if h.kind == "language":
+            annotations[name] = Subquery(
+                CandidateLanguage.objects.filter(candidate=OuterRef("pk"), code=h.language)
+                .annotate(rank=_RANK_CASE)
+                .values("rank")[:1]
+            )
+        elif h.kind == "work_authorisation":
+            # The stored JSON list's text holds each code in quotes on both databases.
+            codes = Q()
+            for code in core.authorisation_codes(h.region):
+                codes |= Q(auth_text__icontains=f'"{code}"')
+            annotations[name] = Case(
+                When(codes, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        else:
+            continue
+        names.append(name)
+    return qs.annotate(**annotations)
+
+
+def _pass_q(spec: Spec) -> Q:
+    """The hard filters as SQL: the same rule as core.hard_filter (a test holds them
+    equal), run by the database so only passing rows travel. EXISTS on the language
+    (index language_once) rather than the rank subquery, and on PostgreSQL jsonb
+    containment rather than a text cast: on 100,000 candidates the cast and the
+    subquery cost ~1 s there (EXPLAIN ANALYZE, docs/benchmarks.md)."""
+    q = Q()
+    for h in spec.hard:
+        if h.kind == "language":
+            levels = [lv for lv, rank in core.LEVEL_RANK.items() if rank >= h.min_rank]
+            q &= Q(
+                Exists(
+                    CandidateLanguage.objects.filter(
+                        candidate=OuterRef("pk"), code=h.language, level__in=levels
+                    )
+                )
+            )
+        elif h.kind == "work_authorisation":
+            codes = Q()
+            for code in core.authorisation_codes(h.region):
+                if connection.vendor == "postgresql":
+                    # Codes are stored upper-case; lower-case ones are matched as the core
+                    # (which compares case-insensitively) would.
+                    codes |= Q(work_authorisation__contains=[code])
+                    codes |= Q(work_authorisation__contains=[code.lower()])
+                else:
+                    codes |= Q(auth_text__icontains=f'"{code}"')
+            q &= codes
+        else:
+            q &= Q(hours_per_week__gte=h.hours)
+    return q
+
+
+def _hard_names(spec: Spec) -> list[str]:
+    count = sum(1 for h in spec.hard if h.kind in ("language", "work_authorisation"))
+    return [f"h{i}" for i in range(count)]
+
+
+def _column_texts(qs, count: int) -> list[str]:
+    """Every column of `qs` as ONE comma-separated text ('nan' for NULL), read as a single
+    row: the database joins the values in C, where 100,000 rows fetched as tuples cost
+    Python ~1 us a row and value (bench_matching.py). The ORM builds the query; only
+    this aggregate around it is written here. All columns are joined in the same pass,
+    so the i-th value of each belongs to the same row; the row order itself is not
+    relied upon (the caller sorts)."""
+    sql, params = qs.order_by().query.sql_with_params()
+    cols = [f"c{i}" for i in range(count)]
+    join = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+    aggs = ", ".join(f"{join}(COALESCE(CAST({c} AS TEXT), 'nan'), ',')" for c in cols)
+    # A CTE's column list names the ORM's columns on both databases.
+    outer = f"WITH t({', '.join(cols)}) AS ({sql}) SELECT {aggs} FROM t"
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        row = cursor.fetchone()
+    return [text or "" for text in row]
+
+
+def _id_list(ids: list[int]) -> RawSQL:
+    """A list of ids as ONE parameter (a JSON array on SQLite, an array on PostgreSQL), for
+    `__in`: 100,000 ids would be over SQLite's limit on bound parameters."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+class Epoch(Func):
+    """A timestamp as a sortable number (days on SQLite, seconds on PostgreSQL)."""
+
+    function = "JULIANDAY"
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+
+def _parse(text: str) -> np.ndarray:
+    if not text:
+        return np.empty(0, dtype=np.float64)
+    # NumPy's C text parser: ~3x np.array(text.split(",")) on 100,000 values.
+    return np.fromstring(text, dtype=np.float64, sep=",")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    pool: core.Pool  # every passing candidate and the first failing ones
+    evidence: core.EvidenceRows
+    digest: str
+    considered: int  # all candidates in scope
+
+
+def _floats(values) -> np.ndarray:
+    # None becomes NaN in a float array.
+    return np.array(values, dtype=np.float64)
+
+
+def _pool_from_columns(spec: Spec, columns: list[np.ndarray]) -> core.Pool:
+    ranks: dict[str, np.ndarray] = {}
+    allowed: dict[str, np.ndarray] = {}
+    col = 3
+    for h in spec.hard:
+        if h.kind == "language":
+            ranks[h.language] = np.nan_to_num(columns[col], nan=0).astype(np.int8)
+        elif h.kind == "work_authorisation":
+            allowed[h.region] = columns[col] == 1
+        else:
+            continue
+        col += 1
+    ids = columns[0].astype(np.int64)
+    return core.Pool(ids=ids, hours=columns[2], language_rank=ranks, authorised=allowed)
+
+
+def read_inputs(
+    spec: Spec, *, member: Member | None, at: datetime.datetime, scope: str, keep: int = KEEP
+) -> Inputs:
+    """Four reads, whatever the pool's size: how many candidates are in scope; the
+    columns of those passing the hard filters; the first `keep` failing ones by id (for
+    their reasons); the valid evidence of the passing ones on the opening's skills.
+
+    The digest (LineDigest) covers the rule, the requirements, the scope and time, the
+    number considered, one line per column of the passing candidates (its name and every
+    value in candidate-id order, comma-separated), one line per failing candidate read,
+    and one line of the evidence ids read, newest first."""
+    digest = LineDigest()
+    for line in spec.digest_lines():
+        digest.add(*line)
+    digest.add("scope", scope, iso_utc(at))
+
+    annotated = _candidates(spec, member)
+    names = ["id", "user_id", "hours_per_week", *_hard_names(spec)]
+    considered = annotated.count()
+    digest.add("considered", considered)
+    passing = annotated.filter(_pass_q(spec))
+    texts = _column_texts(passing.values_list("id", "user_id", "hours_per_week"), 3)
+    columns = [_parse(text) for text in texts]
+    order = np.argsort(columns[0], kind="stable")
+    if not bool(np.all(order == np.arange(len(order)))):
+        columns = [col[order] for col in columns]
+        texts = [",".join(np.array(t.split(","), dtype=object)[order]) for t in texts]
+    for name, text in zip(names[:3], texts, strict=True):
+        digest.add(name, text)
+    passing_users = [u for u in np.nan_to_num(columns[1], nan=0).astype(np.int64).tolist() if u]
+    # Passing rows met every hard filter in the database: their level and authorisation
+    # are not read, and stand in the pool as the minimum asked (so the core agrees).
+    for h in spec.hard:
+        if h.kind == "language":
+            columns.append(np.full(len(columns[0]), h.min_rank, dtype=np.float64))
+        elif h.kind == "work_authorisation":
+            columns.append(np.ones(len(columns[0]), dtype=np.float64))
+    failing = list(annotated.exclude(_pass_q(spec)).order_by("id").values_list(*names)[:keep])
+    for row in failing:
+        digest.add("failing", *row)
+    if failing:
+        extra = [_floats(col) for col in zip(*failing, strict=True)]
+        columns = [np.concatenate([a, b]) for a, b in zip(columns, extra, strict=True)]
+        order = np.argsort(columns[0], kind="stable")
+        columns = [col[order] for col in columns]
+    pool = _pool_from_columns(spec, columns)
+    user_ids = np.nan_to_num(columns[1], nan=0).astype(np.int64)
+    n = len(pool)
+
+    evidence = core.EvidenceRows.empty()
+    if spec.skills and n:
+        wanted = Q()
+        skill_case = []
+        for i, (task_type, domain) in enumerate(spec.skills):
+            wanted |= Q(task_type=task_type, domain=domain)
+            skill_case.append(When(task_type=task_type, domain=domain, then=Value(i)))
+        # Only the passing candidates' evidence (failing ones are never scored), by the
+        # user ids already read: as a subquery the database ran the hard filters again.
+        qs = Evidence.objects.valid(at).filter(wanted, user_id__in=_id_list(passing_users))
+        qs = qs.annotate(
+            skill=Case(*skill_case, output_field=IntegerField()),
+            # Newest first is sorted here, not by the database (see _column_texts).
+            measured=Epoch("measured_at"),
+        ).values_list(
+            "id",
+            "user_id",
+            "skill",
+            "accuracy",
+            "low",
+            "high",
+            "agreement",
+            "lead_time_seconds",
+            "measured",
+        )
+        e = [_parse(text) for text in _column_texts(qs, 9)]
+        if len(e[0]):
+            newest = np.lexsort((-e[0], -e[8]))
+            e = [col[newest] for col in e]
+            evidence_ids = e[0].astype(np.int64)
+            digest.add("evidence", ",".join(map(str, evidence_ids.tolist())))
+            owners = e[1].astype(np.int64)
+            by_user = np.argsort(user_ids, kind="stable")
+            at_pos = np.minimum(np.searchsorted(user_ids[by_user], owners), n - 1)
+            found = user_ids[by_user][at_pos] == owners
+            owner = np.where(found, by_user[at_pos], -1).astype(np.int64)
+            evidence = core.EvidenceRows(
+                owner=owner,
+                skill=e[2].astype(np.int64),
+                accuracy=e[3],
+                low=e[4],
+                high=e[5],
+                agreement=e[6],
+                lead_time=e[7],
+            )
+    return Inputs(pool, evidence, digest.hexdigest(), considered)
+
+
+def _core_error(exc: ValueError) -> InvalidInput:
+    return InvalidInput([str(exc)])
+
+
+def compute_ranking(*, opening: Opening, member: Member | None, at: datetime.datetime):
+    """(result, inputs) without writing anything: the bench times this and the service."""
+    spec = opening_spec(opening)
+    scope = f"member:{member.pk}" if member is not None else "network"
+    inputs = read_inputs(spec, member=member, at=at, scope=scope)
+    try:
+        result = core.rank(inputs.pool, spec.hard, spec.measured, inputs.evidence)
+    except ValueError as exc:
+        raise _core_error(exc) from exc
+    return result, inputs
+
+
+def ranking_results(result: core.Result, *, keep: int = KEEP) -> list[dict]:
+    """The ranked top `keep` with their contributions, then up to `keep` hard-filter
+    failures with their reasons."""
+    out = []
+    for place, position in enumerate(result.order[:keep].tolist(), start=1):
+        out.append({"rank": place, **result.explain(position)})
+    for position in np.flatnonzero(~result.passed)[:keep].tolist():
+        out.append({"rank": None, **result.explain(position)})
+    return out
+
+
+def rank_opening(*, opening: Opening, member: Member | None = None, by) -> Ranking:
+    """Rank the candidates `member` represents (the whole network when None, for staff)
+    for `opening` and store the ranking. The score only orders: it rejects nobody."""
+    if member is not None and opening.status != Opening.Status.OPEN:
+        raise ConflictError(
+            f"opening {opening.pk} is {opening.status}: only open openings are ranked for members"
+        )
+    at = timezone.now()
+    result, inputs = compute_ranking(opening=opening, member=member, at=at)
+    with transaction.atomic():
+        ranking = Ranking.objects.create(
+            opening=opening,
+            member=member,
+            rule=core.RULE,
+            rule_version=core.RULE_VERSION,
+            computed_at=at,
+            computed_by=by,
+            considered=inputs.considered,
+            passed_hard=result.passed_hard,
+            inputs_digest=inputs.digest,
+            results=ranking_results(result),
+        )
+        audit.record(
+            action="network.ranking.create",
+            obj=ranking,
+            changes={
+                "opening": opening.pk,
+                "member": member.pk if member else None,
+                "rule": core.RULE,
+                "rule_version": core.RULE_VERSION,
+                "considered": inputs.considered,
+                "passed_hard": result.passed_hard,
+                # "digest" in a key is redacted by the audit log; the sha256 is no secret.
+                "inputs_sha256": inputs.digest,
+            },
+            by=by,
+        )
+    return ranking
+
+
+# -- the reverse view -------------------------------------------------------------------
+
+
+def _one_candidate_pool(candidate: Candidate, spec: Spec) -> core.Pool:
+    levels = {
+        lang.code.lower(): core.LEVEL_RANK.get(lang.level, 0) for lang in candidate.languages.all()
+    }
+    ranks = {
+        h.language: np.array([levels.get(h.language, 0)], dtype=np.int8)
+        for h in spec.hard
+        if h.kind == "language"
+    }
+    allowed = {
+        h.region: np.array([core.authorised(candidate.work_authorisation or [], h.region)])
+        for h in spec.hard
+        if h.kind == "work_authorisation"
+    }
+    hours = _floats([candidate.hours_per_week])
+    return core.Pool(np.array([candidate.pk], dtype=np.int64), hours, ranks, allowed)
+
+
+def _one_candidate_evidence(rows: list[Evidence], spec: Spec) -> core.EvidenceRows:
+    index = {skill: i for i, skill in enumerate(spec.skills)}
+    mine = [r for r in rows if (r.task_type, r.domain) in index]
+    if not mine:
+        return core.EvidenceRows.empty()
+    return core.EvidenceRows(
+        owner=np.zeros(len(mine), dtype=np.int64),
+        skill=np.array([index[(r.task_type, r.domain)] for r in mine], dtype=np.int64),
+        accuracy=_floats([r.accuracy for r in mine]),
+        low=_floats([r.low for r in mine]),
+        high=_floats([r.high for r in mine]),
+        agreement=_floats([r.agreement for r in mine]),
+        lead_time=_floats([r.lead_time_seconds for r in mine]),
+    )
+
+
+def explain_for_candidate(
+    *, candidate: Candidate, opening: Opening, at: datetime.datetime | None = None
+) -> dict:
+    """One opening's explanation for one candidate (hard-filter reasons, or each
+    requirement's contribution and what they would need)."""
+    found = openings_for_candidate(
+        candidate=candidate, at=at, openings=[opening], only_passing=False
+    )
+    return found[0]
+
+
+def openings_for_candidate(
+    *,
+    candidate: Candidate,
+    at: datetime.datetime | None = None,
+    openings: Sequence[Opening] | None = None,
+    only_passing: bool = True,
+) -> list[dict]:
+    """The OPEN openings whose hard filters `candidate` passes, best score first (ties by
+    opening id), each with the score and what they would need per measured requirement.
+    Stale results are named so the person knows a retake is what they need."""
+    at = at or timezone.now()
+    if openings is None:
+        openings = list(
+            Opening.objects.filter(status=Opening.Status.OPEN)
+            .select_related("client")
+            .prefetch_related("requirements")
+            .order_by("id")
+        )
+    user_id = candidate.user_id
+    evidence = (
+        list(Evidence.objects.filter(user_id=user_id).order_by("-measured_at", "-id"))
+        if user_id
+        else []
+    )
+    valid = [e for e in evidence if e.valid_until > at]
+    expired: dict[tuple[str, str], datetime.datetime] = {}
+    for e in evidence:
+        if e.valid_until <= at:
+            expired.setdefault((e.task_type, e.domain), e.valid_until)
+    out = []
+    for opening in openings:
+        try:
+            spec = opening_spec(opening, list(opening.requirements.all()))
+            result = core.rank(
+                _one_candidate_pool(candidate, spec),
+                spec.hard,
+                spec.measured,
+                _one_candidate_evidence(valid, spec),
+            )
+        except (InvalidInput, ValueError):
+            continue  # an opening whose requirements cannot be read is no match to offer
+        explanation = result.explain(0)
+        if only_passing and not explanation["passed"]:
+            continue
+        for part in explanation.get("contributions", []):
+            req = next(m for m in spec.measured if m.key == part["requirement"])
+            when = expired.get(spec.skills[req.skill])
+            if part["counted"] is None and when is not None:
+                part["expired_on"] = when.date().isoformat()
+        out.append({"opening": opening, **explanation})
+    out.sort(key=lambda e: (-(e.get("score") or 0.0), e["opening"].pk))
+    return out
