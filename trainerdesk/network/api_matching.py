@@ -1,5 +1,5 @@
 """Matching endpoints under /api/v1/matching/. Access as on the pages
-(views_matching's access section): a client never sees a ranking (404), a member only
+(network/access.py): a client never sees a ranking (404), a member only
 their own candidates on open openings, a candidate only themselves."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import ErrorOut
 from trainerdesk.lib.request_types import ApiRequest
-from trainerdesk.network import views_matching as matching_access
+from trainerdesk.network import access as matching_access
 from trainerdesk.network.models import Ranking
 from trainerdesk.network.services import matching as matching_services
 from trainerdesk.workbench.api import ObjectId

@@ -8,12 +8,12 @@ app_name = "matching"
 
 urlpatterns = [
     path("matching/", views.openings, name="openings"),
-    path("openings/<int:opening_id>/ranking/", views.ranking, name="ranking"),
+    path("roles/<int:opening_id>/ranking/", views.ranking, name="ranking"),
     path(
-        "openings/<int:opening_id>/ranking/candidates/<int:candidate_id>/",
+        "roles/<int:opening_id>/ranking/candidates/<int:candidate_id>/",
         views.ranked_candidate,
         name="ranked_candidate",
     ),
-    path("me/openings/", views.my_openings, name="my_openings"),
-    path("me/openings/<int:opening_id>/explain/", views.my_explanation, name="my_explanation"),
+    path("me/roles/", views.my_openings, name="my_openings"),
+    path("me/roles/<int:opening_id>/explain/", views.my_explanation, name="my_explanation"),
 ]

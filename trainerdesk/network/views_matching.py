@@ -17,72 +17,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network import matching as core
-from trainerdesk.network.models import Candidate, Member, Opening, Ranking, Representation
+from trainerdesk.network.access import (
+    active_member,
+    latest_ranking,
+    open_opening,
+    opening_for_ranking,
+    own_candidate,
+    visible_results,
+)
+from trainerdesk.network.models import Opening
 from trainerdesk.network.services import matching as matching_services
-
-# -- matching_access: who may see which ranking (404 for anything else) ------------------
-# network/access.py is not on this branch yet; these move there when it lands.
-
-
-def active_member(user) -> Member | None:
-    """The user's member record when approved with an active membership (only they may
-    submit candidates, so only they see rankings)."""
-    member = Member.objects.filter(user=user, status="approved").first()
-    if member is None or not member.memberships.filter(status="active").exists():
-        return None
-    return member
-
-
-def opening_for_ranking(user, opening_id: int) -> tuple[Opening, Member | None]:
-    """The opening and whose candidates the user sees ranked: staff the whole network
-    (None), an active member their own for an OPEN opening. Anyone else, a client's
-    contact above all, gets 404."""
-    opening = Opening.objects.select_related("client").filter(pk=opening_id).first()
-    if opening is None or opening.client.contacts.filter(user=user).exists():
-        raise Http404("No such opening")
-    if user.is_staff:
-        return opening, None
-    member = active_member(user)
-    if member is None or opening.status != Opening.Status.OPEN:
-        raise Http404("No such opening")
-    return opening, member
-
-
-def latest_ranking(opening: Opening, member: Member | None) -> Ranking | None:
-    return (
-        Ranking.objects.filter(opening=opening, member=member)
-        .order_by("-computed_at", "-id")
-        .first()
-    )
-
-
-def visible_results(ranking: Ranking, member: Member | None) -> list[dict]:
-    """The stored entries the viewer may see now, with each candidate's name: a member
-    only the people they still represent."""
-    ids = [entry["candidate"] for entry in ranking.results]
-    people = Candidate.objects.live().filter(pk__in=ids)
-    if member is not None:
-        still = Representation.objects.filter(member=member, ended_at__isnull=True)
-        people = people.filter(pk__in=still.values("candidate_id"))
-    names = dict(people.values_list("id", "full_name"))
-    return [
-        {**e, "name": names[e["candidate"]]} for e in ranking.results if e["candidate"] in names
-    ]
-
-
-def own_candidate(user) -> Candidate:
-    person = Candidate.objects.live().filter(user=user).first()
-    if person is None:
-        raise Http404("No candidate profile")
-    return person
-
-
-def open_opening(opening_id: int) -> Opening:
-    opening = Opening.objects.select_related("client").filter(pk=opening_id, status="open").first()
-    if opening is None:
-        raise Http404("No such opening")
-    return opening
-
 
 # -- pages ------------------------------------------------------------------------------
 

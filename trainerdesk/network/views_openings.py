@@ -160,6 +160,12 @@ def opening_detail(request: AuthenticatedRequest, opening_id: int) -> HttpRespon
             "requirements": opening.requirements.all(),
             "manage": manage,
             "moves": [(m, Opening.Status(m).label) for m in moves],
+            # Staff, and active members, for open roles; never the client's own contacts.
+            "can_rank": opening.status == Opening.Status.OPEN
+            and (
+                request.user.is_staff
+                or (not manage and access.active_member(request.user) is not None)
+            ),
         },
     )
 

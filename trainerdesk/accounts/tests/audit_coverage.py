@@ -82,7 +82,6 @@ WRITES = {
     ("POST", "/api/v1/projects/{project_id}/annotators/{username}/scorecard"): (
         "quality.scorecard.create",
     ),
-    ("POST", "/api/v1/matching/openings/{opening_id}/rankings"): ("network.ranking.create",),
 }
 
 # -- drivers: call one operation as a persona and return nothing; the test checks the log.
@@ -281,23 +280,6 @@ def _scorecard(client, *, project, **_):
     _json(client, "post", f"/api/v1/projects/{project.pk}/annotators/{username}/scorecard")
 
 
-def _ranking(client, *, project, **_):
-    from django.contrib.auth import get_user_model
-
-    # By app label: accounts sits below network in the layers.
-    Client, Opening = apps.get_model("network", "Client"), apps.get_model("network", "Opening")
-    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
-    user.is_staff = True  # staff rank the whole network
-    user.save(update_fields=["is_staff"])
-    company = Client.objects.create(name="Audit client", country="DE", status="approved")
-    opening = Opening.objects.create(
-        client=company, title="Raters", task_type="text_classification", domain="news",
-        contract_type="freelance", hours_per_week=10, pay_cents=100, status="open",
-    )  # fmt: skip
-    response = client.post(f"/api/v1/matching/openings/{opening.pk}/rankings")
-    assert response.status_code == 201, response.content
-
-
 DRIVERS = {
     ("POST", "/api/v1/tokens"): _create_token,
     ("DELETE", "/api/v1/tokens/{token_id}"): _revoke_token,
@@ -327,5 +309,4 @@ DRIVERS = {
     ("POST", "/api/v1/projects/{project_id}/gold/snapshots"): _gold_snapshot,
     ("POST", "/api/v1/projects/{project_id}/quality/report"): _agreement_report,
     ("POST", "/api/v1/projects/{project_id}/annotators/{username}/scorecard"): _scorecard,
-    ("POST", "/api/v1/matching/openings/{opening_id}/rankings"): _ranking,
 }

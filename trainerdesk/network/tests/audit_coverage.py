@@ -5,6 +5,7 @@ builds the parties it needs with the ORM and logs in whoever may make the call."
 from django.apps import apps
 
 WRITES = {
+    ("POST", "/api/v1/matching/openings/{opening_id}/rankings"): ("network.ranking.create",),
     ("POST", "/api/v1/network/members"): ("network.member.apply",),
     ("POST", "/api/v1/network/members/{member_id}/decision"): (
         "network.member.approve",
@@ -256,7 +257,16 @@ def _net_transition(client, **_):
     _json(_as(client, staff), "post", url, {"to": "approved"})
 
 
+def _net_rank(client, **_):
+    # Staff rank the whole network; an open role is all a ranking needs.
+    company, _contact = _net_client()
+    opening = _net_opening(company, status="open")
+    staff = _net_user("netstaff2", staff=True)
+    _json(_as(client, staff), "post", f"/api/v1/matching/openings/{opening.pk}/rankings")
+
+
 DRIVERS = {
+    ("POST", "/api/v1/matching/openings/{opening_id}/rankings"): _net_rank,
     ("POST", "/api/v1/network/members"): _net_apply,
     ("POST", "/api/v1/network/members/{member_id}/decision"): _net_decide_member,
     ("POST", "/api/v1/network/members/{member_id}/renewal"): _net_renew,

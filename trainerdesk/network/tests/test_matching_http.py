@@ -16,7 +16,7 @@ def opening(client_company):
 
 
 def ranking_url(opening):
-    return f"/network/openings/{opening.pk}/ranking/"
+    return f"/network/roles/{opening.pk}/ranking/"
 
 
 def test_member_ranks_and_sees_own_candidates_only(

@@ -234,3 +234,22 @@ def test_staff_pages(client_for, staff, visitor, member, candidate, other_member
     assert merged.status_code == 302
     dup.refresh_from_db()
     assert dup.merged_into_id == candidate.candidate.pk
+
+
+def test_an_open_role_links_its_ranking_for_members_and_staff_not_the_client(
+    client_for, member, client_user, staff, opening
+):
+    Opening.objects.filter(pk=opening.pk).update(status="open")
+    url, ranking = f"/network/roles/{opening.pk}/", f"/network/roles/{opening.pk}/ranking/"
+    assert ranking in client_for(member).get(url).content.decode()
+    assert ranking in client_for(staff).get(url).content.decode()
+    # The client's own contact manages the role but never sees who is ranked for it.
+    client_page = client_for(client_user).get(url).content.decode()
+    assert ranking not in client_page
+    assert "€\xa030,00" in client_page and "20 %" in client_page  # format_money, de_AT
+
+
+def test_a_candidates_own_page_links_the_roles_they_fit(client_for, candidate):
+    person = Candidate.objects.get(user=candidate)
+    page = client_for(candidate).get(f"/network/candidates/{person.pk}/").content.decode()
+    assert "/network/me/roles/" in page and "/vetting/" in page

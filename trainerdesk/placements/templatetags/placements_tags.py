@@ -2,17 +2,11 @@
 
 from django import template
 
-from trainerdesk.lib.money import format_money
+from trainerdesk.network.templatetags.network_money import cents
 
 register = template.Library()
-
-
-@register.filter
-def cents(value, currency: str) -> str:
-    """Integer minor units in the site's money format (`lib/money.format_money`)."""
-    if value is None:
-        return "—"
-    return format_money(int(value), currency)
+# The one money filter, owned by the network's tags (placements sits above network).
+register.filter("cents", cents)
 
 
 @register.filter
