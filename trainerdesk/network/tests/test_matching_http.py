@@ -35,6 +35,8 @@ def test_member_ranks_and_sees_own_candidates_only(
     assert "0.820" in page and "lower bound of the 95% interval" in page
     assert "GDPR Art. 22" in page
     assert "5 hours per week available &lt; 15 required" in page
+    # A member submits from the ranking; staff (below) rank but submit nobody.
+    assert 'action="/placements/submit/"' in page
     ranking = Ranking.objects.get()
     assert AuditEvent.objects.filter(
         action="network.ranking.create", object_id=str(ranking.pk)
@@ -65,6 +67,7 @@ def test_staff_sees_the_whole_network_on_any_status(
     assert c.post(ranking_url(on_hold)).status_code == 302
     page = c.get(ranking_url(on_hold)).content.decode()
     assert "Cara Candidate" in page and theirs.full_name in page
+    assert 'action="/placements/submit/"' not in page
     assert c.get("/network/matching/").status_code == 200
 
 
