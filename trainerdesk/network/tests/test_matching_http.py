@@ -113,7 +113,7 @@ def test_lapsed_member_gets_404(client_for, member, opening):
 
 def test_anonymous_is_sent_to_sign_in(client, opening):
     assert client.get(ranking_url(opening)).status_code == 302
-    assert client.get("/network/me/openings/").status_code == 302
+    assert client.get("/network/me/roles/").status_code == 302
     assert client.get("/api/v1/matching/candidates/me/openings").status_code == 401
 
 
@@ -123,12 +123,12 @@ def test_candidate_sees_roles_they_fit_and_their_explanation(
     give_evidence(candidate, low=0.71)
     closed = make_opening(client_company, status="closed")
     c = client_for(candidate)
-    page = c.get("/network/me/openings/").content.decode()
+    page = c.get("/network/me/roles/").content.decode()
     assert opening.title in page and "needs: accuracy lower bound 0.71 &lt; 0.80 required" in page
     assert "GDPR Art. 22" in page
-    explain = c.get(f"/network/me/openings/{opening.pk}/explain/")
+    explain = c.get(f"/network/me/roles/{opening.pk}/explain/")
     assert explain.status_code == 200 and b"0.710" in explain.content
-    assert c.get(f"/network/me/openings/{closed.pk}/explain/").status_code == 404
+    assert c.get(f"/network/me/roles/{closed.pk}/explain/").status_code == 404
     api = c.get("/api/v1/matching/candidates/me/openings").json()
     assert [e["opening"] for e in api] == [opening.pk]
     assert api[0]["contributions"][0]["needs"] == "accuracy lower bound 0.71 < 0.80 required"
@@ -137,8 +137,8 @@ def test_candidate_sees_roles_they_fit_and_their_explanation(
 @pytest.mark.parametrize("who", ["member", "client_user", "staff"])
 def test_candidate_pages_are_404_for_non_candidates(request, client_for, who, opening):
     c = client_for(request.getfixturevalue(who))
-    assert c.get("/network/me/openings/").status_code == 404
-    assert c.get(f"/network/me/openings/{opening.pk}/explain/").status_code == 404
+    assert c.get("/network/me/roles/").status_code == 404
+    assert c.get(f"/network/me/roles/{opening.pk}/explain/").status_code == 404
     assert c.get("/api/v1/matching/candidates/me/openings").status_code == 404
 
 
