@@ -302,6 +302,7 @@ def wait_gone(pids, timeout=30):
     return [p for p in pids if alive(p)]
 
 
+@pytest.mark.process
 def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
     proc, port, response = start_server(tmp_path)
     try:
@@ -350,6 +351,7 @@ def wait_for(condition, what, log_path, timeout=60):
     return found
 
 
+@pytest.mark.process
 def test_serve_restarts_a_killed_worker_and_keeps_serving(tmp_path):
     proc, port, _ = start_server(tmp_path)
     log = tmp_path / "serve.log"
@@ -372,6 +374,7 @@ def test_serve_restarts_a_killed_worker_and_keeps_serving(tmp_path):
     assert "The background worker exited with code -9; restarting it in 1 s." in log.read_text()
 
 
+@pytest.mark.process
 def test_sighup_reloads_the_web_server_and_the_worker_in_place(tmp_path):
     proc, port, _ = start_server(tmp_path)
     log = tmp_path / "serve.log"
@@ -399,6 +402,7 @@ def late_request(port):
     return conn, None
 
 
+@pytest.mark.process
 def test_sigterm_lets_a_request_in_flight_finish_and_drops_none(tmp_path):
     proc, port, _ = start_server(tmp_path)
     log = tmp_path / "serve.log"

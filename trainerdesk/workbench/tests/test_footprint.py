@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import orjson
+import pytest
 from django.db import connections
 
 from trainerdesk import gunicorn_conf
@@ -27,12 +28,14 @@ WEB_ONLY = (
 WORKER_MODULES = """
 import atexit, sys
 import orjson
+import pytest
 from trainerdesk.cli import main
 atexit.register(lambda: sys.stderr.write("MODULES " + orjson.dumps(sorted(sys.modules)).decode()))
 main(["worker", "--batch", "--no-startup-delay"])
 """
 
 
+@pytest.mark.process
 def test_the_background_worker_imports_neither_the_api_nor_the_url_conf(tmp_path):
     assert cli(tmp_path, "migrate").returncode == 0
     done = subprocess.run(
