@@ -6,6 +6,8 @@ The score only orders candidates; a person decides (GDPR Art. 22): every page sa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,8 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.lib.request_types import AuthenticatedRequest
-from trainerdesk.network import matching as core
 from trainerdesk.network.access import (
     active_member,
     latest_ranking,
@@ -27,6 +29,11 @@ from trainerdesk.network.access import (
 )
 from trainerdesk.network.models import Opening
 from trainerdesk.network.services import matching as matching_services
+
+if TYPE_CHECKING:
+    from trainerdesk.network import matching as core
+else:  # NumPy loads on first use (lib/lazy.py)
+    core = lazy_module("trainerdesk.network.matching")
 
 # -- pages ------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ import datetime
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -38,7 +38,15 @@ from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.jsonutil import iso_utc
-from trainerdesk.network import matching as core
+from trainerdesk.lib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from trainerdesk.network import matching as core
+else:  # NumPy loads on first use (lib/lazy.py): the web processes import this module
+    np = lazy_module("numpy")
+    core = lazy_module("trainerdesk.network.matching")
 from trainerdesk.network.models import (
     Candidate,
     CandidateLanguage,
@@ -52,11 +60,14 @@ from trainerdesk.vetting.models import Assessment, Domain, Evidence, TaskType
 # How many ranked candidates (and hard-filter failures) a Ranking row keeps explained.
 KEEP = 200
 
-_RANK_CASE = Case(
-    *(When(level=level, then=Value(rank)) for level, rank in core.LEVEL_RANK.items()),
-    default=Value(0),
-    output_field=IntegerField(),
-)
+
+def _rank_case() -> Case:
+    # Built per call, not at import: the core (and NumPy) loads on first use.
+    return Case(
+        *(When(level=level, then=Value(rank)) for level, rank in core.LEVEL_RANK.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,7 @@ def _candidates(spec: Spec, member: Member | None):
         if h.kind == "language":
             annotations[name] = Subquery(
                 CandidateLanguage.objects.filter(candidate=OuterRef("pk"), code=h.language)
-                .annotate(rank=_RANK_CASE)
+                .annotate(rank=_rank_case())
                 .values("rank")[:1]
             )
         elif h.kind == "work_authorisation":
