@@ -12,6 +12,7 @@ from django.http import Http404
 from trainerdesk.network.models import (
     Candidate,
     Client,
+    Consent,
     Member,
     Opening,
     Ranking,
@@ -133,6 +134,15 @@ def get_opening_for_user(user: Any, opening_id: int, *, manage: bool = False) ->
     if manage and not (user.is_staff or found.client_id in client_ids_of(user)):
         raise Http404("Not found")
     return found
+
+
+def get_consent_for_user(user: Any, consent_id: int) -> Consent:
+    """A consent of a candidate the user may see (get_candidate_for_user), else 404."""
+    consent = Consent.objects.filter(pk=consent_id).first() if consent_id <= MAX_ID else None
+    if consent is None:
+        raise Http404("Not found")
+    get_candidate_for_user(user, consent.candidate_id)
+    return consent
 
 
 def get_member_for_staff(user: Any, member_id: int) -> Member:

@@ -13,7 +13,7 @@ from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.network import access, services
 from trainerdesk.network.api_common import PageQuery, call, page
-from trainerdesk.network.models import Consent, RepresentationRequest
+from trainerdesk.network.models import RepresentationRequest
 
 router = Router(tags=["network candidates"])
 DENIED = {403: ErrorOut, 409: ErrorOut}
@@ -285,10 +285,7 @@ def grant(request: ApiRequest, candidate_id: int, body: ConsentIn):
     summary="Withdraw a consent",
 )
 def withdraw(request: ApiRequest, consent_id: int):
-    consent = Consent.objects.filter(pk=consent_id).first() if consent_id <= access.MAX_ID else None
-    if consent is None:
-        raise Http404("Not found")
-    access.get_candidate_for_user(request.auth, consent.candidate_id)
+    consent = access.get_consent_for_user(request.auth, consent_id)
     return call(services.withdraw_consent, consent=consent, by=request.auth)
 
 

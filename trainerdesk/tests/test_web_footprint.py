@@ -14,8 +14,7 @@ django.setup()
 from django.urls import get_resolver
 import trainerdesk.api
 get_resolver().url_patterns
-heavy = [m for m in ("numpy", "scipy", "sklearn", "cleanlab") if m in sys.modules
-         and type(sys.modules[m]).__name__ != "_LazyModule"]
+heavy = [m for m in ("numpy", "scipy", "sklearn", "cleanlab") if m in sys.modules]
 print(",".join(heavy))
 """
 
