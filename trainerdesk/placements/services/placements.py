@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.network import services as network_services
 from trainerdesk.network.models import Membership
 from trainerdesk.placements import fees, parties
 from trainerdesk.placements.models import Offer, Placement, Stage, Submission
@@ -114,7 +115,26 @@ def create_placement(*, submission: Submission, by) -> Placement:
             },
             by=by,
         )
+        _fill_when_every_position_is_placed(opening, by=by)
     return placement
+
+
+def _fill_when_every_position_is_placed(opening, *, by) -> None:
+    """The role becomes `filled` (network's transition, audited there) once its
+    placements that have not fallen off reach its positions. Only someone who manages
+    the role (its client's contact, staff) places, so they may also fill it."""
+    placed = Placement.objects.filter(submission__opening=opening).not_fallen_off()
+    if (
+        opening.status in ("open", "on_hold")
+        and placed.count() >= opening.positions
+        and network_services.may_manage(by, opening.client)
+    ):
+        network_services.transition_opening(
+            opening=opening,
+            to="filled",
+            reason=f"all {opening.positions} position(s) placed",
+            by=by,
+        )
 
 
 def _check_party(placement: Placement, by, allowed: set[str]) -> None:

@@ -208,3 +208,13 @@ def test_funnel_on_a_hand_built_history(submit, consent, client_user, member):
     assert rows["submitted"].median_seconds == 3600
     assert rows["client_review"].median_seconds == 7200
     assert rows["placed"].conversion is None and rows["offer"].conversion is None
+
+
+def test_the_role_is_filled_once_its_positions_are_placed(placed, opening):
+    # One position: the first placement fills the role, through network's audited move.
+    assert opening.positions == 1
+    placed()
+    opening.refresh_from_db()
+    assert opening.status == "filled"
+    event = AuditEvent.objects.filter(action="network.opening.transition").latest("pk")
+    assert event.changes["status"] == {"before": "open", "after": "filled"}
