@@ -112,6 +112,11 @@ INSTALLED_APPS = [
     "trainerdesk.vetting",
     "trainerdesk.network",
     "trainerdesk.placements",
+    "trainerdesk.privacy",
+    "trainerdesk.contracts",
+    "trainerdesk.billing",
+    "trainerdesk.invoicing",
+    "trainerdesk.payouts",
 ]
 
 MIDDLEWARE = [

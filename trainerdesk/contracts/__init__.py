@@ -1,0 +1,1 @@
+"""Contracts from versioned templates, their PDFs and acceptance evidence."""

@@ -1,0 +1,1 @@
+"""Payout batches of payable commissions, SEPA credit-transfer files and bank-statement reconciliation."""

@@ -1,0 +1,1 @@
+"""GDPR: the one erasure and export service every app registers with, data-subject requests, retention and records of processing."""
