@@ -1,1 +1,2 @@
-"""The double-entry ledger (accounts, immutable transactions whose legs sum to zero) and the members' commissions it pays out."""
+"""The double-entry ledger (accounts, immutable transactions whose legs sum to zero)
+and the members' commissions it pays out."""

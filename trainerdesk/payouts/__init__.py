@@ -1,1 +1,2 @@
-"""Payout batches of payable commissions, SEPA credit-transfer files and bank-statement reconciliation."""
+"""Payout batches of payable commissions, SEPA credit-transfer files and
+bank-statement reconciliation."""
