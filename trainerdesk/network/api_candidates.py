@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -308,12 +307,8 @@ class EvidenceOut(Schema):
     summary="Record the candidate's scorecard on a project as evidence (needs their consent)",
 )
 def workbench_evidence(request: ApiRequest, candidate_id: int, body: WorkbenchEvidenceIn):
-    from trainerdesk.workbench.models import Project
-
     candidate = access.get_candidate_for_user(request.auth, candidate_id)
-    project = Project.objects.filter(pk=body.project).first() if body.project > 0 else None
-    if project is None:
-        raise Http404("Not found")
+    project = access.get_evidence_project(request.auth, candidate, body.project)
     evidence = call(
         services.record_workbench_evidence,
         candidate=candidate,
