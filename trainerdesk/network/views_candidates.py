@@ -9,7 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from trainerdesk.lib.errors import WorkbenchError
+from trainerdesk.lib import money
+from trainerdesk.lib.errors import InvalidInput, WorkbenchError
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network import access, normalise, services
 from trainerdesk.network.api_candidates import search
@@ -31,20 +32,31 @@ TEXT_FIELDS = (
 )
 
 
-def _profile_from(post) -> tuple[dict, list]:
+def _profile_from(post) -> tuple[dict, list, list[str]]:
+    """The service's profile and languages from the form, and what could not be read."""
     profile = {name: post.get(name, "").strip() for name in TEXT_FIELDS}
     profile["work_authorisation"] = post.get("work_authorisation", "").upper()
     profile["domains"] = post.getlist("domains")
     profile["tools"] = post.getlist("tools")
-    for name in ("hours_per_week", "rate_cents"):
-        raw = post.get(name, "").strip()
-        profile[name] = int(raw) if raw.isdigit() else (raw or None)
+    raw = post.get("hours_per_week", "").strip()
+    profile["hours_per_week"] = int(raw) if raw.isdigit() else (raw or None)
+    # The rate is typed in major units ("35,50"); the page shows it back as typed.
+    profile["rate"] = post.get("rate", "").strip()
+    profile["rate_cents"], problems = None, []
+    currency = profile["rate_currency"] or "EUR"
+    if profile["rate"] and currency in money.CURRENCY_EXPONENTS:
+        try:
+            profile["rate_cents"] = money.parse_amount(profile["rate"], currency, field="rate")
+        except money.MoneyError as exc:
+            problems = exc.errors
+    elif profile["rate"]:
+        profile["rate_cents"] = 0  # the service refuses the currency, naming its field
     languages = [
         {"code": code, "level": level}
         for code, level in zip(post.getlist("lang_code"), post.getlist("lang_level"), strict=False)
         if code.strip()
     ]
-    return profile, languages
+    return profile, languages, problems
 
 
 def _form_context(values: dict, languages: list) -> dict:
@@ -83,8 +95,10 @@ def candidate_add(request: AuthenticatedRequest) -> HttpResponse:
     languages: list = []
     duplicate = None
     if request.method == "POST":
-        values, languages = _profile_from(request.POST)
+        values, languages, problems = _profile_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             candidate = services.add_candidate(
                 member=member,
                 profile=values,
@@ -144,8 +158,10 @@ def candidate_detail(request: AuthenticatedRequest, candidate_id: int) -> HttpRe
 def candidate_edit(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
     candidate = access.get_candidate_for_user(request.user, candidate_id)
     if request.method == "POST":
-        values, languages = _profile_from(request.POST)
+        values, languages, problems = _profile_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             services.update_candidate(
                 candidate=candidate, profile=values, languages=languages, by=request.user
             )
@@ -161,7 +177,11 @@ def candidate_edit(request: AuthenticatedRequest, candidate_id: int) -> HttpResp
             "domains": candidate.domains,
             "tools": candidate.tools,
             "hours_per_week": candidate.hours_per_week or "",
-            "rate_cents": candidate.rate_cents or "",
+            "rate": (
+                money.format_amount(candidate.rate_cents, candidate.rate_currency or "EUR")
+                if candidate.rate_cents is not None
+                else ""
+            ),
         }
         languages = [{"code": lang.code, "level": lang.level} for lang in candidate.languages.all()]
     context = _form_context(values, languages) | {"candidate": candidate}
