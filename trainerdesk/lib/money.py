@@ -165,7 +165,7 @@ def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
     are refused, never rounded: money typed is money meant. Negative amounts are refused
     (no form takes one)."""
     exponent = minor_unit_exponent(currency)
-    if not isinstance(text, str) or not text.strip():
+    if not text.strip():
         raise MoneyError(f"{field}: enter an amount in {currency}")
     raw = text.strip()
     for sign in (currency, "€", "$", "£"):
@@ -176,7 +176,7 @@ def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
 def parse_percent(text: str, *, field: str = "percent") -> int:
     """A typed percentage (`20`, `20,5 %`) as basis points (2000, 2050); two decimals at
     most, by the rules of `parse_amount`."""
-    if not isinstance(text, str) or not text.strip():
+    if not text.strip():
         raise MoneyError(f"{field}: enter a percentage")
     return parse_fixed(text.strip().rstrip("%"), 2, field=field, shown=text.strip(), unit="%")
 
