@@ -35,9 +35,7 @@ def make_offer(
     if not 1 <= pay_cents <= MAX_PAY_CENTS:
         errors.append(f"pay_cents: a whole number of cents between 1 and {MAX_PAY_CENTS}")
     try:
-        currency = money.validate_currency(
-            currency.upper() if isinstance(currency, str) else currency
-        )
+        currency = money.validate_currency(currency.upper())
     except money.MoneyError as exc:
         errors.extend(exc.errors)
     if unit not in PayUnit.values:
