@@ -9,6 +9,8 @@ from trainerdesk.vetting.services.assessments import (
     assessments_for_skill,
     create_assessment,
     gold_pool,
+    note_pool_changes,
+    pool_digest,
     retire_assessment,
     update_assessment,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "draw_items",
     "evidence_for",
     "gold_pool",
+    "note_pool_changes",
+    "pool_digest",
     "network_organization",
     "open_attempt",
     "record_scorecard_evidence",

@@ -15,7 +15,7 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import services as quality
 from trainerdesk.vetting.models import Assessment, Attempt, Evidence
-from trainerdesk.vetting.services.assessments import gold_pool
+from trainerdesk.vetting.services.assessments import gold_pool, note_pool_changes
 from trainerdesk.vetting.services.workspace import create_workspace
 from trainerdesk.workbench.models import Annotation
 
@@ -78,6 +78,7 @@ def start_attempt(*, assessment: Assessment, user, by, rng: random.Random | None
                 f"{timezone.localtime(wait):%Y-%m-%d %H:%M} ({assessment.retake_wait_days} "
                 "days after your last attempt)"
             )
+        assessment = note_pool_changes(assessment=assessment, by=by)
         drawn = draw_items(assessment=assessment, rng=rng)
         number = Attempt.objects.filter(assessment=assessment, user=user).count() + 1
         workspace, copies = create_workspace(
