@@ -60,6 +60,9 @@ def test_candidate_takes_an_attempt_and_gets_a_hand_counted_result(
         assert "gold" not in body.lower() and "reference" not in body.lower()
         assert ".txt" not in body  # the pool's source path never leaves the pool
     detail = reverse("vetting:attempt", args=[attempt.pk])
+    # The empty queue leads to the attempt, not to the workspace project.
+    assert f'id="done-action" href="{detail}">See my result</a>' in bodies[-1]
+    assert "Back to the project" not in bodies[-1]
     assert "See my result" in client.get(detail).content.decode()
     r = client.post(reverse("vetting:finish", args=[attempt.pk]))
     assert r.status_code == 302
