@@ -73,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "vetting.assessment.retire": "Assessment retired",
     "vetting.attempt.start": "Assessment attempt started",
     "vetting.attempt.score": "Assessment attempt scored",
+    "vetting.attempt.abandon": "Assessment attempt abandoned",
     "vetting.evidence.create": "Evidence recorded",
     # placements
     "placements.policy.create": "Fair-play policy version created",

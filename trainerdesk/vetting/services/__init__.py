@@ -15,6 +15,7 @@ from trainerdesk.vetting.services.assessments import (
     update_assessment,
 )
 from trainerdesk.vetting.services.attempts import (
+    abandon_attempt,
     attempt_progress,
     draw_items,
     open_attempt,
@@ -30,6 +31,7 @@ from trainerdesk.vetting.services.evidence import (
 from trainerdesk.vetting.services.workspace import NETWORK_ORG_NAME, network_organization
 
 __all__ = [
+    "abandon_attempt",
     "EDITABLE",
     "MEASURED",
     "NETWORK_ORG_NAME",
