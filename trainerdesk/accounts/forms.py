@@ -22,7 +22,7 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return data
