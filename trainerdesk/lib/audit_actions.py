@@ -109,6 +109,7 @@ ACTIONS: dict[str, str] = {
     "network.candidate.create": "Candidate added",
     "network.candidate.update": "Candidate profile changed",
     "network.candidate.merge": "Duplicate candidate merged",
+    "network.candidate.invite": "Candidate invited to make their login",
     "network.representation.request": "Member asked to represent a candidate",
     "network.representation.grant": "Candidate let a member represent them",
     "network.representation.decline": "Candidate declined a member's request",

@@ -4,9 +4,11 @@ and the candidate's own portal (profile, consents, representation requests)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from trainerdesk.lib import money
@@ -251,3 +253,52 @@ def answer_request(request: AuthenticatedRequest, request_id: int) -> HttpRespon
     except WorkbenchError as exc:
         fail(request, exc)
     return redirect("network:home")
+
+
+@login_required
+@require_POST
+def candidate_invite(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
+    candidate = access.get_candidate_for_user(request.user, candidate_id)
+    try:
+        token, expires = services.invite_candidate(candidate=candidate, by=request.user)
+    except WorkbenchError as exc:
+        fail(request, exc)
+        return redirect("network:candidate", candidate.pk)
+    link = request.build_absolute_uri(reverse("network:join", args=[token]))
+    context = {"candidate": candidate, "link": link, "expires": expires}
+    return render(request, "network/candidates/invited.html", context)
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: no login needed to open it (the candidate has none yet)."""
+    try:
+        candidate = services.invited_candidate(token)
+    except WorkbenchError as exc:
+        return render(request, "network/candidates/join.html", {"problem": str(exc)}, status=410)
+    errors: list[str] = []
+    if request.method == "POST":
+        signed_in = request.user.is_authenticated
+        password = request.POST.get("password1", "")
+        if not signed_in and password != request.POST.get("password2", ""):
+            errors.append("password2: the two passwords differ")
+        else:
+            try:
+                candidate = services.accept_invitation(
+                    token=token,
+                    user=request.user if signed_in else None,
+                    username=request.POST.get("username", ""),
+                    password=password,
+                )
+            except WorkbenchError as exc:
+                errors = getattr(exc, "errors", None) or [str(exc)]
+            else:
+                if not signed_in:
+                    auth_login(
+                        request,
+                        candidate.user,
+                        backend="django.contrib.auth.backends.ModelBackend",
+                    )
+                messages.success(request, "Your profile is yours now: this is your portal.")
+                return redirect("network:home")
+    context = {"candidate": candidate, "errors": errors, "username": request.POST.get("username")}
+    return render(request, "network/candidates/join.html", context)
