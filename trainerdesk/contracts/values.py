@@ -13,6 +13,9 @@ from trainerdesk.lib.money import format_money
 # and courts (Vienna) are written into the template texts themselves, not filled in: a
 # change of law is a new version someone reads, not a value.
 PLATFORM = {"platform.name": "TrainerDesk Network"}
+# The contracts are in English: amounts as English readers write them (€177.00), with
+# the euro conventions of an English-speaking EU country.
+LOCALE = "en_IE"
 
 
 def _percent(basis_points: int) -> str:
@@ -32,7 +35,7 @@ def member_values(member: Any) -> dict[str, str]:
         "member.country": member.country,
         "member.vat_id": member.vat_id or "none given",
         "plan.name": plan.name,
-        "plan.price": format_money(plan.price_cents, plan.currency),
+        "plan.price": format_money(plan.price_cents, plan.currency, LOCALE),
         "plan.period": period,
         "plan.grace_days": str(plan.grace_days),
         "plan.commission": _percent(plan.commission_basis_points),
@@ -58,7 +61,7 @@ def opening_values(opening: Any) -> dict[str, str]:
     if opening.fee_type == "percent" and opening.fee_basis_points:
         fee = f"{_percent(opening.fee_basis_points)} of the candidate's annualised first-year pay"
     elif opening.fee_type == "flat" and opening.fee_flat_cents:
-        fee = f"a flat fee of {format_money(opening.fee_flat_cents, opening.fee_currency)}"
+        fee = f"a flat fee of {format_money(opening.fee_flat_cents, opening.fee_currency, LOCALE)}"
     else:
         fee = ""  # no fee terms: the placeholder is reported missing, not guessed
     return {
