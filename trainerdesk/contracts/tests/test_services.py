@@ -283,3 +283,17 @@ def test_network_demo_signs_its_contracts_and_removes_them(db):
     assert all(a.user_agent.startswith("trainerdesk demo") for a in Acceptance.objects.all())
     demo.remove_network_demo()
     assert not Contract.objects.exists() and not Acceptance.objects.exists()
+
+
+def test_sweep_command(applicant, staff, capsys):
+    from django.core.management import CommandError, call_command
+
+    services.sign_on_behalf(
+        kind="member_agreement", member=applicant, signer=applicant.user, user_agent="t",
+        starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 30), by=staff,
+    )  # fmt: skip
+    call_command("sweep_contracts", "--today", "2026-06-30")
+    call_command("sweep_contracts", "--today", "2026-07-01")
+    assert capsys.readouterr().out == "0 contract(s) expired\n1 contract(s) expired\n"
+    with pytest.raises(CommandError, match="--today"):
+        call_command("sweep_contracts", "--today", "soon")
