@@ -74,7 +74,7 @@ def _locked(contract: Contract) -> Contract:
 # -- templates --------------------------------------------------------------------------
 
 
-def check_body(*, kind: str, body: str) -> list[str]:
+def check_body(*, kind: str, body: Any) -> list[str]:
     """The body's placeholder names, each one the kind's contracts can fill; InvalidInput
     naming the unknown ones (and the known ones, so the fix is obvious)."""
     if not isinstance(body, str) or not body.strip():
@@ -264,6 +264,8 @@ def party_users(contract: Contract) -> Any:
     users = get_user_model().objects
     if contract.member_id is not None:
         return users.filter(network_member__pk=contract.member_id)
+    if contract.client_id is None:
+        return users.none()
     ids = ClientContact.objects.filter(client_id=contract.client_id).values("user_id")
     return users.filter(pk__in=ids)
 
@@ -280,7 +282,7 @@ def accept_contract(
     user: Any,
     ip: str | None,
     user_agent: str,
-    seen_sha256: str,
+    seen_sha256: Any,  # from a form: checked here
     by: Any,
 ) -> Acceptance:
     """The party accepts the document they were shown: the hash they saw must be the
@@ -353,7 +355,7 @@ def activate_contract(
     return contract
 
 
-def terminate_contract(*, contract: Contract, reason: str, by: Any) -> Contract:
+def terminate_contract(*, contract: Contract, reason: Any, by: Any) -> Contract:
     _require_staff(by)
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:

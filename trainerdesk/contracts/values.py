@@ -116,8 +116,13 @@ MEMBER_NAMES = (
     "plan.grace_days",
     "plan.commission",
 )
-CLIENT_NAMES = ("client.name", "client.legal_name", "client.address", "client.country")
-CLIENT_NAMES += ("client.vat_id",)
+CLIENT_NAMES = (
+    "client.name",
+    "client.legal_name",
+    "client.address",
+    "client.country",
+    "client.vat_id",
+)
 OPENING_NAMES = (
     "opening.title",
     "opening.contract_type",
