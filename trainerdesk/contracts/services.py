@@ -276,6 +276,17 @@ def is_party(user: Any, contract: Contract) -> bool:
     return party_users(contract).filter(pk=user.pk).exists()
 
 
+def _ip(value: Any) -> str | None:
+    """One spelling per address, or None: the column is PostgreSQL's inet, which refuses
+    anything else, and a request's REMOTE_ADDR is not ours to trust blindly."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
 def accept_contract(
     *,
     contract: Contract,
@@ -309,7 +320,7 @@ def accept_contract(
             contract=contract,
             user=user,
             accepted_at=now,
-            ip=ip or None,
+            ip=_ip(ip),
             user_agent=(user_agent or "")[:MAX_USER_AGENT],
             document_sha256=contract.pdf_sha256,
         )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from trainerdesk.contracts import access, services
 from trainerdesk.contracts.models import Contract, ContractTemplate, Kind
+from trainerdesk.contracts.values import NAMES_BY_KIND
 from trainerdesk.lib.errors import InvalidInput, WorkbenchError
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network.models import Client, Member, Opening
@@ -108,7 +109,10 @@ def pdf(request: AuthenticatedRequest, contract_id: int) -> HttpResponse:
 @login_required
 def templates(request: AuthenticatedRequest) -> HttpResponse:
     access.require_staff(request.user)
-    rows = ContractTemplate.objects.prefetch_related("versions")
+    rows = [
+        (template, sorted(NAMES_BY_KIND[template.kind]))
+        for template in ContractTemplate.objects.prefetch_related("versions")
+    ]
     return render(request, "contracts/staff/templates.html", {"templates": rows})
 
 

@@ -120,7 +120,8 @@ def test_staff_draft_send_activate_through_the_pages(client_for, staff, member):
 def test_staff_publish_a_version_through_the_page(client_for, staff):
     template = ContractTemplate.objects.get(kind="client_framework")
     c = client_for(staff)
-    assert "Version 1" in c.get("/contracts/staff/templates/").content.decode()
+    listing = c.get("/contracts/staff/templates/").content.decode()
+    assert "Version 1" in listing and "<code>client.legal_name</code>" in listing
     body = "# Framework\n\nWith {{ client.legal_name }}. Law of Austria, courts of Vienna."
     c.post(f"/contracts/staff/templates/{template.pk}/publish/", {"body": body})
     assert template.versions.count() == 2

@@ -136,6 +136,15 @@ def test_only_the_party_accepts_for_themselves(sent, member, other_member, clien
     assert not Acceptance.objects.filter(contract=sent).exists()
 
 
+def test_an_address_that_is_not_one_is_not_stored(sent, member):
+    acceptance = services.accept_contract(
+        contract=sent, user=member, ip="not-an-ip, 10.0.0.1", user_agent="x" * 600,
+        seen_sha256=sent.pdf_sha256.upper(), by=member,
+    )  # fmt: skip
+    acceptance.refresh_from_db()
+    assert acceptance.ip is None and len(acceptance.user_agent) == 500
+
+
 def test_any_contact_of_the_client_accepts_for_it(newclient, staff):
     from trainerdesk.network.models import ClientContact
 
