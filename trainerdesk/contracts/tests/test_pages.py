@@ -86,7 +86,7 @@ def test_staff_can_see_but_not_accept(client_for, staff, sent):
 
 
 @pytest.mark.parametrize("who", ["member", "client_user", "outsider"])
-def test_staff_pages_are_404_for_others(client_for, request, who):
+def test_staff_pages_are_404_for_others(db, client_for, request, who):
     c = client_for(request.getfixturevalue(who))
     template = ContractTemplate.objects.first()
     assert c.get("/contracts/staff/").status_code == 404
