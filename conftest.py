@@ -15,6 +15,7 @@ import pytest
 _PUBLISHED = [
     ("trainerdesk.network.migrations.0002_default_plan", "add_plan"),
     ("trainerdesk.placements.migrations.0002_policy_version_1", "create_version_1"),
+    ("trainerdesk.contracts.migrations.0002_default_templates", "add_templates"),
 ]
 
 
@@ -137,6 +138,33 @@ def client_for(client):
 # a second approved, active member; `client` is the login of a contact at an approved
 # client company (`client_company`). Built with the ORM, not the services under test, so
 # a broken service fails its own tests rather than every test that needs a persona.
+# Except their contracts: a member's membership becomes active and a client's role opens
+# only with a signed contract (contracts/gates.py), and those are made the proper way,
+# through the contracts services (drafted by a system job, accepted by the party).
+
+
+def _sign(*, member=None, client=None):
+    """A signed contract for a member (member agreement, accepted by the member) or a
+    client (framework agreement, accepted by its first contact)."""
+    from trainerdesk.contracts.services import sign_on_behalf
+
+    if member is not None:
+        return sign_on_behalf(
+            kind="member_agreement", member=member, signer=member.user,
+            user_agent="pytest persona", by=None,
+        )  # fmt: skip
+    contact = client.contacts.order_by("-is_primary", "id").first()
+    return sign_on_behalf(
+        kind="client_framework", client=client, signer=contact.user,
+        user_agent="pytest persona", by=None,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sign_contract(db):
+    """sign_contract(member=...) or sign_contract(client=...): the signed contract the
+    network's gates ask for, for a member or client a test made itself."""
+    return _sign
 
 
 @pytest.fixture
@@ -166,6 +194,7 @@ def _member(username, name):
         status="active", period_start=today,
         period_end=today + datetime.timedelta(days=365), activated_at=timezone.now(),
     )  # fmt: skip
+    _sign(member=member)
     return user
 
 
@@ -199,6 +228,7 @@ def client_user(client_company):
 
     user = _user("clientcontact")
     ClientContact.objects.create(client=client_company, user=user, is_primary=True)
+    _sign(client=client_company)
     return user
 
 

@@ -120,6 +120,14 @@ ACTIONS: dict[str, str] = {
     "network.opening.transition": "Role status changed",
     # matching (network)
     "network.ranking.create": "Candidates ranked for an opening",
+    # contracts
+    "contracts.version.publish": "Contract template version published",
+    "contracts.contract.draft": "Contract drafted from a template version",
+    "contracts.contract.send": "Contract sent to its party for signature",
+    "contracts.contract.accept": "Contract accepted (signed) by its party",
+    "contracts.contract.activate": "Signed contract made active",
+    "contracts.contract.terminate": "Contract terminated",
+    "contracts.contract.expire": "Contract expired at its end date",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

@@ -14,6 +14,7 @@ from django.db import transaction
 from trainerdesk.accounts import services as accounts
 from trainerdesk.network import services
 from trainerdesk.network.models import Candidate, Client, Consent, Member, Opening
+from trainerdesk.network.services import gates
 from trainerdesk.vetting import demo as vetting_demo
 from trainerdesk.workbench import demo as workbench_demo
 
@@ -111,6 +112,8 @@ def _member(staff: Any, username: str, name: str) -> Member:
         member = services.decide_member(member=member, approve=True, reason="demo", by=staff)
     pending = member.memberships.filter(status="pending").first()
     if pending and not member.memberships.filter(status="active").exists():
+        # The apps above (contracts) make what activation needs: a signed agreement.
+        gates.fulfil_gates(gates.MEMBERSHIP_ACTIVATE, member, by=staff)
         services.activate_membership(membership=pending, by=staff)
     return member
 
@@ -151,6 +154,7 @@ def load_network_demo(*, stdout: TextIO | None = None) -> dict:
             if opening.status == "draft":
                 opening = services.transition_opening(opening=opening, to="approved", by=staff)
             if opening.status == "approved":
+                gates.fulfil_gates(gates.OPENING_OPEN, opening, by=staff)
                 services.transition_opening(opening=opening, to="open", by=contact)
         for i, (username, (name, languages, domains)) in enumerate(CANDIDATES.items()):
             member = members[i % len(members)]
@@ -209,6 +213,9 @@ def remove_network_demo(*, stdout: TextIO | None = None) -> None:
     candidates and their logins (the staff login is the vetting demo's to remove)."""
     with transaction.atomic():
         client = Client.objects.filter(name=CLIENT_NAME)
+        gates.clean_up_demo(
+            members=Member.objects.filter(user__username__in=MEMBERS), clients=client
+        )
         Opening.objects.filter(client__in=client).delete()
         client.delete()
         emails = [f"{u}@example.org" for u in CANDIDATES]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError
 from trainerdesk.network.models import ApprovalStatus, Member, Membership, MembershipPlan
+from trainerdesk.network.services import gates
 from trainerdesk.network.services.common import require_staff
 
 S = Membership.Status
@@ -82,6 +83,8 @@ def activate_membership(
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.status != S.PENDING:
             raise ConflictError(f"this period is {membership.status}, not waiting for payment")
+        # Apps above the network add preconditions (contracts: a signed member agreement).
+        gates.check_gates(gates.MEMBERSHIP_ACTIVATE, membership.member)
         previous = (
             Membership.objects.select_for_update()
             .filter(member_id=membership.member_id, status__in=LIVE)

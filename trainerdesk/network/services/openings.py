@@ -13,6 +13,7 @@ from trainerdesk.lib import audit, money
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import normalise
 from trainerdesk.network.models import ApprovalStatus, Client, Opening, Requirement
+from trainerdesk.network.services import gates
 from trainerdesk.network.services.common import choice, positive_int, require_staff, text
 from trainerdesk.vetting.models import Domain, TaskType
 
@@ -256,6 +257,10 @@ def transition_opening(*, opening: Opening, to: str, reason: str = "", by: Any) 
             )
         if to in (St.APPROVED, St.OPEN) and not opening.fee_type:
             raise ConflictError("fee_type: set the fee terms before the role is approved or opened")
+        if to == St.OPEN:
+            # Apps above the network add preconditions (contracts: the client's signed
+            # framework agreement).
+            gates.check_gates(gates.OPENING_OPEN, opening)
         before = opening.status
         opening.status = to
         opening.updated_at = timezone.now()

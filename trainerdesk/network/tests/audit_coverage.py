@@ -128,8 +128,9 @@ def _net_renew(client, **_):
     _json(_as(client, member.user), "post", f"/api/v1/network/members/{member.pk}/renewal")
 
 
-def _net_activate(client, **_):
+def _net_activate(client, request, **_):
     member = _net_member(status="pending")
+    request.getfixturevalue("sign_contract")(member=member)  # contracts' gate
     plan = _net("MembershipPlan").objects.get(code="standard")
     period = _net("Membership").objects.create(
         member=member, plan=plan, price_cents=1, currency="EUR"

@@ -4,7 +4,7 @@ from trainerdesk.accounts.services import create_user
 from trainerdesk.network.models import Candidate, Client, Member, Membership
 
 
-def test_apply_decide_activate_renew_cancel(api, staff, events):
+def test_apply_decide_activate_renew_cancel(api, staff, events, sign_contract):
     user = create_user(username="ann", password="x", check_password=False)
     body = {"display_name": "Ann", "country": "AT", "vat_status": "not_registered"}
     created = api(user, "post", "/api/v1/network/members", body)
@@ -24,6 +24,9 @@ def test_apply_decide_activate_renew_cancel(api, staff, events):
     )
     period = Membership.objects.get(member_id=member_id)
     assert api(user, "post", f"/api/v1/network/memberships/{period.pk}/activate").status_code == 404
+    unsigned = api(staff, "post", f"/api/v1/network/memberships/{period.pk}/activate")
+    assert unsigned.status_code == 409 and "member agreement" in unsigned.json()["message"]
+    sign_contract(member=Member.objects.get(pk=member_id))  # contracts' gate
     active = api(staff, "post", f"/api/v1/network/memberships/{period.pk}/activate").json()
     assert active["status"] == "active" and active["period_end"]
     me = api(user, "get", "/api/v1/network/me").json()

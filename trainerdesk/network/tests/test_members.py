@@ -68,8 +68,9 @@ def _approved(applicant, staff):
     return services.decide_member(member=_apply(applicant), approve=True, by=staff)
 
 
-def test_activation_renewal_and_continuity(applicant, staff, events):
+def test_activation_renewal_and_continuity(applicant, staff, events, sign_contract):
     member = _approved(applicant, staff)
+    sign_contract(member=member)  # the member agreement (contracts' gate)
     assert not services.member_can_submit(member)
     assert "waiting for payment" in services.member_can_submit(member).reason
     today = datetime.date(2026, 1, 10)

@@ -210,7 +210,7 @@ def test_role_pages(client_for, client_user, client_company, staff):
     assert c.get(f"/network/roles/{role.pk}/edit/").status_code == 200
 
 
-def test_staff_pages(client_for, staff, visitor, member, candidate, other_member):
+def test_staff_pages(client_for, staff, visitor, member, candidate, other_member, sign_contract):
     from trainerdesk.network import services
 
     applicant = services.apply_for_membership(
@@ -220,6 +220,10 @@ def test_staff_pages(client_for, staff, visitor, member, candidate, other_member
     assert b"Vi" in c.get("/network/staff/members/").content
     c.post(f"/network/staff/members/{applicant.pk}/decide/", {"approve": "1"})
     period = applicant.memberships.get()
+    c.post(f"/network/staff/memberships/{period.pk}/", {"action": "activate"})
+    period.refresh_from_db()
+    assert period.status == "pending"  # no signed member agreement yet (contracts' gate)
+    sign_contract(member=applicant)
     c.post(f"/network/staff/memberships/{period.pk}/", {"action": "activate"})
     period.refresh_from_db()
     assert period.status == "active"
