@@ -8,6 +8,13 @@ class VettingConfig(AppConfig):
     name = "trainerdesk.vetting"
     label = "vetting"
 
+    def ready(self) -> None:
+        # The person's rows in this app answer GDPR access and erasure requests.
+        from trainerdesk.privacy import registry
+        from trainerdesk.vetting.personal_data import VettingHandler
+
+        registry.register(VettingHandler())
+
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` (workbench's command, which may not import this
         app): the two demo assessments."""
