@@ -186,9 +186,9 @@ def build_bundle(subject: Subject) -> bytes:
 def export_bundle(*, request: DataSubjectRequest, by: Any) -> bytes:
     """The bundle for an access or portability request (built on demand, never stored:
     a stored copy would be one more place holding the person)."""
-    _require_verified(request, (Kind.ACCESS, Kind.PORTABILITY))
     with transaction.atomic():
         request = _locked(request)
+        _require_verified(request, (Kind.ACCESS, Kind.PORTABILITY))
         bundle = build_bundle(subject_of(request))
         sha = hashlib.sha256(bundle).hexdigest()
         request.result = {**request.result, "bundle_sha256": sha, "bundle_bytes": len(bundle)}
@@ -209,19 +209,23 @@ def export_bundle(*, request: DataSubjectRequest, by: Any) -> bytes:
 
 def preview_erasure(*, request: DataSubjectRequest) -> dict[str, Any]:
     """What confirming would change, kept and leave open (writes nothing)."""
+    request = DataSubjectRequest.objects.get(pk=request.pk)
     _require_verified(request, (Kind.ERASURE,))
     return erase_subject(subject=subject_of(request), dry_run=True)
 
 
 def confirm_erasure(*, request: DataSubjectRequest, by: Any) -> DataSubjectRequest:
-    _require_verified(request, (Kind.ERASURE,))
     with transaction.atomic():
         request = _locked(request)
+        _require_verified(request, (Kind.ERASURE,))
         if request.status != Status.VERIFIED:
             raise ConflictError(f"this request is {request.get_status_display().lower()}")
         result = erase_subject(subject=subject_of(request), dry_run=False, request=request, by=by)
         request.refresh_from_db()
-        kept = bool(result["retained"] or result["obligations"])
+        # The request itself is always kept (proof it was answered): that alone is not
+        # a partial erasure.
+        legal = [r for r in result["retained"] if r["table"] != "privacy.datasubjectrequest"]
+        kept = bool(legal or result["obligations"])
         request.status = Status.PARTIAL if kept else Status.COMPLETED
         request.result = result
         request.completed_at = timezone.now()
