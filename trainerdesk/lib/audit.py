@@ -463,7 +463,7 @@ def redact_events(
     )
     # The model's QuerySet refuses every update (append-only); the plain QuerySet is the
     # one door, and the trigger of accounts/0003 lets only this rewrite through.
-    plain = models.QuerySet(model=AuditEvent)
+    plain: models.QuerySet[Any] = models.QuerySet(model=AuditEvent)
     for pk, values in new_rows.items():
         plain.filter(pk=pk).update(**values, redacted_by=marker.pk)
     return marker

@@ -47,7 +47,7 @@ def set_rule(*, country: str, category: str, days: int, basis: str = "", by: Any
         errors.append("country: an ISO 3166 alpha-2 code, or empty for the default")
     if category not in RetentionRule.Category.values:
         errors.append(f"category: one of {', '.join(RetentionRule.Category.values)}")
-    if not isinstance(days, int) or days < 1:
+    if days < 1:
         errors.append("days: a whole number of days, at least 1")
     elif category == RetentionRule.Category.TALENT_POOL and days > TALENT_POOL_MAX_DAYS:
         errors.append(f"days: the talent pool keeps profiles {TALENT_POOL_MAX_DAYS} days at most")
