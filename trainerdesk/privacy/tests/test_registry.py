@@ -33,6 +33,12 @@ def test_scrub_replaces_every_string_holding_a_personal_value():
 
 
 def test_every_app_with_personal_data_is_registered():
-    assert {"accounts", "network", "placements", "vetting", "careers", "privacy"} <= set(
-        registry.registered_apps()
-    )
+    assert {
+        "accounts",
+        "network",
+        "placements",
+        "vetting",
+        "careers",
+        "privacy",
+        "workbench",
+    } <= set(registry.registered_apps())
