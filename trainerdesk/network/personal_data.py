@@ -13,8 +13,11 @@ from django.utils import timezone
 from trainerdesk.network.models import (
     Candidate,
     CandidateLanguage,
+    ClientContact,
     Consent,
+    GuideCompletion,
     Member,
+    Membership,
     Representation,
     RepresentationRequest,
 )
@@ -23,6 +26,7 @@ from trainerdesk.privacy.registry import (
     Retained,
     Subject,
     Table,
+    bao_until,
     retained_ids,
 )
 
@@ -62,6 +66,12 @@ def _members(subject: Subject) -> Any:
     if not subject.user_id:
         return Member.objects.none()
     return Member.objects.filter(user_id=subject.user_id)
+
+
+def _contacts(subject: Subject) -> Any:
+    if not subject.user_id:
+        return ClientContact.objects.none()
+    return ClientContact.objects.filter(user_id=subject.user_id)
 
 
 class NetworkHandler(PersonalDataHandler):
@@ -104,6 +114,8 @@ class NetworkHandler(PersonalDataHandler):
                 RepresentationRequest.objects.filter(candidate__in=people)
             ),
             "network.member": ids(_members(subject)),
+            "network.membership": ids(Membership.objects.filter(member__in=_members(subject))),
+            "network.clientcontact": ids(_contacts(subject)),
         }
 
     def export(self, subject: Subject) -> list[Table]:
@@ -140,6 +152,21 @@ class NetworkHandler(PersonalDataHandler):
                 ("id", "candidate_id", "member__display_name", "message", "status", "created_at"),
             ),
             Table.from_queryset("network.member", _members(subject), MEMBER_COLUMNS),
+            Table.from_queryset(
+                "network.membership",
+                Membership.objects.filter(member__in=_members(subject)),
+                ("id", "status", "price_cents", "currency", "period_start", "period_end"),
+            ),
+            Table.from_queryset(
+                "network.guidecompletion",
+                GuideCompletion.objects.filter(member__in=_members(subject)),
+                ("id", "guide", "guide_version", "completed_at"),
+            ),
+            Table.from_queryset(
+                "network.clientcontact",
+                _contacts(subject),
+                ("id", "client__name", "job_title", "is_primary", "created_at"),
+            ),
         ]
 
     def personal_values(self, subject: Subject) -> set[str]:
@@ -162,7 +189,9 @@ class NetworkHandler(PersonalDataHandler):
         languages = CandidateLanguage.objects.filter(candidate__in=people)
         requests = RepresentationRequest.objects.filter(candidate__in=people).exclude(message="")
         members = _members(subject)
+        contacts = _contacts(subject).exclude(job_title="")
         counts = {
+            "network.clientcontact": contacts.count(),
             "network.candidate": people.count(),
             "network.candidatelanguage": languages.count(),
             "network.representationrequest": requests.count(),
@@ -184,6 +213,7 @@ class NetworkHandler(PersonalDataHandler):
             person.save()
         languages.delete()
         requests.update(message="")
+        contacts.update(job_title="")
         # Financial records (registered by placements and billing) may need the member's
         # name and VAT id for seven years: those stay, the rest goes.
         kept = set(retained_ids(subject, "network.member"))
@@ -211,6 +241,32 @@ class NetworkHandler(PersonalDataHandler):
                     ("purpose", "client", "text_version", "method", "granted_at", "withdrawn_at"),
                     "proof that past submissions were lawful (GDPR Art. 7(1)); no personal "
                     "field, linked to the anonymised record",
+                )
+            )
+        paid = list(
+            Membership.objects.filter(
+                member__in=_members(subject), activated_at__isnull=False
+            ).values("pk", "member_id", "activated_at")
+        )
+        if paid:
+            until = bao_until(max(timezone.localdate(m["activated_at"]) for m in paid))
+            law = "membership fees paid: Austrian BAO § 132, seven years from the end of the year"
+            out.append(
+                Retained(
+                    "network.membership",
+                    tuple(m["pk"] for m in paid),
+                    ("price_cents", "currency", "period_start", "period_end"),
+                    law,
+                    until,
+                )
+            )
+            out.append(
+                Retained(
+                    "network.member",
+                    tuple(sorted({m["member_id"] for m in paid})),
+                    ("display_name", "country", "vat_status", "vat_id"),
+                    "named on membership invoices: " + law,
+                    until,
                 )
             )
         return out

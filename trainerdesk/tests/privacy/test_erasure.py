@@ -135,3 +135,19 @@ def test_member_with_placements_keeps_name_and_vat_id(placed, member, staff):
 def test_erasure_result_is_json(placed, zelda, staff):
     result = services.erase_subject(subject=Subject(candidate_id=zelda.pk), dry_run=True)
     json.dumps(result)
+
+
+def test_member_without_financial_records_loses_name_too(db, staff):
+    from conftest import _user
+    from trainerdesk.network.models import Member
+
+    user = _user("freshmember")
+    m = Member.objects.create(
+        user=user, display_name="Fenna Freshmember", country="AT", vat_status="not_registered",
+        bio="Ask Fenna", status="approved",
+    )  # fmt: skip
+    result = services.erase_subject(subject=Subject(user_id=user.pk), dry_run=False, by=staff)
+    m.refresh_from_db()
+    assert m.display_name == f"Erased member #{m.pk}" and m.bio == ""
+    assert not [r for r in result["retained"] if r["table"] == "network.member"]
+    assert leaks(dump_database(), ["Fenna Freshmember", "freshmember@example.org"]) == []
