@@ -9,7 +9,10 @@ chain):
     hash = sha256(prev_hash || canonical_line(event))      prev_hash of seq 1: "0" * 64
 
 `canonical_line` is the one serialisation (see its docstring); `verify()` recomputes a
-chain and names the first event that does not match. DEVELOPERS.md ("Audit log") says
+chain and names the first event that does not match. A GDPR erasure may pseudonymise
+events (`redact_events`, the one UPDATE the triggers let through): the stored hash stays
+the chain's link and verify() checks the rewritten content against the sha256 its
+redaction event recorded. DEVELOPERS.md ("Audit log") says
 how to add an action.
 
 This module is in `lib`, below every app, so each app can record without importing
