@@ -303,6 +303,12 @@ STALE_RUN_SECONDS = env_int("TRAINERDESK_STALE_RUN_SECONDS", 600, minimum=1)
 # SQLite full-text index: update it in each import batch (True) or in the worker after
 # the import (False). Settled by bench/bench_import.py, see docs/benchmarks.md.
 SEARCH_INDEX_INLINE = env_bool("TRAINERDESK_SEARCH_INDEX_INLINE", False)
+
+# Anyone may create an account at /accounts/signup/ (prospective members and candidates
+# of the placement network need one before they apply or take an assessment). An account
+# alone grants nothing: projects, organisations and the network each decide. Off: only
+# `trainerdesk createuser`, an organisation owner or staff make accounts.
+SIGNUP_OPEN = env_bool("TRAINERDESK_SIGNUP_OPEN", True)
 # Uploads above this stay on disk while Django reads them instead of in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

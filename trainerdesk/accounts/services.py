@@ -159,6 +159,29 @@ def create_user(
     return user
 
 
+def sign_up(*, username: str, email: str, password: str) -> AuthUser:
+    """A self-made account (settings.SIGNUP_OPEN): an ordinary user with no organisation,
+    role or staff flag. The e-mail address must be free too (case-insensitively): it is
+    how the network tells people apart and how they are reached. The new user acts."""
+    from django.contrib.auth.validators import UnicodeUsernameValidator
+
+    errors = []
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        errors.append("username: letters, digits and @ . + - _ only")
+    if User.objects.filter(username__iexact=username).exists():
+        errors.append(f"username: {username!r} is taken")
+    email = User.objects.normalize_email(email.strip())
+    if not email or User.objects.filter(email__iexact=email).exists():
+        errors.append("email: this address already has an account (log in instead)")
+    if errors:
+        raise AccountError("; ".join(errors))
+    # The visitor has no account until this returns: recorded as the system actor
+    # "signup" (like careers' "public"), the new user's id in the event's object.
+    return create_user(username=username, password=password, email=email, system="signup")
+
+
 def create_api_token(
     *, user: AuthUser, name: str, by: AuthUser | None = None
 ) -> tuple[ApiToken, str]:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trainerdesk.accounts import services
-from trainerdesk.accounts.forms import TokenForm
+from trainerdesk.accounts.forms import SignupForm, TokenForm
 from trainerdesk.accounts.models import ApiToken
 from trainerdesk.lib.request_types import AuthenticatedRequest
 
 login = auth_views.LoginView.as_view(
-    template_name="accounts/login.html", redirect_authenticated_user=True
+    template_name="accounts/login.html",
+    redirect_authenticated_user=True,
+    extra_context={"signup_open": lambda: settings.SIGNUP_OPEN},
 )
 logout = auth_views.LogoutView.as_view()
 
@@ -38,6 +43,39 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 password_change = PasswordChangeView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.SIGNUP_OPEN:
+        raise Http404("Sign-up is closed")
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    if request.user.is_authenticated:
+        return redirect(next_url or "/")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.sign_up(
+                username=data["username"], email=data["email"], password=data["password1"]
+            )
+        except services.AccountError as exc:
+            for problem in str(exc).split("; "):
+                field, _, message = problem.partition(": ")
+                target = {"password": "password1"}.get(field, field)
+                form.add_error(target if target in form.fields else None, message or problem)
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}: your account is ready.")
+            return redirect(next_url or "/")
+    context = {"form": form, "next": next_url}
+    return TemplateResponse(request, "accounts/signup.html", context, status=200)
+
+
 password_change_done = auth_views.PasswordChangeDoneView.as_view(
     template_name="accounts/password_change_done.html"
 )

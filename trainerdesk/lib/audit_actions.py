@@ -73,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "vetting.assessment.retire": "Assessment retired",
     "vetting.attempt.start": "Assessment attempt started",
     "vetting.attempt.score": "Assessment attempt scored",
+    "vetting.attempt.abandon": "Assessment attempt abandoned",
     "vetting.evidence.create": "Evidence recorded",
     # placements
     "placements.policy.create": "Fair-play policy version created",
@@ -108,6 +109,7 @@ ACTIONS: dict[str, str] = {
     "network.candidate.create": "Candidate added",
     "network.candidate.update": "Candidate profile changed",
     "network.candidate.merge": "Duplicate candidate merged",
+    "network.candidate.invite": "Candidate invited to make their login",
     "network.representation.request": "Member asked to represent a candidate",
     "network.representation.grant": "Candidate let a member represent them",
     "network.representation.decline": "Candidate declined a member's request",

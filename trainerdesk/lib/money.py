@@ -150,6 +150,87 @@ def to_decimal(amount: int, currency: str) -> Decimal:
     return Decimal(_check_amount(amount, "amount")).scaleb(-exponent)
 
 
+_GROUPING = str.maketrans("", "", " \u00a0\u202f'_")
+
+
+def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
+    """What a person typed in a money box (`35`, `35.50`, `35,50`, `1.234,50`, `1 234.50`,
+    `€ 35`) as an integer of `currency`'s minor units, or MoneyError naming `field`.
+
+    Forms take major units because nobody thinks in cents; the API keeps integer minor
+    units. Either mark may be the decimal point, as typed in Austria or Ireland: with both,
+    the last one is; with one, it is a decimal point when fewer digits than a thousands
+    group follow it (`35,5`, `35,50`), and `1,234`/`1.234` (three digits after a single
+    mark) is refused as ambiguous rather than guessed. More decimals than the currency has
+    are refused, never rounded: money typed is money meant. Negative amounts are refused
+    (no form takes one)."""
+    exponent = minor_unit_exponent(currency)
+    if not text.strip():
+        raise MoneyError(f"{field}: enter an amount in {currency}")
+    raw = text.strip()
+    for sign in (currency, "€", "$", "£"):
+        raw = raw.replace(sign, "")
+    return parse_fixed(raw, exponent, field=field, shown=text.strip(), unit=currency)
+
+
+def parse_percent(text: str, *, field: str = "percent") -> int:
+    """A typed percentage (`20`, `20,5 %`) as basis points (2000, 2050); two decimals at
+    most, by the rules of `parse_amount`."""
+    if not text.strip():
+        raise MoneyError(f"{field}: enter a percentage")
+    return parse_fixed(text.strip().rstrip("%"), 2, field=field, shown=text.strip(), unit="%")
+
+
+def parse_fixed(raw: str, exponent: int, *, field: str, shown: str, unit: str) -> int:
+    """`raw` (digits, one decimal mark, thousands marks or spaces) times 10**exponent,
+    exactly; the rules are `parse_amount`'s."""
+    raw = raw.strip().translate(_GROUPING)
+    if raw.startswith("-"):
+        raise MoneyError(f"{field}: must not be negative ({shown!r})")
+    marks = [i for i, ch in enumerate(raw) if ch in ".,"]
+    whole, fraction = raw, ""
+    if marks:
+        last = marks[-1]
+        both = "." in raw and "," in raw
+        digits_after = len(raw) - last - 1
+        if both or (len(marks) == 1 and digits_after != 3):
+            whole, fraction = raw[:last], raw[last + 1 :]
+        elif len(marks) == 1:
+            raise MoneyError(
+                f"{field}: {shown!r} is ambiguous; write it without a thousands mark "
+                f"(1234) or with {exponent} decimals (1.23)"
+            )
+        else:  # only one kind of mark, several times: thousands groups
+            whole = raw
+        groups = whole.replace(",", ".").split(".")
+        if len(groups) > 1 and (
+            not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])
+        ):
+            raise MoneyError(f"{field}: {shown!r} is not an amount")
+        whole = "".join(groups)
+    if not whole.isdigit() and not (whole == "" and fraction.isdigit()):
+        raise MoneyError(f"{field}: {shown!r} is not an amount")
+    if fraction and not fraction.isdigit():
+        raise MoneyError(f"{field}: {shown!r} is not an amount")
+    if len(fraction) > exponent:
+        raise MoneyError(
+            f"{field}: {unit} has {exponent} decimal places; {shown!r} has {len(fraction)}"
+        )
+    return int(whole or "0") * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """The amount as a form shows it back for editing: major units with a decimal point,
+    no symbol or grouping (`3550` EUR -> `35.50`), which `parse_amount` reads again."""
+    return f"{to_decimal(amount, currency):f}"
+
+
+def format_percent(basis_points: int) -> str:
+    """Basis points as a form shows them back (2000 -> `20`, 2050 -> `20.5`)."""
+    whole, part = divmod(_check_amount(basis_points, "basis_points"), 100)
+    return f"{whole}.{part:02d}".rstrip("0").rstrip(".") if part else str(whole)
+
+
 @lru_cache(maxsize=32)
 def _currency_pattern(locale: str, exponent: int) -> Any:
     # babel is imported on first use: lib modules are imported by models and services, and

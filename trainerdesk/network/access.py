@@ -102,6 +102,20 @@ def clients_for(user: Any) -> QuerySet[Client]:
     return Client.objects.filter(pk__in=client_ids_of(user))
 
 
+def get_evidence_project(user: Any, candidate: Candidate, project_id: int) -> Any:
+    """A workbench project whose scorecard may become the candidate's evidence: one the
+    candidate works on. Any other id is "not found", so the endpoint can't be used to learn
+    which projects exist or what they are called."""
+    from trainerdesk.workbench.models import Project
+
+    if candidate.user_id is None or not 0 < project_id <= MAX_ID:
+        raise Http404("Not found")
+    found = Project.objects.filter(pk=project_id, members__user_id=candidate.user_id).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
 def get_client_for_user(user: Any, client_id: int) -> Client:
     if not (user and user.is_authenticated) or not 0 < client_id <= MAX_ID:
         raise Http404("Not found")

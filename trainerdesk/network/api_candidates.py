@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -192,6 +191,25 @@ def merge(request: ApiRequest, candidate_id: int, body: MergeIn):
     return call(services.merge_candidates, keep=keep, duplicate=duplicate, by=request.auth)
 
 
+class InvitationOut(Schema):
+    url: str = Field(description="The link to send to the candidate's e-mail address.")
+    expires_at: datetime.datetime
+
+
+@router.post(
+    "/network/candidates/{candidate_id}/invitation",
+    response={201: InvitationOut, **DENIED},
+    summary="A link for the candidate to make their own login (their recruiter or staff)",
+)
+def invite(request: ApiRequest, candidate_id: int):
+    from django.urls import reverse
+
+    candidate = access.get_candidate_for_user(request.auth, candidate_id)
+    token, expires = call(services.invite_candidate, candidate=candidate, by=request.auth)
+    url = request.build_absolute_uri(reverse("network:join", args=[token]))
+    return Status(201, {"url": url, "expires_at": expires})
+
+
 class RequestIn(InputSchema):
     field: str = Field(description="email, phone or profile_url: what the refusal named.")
     value: str
@@ -308,12 +326,8 @@ class EvidenceOut(Schema):
     summary="Record the candidate's scorecard on a project as evidence (needs their consent)",
 )
 def workbench_evidence(request: ApiRequest, candidate_id: int, body: WorkbenchEvidenceIn):
-    from trainerdesk.workbench.models import Project
-
     candidate = access.get_candidate_for_user(request.auth, candidate_id)
-    project = Project.objects.filter(pk=body.project).first() if body.project > 0 else None
-    if project is None:
-        raise Http404("Not found")
+    project = access.get_evidence_project(request.auth, candidate, body.project)
     evidence = call(
         services.record_workbench_evidence,
         candidate=candidate,

@@ -11,6 +11,12 @@ urlpatterns = [
     path("network/onboarding/", views.onboarding, name="onboarding"),
     path("network/onboarding/<slug:slug>/", views.guide_page, name="guide"),
     path("network/me/", views_candidates.me, name="me"),
+    path("network/join/<str:token>/", views_candidates.join, name="join"),
+    path(
+        "network/candidates/<int:candidate_id>/invite/",
+        views_candidates.candidate_invite,
+        name="candidate_invite",
+    ),
     path("network/candidates/", views_candidates.candidate_list, name="candidates"),
     path("network/candidates/add/", views_candidates.candidate_add, name="candidate_add"),
     path(

@@ -4,12 +4,15 @@ and the candidate's own portal (profile, consents, representation requests)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from trainerdesk.lib.errors import WorkbenchError
+from trainerdesk.lib import money
+from trainerdesk.lib.errors import InvalidInput, WorkbenchError
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network import access, normalise, services
 from trainerdesk.network.api_candidates import search
@@ -31,20 +34,31 @@ TEXT_FIELDS = (
 )
 
 
-def _profile_from(post) -> tuple[dict, list]:
+def _profile_from(post) -> tuple[dict, list, list[str]]:
+    """The service's profile and languages from the form, and what could not be read."""
     profile = {name: post.get(name, "").strip() for name in TEXT_FIELDS}
     profile["work_authorisation"] = post.get("work_authorisation", "").upper()
     profile["domains"] = post.getlist("domains")
     profile["tools"] = post.getlist("tools")
-    for name in ("hours_per_week", "rate_cents"):
-        raw = post.get(name, "").strip()
-        profile[name] = int(raw) if raw.isdigit() else (raw or None)
+    raw = post.get("hours_per_week", "").strip()
+    profile["hours_per_week"] = int(raw) if raw.isdigit() else (raw or None)
+    # The rate is typed in major units ("35,50"); the page shows it back as typed.
+    profile["rate"] = post.get("rate", "").strip()
+    profile["rate_cents"], problems = None, []
+    currency = profile["rate_currency"] or "EUR"
+    if profile["rate"] and currency in money.CURRENCY_EXPONENTS:
+        try:
+            profile["rate_cents"] = money.parse_amount(profile["rate"], currency, field="rate")
+        except money.MoneyError as exc:
+            problems = exc.errors
+    elif profile["rate"]:
+        profile["rate_cents"] = 0  # the service refuses the currency, naming its field
     languages = [
         {"code": code, "level": level}
         for code, level in zip(post.getlist("lang_code"), post.getlist("lang_level"), strict=False)
         if code.strip()
     ]
-    return profile, languages
+    return profile, languages, problems
 
 
 def _form_context(values: dict, languages: list) -> dict:
@@ -83,8 +97,10 @@ def candidate_add(request: AuthenticatedRequest) -> HttpResponse:
     languages: list = []
     duplicate = None
     if request.method == "POST":
-        values, languages = _profile_from(request.POST)
+        values, languages, problems = _profile_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             candidate = services.add_candidate(
                 member=member,
                 profile=values,
@@ -144,8 +160,10 @@ def candidate_detail(request: AuthenticatedRequest, candidate_id: int) -> HttpRe
 def candidate_edit(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
     candidate = access.get_candidate_for_user(request.user, candidate_id)
     if request.method == "POST":
-        values, languages = _profile_from(request.POST)
+        values, languages, problems = _profile_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             services.update_candidate(
                 candidate=candidate, profile=values, languages=languages, by=request.user
             )
@@ -161,7 +179,11 @@ def candidate_edit(request: AuthenticatedRequest, candidate_id: int) -> HttpResp
             "domains": candidate.domains,
             "tools": candidate.tools,
             "hours_per_week": candidate.hours_per_week or "",
-            "rate_cents": candidate.rate_cents or "",
+            "rate": (
+                money.format_amount(candidate.rate_cents, candidate.rate_currency or "EUR")
+                if candidate.rate_cents is not None
+                else ""
+            ),
         }
         languages = [{"code": lang.code, "level": lang.level} for lang in candidate.languages.all()]
     context = _form_context(values, languages) | {"candidate": candidate}
@@ -231,3 +253,52 @@ def answer_request(request: AuthenticatedRequest, request_id: int) -> HttpRespon
     except WorkbenchError as exc:
         fail(request, exc)
     return redirect("network:home")
+
+
+@login_required
+@require_POST
+def candidate_invite(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
+    candidate = access.get_candidate_for_user(request.user, candidate_id)
+    try:
+        token, expires = services.invite_candidate(candidate=candidate, by=request.user)
+    except WorkbenchError as exc:
+        fail(request, exc)
+        return redirect("network:candidate", candidate.pk)
+    link = request.build_absolute_uri(reverse("network:join", args=[token]))
+    context = {"candidate": candidate, "link": link, "expires": expires}
+    return render(request, "network/candidates/invited.html", context)
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: no login needed to open it (the candidate has none yet)."""
+    try:
+        candidate = services.invited_candidate(token)
+    except WorkbenchError as exc:
+        return render(request, "network/candidates/join.html", {"problem": str(exc)}, status=410)
+    errors: list[str] = []
+    if request.method == "POST":
+        signed_in = request.user.is_authenticated
+        password = request.POST.get("password1", "")
+        if not signed_in and password != request.POST.get("password2", ""):
+            errors.append("password2: the two passwords differ")
+        else:
+            try:
+                candidate = services.accept_invitation(
+                    token=token,
+                    user=request.user if signed_in else None,
+                    username=request.POST.get("username", ""),
+                    password=password,
+                )
+            except WorkbenchError as exc:
+                errors = getattr(exc, "errors", None) or [str(exc)]
+            else:
+                if not signed_in:
+                    auth_login(
+                        request,
+                        candidate.user,
+                        backend="django.contrib.auth.backends.ModelBackend",
+                    )
+                messages.success(request, "Your profile is yours now: this is your portal.")
+                return redirect("network:home")
+    context = {"candidate": candidate, "errors": errors, "username": request.POST.get("username")}
+    return render(request, "network/candidates/join.html", context)

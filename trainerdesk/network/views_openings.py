@@ -9,7 +9,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from trainerdesk.lib.errors import WorkbenchError
+from trainerdesk.lib import money
+from trainerdesk.lib.errors import InvalidInput, WorkbenchError
 from trainerdesk.lib.request_types import AuthenticatedRequest
 from trainerdesk.network import access, normalise, services
 from trainerdesk.network.models import Opening, Requirement
@@ -17,14 +18,13 @@ from trainerdesk.network.services.openings import OPENING_FIELDS, REQUIREMENT_FI
 from trainerdesk.network.views import fail
 from trainerdesk.vetting.models import Domain, TaskType
 
-INT_FIELDS = (
-    "duration_months",
-    "hours_per_week",
-    "pay_cents",
-    "positions",
-    "fee_basis_points",
-    "fee_flat_cents",
-    "guarantee_days",
+INT_FIELDS = ("duration_months", "hours_per_week", "positions", "guarantee_days")
+# Money and percentages are typed in major units (35,50; 20 %), stored in minor units and
+# basis points: (form box, stored field, its currency field or None for a percentage).
+TYPED_BOXES = (
+    ("pay", "pay_cents", "pay_currency"),
+    ("fee_flat", "fee_flat_cents", "fee_currency"),
+    ("fee_percent", "fee_basis_points", None),
 )
 EMPTY_REQUIREMENTS = 3
 
@@ -39,10 +39,61 @@ def _number(raw: str, *, real: bool = False):
         return raw  # the service names the field
 
 
-def _values_from(post) -> tuple[dict, list[dict]]:
+def _typed(post, values: dict) -> tuple[dict, list[str]]:
+    shown, problems = {}, []
+    for box, field, currency_field in TYPED_BOXES:
+        shown[box] = post.get(box, "").strip()
+        values[field] = None
+        if not shown[box]:
+            continue
+        try:
+            if currency_field is None:
+                values[field] = money.parse_percent(shown[box], field=box)
+            else:
+                currency = values[currency_field] or "EUR"
+                if currency not in money.CURRENCY_EXPONENTS:
+                    continue  # the service names the currency field
+                values[field] = money.parse_amount(shown[box], currency, field=box)
+        except money.MoneyError as exc:
+            problems.extend(exc.errors)
+    return shown, problems
+
+
+def _in_form_terms(exc: WorkbenchError) -> WorkbenchError:
+    """The service names stored fields (`pay_cents`); the page shows the box (`pay`)."""
+    box_of = {field: box for box, field, _ in TYPED_BOXES}
+    if isinstance(exc, InvalidInput):
+        renamed = []
+        for problem in exc.errors:
+            name, sep, rest = problem.partition(":")
+            renamed.append(f"{box_of.get(name, name)}{sep}{rest}")
+        return InvalidInput(renamed)
+    return exc
+
+
+def _shown(opening: Opening) -> dict:
+    return {
+        "pay": money.format_amount(opening.pay_cents, opening.pay_currency),
+        "fee_flat": (
+            money.format_amount(opening.fee_flat_cents, opening.fee_currency)
+            if opening.fee_flat_cents is not None
+            else ""
+        ),
+        "fee_percent": (
+            money.format_percent(opening.fee_basis_points)
+            if opening.fee_basis_points is not None
+            else ""
+        ),
+    }
+
+
+def _values_from(post) -> tuple[dict, list[dict], dict, list[str]]:
+    """The service's values and requirement rows from the form, what to show back in the
+    typed boxes, and what could not be read (named by box)."""
     values = {name: post.get(name, "").strip() for name in OPENING_FIELDS}
     for name in INT_FIELDS:
         values[name] = _number(values[name])
+    shown, problems = _typed(post, values)
     # A blank box keeps the form's shown default rather than being an error.
     for name, default in (("guarantee_days", 90), ("positions", 1)):
         if values[name] is None:
@@ -60,7 +111,7 @@ def _values_from(post) -> tuple[dict, list[dict]]:
         row["threshold"] = _number(row["threshold"], real=True)
         row["weight"] = _number(row["weight"]) or 1
         rows.append({k: v for k, v in row.items() if v not in ("", None)})
-    return values, rows
+    return values, rows, shown, problems
 
 
 def _form_context(values: dict, rows: list[dict]) -> dict:
@@ -102,18 +153,21 @@ def opening_create(request: AuthenticatedRequest, client_id: int) -> HttpRespons
     client = access.get_client_for_user(request.user, client_id)
     values: dict = {"guarantee_days": 90, "positions": 1}
     rows: list[dict] = []
+    shown: dict = {}
     if request.method == "POST":
-        values, rows = _values_from(request.POST)
+        values, rows, shown, problems = _values_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             opening = services.create_opening(
                 client=client, values=values, requirements=rows, by=request.user
             )
         except WorkbenchError as exc:
-            fail(request, exc)
+            fail(request, _in_form_terms(exc))
         else:
             messages.success(request, "Role saved as a draft: staff approve it before it opens.")
             return redirect("network:opening", opening.pk)
-    context = _form_context(values, rows) | {"client": client}
+    context = _form_context(values | shown, rows) | {"client": client}
     return render(request, "network/openings/create.html", context)
 
 
@@ -121,18 +175,21 @@ def opening_create(request: AuthenticatedRequest, client_id: int) -> HttpRespons
 def opening_edit(request: AuthenticatedRequest, opening_id: int) -> HttpResponse:
     opening = access.get_opening_for_user(request.user, opening_id, manage=True)
     if request.method == "POST":
-        values, rows = _values_from(request.POST)
+        values, rows, shown, problems = _values_from(request.POST)
         try:
+            if problems:
+                raise InvalidInput(problems)
             services.update_opening(
                 opening=opening, values=values, requirements=rows, by=request.user
             )
         except WorkbenchError as exc:
-            fail(request, exc)
+            fail(request, _in_form_terms(exc))
         else:
             messages.success(request, "Saved.")
             return redirect("network:opening", opening.pk)
     else:
         values = {name: getattr(opening, name) for name in OPENING_FIELDS}
+        shown = _shown(opening)
         rows = [
             {
                 name: getattr(r, name)
@@ -141,7 +198,7 @@ def opening_edit(request: AuthenticatedRequest, opening_id: int) -> HttpResponse
             }
             for r in opening.requirements.all()
         ]
-    context = _form_context(values, rows) | {"opening": opening, "client": opening.client}
+    context = _form_context(values | shown, rows) | {"opening": opening, "client": opening.client}
     return render(request, "network/openings/edit.html", context)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from trainerdesk.lib import money
 from trainerdesk.placements.models import Interview, PayUnit
 
 
@@ -27,11 +28,25 @@ class InterviewForm(forms.Form):
 
 
 class OfferForm(forms.Form):
-    pay_cents = forms.IntegerField(min_value=1, label="Pay (cents)")
+    # Typed in major units ("30,00"); cleaned_data["pay_cents"] is the integer the service
+    # takes (lib/money.parse_amount: nothing rounded, ambiguous input refused).
+    pay = forms.CharField(max_length=30, label="Pay (e.g. 30,00)")
     currency = forms.CharField(min_length=3, max_length=3, initial="EUR")
     unit = forms.ChoiceField(choices=PayUnit.choices)
     hours_per_week = forms.IntegerField(min_value=1, max_value=80, required=False)
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        currency = data.get("currency")
+        if "pay" in data and currency in money.CURRENCY_EXPONENTS:
+            try:
+                data["pay_cents"] = money.parse_amount(data["pay"], currency, field="pay")
+            except money.MoneyError as exc:
+                self.add_error("pay", exc.errors[0].removeprefix("pay: "))
+        elif "pay" in data:
+            self.add_error("currency", f"{currency!r} is not a supported currency")
+        return data
 
 
 class FeedbackForm(forms.Form):

@@ -37,7 +37,7 @@ class QualityConfig(AppConfig):
             ext.register_nav_link(link)
 
 
-def _return_note(*, item, user) -> dict:
+def _return_note(*, project, item, user) -> dict:
     """A reviewer's rejection that sent this item back to the user."""
     from trainerdesk.quality.services import return_note
 

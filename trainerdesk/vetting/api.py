@@ -305,6 +305,16 @@ def score_attempt(request: ApiRequest, attempt_id: ObjectId):
     return _attempt(services.score_attempt(attempt=t, by=request.auth), staff=False)
 
 
+@router.post(
+    "/vetting/attempts/{attempt_id}/abandon",
+    response=AttemptOut,
+    summary="Give up your attempt in progress (it counts for the retake wait; no result)",
+)
+def abandon_attempt(request: ApiRequest, attempt_id: ObjectId):
+    t = access.get_own_attempt(request.auth, attempt_id)
+    return _attempt(services.abandon_attempt(attempt=t, by=request.auth), staff=False)
+
+
 # --- evidence -----------------------------------------------------------------------------
 
 

@@ -9,10 +9,14 @@ class VettingConfig(AppConfig):
     label = "vetting"
 
     def ready(self) -> None:
-        # The person's rows in this app answer GDPR access and erasure requests.
+        # The workbench can't import vetting: its empty-queue card asks the registered
+        # apps what comes next (workbench/extensions.py).
         from trainerdesk.privacy import registry
         from trainerdesk.vetting.personal_data import VettingHandler
+        from trainerdesk.workbench import extensions as ext
 
+        ext.register_annotate_context(_attempt_done)
+        # The person's rows in this app answer GDPR access and erasure requests.
         registry.register(VettingHandler())
 
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
@@ -27,3 +31,19 @@ class VettingConfig(AppConfig):
         from trainerdesk.vetting.demo import remove_vetting_demo
 
         remove_vetting_demo(stdout=stdout)
+
+
+def _attempt_done(*, project, item, user) -> dict:
+    """In an assessment's workspace with nothing left to answer, the candidate's next
+    step is their attempt's page (where "See my result" scores it), not the project."""
+    if item is not None:
+        return {}
+    from django.urls import reverse
+
+    from trainerdesk.vetting.models import Attempt
+
+    attempt = Attempt.objects.filter(workspace=project, user=user).only("pk", "status").first()
+    if attempt is None:
+        return {}
+    label = "See my result" if attempt.status == Attempt.Status.IN_PROGRESS else "My result"
+    return {"done_action": {"label": label, "url": reverse("vetting:attempt", args=[attempt.pk])}}

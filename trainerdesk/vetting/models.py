@@ -57,6 +57,11 @@ class Assessment(models.Model):
     # Bumped by every change of what is measured (pool, sample size, threshold); an
     # attempt keeps the version it was taken under, so nothing earned is invalidated.
     version = models.PositiveIntegerField(default=1)
+    # sha256 of the gold pool as the current version measures it (services.assessments
+    # `pool_digest`); blank until first computed. The pool is a workbench project, edited
+    # where vetting can't hear of it, so each new attempt compares and bumps the version.
+    pool_digest = models.CharField(max_length=64, blank=True)
+    pool_size = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("vetting/assessments/<int:assessment_id>/start/", views.start, name="start"),
     path("vetting/attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("vetting/attempts/<int:attempt_id>/finish/", views.finish, name="finish"),
+    path("vetting/attempts/<int:attempt_id>/abandon/", views.abandon, name="abandon"),
     path("vetting/staff/", views.staff_list, name="staff_list"),
     path("vetting/staff/new/", views.staff_new, name="staff_new"),
     path("vetting/staff/<int:assessment_id>/", views.staff_edit, name="staff_edit"),

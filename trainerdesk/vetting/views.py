@@ -100,6 +100,19 @@ def finish(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
     return redirect("vetting:attempt", attempt_id=attempt.pk)
 
 
+@login_required
+@require_POST
+def abandon(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    attempt = access.get_own_attempt(request.user, attempt_id)
+    try:
+        services.abandon_attempt(attempt=attempt, by=request.user)
+    except services.ConflictError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Attempt abandoned.")
+    return redirect("vetting:attempt", attempt_id=attempt.pk)
+
+
 # --- staff --------------------------------------------------------------------------------
 
 

@@ -141,16 +141,18 @@ def apply_item_filter(name: str, queryset, project, value):
 
 
 def register_annotate_context(extra: Callable[..., dict]) -> None:
-    """`extra(item=, user=)` returns context the annotation page shows (e.g. a reviewer's
-    note on an item sent back); called with item None when the queue is empty."""
+    """`extra(project=, item=, user=)` returns context the annotation page shows (e.g. a
+    reviewer's note on an item sent back); called with item None when the queue is empty,
+    where a `done_action` ({"label", "url"}) replaces "Back to the project" (an
+    assessment's workspace leads to the candidate's result instead)."""
     if extra not in _annotate_context:
         _annotate_context.append(extra)
 
 
-def annotate_context(*, item, user) -> dict:
+def annotate_context(*, project, item, user) -> dict:
     context: dict = {}
     for extra in _annotate_context:
-        context |= extra(item=item, user=user)
+        context |= extra(project=project, item=item, user=user)
     return context
 
 

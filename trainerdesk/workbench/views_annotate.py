@@ -321,7 +321,7 @@ def _workspace(
         "skip_reasons": SKIP_REASONS,
         "guidelines_html": render_markdown(project.instructions),
         "is_review_of_past": annotation is not None,
-    } | extensions.annotate_context(item=item, user=request.user)
+    } | extensions.annotate_context(project=project, item=item, user=request.user)
 
 
 def _orders_shown(

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trainerdesk.lib import money
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.money import (
     CURRENCY_EXPONENTS,
@@ -188,3 +189,59 @@ def test_format_money_shows_every_minor_unit(amount, currency, locale, shown):
 def test_to_decimal_is_exact():
     assert str(to_decimal(17701, "EUR")) == "177.01"
     assert str(to_decimal(5, "ISK")) == "5"
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("35", 3500),
+        ("35.5", 3550),
+        ("35,50", 3550),
+        ("€ 35,50", 3550),
+        ("1.234,50", 123450),
+        ("1,234.50", 123450),
+        ("1 234,50", 123450),
+        ("1\u00a0234", 123400),
+        ("1.234.567", 123456700),
+        ("0,05", 5),
+        (",5", 50),
+    ],
+)
+def test_parse_amount_reads_what_people_type(typed, cents):
+    assert money.parse_amount(typed, "EUR") == cents
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "enter an amount"),
+        ("1,234", "ambiguous"),
+        ("35.555", "ambiguous"),
+        ("35.5555", "2 decimal places"),
+        ("-3", "negative"),
+        ("abc", "not an amount"),
+        ("3.5.0,1", "not an amount"),
+    ],
+)
+def test_parse_amount_refuses_what_it_would_have_to_guess(typed, message):
+    with pytest.raises(money.MoneyError, match=f"pay: .*{message}"):
+        money.parse_amount(typed, "EUR", field="pay")
+
+
+def test_parse_amount_knows_currencies_without_minor_units():
+    assert money.parse_amount("1500", "ISK") == 1500
+    with pytest.raises(money.MoneyError, match="0 decimal places"):
+        money.parse_amount("15,5", "ISK")
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["EUR", "ISK", "HUF"]))
+def test_format_amount_round_trips(cents, currency):
+    assert money.parse_amount(money.format_amount(cents, currency), currency) == cents
+
+
+def test_parse_percent_gives_basis_points():
+    assert money.parse_percent("20") == 2000
+    assert money.parse_percent("20,5 %") == 2050
+    assert money.format_percent(2050) == "20.5" and money.format_percent(2000) == "20"
+    with pytest.raises(money.MoneyError, match="fee: % has 2 decimal places"):
+        money.parse_percent("20.1255", field="fee")

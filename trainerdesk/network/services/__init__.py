@@ -26,6 +26,11 @@ from trainerdesk.network.services.consent import (
     record_workbench_evidence,
     withdraw_consent,
 )
+from trainerdesk.network.services.invitations import (
+    accept_invitation,
+    invite_candidate,
+    invited_candidate,
+)
 from trainerdesk.network.services.members import apply_for_membership, decide_member
 from trainerdesk.network.services.memberships import (
     SubmitCheck,
@@ -58,6 +63,9 @@ from trainerdesk.network.services.openings import (
 )
 
 __all__ = [
+    "accept_invitation",
+    "invite_candidate",
+    "invited_candidate",
     "TRANSITIONS",
     "ConflictError",
     "DuplicateCandidate",

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trainerdesk.lib import audit
+from trainerdesk.lib import audit, money
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import normalise
 from trainerdesk.network.models import (
@@ -126,14 +126,11 @@ def _date(value: Any, field: str) -> datetime.date | None:
 
 
 def _currency(value: Any, amount: Any) -> str:
-    code = (value or "").strip().upper()
+    code = (value or "").strip().upper() if isinstance(value, str) or value is None else value
     if amount in (None, ""):
-        return code if code else ""
-    import pycountry
-
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise InvalidInput([f"rate_currency: {value!r} is not an ISO 4217 currency code"])
-    return code
+        return code if isinstance(code, str) else ""
+    # lib/money's reviewed table (as for roles): the rate is stored in minor units.
+    return money.validate_currency(code, field="rate_currency")
 
 
 def clean_languages(languages: Any) -> list[tuple[str, str]]:

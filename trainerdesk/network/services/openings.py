@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from trainerdesk.lib import audit
+from trainerdesk.lib import audit, money
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.network import normalise
 from trainerdesk.network.models import ApprovalStatus, Client, Opening, Requirement
@@ -68,12 +68,11 @@ def may_manage(user: Any, client: Client) -> bool:
 
 
 def _currency(value: Any, field: str) -> str:
-    import pycountry
-
-    code = (value or "EUR").strip().upper() if isinstance(value, str) or value is None else ""
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise InvalidInput([f"{field}: {value!r} is not an ISO 4217 currency code"])
-    return code
+    # lib/money's reviewed table, not every ISO 4217 code: an amount is stored in minor
+    # units, so the currency's exponent must be known (and invoiced in) for it to mean
+    # anything.
+    code = (value or "EUR").strip().upper() if isinstance(value, str) or value is None else value
+    return money.validate_currency(code, field=field)
 
 
 def clean_fee_terms(values: dict[str, Any]) -> dict[str, Any]:

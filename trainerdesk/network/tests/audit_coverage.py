@@ -27,6 +27,7 @@ WRITES = {
     ("POST", "/api/v1/network/candidates"): ("network.candidate.create",),
     ("PATCH", "/api/v1/network/candidates/{candidate_id}"): ("network.candidate.update",),
     ("POST", "/api/v1/network/candidates/{candidate_id}/merge"): ("network.candidate.merge",),
+    ("POST", "/api/v1/network/candidates/{candidate_id}/invitation"): ("network.candidate.invite",),
     ("POST", "/api/v1/network/representation-requests"): ("network.representation.request",),
     ("POST", "/api/v1/network/representation-requests/{request_id}/answer"): (
         "network.representation.grant",
@@ -235,6 +236,12 @@ def _net_workbench_evidence(client, *, project, **_):
     _json(_as(client, _net_user("netstaff", staff=True)), "post", url, body)
 
 
+def _net_invite(client, **_):
+    member = _net_member()
+    person = _net_candidate(member, login=False)
+    _json(_as(client, member.user), "post", f"/api/v1/network/candidates/{person.pk}/invitation")
+
+
 def _net_create_opening(client, **_):
     company, contact = _net_client()
     body = {"client": company.pk, "title": "R", "task_type": "ner", "contract_type": "freelance",
@@ -280,6 +287,7 @@ DRIVERS = {
     ("POST", "/api/v1/network/candidates"): _net_add_candidate,
     ("PATCH", "/api/v1/network/candidates/{candidate_id}"): _net_patch_candidate,
     ("POST", "/api/v1/network/candidates/{candidate_id}/merge"): _net_merge,
+    ("POST", "/api/v1/network/candidates/{candidate_id}/invitation"): _net_invite,
     ("POST", "/api/v1/network/representation-requests"): _net_request,
     ("POST", "/api/v1/network/representation-requests/{request_id}/answer"): _net_answer,
     ("POST", "/api/v1/network/candidates/{candidate_id}/consents"): _net_consent,

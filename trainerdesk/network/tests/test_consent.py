@@ -59,3 +59,25 @@ def test_workbench_evidence_needs_the_live_consent(candidate, member, staff, pro
     services.withdraw_consent(consent=consent, by=teammate)
     with pytest.raises(ConflictError, match="consent"):
         services.record_workbench_evidence(**args, by=staff)
+
+
+def test_evidence_api_finds_only_projects_the_candidate_works_on(
+    api, candidate, staff, project, teammate
+):
+    # The id was looked up among all projects, and the conflict message named the project:
+    # anyone allowed to call the endpoint could learn other organisations' project names.
+    from trainerdesk.workbench.models import ProjectMember
+
+    person = candidate.candidate
+    person.user = teammate
+    person.save(update_fields=["user"])
+    services.grant_consent(candidate=person, purpose="use_workbench_results", by=teammate)
+    url = f"/api/v1/network/candidates/{person.pk}/workbench-evidence"
+    body = {"project": project.pk, "task_type": "text_classification", "domain": "news"}
+    assert api(teammate, "post", url, body).status_code == 201
+    ProjectMember.objects.filter(project=project, user=teammate).delete()
+    for who in (teammate, staff):
+        response = api(who, "post", url, body)
+        assert response.status_code == 404
+        assert project.name not in response.content.decode()
+    assert api(staff, "post", url, {**body, "project": 2**63}).status_code == 404

@@ -93,3 +93,15 @@ def test_editing_an_approved_role_sends_it_back(opening, staff, client_user, eve
     with pytest.raises(ConflictError, match="cannot be changed"):
         services.update_opening(opening=edited, values={"pay_cents": 1}, by=client_user)
     assert "network.opening.update" in events()
+
+
+@pytest.mark.parametrize("field", ["pay_currency", "fee_currency"])
+def test_a_currency_outside_the_money_table_is_refused(client_company, client_user, field):
+    # pycountry knows every ISO 4217 code (JPY, KWD with three decimals); amounts are kept
+    # in minor units, so only lib/money's table with its exponents is accepted.
+    with pytest.raises(InvalidInput, match=f"{field}: 'JPY' is not a supported currency"):
+        services.create_opening(client=client_company, values=BASE | {field: "jpy"}, by=client_user)
+    opening = services.create_opening(
+        client=client_company, values=BASE | {field: "chf"}, by=client_user
+    )
+    assert getattr(opening, field) == "CHF"

@@ -173,7 +173,7 @@ def test_role_pages(client_for, client_user, client_company, staff):
         "domain": "reviews",
         "contract_type": "freelance",
         "hours_per_week": "10",
-        "pay_cents": "2500",
+        "pay": "25,00",
         "fee_type": "percent",
         "req_kind": ["language", "lead_time", ""],
         "req_language": ["en", "", ""],
@@ -186,9 +186,17 @@ def test_role_pages(client_for, client_user, client_company, staff):
         "req_weight": ["1", "2", "1"],
     }
     refused = c.post(f"/network/clients/{client_company.pk}/roles/new/", form)
-    assert b"fee_basis_points" in refused.content and not Opening.objects.exists()
-    c.post(f"/network/clients/{client_company.pk}/roles/new/", form | {"fee_basis_points": "1800"})
+    assert b"fee_percent: " in refused.content and not Opening.objects.exists()
+    # Typed in major units and percent, as people write them; shown back as typed.
+    typo = c.post(f"/network/clients/{client_company.pk}/roles/new/", form | {"pay": "25,5x"})
+    assert "pay: &#x27;25,5x&#x27; is not an amount" in typo.content.decode()
+    assert 'value="25,5x"' in typo.content.decode() and not Opening.objects.exists()
+    c.post(f"/network/clients/{client_company.pk}/roles/new/", form | {"fee_percent": "18"})
     role = Opening.objects.get()
+    assert (role.pay_cents, role.fee_basis_points) == (2500, 1800)
+    edit = c.get(f"/network/roles/{role.pk}/edit/").content.decode()
+    assert 'name="pay" inputmode="decimal" value="25.00"' in edit
+    assert 'name="fee_percent" inputmode="decimal" value="18"' in edit
     assert [(r.kind, r.weight) for r in role.requirements.all()] == [
         ("language", 1),
         ("lead_time", 2),
@@ -253,3 +261,19 @@ def test_a_candidates_own_page_links_the_roles_they_fit(client_for, candidate):
     person = Candidate.objects.get(user=candidate)
     page = client_for(candidate).get(f"/network/candidates/{person.pk}/").content.decode()
     assert "/network/me/roles/" in page and "/vetting/" in page
+
+
+def test_a_candidates_rate_is_typed_in_major_units(client_for, candidate):
+    person = candidate.candidate
+    before = person.rate_cents
+    c = client_for(candidate)
+    url = f"/network/candidates/{person.pk}/edit/"
+    form = {"full_name": "Cara", "email": "candidate@example.org", "rate_currency": "EUR"}
+    page = c.post(url, form | {"rate": "35,555"}).content.decode()
+    assert "rate: " in page and "ambiguous" in page and 'value="35,555"' in page
+    person.refresh_from_db()
+    assert person.rate_cents == before  # nothing saved
+    c.post(url, form | {"rate": "35,50"})
+    person.refresh_from_db()
+    assert (person.rate_cents, person.rate_currency) == (3550, "EUR")
+    assert 'name="rate" inputmode="decimal" value="35.50"' in c.get(url).content.decode()

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from trainerdesk.lib import audit
+from trainerdesk.lib import audit, money
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.placements import parties
 from trainerdesk.placements.models import Offer, PayUnit, Stage, Submission
@@ -34,8 +34,10 @@ def make_offer(
     errors = []
     if not 1 <= pay_cents <= MAX_PAY_CENTS:
         errors.append(f"pay_cents: a whole number of cents between 1 and {MAX_PAY_CENTS}")
-    if not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
-        errors.append("currency: a three-letter ISO 4217 code such as EUR")
+    try:
+        currency = money.validate_currency(currency.upper())
+    except money.MoneyError as exc:
+        errors.extend(exc.errors)
     if unit not in PayUnit.values:
         errors.append(f"unit: one of {', '.join(PayUnit.values)}")
     if hours_per_week is not None and not 1 <= hours_per_week <= 80:
@@ -58,7 +60,7 @@ def make_offer(
         offer = Offer.objects.create(
             submission=submission,
             pay_cents=pay_cents,
-            currency=currency.upper(),
+            currency=currency,
             unit=unit,
             hours_per_week=hours_per_week or submission.opening.hours_per_week,
             start_date=start_date,

@@ -104,3 +104,21 @@ def test_placement_shows_fee_and_member_share(placed, member, client_for):
     assert "€\xa06.240,00" in page and "€\xa03.120,00" in page
     pipeline = client_for(member).get("/placements/pipeline/").content.decode()
     assert "€\xa03.120,00" in pipeline
+
+
+def test_an_offer_is_typed_in_euros_not_cents(submit, consent, client_user, client_for):
+    from trainerdesk.placements import services
+    from trainerdesk.placements.models import Offer
+
+    sub = submit()
+    services.move_submission(submission=sub, to_stage="client_review", by=client_user)
+    client = client_for(client_user)
+    url = f"/placements/submissions/{sub.pk}/offers/"
+    body = {"currency": "EUR", "unit": "hour", "start_date": "2027-01-04"}
+    page = client.post(url, body | {"pay": "30.555"}, follow=True).content.decode()
+    assert "pay: " in page and "ambiguous" in page and not Offer.objects.exists()
+    page = client.post(url, body | {"pay": "30", "currency": "XXX"}, follow=True).content.decode()
+    assert "currency: " in page and not Offer.objects.exists()
+    client.post(url, body | {"pay": "30,50"})
+    assert Offer.objects.get().pay_cents == 3050
+    assert 'name="pay"' in client.get(f"/placements/submissions/{sub.pk}/").content.decode()

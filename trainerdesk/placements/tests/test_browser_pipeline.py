@@ -72,7 +72,7 @@ def test_member_submits_and_client_places(browser_page, live_server, vetted, ope
     page.wait_for_selector("#interviews li:has-text('meets — fluent')")
 
     start = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
-    page.fill("#offer-form input[name=pay_cents]", "3000")
+    page.fill("#offer-form input[name=pay]", "30,00")
     page.select_option("#offer-form select[name=unit]", "hour")
     page.fill("#offer-form input[name=start_date]", start)
     page.click("#offer-form button[type=submit]")

@@ -9,10 +9,13 @@ from trainerdesk.vetting.services.assessments import (
     assessments_for_skill,
     create_assessment,
     gold_pool,
+    note_pool_changes,
+    pool_digest,
     retire_assessment,
     update_assessment,
 )
 from trainerdesk.vetting.services.attempts import (
+    abandon_attempt,
     attempt_progress,
     draw_items,
     open_attempt,
@@ -28,6 +31,7 @@ from trainerdesk.vetting.services.evidence import (
 from trainerdesk.vetting.services.workspace import NETWORK_ORG_NAME, network_organization
 
 __all__ = [
+    "abandon_attempt",
     "EDITABLE",
     "MEASURED",
     "NETWORK_ORG_NAME",
@@ -41,6 +45,8 @@ __all__ = [
     "draw_items",
     "evidence_for",
     "gold_pool",
+    "note_pool_changes",
+    "pool_digest",
     "network_organization",
     "open_attempt",
     "record_scorecard_evidence",

@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from trainerdesk.lib import audit
+from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.jsonutil import content_hash
 from trainerdesk.vetting.models import Assessment, AssessmentRevision, Domain, TaskType
 from trainerdesk.vetting.services.workspace import network_organization
 from trainerdesk.workbench.models import Item, Project
@@ -31,6 +33,43 @@ MAX_DAYS = 3650
 def gold_pool(project: Project):
     """The items an attempt may draw: the project's gold items with a reference."""
     return Item.objects.filter(project=project, is_gold=True, reference__isnull=False)
+
+
+def pool_digest(project: Project) -> tuple[str, int]:
+    """(digest, size) of what an attempt can be asked: lib/digest's lines of `item id<TAB>
+    content hash of the data<TAB>content hash of the reference`, by item id. Adding or
+    removing a gold item, or changing a text or a reference, changes it."""
+    rows = gold_pool(project).order_by("pk").values_list("pk", "data", "reference")
+    lines = [(pk, content_hash(data), content_hash(ref)) for pk, data, ref in rows.iterator()]
+    return lines_digest(lines), len(lines)
+
+
+def note_pool_changes(*, assessment: Assessment, by) -> Assessment:
+    """Make the version follow the pool: a pool that differs from the one the current
+    version was measured on makes a new version and its AssessmentRevision (attempts keep
+    theirs, so nothing earned is invalidated). The caller holds the assessment's row lock.
+    The first computation (assessments made before digests were kept) only records it."""
+    digest, size = pool_digest(assessment.project)
+    if digest == assessment.pool_digest:
+        return assessment
+    fields = ["pool_digest", "pool_size"]
+    if assessment.pool_digest:
+        change = {"pool": {"before": assessment.pool_size, "after": size}}
+        assessment.version += 1
+        AssessmentRevision.objects.create(
+            assessment=assessment, version=assessment.version, changes=change, created_by=by
+        )
+        fields.append("version")
+        audit.record(
+            action="vetting.assessment.update",
+            obj=assessment,
+            project=assessment.project_id,
+            changes={**change, "pool_sha256": digest, "version": assessment.version},
+            by=by,
+        )
+    assessment.pool_digest, assessment.pool_size = digest, size
+    assessment.save(update_fields=fields)
+    return assessment
 
 
 def _errors(values: dict[str, Any], *, project: Project | None) -> list[str]:
@@ -100,10 +139,17 @@ def create_assessment(
         raise InvalidInput(errors)
     with transaction.atomic():
         network_organization(by=by)  # attempts need it; staff make it with the first one
+        digest, size = pool_digest(project)
         assessment = Assessment.objects.create(
-            project=project, slug=slug, description=description, created_by=by, **values
+            project=project,
+            slug=slug,
+            description=description,
+            created_by=by,
+            pool_digest=digest,
+            pool_size=size,
+            **values,
         )
-        facts = {k: values[k] for k in MEASURED}
+        facts = {**{k: values[k] for k in MEASURED}, "pool": size}
         AssessmentRevision.objects.create(
             assessment=assessment, version=1, changes={"created": facts}, created_by=by
         )

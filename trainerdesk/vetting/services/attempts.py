@@ -15,7 +15,7 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality import services as quality
 from trainerdesk.vetting.models import Assessment, Attempt, Evidence
-from trainerdesk.vetting.services.assessments import gold_pool
+from trainerdesk.vetting.services.assessments import gold_pool, note_pool_changes
 from trainerdesk.vetting.services.workspace import create_workspace
 from trainerdesk.workbench.models import Annotation
 
@@ -78,6 +78,7 @@ def start_attempt(*, assessment: Assessment, user, by, rng: random.Random | None
                 f"{timezone.localtime(wait):%Y-%m-%d %H:%M} ({assessment.retake_wait_days} "
                 "days after your last attempt)"
             )
+        assessment = note_pool_changes(assessment=assessment, by=by)
         drawn = draw_items(assessment=assessment, rng=rng)
         number = Attempt.objects.filter(assessment=assessment, user=user).count() + 1
         workspace, copies = create_workspace(
@@ -122,6 +123,31 @@ def attempt_progress(attempt: Attempt) -> tuple[int, int]:
     return done, len(attempt.copy_item_ids)
 
 
+def abandon_attempt(*, attempt: Attempt, by) -> Attempt:
+    """Give up an attempt in progress. It counts as finished for the retake wait: drawing a
+    fresh sample by abandoning one (and having seen its items) would let a candidate shop
+    for an easy draw. Its answers stay (they are what was seen and done); no result."""
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
+        )
+        if by is None or attempt.user_id != by.pk:
+            raise ConflictError("attempt: only the candidate taking it can abandon it")
+        if attempt.status != Attempt.Status.IN_PROGRESS:
+            raise ConflictError(f"attempt: it is {attempt.get_status_display().lower()}")
+        done, total = attempt_progress(attempt)
+        attempt.status, attempt.finished_at = Attempt.Status.ABANDONED, timezone.now()
+        attempt.save(update_fields=["status", "finished_at"])
+        audit.record(
+            action="vetting.attempt.abandon",
+            obj=attempt,
+            project=attempt.workspace_id,
+            changes={"answered": done, "items": total, "version": attempt.assessment_version},
+            by=by,
+        )
+    return attempt
+
+
 def score_attempt(*, attempt: Attempt, by) -> Attempt:
     """Score a finished attempt: quality's gold snapshot over the workspace (exactly the
     drawn items), skipped items counted as not correct, the assessment's pass rule on the
@@ -130,8 +156,10 @@ def score_attempt(*, attempt: Attempt, by) -> Attempt:
         attempt = (
             Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
         )
-        if attempt.status != Attempt.Status.IN_PROGRESS:
+        if attempt.status == Attempt.Status.SCORED:
             raise ConflictError("attempt: already scored")
+        if attempt.status != Attempt.Status.IN_PROGRESS:
+            raise ConflictError("attempt: it was abandoned, so it has no result")
         done, total = attempt_progress(attempt)
         if done < total:
             raise ConflictError(f"attempt: {total - done} of {total} items still to answer")

@@ -12,6 +12,7 @@ WRITES = {
     ),
     ("POST", "/api/v1/vetting/assessments/{assessment_id}/retire"): ("vetting.assessment.retire",),
     ("POST", "/api/v1/vetting/assessments/{assessment_id}/attempts"): ("vetting.attempt.start",),
+    ("POST", "/api/v1/vetting/attempts/{attempt_id}/abandon"): ("vetting.attempt.abandon",),
     ("POST", "/api/v1/vetting/attempts/{attempt_id}/score"): (
         "vetting.attempt.score",
         "vetting.evidence.create",
@@ -80,6 +81,11 @@ def _score(client, *, project, **_) -> None:
     _json(client, "post", f"/api/v1/vetting/attempts/{attempt['id']}/score")
 
 
+def _abandon(client, *, project, **_) -> None:
+    attempt = _start(client, project=project)
+    _json(client, "post", f"/api/v1/vetting/attempts/{attempt['id']}/abandon")
+
+
 DRIVERS = {
     ("POST", "/api/v1/vetting/assessments"): _create,
     ("PATCH", "/api/v1/vetting/assessments/{assessment_id}"): _patch,
@@ -87,4 +93,5 @@ DRIVERS = {
     ("POST", "/api/v1/vetting/assessments/{assessment_id}/retire"): _retire,
     ("POST", "/api/v1/vetting/assessments/{assessment_id}/attempts"): _start,
     ("POST", "/api/v1/vetting/attempts/{attempt_id}/score"): _score,
+    ("POST", "/api/v1/vetting/attempts/{attempt_id}/abandon"): _abandon,
 }

@@ -201,3 +201,36 @@ def test_scorecard_evidence(project, teammate, owner):
         services.record_scorecard_evidence(
             user=owner, project=project, task_type="text_classification", domain="news", by=owner
         )
+
+
+def test_a_changed_pool_is_a_new_version(assessment, pool, candidate, outsider, staff):
+    # The pool is edited in the workbench, which can't tell vetting: the next attempt
+    # notices, and what earlier attempts measured keeps its version.
+    from trainerdesk.vetting.tests.conftest import pool_rows
+
+    first = services.start_attempt(assessment=assessment, user=candidate, by=candidate)
+    assert first.assessment_version == 1
+    extra = pool_rows(1)[0] | {"data": {"text": "A new pool article.", "source": "tech/new.txt"}}
+    workbench.add_items(project=pool, items=[extra], by=staff)
+    assert Item.objects.filter(project=pool, is_gold=True).count() == 25
+    second = services.start_attempt(assessment=assessment, user=outsider, by=outsider)
+    assessment.refresh_from_db()
+    assert (second.assessment_version, assessment.version, assessment.pool_size) == (2, 2, 25)
+    rev = AssessmentRevision.objects.get(assessment=assessment, version=2)
+    assert rev.changes == {"pool": {"before": 24, "after": 25}}
+    first.refresh_from_db()
+    assert first.assessment_version == 1
+    # A changed reference is a change too, with the same number of items.
+    item = Item.objects.filter(project=pool, is_gold=True).order_by("pk").first()
+    Item.objects.filter(pk=item.pk).update(reference={"topic": "tech"})
+    before = assessment.pool_digest
+    services.note_pool_changes(assessment=assessment, by=staff)
+    assert assessment.version == 3 and assessment.pool_digest != before
+
+
+def test_an_assessment_without_a_recorded_pool_only_records_it(assessment, candidate):
+    Assessment.objects.filter(pk=assessment.pk).update(pool_digest="", pool_size=None)
+    attempt = services.start_attempt(assessment=assessment, user=candidate, by=candidate)
+    assessment.refresh_from_db()
+    assert attempt.assessment_version == 1 == assessment.version
+    assert assessment.pool_size == 24 and len(assessment.pool_digest) == 64

@@ -60,6 +60,9 @@ def test_candidate_takes_an_attempt_and_gets_a_hand_counted_result(
         assert "gold" not in body.lower() and "reference" not in body.lower()
         assert ".txt" not in body  # the pool's source path never leaves the pool
     detail = reverse("vetting:attempt", args=[attempt.pk])
+    # The empty queue leads to the attempt, not to the workspace project.
+    assert f'id="done-action" href="{detail}">See my result</a>' in bodies[-1]
+    assert "Back to the project" not in bodies[-1]
     assert "See my result" in client.get(detail).content.decode()
     r = client.post(reverse("vetting:finish", args=[attempt.pk]))
     assert r.status_code == 302
@@ -226,3 +229,32 @@ def test_two_candidates_in_the_network_org_never_see_each_other(assessment, cand
         f"/api/v1/vetting/attempts/{mine.pk}",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_a_candidate_can_abandon_an_attempt_and_waits_as_after_any(
+    assessment, candidate, outsider, client_for
+):
+    from trainerdesk.accounts.models import AuditEvent
+
+    client = client_for(candidate)
+    client.post(reverse("vetting:start", args=[assessment.pk]))
+    attempt = Attempt.objects.get(user=candidate)
+    detail = reverse("vetting:attempt", args=[attempt.pk])
+    abandon = reverse("vetting:abandon", args=[attempt.pk])
+    assert 'id="abandon"' in client.get(detail).content.decode()
+    assert client_for(outsider).post(abandon).status_code == 404
+    client = client_for(candidate)
+    client.post(abandon)
+    attempt.refresh_from_db()
+    assert attempt.status == "abandoned" and attempt.finished_at is not None
+    assert AuditEvent.objects.filter(action="vetting.attempt.abandon").count() == 1
+    page = client.get(detail).content.decode()
+    assert 'id="abandoned"' in page and "The next attempt is possible from" in page
+    # No fresh draw by abandoning: the retake wait counts from the abandoned attempt.
+    again = client.post(reverse("vetting:start", args=[assessment.pk]), follow=True)
+    assert "you can take News topics again from" in again.content.decode()
+    assert Attempt.objects.filter(user=candidate).count() == 1
+    refused = client.post(abandon, follow=True).content.decode()
+    assert "attempt: it is abandoned" in refused
+    scored = client.post(reverse("vetting:finish", args=[attempt.pk]), follow=True)
+    assert "attempt: it was abandoned, so it has no result" in scored.content.decode()
