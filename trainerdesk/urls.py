@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.contracts.urls")),
+    path("", include("trainerdesk.privacy.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]

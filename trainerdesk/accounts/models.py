@@ -163,6 +163,11 @@ class AuditEvent(models.Model):
     ip = models.CharField(max_length=45, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Set when the privacy app pseudonymised this event (lib.audit.redact_events): the id
+    # of the later redaction event that recorded the sha256 of the rewritten content. Not
+    # hashed (the chain link stays the original hash); the trigger of migration 0003 lets
+    # only that rewrite through.
+    redacted_by = models.BigIntegerField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

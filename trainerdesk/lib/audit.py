@@ -9,7 +9,10 @@ chain):
     hash = sha256(prev_hash || canonical_line(event))      prev_hash of seq 1: "0" * 64
 
 `canonical_line` is the one serialisation (see its docstring); `verify()` recomputes a
-chain and names the first event that does not match. DEVELOPERS.md ("Audit log") says
+chain and names the first event that does not match. A GDPR erasure may pseudonymise
+events (`redact_events`, the one UPDATE the triggers let through): the stored hash stays
+the chain's link and verify() checks the rewritten content against the sha256 its
+redaction event recorded. DEVELOPERS.md ("Audit log") says
 how to add an action.
 
 This module is in `lib`, below every app, so each app can record without importing
@@ -404,6 +407,71 @@ def record_bulk(
     return record(action=action, object_type=object_type, changes=facts, **kwargs)
 
 
+# -- pseudonymising (GDPR erasure) ------------------------------------------------------
+
+REDACTION_ACTION = "privacy.audit.pseudonymise"
+REDACTABLE_COLUMNS = ("changes", "reason", "ip")
+
+
+def redact_events(
+    rewrites: dict[int, dict[str, Any]],
+    *,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    by: Any = None,
+    system: str | None = None,
+) -> Any:
+    """Rewrite the personal content of events and keep every chain verifiable.
+
+    `rewrites` maps an event id to its new values of `changes`, `reason` and/or `ip` (the
+    only columns that may change; who, what and when stay). One redaction event is
+    recorded first (REDACTION_ACTION, global chain) naming each rewritten event with the
+    sha256 of its new canonical line; then the rows are rewritten and stamped
+    `redacted_by`. verify() keeps an event's stored hash as the chain's link and checks
+    its content against that sha256, so the chain still verifies and any later change to
+    a redacted row is still found. Must run inside the caller's transaction. Returns the
+    redaction event (None when there was nothing to rewrite)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise AuditError("redact_events() must run inside the erasure's transaction")
+    if not rewrites:
+        return None
+    AuditEvent, _ = _models()
+    for values in rewrites.values():
+        unknown = set(values) - set(REDACTABLE_COLUMNS)
+        if unknown:
+            raise AuditError(f"redact_events: only {REDACTABLE_COLUMNS} change, not {unknown}")
+    columns = ("pk", "chain__key", *HASHED_COLUMNS)
+    rows = AuditEvent.objects.filter(pk__in=list(rewrites)).values(*columns)
+    new_rows: dict[int, dict[str, Any]] = {}
+    digests: dict[str, str] = {}
+    for row in rows:
+        values = dict(rewrites[row["pk"]])
+        if "changes" in values:
+            values["changes"] = _to_json_value(values["changes"])
+        new_row = {**row, **values}
+        line = canonical_line(event_fields(row["chain__key"], new_row))
+        digests[str(row["pk"])] = hashlib.sha256(line).hexdigest()
+        new_rows[row["pk"]] = values
+    if len(new_rows) != len(rewrites):
+        missing = sorted(set(rewrites) - set(new_rows))
+        raise AuditError(f"redact_events: no events {missing}")
+    facts = {**(changes or {}), "count": len(digests), "events": digests}
+    marker = record(
+        action=REDACTION_ACTION,
+        object_type="accounts.auditevent",
+        changes=facts,
+        reason=reason,
+        by=by,
+        system=system,
+    )
+    # The model's QuerySet refuses every update (append-only); the plain QuerySet is the
+    # one door, and the trigger of accounts/0003 lets only this rewrite through.
+    plain: models.QuerySet[Any] = models.QuerySet(model=AuditEvent)
+    for pk, values in new_rows.items():
+        plain.filter(pk=pk).update(**values, redacted_by=marker.pk)
+    return marker
+
+
 # -- verifying --------------------------------------------------------------------------
 
 
@@ -437,9 +505,10 @@ def verify(chain: str, *, batch: int = 5000) -> ChainReport:
     if head is None:
         return ChainReport(chain, None, 0, None)
     org = head["organization_id"]
-    columns = ("pk", "hash", "prev_hash", *HASHED_COLUMNS)
+    columns = ("pk", "hash", "prev_hash", "redacted_by", *HASHED_COLUMNS)
     rows = AuditEvent.objects.filter(chain_id=head["pk"]).order_by("seq").values(*columns)
     prev, expected, count = GENESIS_HASH, 1, 0
+    redactions: dict[int, dict[str, str] | None] = {}
 
     def broken(row: dict[str, Any], problem: str) -> ChainReport:
         return ChainReport(chain, org, count, Break(chain, row["pk"], row["seq"], org, problem))
@@ -450,7 +519,23 @@ def verify(chain: str, *, batch: int = 5000) -> ChainReport:
         if row["prev_hash"] != prev:
             return broken(row, "prev_hash is not the previous event's hash")
         line = canonical_line(event_fields(chain, row))
-        if chain_hash(prev, line) != row["hash"]:
+        if row["redacted_by"] is not None:
+            # Pseudonymised (redact_events): the stored hash stays the chain's link, and
+            # the content is what the (itself chained) redaction event says it became.
+            recorded = _redaction_digests(row["redacted_by"], redactions).get(str(row["pk"]))
+            if recorded is None:
+                return broken(
+                    row,
+                    f"marked redacted by event {row['redacted_by']}, which does not record "
+                    "redacting it",
+                )
+            if hashlib.sha256(line).hexdigest() != recorded:
+                return broken(
+                    row,
+                    "content changed after its redaction: the sha256 differs from the one "
+                    "its redaction event recorded",
+                )
+        elif chain_hash(prev, line) != row["hash"]:
             return broken(row, "content changed: the recomputed hash differs from the stored one")
         prev, expected, count = row["hash"], expected + 1, count + 1
     if head["seq"] != count or head["head_hash"] != prev:
@@ -460,6 +545,17 @@ def verify(chain: str, *, batch: int = 5000) -> ChainReport:
         )
         return ChainReport(chain, org, count, Break(chain, None, head["seq"], org, problem))
     return ChainReport(chain, org, count, None)
+
+
+def _redaction_digests(event_id: int, cache: dict[int, dict[str, str] | None]) -> dict[str, str]:
+    """{redacted event id (text): sha256 of its rewritten canonical line} recorded by the
+    redaction event `event_id` ({} when there is no such redaction event)."""
+    if event_id not in cache:
+        AuditEvent, _ = _models()
+        found = AuditEvent.objects.filter(pk=event_id, action=REDACTION_ACTION).first()
+        events = (found.changes or {}).get("events") if found is not None else None
+        cache[event_id] = events if isinstance(events, dict) else None
+    return cache[event_id] or {}
 
 
 def chains(organization_id: int | None = None) -> list[str]:

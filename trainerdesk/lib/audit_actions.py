@@ -128,6 +128,16 @@ ACTIONS: dict[str, str] = {
     "contracts.contract.activate": "Signed contract made active",
     "contracts.contract.terminate": "Contract terminated",
     "contracts.contract.expire": "Contract expired at its end date",
+    # privacy (GDPR)
+    "privacy.audit.pseudonymise": "Personal data in audit events pseudonymised",
+    "privacy.request.create": "Data-subject request logged",
+    "privacy.request.verify": "Data-subject request: identity checked",
+    "privacy.request.export": "Data-subject request: data bundle produced",
+    "privacy.request.erase": "Data-subject request: personal data erased",
+    "privacy.request.close": "Data-subject request closed",
+    "privacy.subject.erase": "Person's personal data anonymised",
+    "privacy.retention.run": "Retention run anonymised what was due",
+    "privacy.retention.rule": "Retention rule set",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

@@ -43,3 +43,55 @@ POSTGRES_DROP = [
     f"DROP TRIGGER IF EXISTS audit_event_append_only ON {TABLE}",
     "DROP FUNCTION IF EXISTS audit_event_append_only()",
 ]
+
+# Migration accounts/0003 replaces the UPDATE refusal with one that lets exactly one kind of
+# UPDATE through: the privacy app's pseudonymisation of an event (lib.audit.redact_events),
+# which rewrites only `changes`, `reason` and `ip` and stamps `redacted_by` with the id of a
+# later redaction event (a row may be redacted again, by a later event, never un-marked).
+# Every other column — the chain's bookkeeping and the hash — must stay as it was, so the
+# chain's links still verify; verify() checks the rewritten content against the sha256 the
+# redaction event recorded. DELETE stays refused.
+_KEPT = (
+    "chain_id",
+    "seq",
+    "created_at",
+    "action",
+    "organization_id",
+    "project_id",
+    "actor_id",
+    "actor_system",
+    "object_type",
+    "object_id",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+_REDACTION_OK = " AND ".join(
+    [
+        "NEW.redacted_by IS NOT NULL",
+        "(OLD.redacted_by IS NULL OR NEW.redacted_by > OLD.redacted_by)",
+        *(f"NEW.{c} IS OLD.{c}" for c in _KEPT),
+    ]
+)
+
+SQLITE_NO_UPDATE_EXCEPT_REDACTION = f"""
+CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON {TABLE}
+WHEN NOT ({_REDACTION_OK})
+BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: UPDATE refused'); END
+"""
+
+POSTGRES_REDACTION_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND {_REDACTION_OK.replace(" IS OLD.", " IS NOT DISTINCT FROM OLD.")}
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{TABLE} is append-only: % refused', TG_OP
+        USING ERRCODE = 'restrict_violation';
+END $$
+"""
+# The function as migration 0002 created it (to migrate back).
+POSTGRES_APPEND_ONLY_FUNCTION = POSTGRES_CREATE[0].replace(
+    "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+)

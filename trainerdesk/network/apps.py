@@ -8,6 +8,13 @@ class NetworkConfig(AppConfig):
     name = "trainerdesk.network"
     label = "network"
 
+    def ready(self) -> None:
+        # The person's rows in this app answer GDPR access and erasure requests.
+        from trainerdesk.network.personal_data import NetworkHandler
+        from trainerdesk.privacy import registry
+
+        registry.register(NetworkHandler())
+
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` (after the vetting demo): the network's parties and
         roles, printing their logins."""

@@ -8,3 +8,10 @@ class PlacementsConfig(AppConfig):
 
     name = "trainerdesk.placements"
     label = "placements"
+
+    def ready(self) -> None:
+        # The person's rows in this app answer GDPR access and erasure requests.
+        from trainerdesk.placements.personal_data import PlacementsHandler
+        from trainerdesk.privacy import registry
+
+        registry.register(PlacementsHandler())

@@ -11,9 +11,13 @@ class VettingConfig(AppConfig):
     def ready(self) -> None:
         # The workbench can't import vetting: its empty-queue card asks the registered
         # apps what comes next (workbench/extensions.py).
+        from trainerdesk.privacy import registry
+        from trainerdesk.vetting.personal_data import VettingHandler
         from trainerdesk.workbench import extensions as ext
 
         ext.register_annotate_context(_attempt_done)
+        # The person's rows in this app answer GDPR access and erasure requests.
+        registry.register(VettingHandler())
 
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` (workbench's command, which may not import this

@@ -6,7 +6,12 @@ class WorkbenchConfig(AppConfig):
     label = "workbench"
 
     def ready(self) -> None:
+        from trainerdesk.privacy import registry
         from trainerdesk.workbench.extensions import NavLink, register_nav_link
+        from trainerdesk.workbench.personal_data import WorkbenchHandler
+
+        # The person's comments, notifications and annotations answer GDPR requests.
+        registry.register(WorkbenchHandler())
 
         managers = ("manager",)
         for link in (
