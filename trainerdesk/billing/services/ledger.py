@@ -189,7 +189,8 @@ def _insert(
     return txn
 
 
-def _check_text(kind: str, memo: str, source_key: str) -> None:
+def _check_text(kind: object, memo: object, source_key: object) -> None:
+    # object, not str: callers' values are checked here, whatever they passed.
     errors = []
     if not isinstance(kind, str) or not kind.strip() or len(kind) > 40:
         errors.append("kind: a short name of what is posted (1 to 40 characters)")
