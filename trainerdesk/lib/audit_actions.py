@@ -118,6 +118,14 @@ ACTIONS: dict[str, str] = {
     "network.opening.transition": "Role status changed",
     # matching (network)
     "network.ranking.create": "Candidates ranked for an opening",
+    # invoicing
+    "invoicing.invoice.draft": "Invoice drafted (no number yet)",
+    "invoicing.invoice.update": "Draft invoice changed",
+    "invoicing.invoice.issue": "Invoice issued (numbered, PDF stored with its hash)",
+    "invoicing.payment.record": "Payment recorded against an invoice",
+    "invoicing.credit_note.issue": "Invoice credited by a credit note",
+    "invoicing.vat.confirm": "Customer VAT id checked in VIES by staff",
+    "invoicing.reminder.send": "Membership renewal reminder sent (renewal invoiced)",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.
