@@ -114,7 +114,7 @@ def test_issue_numbers_renders_and_stores_the_hash(placement, staff):
     pdf = bytes(stored.pdf)
     assert pdf.startswith(b"%PDF") and stored.pdf_sha256 == sha256_hex(pdf)
     assert InvoiceSeries.objects.get(code=f"placement_fee-{year}").next_number == 2
-    assert actions()[-1] == "invoicing.invoice.issue"
+    assert "invoicing.invoice.issue" in actions()
     event = AuditEvent.objects.filter(action="invoicing.invoice.issue").get()
     assert event.changes["sha256"] == stored.pdf_sha256
 
