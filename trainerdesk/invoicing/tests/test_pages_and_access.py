@@ -31,9 +31,7 @@ def book(placement, membership, member, other_member, staff, client_company):
         by=staff,
     )
     draft = services.draft_placement_invoice(
-        placement=make_placement(
-            client_company, member, placement.submission.candidate.user
-        ),
+        placement=make_placement(client_company, member, placement.submission.candidate.user),
         by=staff,
     )
     return {"fee": fee, "dues": dues, "others": others, "draft": draft}
