@@ -98,8 +98,9 @@ class VatDecision:
 
 
 def check_country(country: object, *, field: str = "country") -> str:
-    letters = isinstance(country, str) and country.isascii() and country.isalpha()
-    if not letters or len(country) != 2:
+    if not (
+        isinstance(country, str) and len(country) == 2 and country.isascii() and country.isalpha()
+    ):
         raise VatInputError(f"{field}: must be a two-letter ISO 3166 country code, not {country!r}")
     if not country.isupper():
         raise VatInputError(f"{field}: {country!r} must be upper case (e.g. 'AT')")

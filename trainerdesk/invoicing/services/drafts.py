@@ -197,7 +197,7 @@ def draft_placement_invoice(
             )
         opening = placement.submission.opening
         terms = (
-            f"{placement.fee_basis_points / 100:g} % of first-year pay "
+            f"{(placement.fee_basis_points or 0) / 100:g} % of first-year pay "
             f"{format_money(placement.fee_basis_cents or 0, placement.currency)}"
             if placement.fee_type == "percent"
             else "flat fee"

@@ -40,7 +40,7 @@ def record_payment(
     amount_cents = check_cents(amount_cents, field="amount_cents")
     if amount_cents <= 0:
         raise InvalidInput(["amount_cents: a payment must be more than zero"])
-    if not isinstance(paid_on, datetime.date) or isinstance(paid_on, datetime.datetime):
+    if type(paid_on) is not datetime.date:  # a datetime is a date too; refuse it
         raise InvalidInput(["paid_on: must be a date"])
     if paid_on > timezone.localdate():
         raise InvalidInput(["paid_on: a payment date in the future has not happened yet"])
@@ -57,7 +57,7 @@ def record_payment(
             raise InvalidInput(
                 [f"currency: the invoice is in {invoice.currency}, the payment in {currency}"]
             )
-        if paid_on < invoice.issue_date:
+        if invoice.issue_date is not None and paid_on < invoice.issue_date:
             raise InvalidInput(["paid_on: before the invoice was issued"])
         open_cents = invoice.gross_cents - paid_cents(invoice)
         if amount_cents > open_cents:

@@ -78,13 +78,13 @@ def credit_note_issued(*, credit_note: Any, original: Any, by: Any) -> None:
     placement = original.placement if original.kind == "placement_fee" else None
     if placement is not None:
         commission = Commission.objects.filter(placement=placement).first()
-        earned = commission is not None and commission.status not in ("pending", "cancelled")
+        status = commission.status if commission is not None else "none"
         if placement.status == "fell_off":
             commissions.record_commission_fall_off(placement=placement, by=by)
-        elif earned:
+        elif status not in ("none", "pending", "cancelled"):
             raise ConflictError(
                 f"placement {placement.pk}: its fee is already earned (commission "
-                f"{commission.status}); record the fall-off before crediting the invoice"
+                f"{status}); record the fall-off before crediting the invoice"
             )
     flows.credit_note_issued(
         credit_note_id=credit_note.pk,

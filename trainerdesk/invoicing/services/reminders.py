@@ -48,6 +48,8 @@ def send_renewal_reminders(
             period = Membership.objects.select_for_update().select_related("member").get(pk=pk)
             if RenewalReminder.objects.filter(membership=period).exists():
                 continue  # reminded by a concurrent run
+            if period.period_end is None:
+                continue  # a live period always has its dates; nothing to remind of
             later = Membership.objects.filter(
                 member=period.member,
                 status=Membership.Status.ACTIVE,
