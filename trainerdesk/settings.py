@@ -316,6 +316,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # so pages are still answered while big files download to slow clients.
 MAX_DOWNLOADS = env_int("TRAINERDESK_MAX_DOWNLOADS", 2, minimum=1)
 
+# Invoicing: the platform as the supplier printed on every invoice (VAT Directive
+# Art. 226 (3), (5)); checked when an invoice is drafted (invoicing/supplier.py).
+INVOICE_SUPPLIER = {
+    "name": env_str("TRAINERDESK_SUPPLIER_NAME", "TrainerDesk Network GmbH"),
+    "street": env_str("TRAINERDESK_SUPPLIER_STREET", "Stephansplatz 1"),
+    "postal_code": env_str("TRAINERDESK_SUPPLIER_POSTAL_CODE", "1010"),
+    "city": env_str("TRAINERDESK_SUPPLIER_CITY", "Wien"),
+    "country": "AT",
+    # A placeholder that passes the ATU checksum; set the real one in production.
+    "vat_id": env_str("TRAINERDESK_SUPPLIER_VAT_ID", "ATU12345675"),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.contracts.urls")),
     path("", include("trainerdesk.privacy.urls")),
+    path("", include("trainerdesk.invoicing.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]

@@ -138,6 +138,14 @@ ACTIONS: dict[str, str] = {
     "privacy.subject.erase": "Person's personal data anonymised",
     "privacy.retention.run": "Retention run anonymised what was due",
     "privacy.retention.rule": "Retention rule set",
+    # invoicing
+    "invoicing.invoice.draft": "Invoice drafted (no number yet)",
+    "invoicing.invoice.update": "Draft invoice changed",
+    "invoicing.invoice.issue": "Invoice issued (numbered, PDF stored with its hash)",
+    "invoicing.payment.record": "Payment recorded against an invoice",
+    "invoicing.credit_note.issue": "Invoice credited by a credit note",
+    "invoicing.vat.confirm": "Customer VAT id checked in VIES by staff",
+    "invoicing.reminder.send": "Membership renewal reminder sent (renewal invoiced)",
     # billing (ledger and commissions)
     "billing.account.create": "Ledger account opened",
     "billing.transaction.post": "Ledger transaction posted",
