@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "trainerdesk.billing",
     "trainerdesk.invoicing",
     "trainerdesk.payouts",
+    "trainerdesk.evaluation",
+    "trainerdesk.governance",
 ]
 
 MIDDLEWARE = [
