@@ -118,6 +118,18 @@ ACTIONS: dict[str, str] = {
     "network.opening.transition": "Role status changed",
     # matching (network)
     "network.ranking.create": "Candidates ranked for an opening",
+    # payouts
+    "payouts.bankaccount.create": "Member bank account added (replaces the current one)",
+    "payouts.bankaccount.verify": "Member bank account verified by staff",
+    "payouts.batch.create": "Payout batch created from payable commissions",
+    "payouts.batch.submit": "Payout batch submitted through the payment rail",
+    "payouts.payout.attempt": "Payout attempt started",
+    "payouts.payout.outcome": "Payout attempt outcome recorded",
+    "payouts.payout.paid": "Payout paid (bank statement or rail)",
+    "payouts.payout.returned": "Payout returned by the bank",
+    "payouts.statement.import": "Bank statement imported",
+    "payouts.case.open": "Reconciliation case opened",
+    "payouts.case.resolve": "Reconciliation case resolved",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

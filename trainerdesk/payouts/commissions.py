@@ -1,0 +1,119 @@
+"""The one door from payouts to billing: commissions (what each placement earned, and its
+state) and the ledger postings of a payout. Nothing else in payouts imports billing, so a
+change of billing's API is a change here only.
+
+Billing owns the commission's states (pending → payable → in_payout → paid, clawed_back)
+and the ledger (payout: Dr member payable / Cr clawback receivable (netted) / Cr cash);
+payouts owns which payout holds a commission (`PayoutItem`, at most one live per
+commission, enforced by the database).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from trainerdesk.billing.models import Commission
+from trainerdesk.billing.services import commissions as billing_commissions
+from trainerdesk.billing.services import flows, ledger
+
+PAYABLE = Commission.Status.PAYABLE
+IN_PAYOUT = Commission.Status.IN_PAYOUT
+PAID = Commission.Status.PAID
+
+
+def locked_payable(*, commission_ids: list[int] | None = None):
+    """Payable commissions, locked for this transaction (select_for_update), oldest first
+    per member; only those in `commission_ids` when given."""
+    qs = Commission.objects.select_for_update().filter(status=PAYABLE)
+    if commission_ids is not None:
+        qs = qs.filter(pk__in=commission_ids)
+    return qs.order_by("member_id", "currency", "created_at", "pk")
+
+
+def refusal(commission_id: int, *, today: datetime.date) -> str:
+    """Why commission `commission_id` cannot go into a payout now, for the error message
+    (empty when it can)."""
+    commission = (
+        Commission.objects.select_related("placement").filter(pk=commission_id).first()
+    )
+    if commission is None:
+        return f"commission {commission_id}: no such commission"
+    if commission.status == PAYABLE:
+        return ""
+    if commission.status == Commission.Status.PENDING:
+        reasons = []
+        if commission.client_paid_on is None:
+            reasons.append("the client has not paid")
+        ends = commission.placement.guarantee_ends_on
+        if not today > ends:
+            reasons.append(f"the guarantee runs until {ends}")
+        why = " and ".join(reasons) or "not released yet"
+        return f"commission {commission_id}: not payable yet ({why})"
+    return f"commission {commission_id}: is {commission.get_status_display().lower()}"
+
+
+def mark_in_payout(commission: Commission, *, by: Any) -> None:
+    billing_commissions.mark_commission_in_payout(commission=commission, by=by)
+
+
+def release(commission: Commission, *, reason: str, by: Any) -> None:
+    billing_commissions.release_commission_from_payout(
+        commission=commission, reason=reason, by=by
+    )
+
+
+def mark_paid(commission: Commission, *, on: datetime.date, by: Any) -> None:
+    billing_commissions.mark_commission_paid(commission=commission, on=on, by=by)
+
+
+@dataclass(frozen=True)
+class Plan:
+    gross: int
+    clawback: int
+    cash: int
+
+
+def plan(*, member: Any, gross_cents: int, currency: str) -> Plan:
+    """How much of `gross_cents` nets the member's outstanding clawback, and the cash."""
+    p = flows.plan_payout(member=member, gross_cents=gross_cents, currency=currency)
+    return Plan(gross=p.gross, clawback=p.clawback, cash=p.cash)
+
+
+def post_paid(payout: Any, *, by: Any) -> Any:
+    """Ledger: the payout left the bank account (idempotent per payout in billing)."""
+    return flows.payout_sent(
+        payout_key=payout.idempotency_key,
+        member=payout.member,
+        gross_cents=payout.gross_cents,
+        currency=payout.currency,
+        clawback_cents=payout.clawback_cents,
+        by=by,
+    )
+
+
+def post_returned(payout: Any, *, reason: str, by: Any) -> Any:
+    """Ledger: the bank returned a paid payout; the "sent" posting is reversed."""
+    from trainerdesk.billing.models import LedgerTransaction
+
+    sent = LedgerTransaction.objects.filter(
+        source_key=f"payout:{payout.idempotency_key}:sent"
+    ).first()
+    if sent is None:
+        return None
+    return ledger.reverse_transaction(
+        transaction=sent,
+        reason=reason,
+        by=by,
+        source_key=f"payout:{payout.idempotency_key}:returned",
+    )
+
+
+def for_member(member: Any):
+    """A member's commissions, newest first, with their placements (for the statement)."""
+    return (
+        Commission.objects.filter(member=member)
+        .select_related("placement__client", "placement__submission__opening")
+        .order_by("-created_at", "-pk")
+    )
