@@ -130,6 +130,19 @@ ACTIONS: dict[str, str] = {
     "payouts.statement.import": "Bank statement imported",
     "payouts.case.open": "Reconciliation case opened",
     "payouts.case.resolve": "Reconciliation case resolved",
+    # billing (ledger and commissions)
+    "billing.account.create": "Ledger account opened",
+    "billing.transaction.post": "Ledger transaction posted",
+    "billing.transaction.reverse": "Ledger transaction reversed",
+    "billing.commission.open": "Commission opened for a placement",
+    "billing.commission.client_paid": "Client payment recorded on a commission",
+    "billing.commission.payable": "Commissions became payable (sweep)",
+    "billing.commission.release_early": "Commission released before the guarantee ended",
+    "billing.commission.in_payout": "Commission put into a payout",
+    "billing.commission.out_of_payout": "Commission taken out of a failed payout",
+    "billing.commission.paid": "Commission paid out",
+    "billing.commission.claw_back": "Commission clawed back after a fall-off",
+    "billing.commission.cancel": "Commission cancelled (placement fell off before release)",
 }
 
 # Actions that may have no actor at all: nobody is signed in when a sign-in fails.

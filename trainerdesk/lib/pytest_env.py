@@ -29,8 +29,27 @@ def pytest_configure(config: object) -> None:
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
         statements = original(self, style, tables, **kwargs)
-        if audit_sql.TABLE not in tables:
+        if audit_sql.TABLE in tables:
+            statements = [audit_sql.SQLITE_DROP[1], *statements, audit_sql.SQLITE_NO_DELETE]
+        # Other append-only tables (the billing ledger's legs and posted transactions)
+        # refuse DELETE the same way: lift every DELETE trigger on a flushed table and put
+        # it back, from its own stored SQL, after the flush.
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name <> 'audit_event_no_delete' AND upper(sql) LIKE '%BEFORE DELETE%'"
+            )
+            lifted = [(n, sql) for n, sql in cursor.fetchall() if _trigger_table(sql) in tables]
+        if not lifted:
             return statements
-        return [audit_sql.SQLITE_DROP[1], *statements, audit_sql.SQLITE_NO_DELETE]
+        drops = [f'DROP TRIGGER IF EXISTS "{name}"' for name, _ in lifted]
+        return [*drops, *statements, *(sql for _, sql in lifted)]
 
     DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
+def _trigger_table(sql: str) -> str:
+    """The table a `CREATE TRIGGER ... ON table` statement is on."""
+    words = sql.replace("\n", " ").split()
+    upper = [w.upper() for w in words]
+    return words[upper.index("ON") + 1].strip('"') if "ON" in upper else ""
