@@ -35,9 +35,7 @@ def locked_payable(*, commission_ids: list[int] | None = None):
 def refusal(commission_id: int, *, today: datetime.date) -> str:
     """Why commission `commission_id` cannot go into a payout now, for the error message
     (empty when it can)."""
-    commission = (
-        Commission.objects.select_related("placement").filter(pk=commission_id).first()
-    )
+    commission = Commission.objects.select_related("placement").filter(pk=commission_id).first()
     if commission is None:
         return f"commission {commission_id}: no such commission"
     if commission.status == PAYABLE:
@@ -58,10 +56,21 @@ def mark_in_payout(commission: Commission, *, by: Any) -> None:
     billing_commissions.mark_commission_in_payout(commission=commission, by=by)
 
 
-def release(commission: Commission, *, reason: str, by: Any) -> None:
-    billing_commissions.release_commission_from_payout(
-        commission=commission, reason=reason, by=by
-    )
+def release(commission: Commission, *, reason: str, by: Any) -> bool:
+    """The commission's payout was returned: payable again. False when billing cannot do
+    that: a commission already marked paid (the return came after the booked debit) has no
+    paid → payable move in billing's API (yet), so the caller opens a case for staff."""
+    commission.refresh_from_db(fields=["status"])
+    if commission.status == IN_PAYOUT:
+        billing_commissions.release_commission_from_payout(
+            commission=commission, reason=reason, by=by
+        )
+        return True
+    reopen = getattr(billing_commissions, "reopen_commission_after_return", None)
+    if commission.status == PAID and reopen is not None:
+        reopen(commission=commission, reason=reason, by=by)
+        return True
+    return False
 
 
 def mark_paid(commission: Commission, *, on: datetime.date, by: Any) -> None:

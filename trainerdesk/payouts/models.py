@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from trainerdesk.billing.models import Commission
 from trainerdesk.network.models import Member
 
 User = settings.AUTH_USER_MODEL
@@ -152,6 +153,36 @@ class Payout(models.Model):
         return f"payout {self.pk} ({self.status})"
 
 
+class PayoutItem(models.Model):
+    """A commission paid by a payout. `is_live` is true while the payout may still pay it
+    (created, sending, submitted, ambiguous, paid) and false once the payout was returned
+    (the commission may then go into a new payout); the partial unique index makes "one
+    commission is in at most one live payout" a rule of the database, whatever a service
+    or a concurrent batch does. The flag lives on this row because a partial index can
+    only read its own table's columns."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="items")
+    commission = models.ForeignKey(
+        Commission, on_delete=models.PROTECT, related_name="payout_items"
+    )
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    is_live = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["payout", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commission"],
+                condition=models.Q(is_live=True),
+                name="payout_item_one_live_payout_per_commission",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"commission {self.commission_id} in payout {self.payout_id}"
+
+
 class PayoutAttempt(models.Model):
     """One try at sending a payout through the rail (the first one, each retry). The
     attempt is written, and committed, before the rail is called: an attempt left
@@ -183,6 +214,9 @@ class PayoutAttempt(models.Model):
             models.UniqueConstraint(fields=["payout", "number"], name="payout_attempt_number")
         ]
 
+    def __str__(self) -> str:
+        return f"attempt {self.number} of payout {self.payout_id} ({self.outcome})"
+
 
 class StatementImport(models.Model):
     """A bank statement (camt.053) read in, kept with its hash: importing the same file
@@ -201,6 +235,9 @@ class StatementImport(models.Model):
 
     class Meta:
         ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"statement import {self.pk} ({self.statement_id})"
 
 
 class ReconciliationCase(models.Model):

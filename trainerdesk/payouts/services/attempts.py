@@ -33,7 +33,7 @@ from trainerdesk.payouts import commissions, rails, sepa
 from trainerdesk.payouts.models import Payout, PayoutAttempt, PayoutItem, ReconciliationCase
 
 S = Payout.Status
-O = PayoutAttempt.Outcome
+OUT = PayoutAttempt.Outcome
 # An attempt still pending after this long was cut off (the process died mid-call).
 STALE_ATTEMPT = datetime.timedelta(minutes=10)
 
@@ -86,9 +86,9 @@ def send(
             execution_date=execution_date,
         )
     except rails.RailRejected as exc:
-        return None, O.REJECTED, str(exc)
+        return None, OUT.REJECTED, str(exc)
     except Exception as exc:  # noqa: BLE001 - any other failure leaves the outcome unknown
-        return None, O.UNKNOWN, f"{type(exc).__name__}: {exc}"
+        return None, OUT.UNKNOWN, f"{type(exc).__name__}: {exc}"
     return dispatch, "", ""
 
 
@@ -113,13 +113,13 @@ def finish(
             if dispatch is not None:
                 answer = dispatch.outcomes.get(payout.idempotency_key)
                 if answer is None:
-                    result, text = O.UNKNOWN, "the rail said nothing about this transfer"
+                    result, text = OUT.UNKNOWN, "the rail said nothing about this transfer"
                 else:
                     result = {
-                        rails.ACCEPTED: O.ACCEPTED,
-                        rails.PAID: O.PAID,
-                        rails.REJECTED: O.REJECTED,
-                    }.get(answer.status, O.UNKNOWN)
+                        rails.ACCEPTED: OUT.ACCEPTED,
+                        rails.PAID: OUT.PAID,
+                        rails.REJECTED: OUT.REJECTED,
+                    }.get(answer.status, OUT.UNKNOWN)
                     text, reference = answer.detail, answer.reference
             _record_outcome(payout, attempt, result, text, reference, sha, by=by)
             if len(attempts) == 1 and dispatch is not None and dispatch.file:
@@ -146,15 +146,15 @@ def _record_outcome(
         # Settled meanwhile (a statement showed it paid): the statement is the truth.
         return
     before = payout.status
-    if result == O.ACCEPTED:
+    if result == OUT.ACCEPTED:
         payout.status = S.SUBMITTED
         payout.submitted_at = now
-    elif result == O.PAID:
+    elif result == OUT.PAID:
         payout.submitted_at = payout.submitted_at or now
         payout.save(update_fields=["submitted_at"])
         settle_paid(payout, on=timezone.localdate(), reference=reference, by=by)
         return
-    elif result == O.REJECTED:
+    elif result == OUT.REJECTED:
         payout.status = S.FAILED
     else:
         payout.status = S.AMBIGUOUS
@@ -204,9 +204,7 @@ def settle_paid(payout: Payout, *, on: datetime.date, reference: str, by: Any) -
         case.resolved_at = timezone.now()
         case.resolved_by = _user(by)
         case.save(update_fields=["status", "resolution", "note", "resolved_at", "resolved_by"])
-        audit.record(
-            action="payouts.case.resolve", obj=case, changes={"resolution": "paid"}, by=by
-        )
+        audit.record(action="payouts.case.resolve", obj=case, changes={"resolution": "paid"}, by=by)
     audit.record(
         action="payouts.payout.paid",
         obj=payout,
@@ -236,8 +234,20 @@ def settle_returned(payout: Payout, *, on: datetime.date, reason: str, by: Any) 
         PayoutItem.objects.filter(payout=payout, is_live=True).select_related("commission")
     )
     PayoutItem.objects.filter(pk__in=[i.pk for i in items]).update(is_live=False)
-    for item in items:
-        commissions.release(item.commission, reason=why, by=by)
+    stuck = [
+        i.commission_id for i in items if not commissions.release(i.commission, reason=why, by=by)
+    ]
+    if stuck:
+        case = ReconciliationCase.objects.create(
+            kind=ReconciliationCase.Kind.UNEXPECTED,
+            payout=payout,
+            details={
+                "reason": "returned after the commissions were marked paid; billing must "
+                "make them payable again before they can be paid out",
+                "commissions": stuck,
+            },
+        )
+        audit.record(action="payouts.case.open", obj=case, changes={"payout": payout.pk}, by=by)
     audit.record(
         action="payouts.payout.returned",
         obj=payout,
@@ -270,7 +280,7 @@ def retry_payout(*, payout: Payout, by: Any) -> Payout:
             payout.save(update_fields=["status"])
             open_ambiguous_case(payout, attempt=last.number, detail="attempt cut off", by=by)
             PayoutAttempt.objects.filter(pk=last.pk).update(
-                outcome=O.UNKNOWN, finished_at=timezone.now(), detail="cut off"
+                outcome=OUT.UNKNOWN, finished_at=timezone.now(), detail="cut off"
             )
             return payout
         if payout.status == S.AMBIGUOUS:

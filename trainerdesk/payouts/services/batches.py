@@ -38,9 +38,7 @@ def create_batch(
         explicit = commission_ids is not None
         if explicit:
             found = {c.pk for c in locked}
-            errors = [
-                commissions.refusal(i, today=today) for i in commission_ids if i not in found
-            ]
+            errors = [commissions.refusal(i, today=today) for i in commission_ids if i not in found]
             if errors:
                 raise InvalidInput(errors)
         if not locked:
@@ -111,7 +109,8 @@ def create_batch(
             ids=[p.pk for p in made],
             changes={
                 "batch": batch.pk,
-                "commissions": len(locked) - sum(len(groups[(s["member"], s["currency"])]) for s in skipped),
+                "commissions": len(locked)
+                - sum(len(groups[(s["member"], s["currency"])]) for s in skipped),
                 "skipped": len(skipped),
                 "amount_cents": sum(p.amount_cents for p in made),
             },

@@ -42,7 +42,10 @@ def resolve_case(
             payout.status = Payout.Status.FAILED
             payout.detail = f"case {case.pk}: the bank confirmed nothing was paid"
             payout.save(update_fields=["status", "detail"])
-            changes["payout"] = {"id": payout.pk, "status": {"before": "ambiguous", "after": "failed"}}
+            changes["payout"] = {
+                "id": payout.pk,
+                "status": {"before": "ambiguous", "after": "failed"},
+            }
         elif case.kind == ReconciliationCase.Kind.AMBIGUOUS:
             raise InvalidInput(
                 ["resolution: an ambiguous payout is settled by a statement or as not_paid"]
