@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.placements.urls")),
+    path("", include("trainerdesk.payouts.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]

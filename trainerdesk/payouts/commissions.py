@@ -126,3 +126,75 @@ def for_member(member: Any):
         .select_related("placement__client", "placement__submission__opening")
         .order_by("-created_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One line of a member's commission statement: what a placement earned, when it
+    is (or became) payable, when it was paid and by which payout."""
+
+    commission_id: int
+    placement_id: int
+    client: str
+    role: str
+    amount_cents: int
+    currency: str
+    status: str
+    status_label: str
+    client_paid_on: datetime.date | None
+    guarantee_ends_on: datetime.date
+    payable_on: datetime.date | None
+    paid_on: datetime.date | None
+    payout_id: int | None
+
+
+def statement_rows(member: Any) -> list[StatementRow]:
+    from trainerdesk.payouts.models import PayoutItem
+
+    live = dict(
+        PayoutItem.objects.filter(commission__member=member, is_live=True).values_list(
+            "commission_id", "payout_id"
+        )
+    )
+    rows = []
+    for c in for_member(member):
+        placement = c.placement
+        rows.append(
+            StatementRow(
+                commission_id=c.pk,
+                placement_id=placement.pk,
+                client=placement.client.name,
+                role=placement.submission.opening.title,
+                amount_cents=c.amount_cents,
+                currency=c.currency,
+                status=c.status,
+                status_label=c.get_status_display(),
+                client_paid_on=c.client_paid_on,
+                guarantee_ends_on=placement.guarantee_ends_on,
+                payable_on=c.payable_on,
+                paid_on=c.paid_on,
+                payout_id=live.get(c.pk),
+            )
+        )
+    return rows
+
+
+def totals(rows: list[StatementRow]) -> list[dict[str, Any]]:
+    """Sums per currency and status (pending, payable, in payout, paid), in cents."""
+    sums: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per = sums.setdefault(row.currency, {})
+        per[row.status] = per.get(row.status, 0) + row.amount_cents
+    return [{"currency": cur, **per} for cur, per in sorted(sums.items())]
+
+
+def payable_summary() -> list[dict[str, Any]]:
+    """Payable commissions waiting for a batch: count and total per currency."""
+    from django.db.models import Count, Sum
+
+    return list(
+        Commission.objects.filter(status=PAYABLE)
+        .values("currency")
+        .annotate(count=Count("pk"), total=Sum("amount_cents"))
+        .order_by("currency")
+    )
