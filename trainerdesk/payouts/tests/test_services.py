@@ -295,3 +295,26 @@ def test_new_bank_account_replaces_the_current_one(member, staff):
     second = bank_account(member, iban="AT551200000000654321", verified=False, by=member)
     first.refresh_from_db()
     assert not first.is_current and second.is_current and not second.verified
+
+
+def test_return_after_the_debit_reverses_the_ledger_and_opens_a_case(payable, staff):
+    batch = services.submit_batch(batch=services.create_batch(by=staff), by=staff)
+    payout = batch.payouts.get()
+    member_user = payable[0].member.user
+    # Entry 1 books the debit for the payout (TxDtls 2), entry 2 returns it (AC04).
+    data = statement("KEYA", payout.idempotency_key).replace(
+        b'<Amt Ccy="EUR">0.05</Amt>', b'<Amt Ccy="EUR">873.45</Amt>'
+    )
+
+    record = services.import_statement(file=data, by=staff)
+
+    payout.refresh_from_db()
+    assert (record.counts["paid"], record.counts["returned"]) == (1, 1)
+    assert payout.status == "returned" and payout.paid_on is not None
+    assert _payable_balance(member_user) == -87345  # the payout posting was reversed
+    reversal = LedgerTransaction.objects.get(source_key=f"payout:{payout.idempotency_key}:returned")
+    assert reversal.reverses.kind == "payout.sent"
+    assert not PayoutItem.objects.filter(is_live=True).exists()
+    # Billing has no paid -> payable move: the commissions stay paid and staff get a case.
+    case = ReconciliationCase.objects.get(payout=payout, kind="unexpected")
+    assert set(case.details["commissions"]) == {c.pk for c in payable}
