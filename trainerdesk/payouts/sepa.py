@@ -202,7 +202,7 @@ def _check_transfer(transfer: Transfer, position: int) -> None:
     currency = validate_currency(transfer.currency, field=f"{where}.currency")
     if currency != "EUR":
         raise SepaError(f"{where}.currency: a SEPA credit transfer is in EUR, not {currency}")
-    amount = transfer.amount_cents
+    amount: Any = transfer.amount_cents  # a caller's int, checked: not trusted to be one
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise SepaError(f"{where}.amount_cents: must be an integer number of cents")
     if not 0 < amount <= MAX_AMOUNT_CENTS:

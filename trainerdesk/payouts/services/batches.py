@@ -36,7 +36,7 @@ def create_batch(
     with transaction.atomic():
         locked = list(commissions.locked_payable(commission_ids=commission_ids))
         explicit = commission_ids is not None
-        if explicit:
+        if commission_ids is not None:
             found = {c.pk for c in locked}
             errors = [commissions.refusal(i, today=today) for i in commission_ids if i not in found]
             if errors:

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
+from trainerdesk.lib.browser_fixtures import browser_page  # noqa: F401
 from trainerdesk.payouts import rails
 
 _seq = itertools.count(1)
