@@ -12,6 +12,11 @@ urlpatterns = [
     path("payouts/batches/<int:batch_id>/file/", views.batch_file, name="batch_file"),
     path("payouts/payouts/<int:payout_id>/", views.payout_detail, name="payout"),
     path("payouts/payouts/<int:payout_id>/retry/", views.retry, name="retry"),
+    path(
+        "payouts/payouts/<int:payout_id>/attempts/<int:number>/file/",
+        views.attempt_file,
+        name="attempt_file",
+    ),
     path("payouts/statements/import/", views.import_statement, name="import_statement"),
     path("payouts/statements/<int:statement_id>/", views.statement_detail, name="statement"),
     path("payouts/cases/<int:case_id>/resolve/", views.resolve_case, name="resolve_case"),

@@ -121,6 +121,21 @@ def batch_file(request: AuthenticatedRequest, batch_id: int):
 
 
 @login_required
+@require_GET
+def attempt_file(request: AuthenticatedRequest, payout_id: int, number: int):
+    """A retry's own file (one transfer, the payout's key as EndToEndId) for the bank."""
+    access.staff_or_404(request.user)
+    payout = access.get_payout_for_user(request.user, payout_id)
+    attempt = payout.attempt_log.filter(number=key_or_404(number)).first()
+    if attempt is None or not attempt.file:
+        raise Http404("No file for this attempt")
+    response = HttpResponse(bytes(attempt.file), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{attempt.file_name}"'
+    response["X-Content-SHA256"] = attempt.file_sha256
+    return response
+
+
+@login_required
 @require_POST
 def retry(request: AuthenticatedRequest, payout_id: int):
     access.staff_or_404(request.user)

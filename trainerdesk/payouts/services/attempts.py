@@ -30,7 +30,13 @@ from django.utils import timezone
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError
 from trainerdesk.payouts import commissions, rails, sepa
-from trainerdesk.payouts.models import Payout, PayoutAttempt, PayoutItem, ReconciliationCase
+from trainerdesk.payouts.models import (
+    Payout,
+    PayoutAttempt,
+    PayoutBatch,
+    PayoutItem,
+    ReconciliationCase,
+)
 
 S = Payout.Status
 OUT = PayoutAttempt.Outcome
@@ -99,9 +105,17 @@ def finish(
     outcome: str,
     detail: str,
     by: Any,
+    batch_id: int | None = None,
 ) -> None:
-    """Step 3, in its own transaction."""
+    """Step 3, in its own transaction; a batch's file is stored in the same one, so a
+    submitted payout always has the file that carried it."""
     with transaction.atomic():
+        if batch_id is not None and dispatch is not None and dispatch.file:
+            PayoutBatch.objects.filter(pk=batch_id).update(
+                file=dispatch.file,
+                file_name=dispatch.file_name,
+                file_sha256=hashlib.sha256(dispatch.file).hexdigest(),
+            )
         ids = [a.payout_id for a in attempts]
         locked = {p.pk: p for p in Payout.objects.select_for_update().filter(pk__in=ids)}
         sha = hashlib.sha256(dispatch.file).hexdigest() if dispatch and dispatch.file else ""
@@ -122,7 +136,7 @@ def finish(
                     }.get(answer.status, OUT.UNKNOWN)
                     text, reference = answer.detail, answer.reference
             _record_outcome(payout, attempt, result, text, reference, sha, by=by)
-            if len(attempts) == 1 and dispatch is not None and dispatch.file:
+            if batch_id is None and dispatch is not None and dispatch.file:
                 PayoutAttempt.objects.filter(pk=attempt.pk).update(
                     file=dispatch.file, file_name=dispatch.file_name
                 )

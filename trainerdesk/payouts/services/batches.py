@@ -4,7 +4,6 @@ clawbacks netted), then submitted through the rail (the SEPA file)."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import defaultdict
 from typing import Any
 
@@ -162,14 +161,9 @@ def submit_batch(
         created_at=batch.submitted_at,
         execution_date=execution_date,
     )
-    attempts.finish(started, dispatch=dispatch, outcome=outcome, detail=detail, by=by)
-    if dispatch is not None and dispatch.file:
-        with transaction.atomic():
-            PayoutBatch.objects.filter(pk=batch.pk).update(
-                file=dispatch.file,
-                file_name=dispatch.file_name,
-                file_sha256=hashlib.sha256(dispatch.file).hexdigest(),
-            )
+    attempts.finish(
+        started, dispatch=dispatch, outcome=outcome, detail=detail, by=by, batch_id=batch.pk
+    )
     return PayoutBatch.objects.get(pk=batch.pk)
 
 

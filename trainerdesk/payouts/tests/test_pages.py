@@ -150,3 +150,27 @@ def test_unpayable_commission_message(client, staff, member, client_company):
     client.force_login(staff)
     response = client.post(reverse("payouts:create_batch"), follow=True)
     assert b"nothing is payable now" in response.content
+
+
+def test_a_retry_with_the_sepa_rail_gives_its_own_file(
+    client, staff, member, payable, fake_rail, settings
+):
+    payout = services.create_batch(by=staff).payouts.get()
+    fake_rail.mode = "rejected"
+    services.retry_payout(payout=payout, by=staff)
+    settings.PAYOUT_RAIL = "trainerdesk.payouts.rails.SepaFileRail"
+    client.force_login(staff)
+    client.post(reverse("payouts:retry", args=[payout.pk]))
+    payout.refresh_from_db()
+    assert payout.status == "submitted" and payout.attempts == 2
+
+    url = reverse("payouts:attempt_file", args=[payout.pk, 2])
+    page = client.get(reverse("payouts:payout", args=[payout.pk]))
+    assert url.encode() in page.content
+    download = client.get(url)
+    assert download.status_code == 200
+    assert payout.idempotency_key.encode() in download.content
+    assert b"<MsgId>TD-PAYOUT-%d-2</MsgId>" % payout.pk in download.content
+    assert client.get(reverse("payouts:attempt_file", args=[payout.pk, 1])).status_code == 404
+    client.force_login(member)
+    assert client.get(url).status_code == 404
