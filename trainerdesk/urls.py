@@ -8,6 +8,7 @@ urlpatterns = [
     path("careers/", include("trainerdesk.careers.urls")),
     path("network/", include("trainerdesk.network.urls_matching")),
     path("", include("trainerdesk.accounts.urls_audit")),
+    path("", include("trainerdesk.billing.urls")),
     path("", include("trainerdesk.network.urls")),
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.vetting.urls")),
