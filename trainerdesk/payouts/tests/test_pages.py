@@ -174,3 +174,16 @@ def test_a_retry_with_the_sepa_rail_gives_its_own_file(
     assert client.get(reverse("payouts:attempt_file", args=[payout.pk, 1])).status_code == 404
     client.force_login(member)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("persona", "target"),
+    [("staff", "payouts:batches"), ("member", "payouts:earnings"), ("outsider", None)],
+)
+def test_header_link(request, client, persona, target):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(reverse("workbench:home")).content.decode()
+    if target is None:
+        assert ">Payouts</a>" not in page
+    else:
+        assert f'<a href="{reverse(target)}">Payouts</a>' in page
