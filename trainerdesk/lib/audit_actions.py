@@ -127,6 +127,7 @@ ACTIONS: dict[str, str] = {
     "payouts.payout.outcome": "Payout attempt outcome recorded",
     "payouts.payout.paid": "Payout paid (bank statement or rail)",
     "payouts.payout.returned": "Payout returned by the bank",
+    "payouts.payout.cancel": "Payout cancelled before anything was sent",
     "payouts.statement.import": "Bank statement imported",
     "payouts.case.open": "Reconciliation case opened",
     "payouts.case.resolve": "Reconciliation case resolved",

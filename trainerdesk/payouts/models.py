@@ -12,6 +12,7 @@ States of a payout (services own every move; `services/attempts.py` says why):
                   ↓   ↘ paid (a rail that confirms at once)
                   ↓     failed (refused, nothing sent: may be retried with the same key)
                   ambiguous (outcome unknown: to reconciliation, never retried blindly)
+    created / failed → cancelled (staff give up on it; its commissions are payable again)
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class Payout(models.Model):
         RETURNED = "returned", "Returned"
         AMBIGUOUS = "ambiguous", "Ambiguous (in reconciliation)"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="payouts")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("payouts/batches/<int:batch_id>/file/", views.batch_file, name="batch_file"),
     path("payouts/payouts/<int:payout_id>/", views.payout_detail, name="payout"),
     path("payouts/payouts/<int:payout_id>/retry/", views.retry, name="retry"),
+    path("payouts/payouts/<int:payout_id>/cancel/", views.cancel, name="cancel"),
     path(
         "payouts/payouts/<int:payout_id>/attempts/<int:number>/file/",
         views.attempt_file,

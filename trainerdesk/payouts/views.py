@@ -149,6 +149,21 @@ def retry(request: AuthenticatedRequest, payout_id: int):
 
 
 @login_required
+@require_POST
+def cancel(request: AuthenticatedRequest, payout_id: int):
+    access.staff_or_404(request.user)
+    payout = access.get_payout_for_user(request.user, payout_id)
+    _act(
+        request,
+        lambda: services.cancel_payout(
+            payout=payout, reason=request.POST.get("reason", ""), by=request.user
+        ),
+        "Payout cancelled; its commissions are payable again.",
+    )
+    return redirect("payouts:payout", payout.pk)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def import_statement(request: AuthenticatedRequest):
     access.staff_or_404(request.user)

@@ -37,6 +37,7 @@ from trainerdesk.payouts.models import (
     PayoutItem,
     ReconciliationCase,
 )
+from trainerdesk.payouts.services.common import clean_note
 
 S = Payout.Status
 OUT = PayoutAttempt.Outcome
@@ -304,9 +305,9 @@ def retry_payout(*, payout: Payout, by: Any) -> Payout:
                 + (f" (case {case.pk})" if case else "")
                 + "; settle it there or import the bank statement, never retry blindly"
             )
-        if payout.status == S.RETURNED:
+        if payout.status in (S.RETURNED, S.CANCELLED):
             raise ConflictError(
-                f"payout {payout.pk}: was returned; its commissions go into a new payout"
+                f"payout {payout.pk}: is {payout.status}; its commissions go into a new payout"
             )
         attempt = begin(payout, rail=rail, by=by)
     dispatch, outcome, detail = send(
@@ -318,3 +319,38 @@ def retry_payout(*, payout: Payout, by: Any) -> Payout:
     )
     finish([attempt], dispatch=dispatch, outcome=outcome, detail=detail, by=by)
     return Payout.objects.get(pk=payout.pk)
+
+
+def cancel_payout(*, payout: Payout, reason: str, by: Any) -> Payout:
+    """Give up on a payout nothing was sent for (created, or failed: the rail refused
+    it), e.g. when the member's account was closed: its commissions are payable again and
+    go into a new payout, with a new key, to the member's current account. A payout that
+    may have reached the bank (submitted, ambiguous) cannot be cancelled: the statement or
+    reconciliation settles it first."""
+    text = clean_note(reason, required=True, field="reason")
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().get(pk=payout.pk)
+        if payout.status not in (S.CREATED, S.FAILED):
+            raise ConflictError(
+                f"payout {payout.pk}: is {payout.status}; only a created or failed payout "
+                "(nothing sent) can be cancelled"
+            )
+        before = payout.status
+        payout.status = S.CANCELLED
+        payout.detail = text
+        payout.save(update_fields=["status", "detail"])
+        items = list(
+            PayoutItem.objects.filter(payout=payout, is_live=True).select_related("commission")
+        )
+        PayoutItem.objects.filter(pk__in=[i.pk for i in items]).update(is_live=False)
+        why = f"payout {payout.pk} cancelled: {text}"
+        for item in items:
+            commissions.release(item.commission, reason=why, by=by)
+        audit.record(
+            action="payouts.payout.cancel",
+            obj=payout,
+            changes={"status": {"before": before, "after": S.CANCELLED}},
+            reason=text,
+            by=by,
+        )
+    return payout

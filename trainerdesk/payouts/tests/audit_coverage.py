@@ -19,4 +19,5 @@ SERVICE_ACTIONS = {
     "retry_payout": ("payouts.payout.attempt", "payouts.payout.paid"),
     "import_statement": ("payouts.statement.import", "payouts.payout.paid"),
     "resolve_case": ("payouts.case.resolve",),
+    "cancel_payout": ("payouts.payout.cancel", "billing.commission.out_of_payout"),
 }

@@ -72,6 +72,12 @@ def test_each_service_leaves_its_events(member, staff, payable, fake_rail, setti
     services.retry_payout(payout=other, by=staff)
     seen["retry_payout"] = _actions_since(mark)
 
+    commission(member, payable[0].placement.client, cents=200)
+    third = services.create_batch(by=staff).payouts.get()
+    mark = _mark()
+    services.cancel_payout(payout=third, reason="account closed", by=staff)
+    seen["cancel_payout"] = _actions_since(mark)
+
     for name, actions in SERVICE_ACTIONS.items():
         assert set(actions) <= seen[name], (name, seen[name])
     staff_events = AuditEvent.objects.filter(action__startswith="payouts.", actor_id=staff.pk)

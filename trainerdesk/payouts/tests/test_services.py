@@ -318,3 +318,26 @@ def test_return_after_the_debit_reverses_the_ledger_and_opens_a_case(payable, st
     # Billing has no paid -> payable move: the commissions stay paid and staff get a case.
     case = ReconciliationCase.objects.get(payout=payout, kind="unexpected")
     assert set(case.details["commissions"]) == {c.pk for c in payable}
+
+
+def test_cancel_a_failed_payout_frees_its_commissions(payable, staff, fake_rail):
+    payout = services.create_batch(by=staff).payouts.get()
+    fake_rail.mode = "rejected"
+    services.retry_payout(payout=payout, by=staff)
+
+    with pytest.raises(InvalidInput, match="reason: say why"):
+        services.cancel_payout(payout=payout, reason=" ", by=staff)
+    services.cancel_payout(payout=payout, reason="account closed", by=staff)
+
+    payout.refresh_from_db()
+    assert payout.status == "cancelled"
+    assert set(Commission.objects.values_list("status", flat=True)) == {"payable"}
+    with pytest.raises(ConflictError, match="is cancelled"):
+        services.retry_payout(payout=payout, by=staff)
+    assert services.create_batch(by=staff).payouts.get().pk != payout.pk
+
+
+def test_a_submitted_payout_cannot_be_cancelled(payable, staff):
+    batch = services.submit_batch(batch=services.create_batch(by=staff), by=staff)
+    with pytest.raises(ConflictError, match="only a created or failed payout"):
+        services.cancel_payout(payout=batch.payouts.get(), reason="changed my mind", by=staff)
