@@ -141,7 +141,8 @@ def submit_batch(
             attempts.settle_paid(payout, on=timezone.localdate(), reference="netted", by=by)
         to_send = [p for p in payouts if p.amount_cents > 0]
         started = [attempts.begin(p, rail=rail, by=by) for p in to_send]
-        batch.status = PayoutBatch.Status.SUBMITTED
+        # Nothing to transfer (every payout netted): the batch is settled already.
+        batch.status = PayoutBatch.Status.SUBMITTED if to_send else PayoutBatch.Status.CLOSED
         batch.submitted_at = timezone.now()
         batch.submitted_by = _user(by)
         batch.execution_date = execution_date

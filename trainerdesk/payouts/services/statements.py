@@ -18,7 +18,7 @@ from django.db import transaction
 
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
-from trainerdesk.payouts import camt
+from trainerdesk.payouts import camt, sepa
 from trainerdesk.payouts.models import Payout, PayoutBatch, ReconciliationCase, StatementImport
 from trainerdesk.payouts.services import attempts
 
@@ -59,6 +59,13 @@ def import_statement(*, file: Any, by: Any) -> StatementImport:
     data = _read(file)
     sha = hashlib.sha256(data).hexdigest()
     statement = camt.parse_camt053(data)
+    ours = sepa.debtor_account().iban
+    if statement.iban and statement.iban.replace(" ", "").upper() != ours:
+        # Another account's statement would settle nothing of ours, or worse, match keys
+        # by accident: refused before anything is written.
+        raise InvalidInput(
+            [f"file: the statement is for account {statement.iban}, not the payout account {ours}"]
+        )
     with transaction.atomic():
         earlier = StatementImport.objects.filter(file_sha256=sha).first()
         if earlier is not None:

@@ -341,3 +341,30 @@ def test_a_submitted_payout_cannot_be_cancelled(payable, staff):
     batch = services.submit_batch(batch=services.create_batch(by=staff), by=staff)
     with pytest.raises(ConflictError, match="only a created or failed payout"):
         services.cancel_payout(payout=batch.payouts.get(), reason="changed my mind", by=staff)
+
+
+def test_a_statement_of_another_account_is_refused(payable, staff):
+    data = statement().replace(
+        b"<IBAN>AT592011100000123456</IBAN>", b"<IBAN>DE89370400440532013000</IBAN>"
+    )
+    with pytest.raises(InvalidInput, match="not the payout account AT592011100000123456"):
+        services.import_statement(file=data, by=staff)
+    assert not StatementImport.objects.exists()
+
+
+def test_a_payout_the_clawback_takes_whole_is_settled_without_a_transfer(payable, staff):
+    from trainerdesk.billing.services import flows
+
+    flows.clawback_opened(
+        placement=payable[0].placement, amount_cents=90000, currency="EUR", by=staff
+    )
+    payout = services.create_batch(by=staff).payouts.get()
+    assert (payout.gross_cents, payout.clawback_cents, payout.amount_cents) == (87345, 87345, 0)
+
+    batch = services.submit_batch(batch=payout.batch, by=staff)
+
+    payout.refresh_from_db()
+    assert payout.status == "paid" and not batch.file and batch.status == "closed"
+    assert set(Commission.objects.values_list("status", flat=True)) == {"paid"}
+    sent = LedgerTransaction.objects.get(kind="payout.sent")
+    assert sorted(leg.amount for leg in sent.legs.all()) == [-87345, 87345]
