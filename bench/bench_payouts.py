@@ -5,8 +5,9 @@ account; `create_batch` (N payouts, keys, commission moves through billing), `su
 (each payout paid: ledger posting and commission paid through billing). No speed target
 in issue 11; this records what a run of a given size costs.
 
-Set-up rows (placements, commissions, accounts) are bulk-created with the ORM: the point
-is the payout services, not the pipeline's.
+Set-up rows (placements, commissions, the members' payable ledger accounts, bank
+accounts) are bulk-created with the ORM: the point is the payout services, not the
+pipeline's.
 
     .venv/bin/python bench/bench_payouts.py --n 1000
     .venv/bin/python bench/bench_payouts.py --n 1000 --database-url postgres://postgres@127.0.0.1/td_bench_payouts
@@ -118,6 +119,13 @@ def make_payable(n: int) -> None:
             )  # fmt: skip
             for p in placements
         ]
+    )
+    # The members' payable accounts exist in real life (the "fee earned" posting opened
+    # them); the bulk-made commissions skipped that posting, so open them here.
+    from trainerdesk.billing.models import Account
+
+    Account.objects.bulk_create(
+        [Account(kind="member_payable", member=m, currency="EUR") for m in members]
     )
     BankAccount.objects.bulk_create(
         [
