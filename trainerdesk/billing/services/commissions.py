@@ -91,7 +91,8 @@ def record_client_paid(*, placement: Placement, on: datetime.date, by: Any) -> C
     """The client has paid the placement's invoice (in full) on `on`; the commission
     becomes payable at the next sweep once the guarantee has passed too. Recording the
     same date again changes nothing; the cash itself is posted by `flows.client_paid`."""
-    if not isinstance(on, datetime.date) or isinstance(on, datetime.datetime):
+    given: object = on  # a caller may pass a datetime or a string; refuse both
+    if not isinstance(given, datetime.date) or isinstance(given, datetime.datetime):
         raise InvalidInput(["on: the date the client paid"])
     if on > timezone.localdate():
         raise InvalidInput(["on: a payment in the future has not happened yet"])
