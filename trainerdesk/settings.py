@@ -337,3 +337,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("TRAINERDESK_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Payouts to members (trainerdesk/payouts): the platform's own account, the debtor of every
+# SEPA credit transfer file. The default is a placeholder at Erste Bank (a valid IBAN, so
+# demo files validate); production sets its real account. The IBAN and BIC are checked with
+# schwifty when a file is built (payouts/sepa.py), not here: settings load in every
+# process and the worker has no use for the bank registry.
+PAYOUT_DEBTOR_NAME = env_str("TRAINERDESK_PAYOUT_DEBTOR_NAME", "TrainerDesk Network GmbH")
+PAYOUT_DEBTOR_IBAN = env_str("TRAINERDESK_PAYOUT_DEBTOR_IBAN", "AT592011100000123456")
+PAYOUT_DEBTOR_BIC = env_str("TRAINERDESK_PAYOUT_DEBTOR_BIC", "GIBAATWWXXX")
+# The payment rail payouts are sent through (a dotted path to a PaymentRail class).
+PAYOUT_RAIL = env_str("TRAINERDESK_PAYOUT_RAIL", "trainerdesk.payouts.rails.SepaFileRail")

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("trainerdesk.contracts.urls")),
     path("", include("trainerdesk.privacy.urls")),
     path("", include("trainerdesk.invoicing.urls")),
+    path("", include("trainerdesk.payouts.urls")),
     path("", include("trainerdesk.workbench.urls")),
 ]
