@@ -35,8 +35,17 @@ def render_pdf(html: str, *, title: str | None = None) -> bytes:
     """The PDF for `html`. The same `html` always gives the same bytes."""
     if not html.strip():
         raise PdfError("nothing to render: the HTML is empty")
+    from PIL import ImageFile
+
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES to True, after
+    # which every half-uploaded image in this process would pass the workbench's image
+    # check (seen: test_truncated_images_are_refused failing once an invoice had been
+    # rendered). Our documents load no images at all, so the flag is put back.
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML  # first use only: see the module docstring
     from weasyprint.urls import URLFetcher
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     refused: list[str] = []
 

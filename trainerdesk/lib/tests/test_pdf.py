@@ -31,3 +31,11 @@ def test_a_remote_resource_is_refused_not_fetched():
 def test_empty_html_is_an_error():
     with pytest.raises(PdfError, match="empty"):
         render_pdf("  ")
+
+
+def test_rendering_leaves_pillow_strict_about_truncated_images():
+    # WeasyPrint's import flips a Pillow global that the workbench's image check relies on.
+    from PIL import ImageFile
+
+    render_pdf(PAGE)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
