@@ -1,9 +1,17 @@
+import json
 import random
 
 import orjson
 import pytest
 
-from trainerdesk.lib.jsonlimits import MAX_DEPTH, Element, StructureError, deep_at, iter_array
+from trainerdesk.lib.jsonlimits import (
+    MAX_DEPTH,
+    Element,
+    StructureError,
+    deep_at,
+    iter_array,
+    within_depth,
+)
 
 
 def chunked(raw: bytes, size: int) -> list[bytes]:
@@ -118,3 +126,40 @@ def test_deep_at_counts_brackets_outside_strings_only():
     assert deep_at(b'["' + b"[" * 100 + b'"]') is None
     assert deep_at(b'{"a":' * 70) == 5 * 64
     assert deep_at(b'{"a": "\\"[[[[[[[[[["}', max_depth=3) is None
+
+
+def _nested(rnd: random.Random, depth: int):
+    """A value exactly `depth` levels deep, with bracket-filled and escaped strings."""
+    strings = ['a"b\\c,[]{}', "\\", '\\"', "[[[[", "}}}]]]", "ü€[", ""]
+    value = rnd.choice(strings + [1, None])
+    for _ in range(depth):
+        if rnd.random() < 0.5:
+            value = [rnd.choice(strings), value] if rnd.random() < 0.5 else [value]
+        else:
+            value = {rnd.choice(strings): value, "x": rnd.choice(strings)}
+    return value
+
+
+def test_within_depth_answers_as_deep_at_for_valid_json():
+    rnd = random.Random(11)
+    for _ in range(600):
+        depth = rnd.choice([rnd.randint(0, 10), rnd.randint(55, 75)])
+        doc = [_nested(rnd, rnd.randint(0, depth)) for _ in range(rnd.randint(1, 8))]
+        doc.append(_nested(rnd, depth))
+        rnd.shuffle(doc)
+        limit = rnd.choice([3, 8, MAX_DEPTH])
+        for raw in (
+            orjson.dumps(doc),  # UTF-8 as is
+            json.dumps(doc).encode(),  # \\u escapes, ", " and ": " between
+            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
+        ):
+            assert within_depth(raw, limit) == (deep_at(raw, limit) is None), raw
+
+
+def test_within_depth_leaves_other_encodings_to_deep_at():
+    deep = json.dumps([[[[["x"]]]]])
+    assert within_depth(deep.encode(), 3) is False
+    assert within_depth(deep.encode("utf-16"), 3) is False  # NUL bytes: not UTF-8
+    shallow = json.dumps(["[[[[" * 10, {"a": "\\"}])
+    assert within_depth(shallow.encode(), 3) is True
+    assert within_depth(shallow.encode("utf-16-le"), 3) is False

@@ -57,6 +57,10 @@ class Row:
     # Things left out of the row on purpose, one message each (the import counts them and
     # reports each message once, not per row).
     warnings: tuple[str, ...] = ()  # a tuple: no allocation for the usual row without any
+    # `data` as the JSON text the import stores (`jsonutil.dumps`), when the reader already
+    # made it (read_objects encodes each item to measure it); None: the import encodes it.
+    # Not compared: the same row read two ways is still the same row.
+    encoded: str | None = field(default=None, compare=False, repr=False)
 
 
 def _gold(value: Any) -> bool:

@@ -147,7 +147,7 @@ def import_batch(
                 annotations = _annotation_rows(project, row)
             except AnswerError as exc:
                 problems = exc.errors
-        encoded = dumps(row.data)
+        encoded = dumps(row.data) if row.encoded is None else row.encoded
         if "\\u0000" in encoded:
             # PostgreSQL's jsonb cannot store NUL; refuse it on every database alike.
             problems.append("data: contains a NUL character (\\u0000), which cannot be stored")
@@ -251,12 +251,30 @@ def _insert_items_returning_ids(params: list[tuple], *, project_id: int) -> list
         table = Item._meta.db_table
         cursor.execute(f"SELECT max(id) FROM {table} WHERE project_id = %s", [project_id])
         highest = cursor.fetchone()[0] or 0
+        before = _last_item_id(cursor)
         cursor.executemany(sql, params)
+        added = cursor.rowcount
+        # Every row new (the usual call): AUTOINCREMENT gives each new row an id above the
+        # largest ever used (`before`) and records the largest in sqlite_sequence, so
+        # `added` distinct ids in (before, after] with after - before == added are exactly
+        # that range, without reading them back (the read was ~5% of an API import).
+        if added == len(params):
+            after = _last_item_id(cursor)
+            if after - before == added:
+                return list(range(before + 1, after + 1))
         cursor.execute(
             f"SELECT id FROM {table} WHERE project_id = %s AND id > %s ORDER BY id",
             [project_id, highest],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def _last_item_id(cursor) -> int:
+    """The largest item id ever given out on SQLite (AUTOINCREMENT's record of it), 0 for
+    a table that never had a row."""
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [Item._meta.db_table])
+    row = cursor.fetchone()
+    return 0 if row is None else row[0]
 
 
 def _insert_carried(project: Project, carrying: dict, ids: dict[str, int]) -> int:
@@ -619,21 +637,28 @@ def add_items(*, project: Project, items: Iterable[dict], by) -> BatchResult:
     """Import a small list of items given as JSON (API), through the same validation."""
     rows: list[formats.Row] = []
     errors: list[formats.RowError] = []
-    for row in formats.read_objects(items, settings.MAX_ITEM_BYTES):
-        if isinstance(row, formats.RowError):
-            errors.append(row)
-        else:
-            rows.append(row)
-    with transaction.atomic():
-        result = import_batch(project=project, rows=rows, want_ids=True)
-        audit.record_bulk(
-            action="workbench.item.bulk_create",
-            object_type="workbench.item",
-            ids=result.added_ids,
-            changes={"duplicates": result.duplicates, "errors": result.error_count + len(errors)},
-            project=project,
-            by=by,
-        )
+    # The collector paused as in import_stream: a call of 10,000 items keeps tens of
+    # thousands of new acyclic objects alive, and the collections they set off swept the
+    # whole heap (measured at 100k items in 10 calls: 0.93 s of a 2.2 s API import).
+    with gc_paused():
+        for row in formats.read_objects(items, settings.MAX_ITEM_BYTES):
+            if isinstance(row, formats.RowError):
+                errors.append(row)
+            else:
+                rows.append(row)
+        with transaction.atomic():
+            result = import_batch(project=project, rows=rows, want_ids=True)
+            audit.record_bulk(
+                action="workbench.item.bulk_create",
+                object_type="workbench.item",
+                ids=result.added_ids,
+                changes={
+                    "duplicates": result.duplicates,
+                    "errors": result.error_count + len(errors),
+                },
+                project=project,
+                by=by,
+            )
     if result.added:
         schedule_search_indexing()
     for error in errors:

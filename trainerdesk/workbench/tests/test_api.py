@@ -287,6 +287,30 @@ def test_a_body_nested_too_deep_is_a_400_naming_it(project, owner, client_for, d
     assert project.items.count() == 3
 
 
+def test_a_deep_body_is_refused_for_its_depth_even_when_it_does_not_parse(
+    project, owner, client_for
+):
+    # The body is parsed before its depth is checked; a deep one that does not parse
+    # must still be refused for its depth, at the same byte, as before.
+    for body in ("[" * 100 + "x", '[{"text": "a", "x": ' + "[" * 70 + "1}]"):
+        response = client_for(owner).post(
+            f"{API}/projects/{project.pk}/items", body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json()["message"].startswith(
+            "request body: nested more than 64 levels deep at byte "
+        )
+    assert project.items.count() == 3
+
+
+def test_brackets_and_escapes_inside_strings_do_not_count_as_nesting(project, owner, client_for):
+    text = '\\"' + "[{" * 100 + "\\"
+    response = _json(client_for(owner), "post", f"{API}/projects/{project.pk}/items",
+                     [{"text": text}, {"text": "x", "y": [[[["}"]]]]}])  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert project.items.filter(data__text=text).exists()
+
+
 def test_body_over_the_upload_limit_is_a_json_413(project, owner, client_for, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 

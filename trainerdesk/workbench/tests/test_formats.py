@@ -182,6 +182,29 @@ def test_decoded_objects_read_as_their_jsonl_lines():
     assert objects[0]["external_id"] == 7  # the caller's objects are left as they were
 
 
+def test_decoded_objects_nested_too_deep_are_row_errors_and_many_brackets_are_not():
+    def nested(depth):
+        value: list = []
+        for _ in range(depth - 2):  # the item object and the innermost list make two
+            value = [value]
+        return value
+
+    shallow_but_many = {"t": [[] for _ in range(100)]}  # 101 brackets, 3 levels
+    rows = list(read_objects([{"t": nested(64)}, {"t": nested(65)}, shallow_but_many], 10_000))
+    assert rows[0] == Row(1, {"t": nested(64)})
+    assert rows[1] == RowError(2, "nested more than 64 levels deep at column 69")
+    assert rows[2] == Row(3, shallow_but_many)
+
+
+def test_decoded_flat_objects_keep_their_text_for_the_import():
+    # The text read_objects made to measure an item is the text the import stores; a
+    # row whose data is not the object itself (a "data" key) leaves it to the import.
+    flat, wrapped = {"text": "é", "n": [1, {"x": None}]}, {"data": {"text": "b"}}
+    first, second = read_objects([flat, wrapped], 1000)
+    assert first.encoded == orjson.dumps(flat).decode()
+    assert second.encoded is None
+
+
 def test_jsonl_oversized_items():
     small = b'{"text": "ok"}\n'
     big = orjson.dumps({"text": "x" * 200}) + b"\n"

@@ -92,6 +92,63 @@ def test_nul_characters_are_refused_by_name(project):
     assert "NUL character" in result.errors[0].message
 
 
+def _bulk_events(after):
+    from trainerdesk.accounts.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(pk__gt=after, action="workbench.item.bulk_create").order_by("pk")
+    )
+
+
+def test_added_items_event_digests_the_new_ids_across_projects_and_deletions(project, org, owner):
+    # Every row new: the ids are taken as the range AUTOINCREMENT handed out, not read
+    # back. Another project's items in between and a deleted last item (an id never
+    # given again) must not shift that range.
+    from trainerdesk.accounts.models import AuditEvent
+    from trainerdesk.lib import audit
+
+    other = services.create_project(
+        organization=org, created_by=owner, name="Other", label_schema=project.label_schema
+    )
+    services.add_items(project=other, items=[{"text": "other one"}], by=owner)
+    highest = project.items.order_by("-id").first()
+    services.delete_items(project=project, item_ids=[highest.pk], by=owner)
+    services.add_items(project=other, items=[{"text": "other two"}], by=owner)
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    before = set(Item.objects.values_list("pk", flat=True))
+
+    result = services.add_items(
+        project=project, items=[{"text": f"fresh {n}"} for n in range(5)], by=owner
+    )
+    services.add_items(project=other, items=[{"text": "other three"}], by=owner)
+
+    new = sorted(set(project.items.values_list("pk", flat=True)) - before)
+    first, _other = _bulk_events(last)
+    assert result.added == 5 and len(new) == 5
+    assert min(new) > highest.pk
+    assert (first.changes["count"], first.changes["ids_sha256"]) == audit.ids_digest(new)
+
+
+def test_items_added_through_the_api_are_stored_as_their_canonical_text(project):
+    from django.db import connection
+
+    from trainerdesk.lib.jsonutil import dumps
+
+    items = [{"text": "flat é \u2028", "b": [1, {"c": None}]}, {"data": {"text": "wrapped"}}]
+    services.add_items(project=project, items=items, by=project.created_by)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT data FROM workbench_item WHERE project_id = %s ORDER BY id DESC LIMIT 2",
+            [project.pk],
+        )
+        stored = [row[0] for row in cursor.fetchall()]
+    # On SQLite the text is stored as given; PostgreSQL's jsonb keeps the value.
+    if connection.vendor == "sqlite":
+        assert stored == [dumps({"text": "wrapped"}), dumps(items[0])]
+    assert project.items.order_by("-id").first().data == {"text": "wrapped"}
+
+
 def test_imported_annotations_count_toward_the_overlap_once(project):
     row = {
         "data": {"text": "carried"},
