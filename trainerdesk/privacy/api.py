@@ -19,6 +19,7 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
+from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.privacy import access, services
 from trainerdesk.privacy.models import DataSubjectRequest
@@ -182,6 +183,9 @@ def create_request(request: ApiRequest, body: RequestIn):
     """Staff: log a request; due one month after it arrived. A person nobody holds
     anything about is a 400 saying so (there is nothing to answer)."""
     access.require_staff(request.auth)
+    if body.received_at is not None and body.received_at.tzinfo is None:
+        # A naive time would be read in the server's zone and move the one-month deadline.
+        raise InvalidInput(["received_at: give the time zone, e.g. 2026-12-03T09:30:00Z"])
     created = services.create_request(
         kind=body.kind,
         email=body.email,

@@ -99,6 +99,15 @@ def test_nobody_held_is_a_400_and_nothing_is_logged(client_for, staff):
     assert _post(client_for(staff), f"{BASE}/requests", {"kind": "forget"}).status_code == 422
 
 
+def test_received_at_needs_a_time_zone_and_sets_the_deadline(client_for, staff, teammate):
+    c = client_for(staff)
+    body = {"kind": "access", "user_id": teammate.pk, "received_at": "2027-01-31T10:00:00"}
+    naive = _post(c, f"{BASE}/requests", body)
+    assert naive.status_code == 400 and "time zone" in naive.json()["message"]
+    made = _post(c, f"{BASE}/requests", {**body, "received_at": "2027-01-31T10:00:00Z"})
+    assert made.status_code == 201 and made.json()["due_on"] == "2027-02-28"
+
+
 def test_erasure_preview_is_a_dry_run_then_confirm(client_for, staff, teammate):
     c = client_for(staff)
     pk = _post(c, f"{BASE}/requests", {"kind": "erasure", "user_id": teammate.pk}).json()["id"]
