@@ -290,7 +290,7 @@ def compute_slices(t, p, rows: Rows, classes: list[str], multiple: bool, params:
         if multiple:
             right = int((st == sp).all(axis=1).sum())
             cm = np.array([[right, len(idx) - right], [0, 0]])
-            stats = ("accuracy", "error_rate")
+            stats: tuple[str, ...] = ("accuracy", "error_rate")
         else:
             cm = metrics.confusion(st, sp, k)
             stats = ("accuracy", "error_rate", "macro_f1")
