@@ -64,6 +64,12 @@ ACTIONS: dict[str, str] = {
     "quality.agreement_report.finish": "Agreement report finished (done or failed)",
     "quality.scorecard.create": "Scorecard snapshot recorded",
     "quality.settings.update": "Quality settings changed (final label rule, gold pass rule)",
+    # evaluation
+    "evaluation.model_version.create": "Model version created",
+    "evaluation.probabilities.bulk_create": "Predicted probabilities stored",
+    "evaluation.split.create": "Evaluation split drawn (fixed from now on)",
+    "evaluation.run.create": "Evaluation started",
+    "evaluation.run.finish": "Evaluation finished (done or failed)",
     # careers (public: a visitor with no account, recorded as system "public")
     "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
     # vetting

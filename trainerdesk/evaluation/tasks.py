@@ -1,0 +1,12 @@
+from django_tasks import task
+
+from trainerdesk.evaluation import services
+from trainerdesk.lib import audit
+
+# Audit events these tasks leave name the task as their system actor (task:<name>).
+
+
+@task()
+def run_evaluation_task(run_id: int) -> None:
+    with audit.acting_as("task:run_evaluation"):
+        services.run_evaluation(run_id=run_id)

@@ -1,0 +1,42 @@
+"""A labelled topic project with two model versions' predictions."""
+
+import random
+
+import pytest
+
+TOPICS = ["business", "sport", "tech"]
+N_ITEMS = 60
+
+
+def truth_of(i: int) -> str:
+    return TOPICS[i % 3]
+
+
+@pytest.fixture
+def labelled(project, owner):
+    """`project` (three unlabelled items) plus 60 items the owner labelled, each with
+    data `source` a/b; predictions of "v1" (right on ~2/3) and "v2" (right on ~9/10)."""
+    from trainerdesk.workbench import services
+
+    first = project.items.order_by("pk").last().pk
+    services.add_items(
+        project=project,
+        items=[
+            {"text": ("word " * (5 if i % 2 else 30)) + f"n{i}", "source": "ab"[i % 2]}
+            for i in range(N_ITEMS)
+        ],
+        by=owner,
+    )
+    items = list(project.items.filter(pk__gt=first).order_by("pk"))
+    rng = random.Random(3)
+    for i, item in enumerate(items):
+        truth = truth_of(i)
+        services.submit_annotation(project=project, item=item, user=owner, answer={"topic": truth})
+        for version, right in (("v1", 0.66), ("v2", 0.9)):
+            guess = truth if rng.random() < right else TOPICS[(i + 1) % 3]
+            services.add_prediction(
+                project=project, item=item, answer={"topic": guess}, model_version=version,
+                by=owner,
+            )  # fmt: skip
+    project.labelled_items = items
+    return project
