@@ -558,9 +558,12 @@ def run_suite(
     texts: Sequence[str] = (),
     batch_size: int = 1000,
     max_failures: int = DEFAULT_MAX_FAILURES,
+    multi_label: bool = False,
 ) -> SuiteResult:
     """Generate the cases, ask the model once per distinct text (in batches), judge each
-    case. `labels` names `predict_proba`'s columns."""
+    case. `labels` names `predict_proba`'s columns. With `multi_label` the prediction is
+    the set of labels scored >= 0.5 (mft: the expected label is in it; inv: the set is
+    unchanged); otherwise the top label."""
     if not isinstance(suite, Suite):
         suite = parse_suite(suite)
     labels = list(labels)
@@ -581,15 +584,16 @@ def run_suite(
         result = by_test[case.test]
         test = spec[case.test]
         p = scores[row[case.text]]
-        predicted = labels[int(np.argmax(p))]
+        predicted = _predicted(p, labels, multi_label)
         failure: dict[str, Any] | None = None
         if case.type == "mft":
-            if predicted != case.expected:
+            hit = case.expected in predicted if multi_label else predicted == case.expected
+            if not hit:
                 failure = {"text": case.text, "expected": case.expected, "predicted": predicted}
         else:
             assert case.original is not None
             q = scores[row[case.original]]
-            before = labels[int(np.argmax(q))]
+            before = _predicted(q, labels, multi_label)
             if case.type == "inv":
                 if predicted != before:
                     failure = {
@@ -619,6 +623,13 @@ def run_suite(
         elif len(result.failures) < max_failures:
             result.failures.append(failure)
     return SuiteResult(suite.name, [by_test[t.name] for t in suite.tests])
+
+
+def _predicted(p: np.ndarray, labels: list[str], multi_label: bool) -> Any:
+    """The top label, or (multi-label) the sorted list of labels at or above 0.5."""
+    if multi_label:
+        return [name for name, score in zip(labels, p, strict=True) if score >= 0.5]
+    return labels[int(np.argmax(p))]
 
 
 def _predict(predict_proba: PredictProba, texts: list[str], width: int, batch: int) -> np.ndarray:

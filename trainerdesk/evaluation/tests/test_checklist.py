@@ -161,3 +161,26 @@ def test_json_round_trip_and_bad_suites():
         checklist.run_suite(SUITE, lexical_model, ["neg", "pos"])
     with pytest.raises(SuiteError, match="predict_proba"):
         checklist.run_suite(SUITE, lambda t: np.zeros((len(t), 3)), LABELS)
+
+
+def test_multi_label_judges_the_set_at_one_half():
+    labels = ["food", "service", "price"]
+
+    def model(texts):
+        # "food" for every text, "service" only when John is named: keyed on a name.
+        return np.array([[0.9, 0.8 if "John" in t else 0.1, 0.2] for t in texts])
+
+    suite = {
+        "name": "aspects",
+        "tests": [
+            {"name": "food", "type": "mft", "templates": ["The {f} was ok."], "expected": "food"},
+            {"name": "names", "type": "inv", "perturbation": "swap_names", "texts": ["John ate."]},
+        ],
+        "lexicons": {"f": ["soup", "rice"]},
+    }
+    result = checklist.run_suite(suite, model, labels, multi_label=True)
+    assert result.test("food").pass_rate == 1.0
+    names = result.test("names")
+    assert names.failed == 1
+    assert names.failures[0]["predicted_original"] == ["food", "service"]
+    assert names.failures[0]["predicted"] == ["food"]
