@@ -376,3 +376,98 @@ def test_missing_label_and_missing_field_are_named():
     with pytest.raises(FairnessInputError, match="^sex: row 1 has no such field"):
         fairness.column([{"sex": "F"}, {"age": 3}], "sex")
     assert fairness.column([{"sex": "F"}], "sex") == ["F"]
+
+
+# --- demo data (fairness_data) ----------------------------------------------------------------
+
+ARRESTS_CSV = (
+    "released,colour,year,age,sex,employed,citizen,checks\n"
+    "Yes,White,2002,21,Male,Yes,Yes,3\n"
+    "No,Black,1999,17,Male,Yes,Yes,3\n"
+    "Yes,Black,2000,24,Female,No,Yes,0\n"
+)
+ADULT_TRAIN = (
+    "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White,"
+    " Male, 2174, 0, 40, United-States, <=50K\n"
+    "50, ?, 83311, Bachelors, 13, Married-civ-spouse, Exec-managerial, Husband, White, Male,"
+    " 0, 0, 13, United-States, >50K\n\n"
+)
+ADULT_TEST = (
+    "|1x3 Cross validator\n"
+    "25, Private, 226802, 11th, 7, Never-married, Machine-op-inspct, Own-child, Black, Female,"
+    " 0, 0, 40, United-States, >50K.\n\n"
+)
+
+
+def test_load_arrests_reads_the_zip_into_rows(tmp_path):
+    import zipfile
+
+    from trainerdesk.governance import fairness_data
+
+    path = tmp_path / "arrests.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("sklego/data/arrests.zip", ARRESTS_CSV)  # the member name scikit-lego uses
+    rows = fairness_data.load_arrests(path)
+    assert [r["label"] for r in rows] == ["released", "held", "released"]
+    assert rows[2] == {
+        "id": "arrests-0003",
+        "colour": "Black",
+        "sex": "Female",
+        "age": 24,
+        "year": 2000,
+        "employed": "No",
+        "citizen": "Yes",
+        "checks": 0,
+        "label": "released",
+        "split": fairness_data.split_of("arrests-0003"),
+    }
+
+
+def test_load_adult_reads_both_files(tmp_path):
+    from trainerdesk.governance import fairness_data
+
+    (tmp_path / "adult.data").write_text(ADULT_TRAIN)
+    (tmp_path / "adult.test").write_text(ADULT_TEST)
+    rows = fairness_data.load_adult(tmp_path)
+    assert [(r["id"], r["split"], r["label"]) for r in rows] == [
+        ("adult-00001", "train", "<=50K"),
+        ("adult-00002", "train", ">50K"),
+        ("adult-00003", "test", ">50K"),  # the test file's trailing "." dropped
+    ]
+    assert rows[1]["workclass"] is None  # "?" is missing
+    assert rows[0]["capital_gain"] == 2174
+    assert (rows[2]["sex"], rows[2]["race"]) == ("Female", "Black")
+
+
+def test_split_is_fixed_and_about_one_fifth():
+    from trainerdesk.governance.fairness_data import split_of
+
+    splits = [split_of(f"arrests-{i:04d}") for i in range(1, 5001)]
+    assert splits == [split_of(f"arrests-{i:04d}") for i in range(1, 5001)]
+    assert 0.17 < splits.count("test") / 5000 < 0.23
+
+
+def test_installed_arrests_data_audits_like_fairlearn():
+    """With scikit-lego installed: the real data, and fairlearn's numbers on it; without
+    it: the error says what to install."""
+    from trainerdesk.governance import fairness_data
+
+    try:
+        rows = fairness_data.load_arrests()
+    except fairness_data.DatasetUnavailable as e:
+        assert "pip install scikit-lego" in str(e)
+        return
+    assert len(rows) == fairness_data.ARRESTS.rows
+    y = fairness.column(rows, "label")
+    colour = fairness.column(rows, "colour")
+    # a fixed rule as the "model": released when the person appears in at most 2 databases
+    pred = ["released" if r["checks"] <= 2 else "held" for r in rows]
+    report = fairness.model_fairness(y, pred, {"colour": colour}, positive="released", n_boot=0)
+    yt = [int(v == "released") for v in y]
+    yp = [int(v == "released") for v in pred]
+    assert report.fairlearn["equalized_odds_difference"].value == pytest.approx(
+        fm.equalized_odds_difference(yt, yp, sensitive_features=colour)
+    )
+    parity = fairness.label_parity(y, {"colour": colour}, positive="released")
+    assert parity.privileged == "White"
+    assert parity.comparisons[0].statistical_parity_difference < 0
