@@ -154,9 +154,19 @@ def test_bootstrap_is_seeded_and_brackets_the_replicates():
 
 
 def test_each_bootstrap_replicate_equals_fairlearn_with_its_counts_as_weights():
-    yt, yp, keys = np.array(Y_TRUE), np.array(Y_PRED), np.array(SEX, dtype=object)
+    cells = fairness.confusion_cells(np.array(Y_TRUE), np.array(Y_PRED), SEX)
+    assert cells == {
+        ("M", 1, 1): 5,
+        ("M", 1, 0): 1,
+        ("M", 0, 1): 1,
+        ("M", 0, 0): 3,
+        ("F", 1, 1): 2,
+        ("F", 1, 0): 2,
+        ("F", 0, 1): 1,
+        ("F", 0, 0): 5,
+    }
     groups = ["M", "F"]
-    counts = fairness.bootstrap_counts(yt, yp, keys, groups, n_boot=20, seed=3)
+    counts = fairness.bootstrap_counts(cells, groups, n_boot=20, seed=3)
     values = fairness.replicate_values(counts, groups, priv="M", others=["F"])
     # A cell keeps its size: each group keeps its positives and negatives.
     assert (counts["tp"][0] + counts["fn"][0] == 6).all()
