@@ -166,6 +166,10 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def _positive_json(positive: Any) -> Any:
+    return sorted(positive, key=str) if isinstance(positive, set | frozenset) else positive
+
+
 def _interval_dict(interval: Interval | None) -> dict[str, float | None]:
     return {
         "low": interval.low if interval else None,
@@ -236,9 +240,7 @@ class ParityReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "attributes": list(self.attributes),
-            "positive": sorted(self.positive, key=str)
-            if isinstance(self.positive, set | frozenset)
-            else self.positive,
+            "positive": _positive_json(self.positive),
             "privileged": self.privileged,
             "privileged_source": self.privileged_source,
             "groups": [g.as_dict() for g in self.groups],
@@ -633,6 +635,7 @@ class ModelFairnessReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "attributes": list(self.attributes),
+            "positive": _positive_json(self.positive),
             "privileged": self.privileged,
             "privileged_source": self.privileged_source,
             "groups": [g.as_dict() for g in self.groups],

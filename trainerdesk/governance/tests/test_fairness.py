@@ -481,3 +481,17 @@ def test_installed_arrests_data_audits_like_fairlearn():
     parity = fairness.label_parity(y, {"colour": colour}, positive="released")
     assert parity.privileged == "White"
     assert parity.comparisons[0].statistical_parity_difference < 0
+
+
+@pytest.mark.process
+def test_importing_the_audit_loads_no_django_and_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trainerdesk.governance.fairness, trainerdesk.governance.fairness_data;"
+        "print(sorted(m for m in ('django', 'fairlearn', 'pandas', 'scipy.stats', 'sklearn')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
