@@ -129,6 +129,8 @@ def test_digest_is_stable_and_moves_with_the_inputs(member, candidate, opening):
 
 
 def test_four_reads_whatever_the_pool_size(member, opening):
+    """One language requirement: the scan (with the count), the speakers, the failing
+    sample, the evidence."""
     from conftest import _user
 
     for k in range(12):
@@ -137,7 +139,7 @@ def test_four_reads_whatever_the_pool_size(member, opening):
     spec = matching.opening_spec(opening)
     with CaptureQueriesContext(connection) as queries:
         matching.read_inputs(spec, member=member.network_member, at=timezone.now(), scope="m")
-    assert len(queries) == 4  # count, passing, failing sample, evidence
+    assert len(queries) == 4
 
 
 def test_ended_representation_is_not_ranked(member, candidate, opening):
@@ -218,12 +220,17 @@ def test_row_order_from_the_database_does_not_matter(member, candidate, opening,
     spec = matching.opening_spec(opening)
     scope = member.network_member
     straight = matching.read_inputs(spec, member=scope, at=at, scope="m")
-    real = matching._column_texts
+    real_rows, real_scan = matching._rows, matching._scan
 
-    def reversed_rows(qs, count):
-        return [",".join(reversed(text.split(","))) for text in real(qs, count)]
+    def reversed_rows(*args, **kwargs):
+        return real_rows(*args, **kwargs)[::-1]
 
-    monkeypatch.setattr(matching, "_column_texts", reversed_rows)
+    def reversed_scan(*args, **kwargs):
+        count, rows = real_scan(*args, **kwargs)
+        return count, rows[::-1]
+
+    monkeypatch.setattr(matching, "_rows", reversed_rows)
+    monkeypatch.setattr(matching, "_scan", reversed_scan)
     flipped = matching.read_inputs(spec, member=scope, at=at, scope="m")
     assert flipped.digest == straight.digest
     assert flipped.pool.ids.tolist() == straight.pool.ids.tolist()
