@@ -271,3 +271,37 @@ def test_database_hard_filter_agrees_with_the_core(member, client_company):
             expected.add(p.pk)
     assert sql_pass == expected and expected  # some pass, some fail
     assert len(expected) < len(people)
+
+
+@pytest.mark.parametrize("kinds", [(), ("language",), ("availability",), ("work_authorisation",)])
+def test_openings_asking_for_some_hard_requirements_or_none(member, client_company, kinds):
+    """The scan reads the rows the candidate's own columns pass; with no hours or
+    authorisation asked (or nothing hard at all) everyone in scope is read."""
+    from conftest import _user
+
+    opening = Opening.objects.create(
+        client=client_company,
+        title="Raters",
+        task_type="text_classification",
+        domain="news",
+        contract_type="freelance",
+        hours_per_week=20,
+        pay_cents=3000,
+        status="open",
+    )
+    given = {
+        "language": {"language": "de", "level": "C1"},
+        "availability": {"hours": 15},
+        "work_authorisation": {"region": "DE"},
+    }
+    for kind in kinds:
+        Requirement.objects.create(opening=opening, kind=kind, **given[kind])
+    Requirement.objects.create(opening=opening, kind="accuracy", threshold=0.8, weight=1)
+    fits = person("Fit", member=member, user=_user("fit"))
+    give_evidence(fits.user, low=0.9)
+    person("Unfit", member=member, hours=5, auth=("US",), de="B1")
+    ranking = matching.rank_opening(opening=opening, member=member.network_member, by=member)
+    assert ranking.considered == 2
+    assert ranking.passed_hard == (2 if not kinds else 1)
+    assert ranking.results[0]["candidate"] == fits.pk
+    assert ranking.results[0]["contributions"][0]["counted"] == 0.9
