@@ -242,3 +242,91 @@ def test_filtering_never_admits_a_candidate_failing_a_hard_requirement(people, r
     admitted = {int(p.ids[i]) for i in result.order}
     for k, person in enumerate(people, start=1):
         assert (k in admitted) == all(fits(person, r) for r in reqs)
+
+
+def explain_one_by_one(result, position):
+    """The explanation as first written (each value read from the arrays on its own):
+    the reference explain_many must agree with."""
+    failures = [
+        core.hard_reason(req, result.pool, position)
+        for j, req in enumerate(result.hard)
+        if result.hard_fail[position, j]
+    ]
+    candidate_id = int(result.pool.ids[position])
+    if failures:
+        return {"candidate": candidate_id, "passed": False, "hard_failures": failures}
+    total = sum(req.weight for req in result.measured) or 1
+
+    def opt(v):
+        return None if np.isnan(v) else round(float(v), 6)
+
+    parts = []
+    for j, req in enumerate(result.measured):
+        value = result.counted[position, j]
+        missing = bool(np.isnan(value))
+        parts.append(
+            {
+                "requirement": req.key,
+                "kind": req.kind,
+                "skill": req.skill_label,
+                "weight": req.weight,
+                "threshold": req.threshold,
+                "counted": None if missing else round(float(value), 6),
+                "basis": None
+                if missing
+                else core.counted_basis(req.kind, bool(result.point[position, j])),
+                "low": opt(result.low[position, j]),
+                "high": opt(result.high[position, j]),
+                "contribution": round(float(result.part[position, j]) * req.weight / total, 6),
+                "meets": bool(result.meets[position, j]),
+                "needs": core.need_text(req, None if missing else float(value)),
+            }
+        )
+    return {
+        "candidate": candidate_id,
+        "passed": True,
+        "score": round(float(result.score[position]), 6),
+        "contributions": parts,
+    }
+
+
+measured_req = st.builds(
+    lambda kind, threshold, weight: core.MeasuredRequirement(
+        f"m-{kind}", kind, 0, threshold, weight, "Text classification / News", None
+    ),
+    st.sampled_from(["accuracy", "agreement", "lead_time"]),
+    st.floats(min_value=0.1, max_value=60, allow_nan=False),
+    st.integers(min_value=0, max_value=5),
+)
+maybe = st.one_of(st.none(), st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    people=st.lists(candidate, min_size=1, max_size=20),
+    reqs=st.lists(hard_req, max_size=3),
+    measured=st.lists(measured_req, max_size=3),
+    rows=st.lists(
+        st.tuples(st.integers(0, 19), maybe, maybe, maybe, st.floats(1, 120)), max_size=30
+    ),
+)
+def test_explain_many_says_what_one_by_one_reading_says(people, reqs, measured, rows):
+    regions = {r.region for r in reqs if r.kind == "work_authorisation"}
+    p = core.Pool(
+        ids=np.arange(1, len(people) + 1, dtype=np.int64),
+        hours=np.array([NAN if h is None else h for h, _, _ in people], dtype=np.float64),
+        language_rank={"de": np.array([lv for _, lv, _ in people], dtype=np.int8)},
+        authorised={
+            r: np.array([core.authorised(a, r) for _, _, a in people], dtype=bool) for r in regions
+        },
+    )
+    rows = [r for r in rows if r[0] < len(people)]
+
+    def col(k):
+        return [NAN if r[k] is None else r[k] for r in rows]
+
+    ev = evidence([r[0] for r in rows], low=col(1), accuracy=col(2), agreement=col(3), lead=col(4))
+    result = core.rank(p, reqs, measured, ev)
+    positions = list(range(len(people)))
+    assert result.explain_many(positions) == [explain_one_by_one(result, k) for k in positions]
+    assert result.explain(positions[-1]) == explain_one_by_one(result, positions[-1])

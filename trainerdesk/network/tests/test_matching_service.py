@@ -129,6 +129,8 @@ def test_digest_is_stable_and_moves_with_the_inputs(member, candidate, opening):
 
 
 def test_four_reads_whatever_the_pool_size(member, opening):
+    """One language requirement: the scan (with the count), the speakers, the failing
+    sample, the evidence."""
     from conftest import _user
 
     for k in range(12):
@@ -137,7 +139,7 @@ def test_four_reads_whatever_the_pool_size(member, opening):
     spec = matching.opening_spec(opening)
     with CaptureQueriesContext(connection) as queries:
         matching.read_inputs(spec, member=member.network_member, at=timezone.now(), scope="m")
-    assert len(queries) == 4  # count, passing, failing sample, evidence
+    assert len(queries) == 4
 
 
 def test_ended_representation_is_not_ranked(member, candidate, opening):
@@ -218,12 +220,17 @@ def test_row_order_from_the_database_does_not_matter(member, candidate, opening,
     spec = matching.opening_spec(opening)
     scope = member.network_member
     straight = matching.read_inputs(spec, member=scope, at=at, scope="m")
-    real = matching._column_texts
+    real_rows, real_scan = matching._rows, matching._scan
 
-    def reversed_rows(qs, count):
-        return [",".join(reversed(text.split(","))) for text in real(qs, count)]
+    def reversed_rows(*args, **kwargs):
+        return real_rows(*args, **kwargs)[::-1]
 
-    monkeypatch.setattr(matching, "_column_texts", reversed_rows)
+    def reversed_scan(*args, **kwargs):
+        count, rows = real_scan(*args, **kwargs)
+        return count, rows[::-1]
+
+    monkeypatch.setattr(matching, "_rows", reversed_rows)
+    monkeypatch.setattr(matching, "_scan", reversed_scan)
     flipped = matching.read_inputs(spec, member=scope, at=at, scope="m")
     assert flipped.digest == straight.digest
     assert flipped.pool.ids.tolist() == straight.pool.ids.tolist()
@@ -264,3 +271,37 @@ def test_database_hard_filter_agrees_with_the_core(member, client_company):
             expected.add(p.pk)
     assert sql_pass == expected and expected  # some pass, some fail
     assert len(expected) < len(people)
+
+
+@pytest.mark.parametrize("kinds", [(), ("language",), ("availability",), ("work_authorisation",)])
+def test_openings_asking_for_some_hard_requirements_or_none(member, client_company, kinds):
+    """The scan reads the rows the candidate's own columns pass; with no hours or
+    authorisation asked (or nothing hard at all) everyone in scope is read."""
+    from conftest import _user
+
+    opening = Opening.objects.create(
+        client=client_company,
+        title="Raters",
+        task_type="text_classification",
+        domain="news",
+        contract_type="freelance",
+        hours_per_week=20,
+        pay_cents=3000,
+        status="open",
+    )
+    given = {
+        "language": {"language": "de", "level": "C1"},
+        "availability": {"hours": 15},
+        "work_authorisation": {"region": "DE"},
+    }
+    for kind in kinds:
+        Requirement.objects.create(opening=opening, kind=kind, **given[kind])
+    Requirement.objects.create(opening=opening, kind="accuracy", threshold=0.8, weight=1)
+    fits = person("Fit", member=member, user=_user("fit"))
+    give_evidence(fits.user, low=0.9)
+    person("Unfit", member=member, hours=5, auth=("US",), de="B1")
+    ranking = matching.rank_opening(opening=opening, member=member.network_member, by=member)
+    assert ranking.considered == 2
+    assert ranking.passed_hard == (2 if not kinds else 1)
+    assert ranking.results[0]["candidate"] == fits.pk
+    assert ranking.results[0]["contributions"][0]["counted"] == 0.9
