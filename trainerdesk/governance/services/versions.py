@@ -1,0 +1,334 @@
+"""Dataset versions: request one, build it in the worker, tag it, diff two, export one."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from trainerdesk.governance import manifest
+from trainerdesk.governance.models import DatasetVersion, VersionRecord
+from trainerdesk.lib import audit
+from trainerdesk.lib.audit import changed_fields, snapshot
+from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.jsonutil import db_json
+from trainerdesk.quality.models import Review
+from trainerdesk.quality.services import FinalLabeler
+from trainerdesk.workbench.models import Annotation, Item, Project
+
+logger = logging.getLogger(__name__)
+
+PAGE = 5000
+MAX_TAGS = 20
+# Item ids listed per kind of change on pages and in the API (counts are always whole).
+DIFF_ID_LIMIT = 500
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(["name: required"])
+    if len(name) > 100:
+        raise InvalidInput(["name: at most 100 characters"])
+    return name
+
+
+def _check_tags(tags: list[str] | None) -> list[str]:
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise InvalidInput(["tags: must be a list of strings"])
+    cleaned = sorted({t.strip() for t in tags if t.strip()})
+    if len(cleaned) > MAX_TAGS or any(len(t) > 50 for t in cleaned):
+        raise InvalidInput([f"tags: at most {MAX_TAGS} tags of at most 50 characters"])
+    return cleaned
+
+
+def create_version(
+    *, project: Project, name: str, tags: list[str] | None = None, notes: str = "", by
+) -> DatasetVersion:
+    """Record a version request and queue its build for the worker."""
+    from trainerdesk.governance.tasks import build_version_task
+
+    name = _check_name(name)
+    tags = _check_tags(tags)
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        if DatasetVersion.objects.filter(project=project, name=name).exists():
+            raise ConflictError(f"name: this project already has a version named {name!r}")
+        version = DatasetVersion.objects.create(
+            project=project, name=name, tags=tags, notes=notes or "", created_by=by
+        )
+        audit.record(
+            action="governance.dataset_version.create",
+            obj=version,
+            project=project,
+            changes={"name": name, "tags": tags},
+            by=by,
+        )
+        transaction.on_commit(lambda: build_version_task.enqueue(version_id=version.pk))
+    return version
+
+
+def _pages(project: Project) -> Iterator[list[tuple[int, str, dict | None, str]]]:
+    """Pages of (item id, record hash, final answer, ...) for the project's labelled items,
+    in item-id order; three queries per page, keyset on the primary key."""
+    labeler = FinalLabeler(project)
+    last_id = 0
+    while True:
+        items = list(
+            Item.objects.filter(project=project, id__gt=last_id, done_count__gt=0)
+            .order_by("id")
+            .values_list("id", "content_hash")[:PAGE]
+        )
+        if not items:
+            return
+        first_id, last_id = items[0][0], items[-1][0]
+        anns: dict[int, list[dict]] = {}
+        for pk, item_id, annotator_id, imported, answer, skipped, guideline in (
+            Annotation.objects.filter(project=project, item_id__gte=first_id, item_id__lte=last_id)
+            .order_by("item_id", "created_at", "id")
+            .values_list("id", "item_id", "annotator_id", "imported_annotator", "answer",
+                         "skipped", "guideline_version")
+        ):  # fmt: skip
+            anns.setdefault(item_id, []).append(
+                {
+                    "id": pk,
+                    "answer": db_json(answer),
+                    "skipped": bool(skipped),
+                    "who": annotator_id if annotator_id is not None else f"imported:{imported}",
+                    "guideline": guideline,
+                }
+            )
+        by_annotation = {a["id"]: a for group in anns.values() for a in group}
+        reviews: dict[int, list[dict]] = {}
+        for item_id, annotation_id, decision, reviewer_id, fixed, created in (
+            Review.objects.filter(project=project, item_id__gte=first_id, item_id__lte=last_id)
+            .order_by("created_at", "id")
+            .values_list("item_id", "annotation_id", "decision", "reviewer_id", "fixed_answer",
+                         "created_at")
+        ):  # fmt: skip
+            entry = {"annotation": annotation_id, "decision": decision, "reviewer": reviewer_id}
+            if decision == Review.Decision.FIXED:
+                entry["fixed_answer"] = db_json(fixed)
+            reviews.setdefault(item_id, []).append(entry)
+            if annotation_id in by_annotation:
+                rule_review = {"decision": decision, "created_at": created}
+                if decision == Review.Decision.FIXED:
+                    rule_review["fixed_answer"] = db_json(fixed)
+                by_annotation[annotation_id].setdefault("reviews", []).append(rule_review)
+        page = []
+        for item_id, content_hash in items:
+            group = anns.get(item_id, [])
+            final = labeler.final(item_id, group)
+            payload = manifest.record_payload(
+                content_hash=content_hash,
+                final=final,
+                annotator_ids=[a["who"] for a in group],
+                guideline_versions=[a["guideline"] for a in group],
+                reviews=reviews.get(item_id, []),
+            )
+            page.append((item_id, manifest.record_hash(payload), final, content_hash))
+        yield page
+
+
+def build_version(*, version_id: int) -> DatasetVersion:
+    """Worker entry point: read the project's labelled items page by page, write the
+    manifest rows, then the version id and count. A failed build keeps no rows."""
+    with transaction.atomic():
+        version = (
+            DatasetVersion.objects.select_for_update().select_related("project").get(pk=version_id)
+        )
+        if version.status != DatasetVersion.Status.QUEUED:
+            return version
+        version.start_run("Reading labelled items")
+    project = version.project
+    try:
+        total = Item.objects.filter(project=project, done_count__gt=0).count()
+        digest = manifest.VersionDigest()
+        for page in _pages(project):
+            VersionRecord.objects.bulk_create(
+                [
+                    VersionRecord(version=version, item_id=i, record_hash=h, final=f)
+                    for i, h, f, _c in page
+                ],
+                batch_size=PAGE,
+            )
+            for item_id, rec_hash, _f, _c in page:
+                digest.add(item_id, rec_hash)
+            version.set_progress(
+                min(digest.count / max(total, 1), 0.99), f"{digest.count} of {total} items"
+            )
+    except Exception as exc:  # noqa: BLE001 - the run records any failure for the user
+        logger.exception("dataset version %s failed", version.pk)
+        return _finish(version, failed=f"The build stopped: {type(exc).__name__}: {exc}")
+    version.version_id = digest.hexdigest()
+    version.record_count = digest.count
+    version.final_label_rule = _rule(project)
+    return _finish(version)
+
+
+def _rule(project: Project) -> str:
+    from trainerdesk.quality.models import QualitySettings
+
+    return str(QualitySettings.for_project(project).final_label_rule)
+
+
+def _finish(version: DatasetVersion, *, failed: str = "") -> DatasetVersion:
+    with transaction.atomic():
+        if failed:
+            VersionRecord.objects.filter(version=version).delete()
+            version.record_count, version.version_id = 0, ""
+            fields = version.fail(failed, save=False)
+        else:
+            fields = version.finish(f"{version.record_count} items", save=False)
+        version.save(update_fields=[*fields, "version_id", "record_count", "final_label_rule"])
+        audit.record(
+            action="governance.dataset_version.finish",
+            obj=version,
+            project=version.project,
+            changes={
+                "status": version.status,
+                "version_id": version.version_id,
+                "record_count": version.record_count,
+            },
+        )
+    return version
+
+
+def update_version(
+    *, version: DatasetVersion, tags: list[str] | None = None, notes: str | None = None, by
+) -> DatasetVersion:
+    """Change a version's tags or notes (its records never change)."""
+    fields = ["tags", "notes"]
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        before = snapshot(version, fields)
+        if tags is not None:
+            version.tags = _check_tags(tags)
+        if notes is not None:
+            version.notes = notes
+        changes = changed_fields(before, version, fields)
+        if changes:
+            version.save(update_fields=list(changes))
+            audit.record(
+                action="governance.dataset_version.update",
+                obj=version,
+                project=version.project,
+                changes=changes,
+                by=by,
+            )
+    return version
+
+
+def iter_manifest(version: DatasetVersion) -> Iterator[tuple[int, str, dict | None]]:
+    """(item id, record hash, final) in item-id order, read by keyset pages."""
+    last = -1
+    while True:
+        rows = list(
+            VersionRecord.objects.filter(version=version, item_id__gt=last)
+            .order_by("item_id")
+            .values_list("item_id", "record_hash", "final")[:PAGE]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        for item_id, rec_hash, final in rows:
+            yield item_id, rec_hash, db_json(final)
+
+
+def read_version_records(version: DatasetVersion) -> list[tuple[int, str]]:
+    return [(i, h) for i, h, _f in iter_manifest(version)]
+
+
+def _require_done(version: DatasetVersion) -> None:
+    if version.status != DatasetVersion.Status.DONE:
+        raise ConflictError(f"version {version.name!r} is {version.status}, not built yet")
+
+
+def diff_versions(*, old: DatasetVersion, new: DatasetVersion) -> manifest.Diff:
+    """What changed from `old` to `new` (a read: nothing is written or audited)."""
+    if old.project_id != new.project_id:
+        raise InvalidInput(
+            ["versions: a diff compares two versions of one project; these belong to "
+             f"projects {old.project_id} and {new.project_id}"]
+        )  # fmt: skip
+    _require_done(old)
+    _require_done(new)
+    return manifest.diff_manifests(iter_manifest(old), iter_manifest(new))
+
+
+@dataclass
+class VersionExport:
+    filename: str
+    content: bytes
+    sha256: str
+
+    @property
+    def checksum_file(self) -> bytes:
+        """sha256sum's format: hash, two spaces, file name, LF (`sha256sum -c` reads it)."""
+        return f"{self.sha256}  {self.filename}\n".encode()
+
+
+EXPORT_FORMATS = ("jsonl",)
+
+
+def export_version(*, version: DatasetVersion, fmt: str = "jsonl", by) -> VersionExport:
+    """The version as a file, the same bytes every time: records in item-id order, each
+    the workbench JSONL export's line (data, id, external_id, final) with the final
+    answer the version stored and the item's data (items' data is never edited; its
+    content hash is in each record hash). An item deleted since makes the export refuse
+    rather than write a file that is not the version."""
+    from trainerdesk.workbench import formats
+
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput([f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}"])
+    _require_done(version)
+    chunks: list[bytes] = []
+    missing = 0
+    rows = iter_manifest(version)
+    while True:
+        page = [r for _, r in zip(range(PAGE), rows, strict=False)]
+        if not page:
+            break
+        ids = [r[0] for r in page]
+        items = {
+            pk: (external_id, data, content_hash)
+            for pk, external_id, data, content_hash in Item.objects.filter(
+                project_id=version.project_id, id__in=ids
+            ).values_list("id", "external_id", "data", "content_hash")
+        }
+        records = []
+        for item_id, _h, final in page:
+            item = items.get(item_id)
+            if item is None:
+                missing += 1
+                continue
+            records.append(
+                {"id": item_id, "external_id": item[0], "data": db_json(item[1]), "final": final}
+            )
+        chunks.extend(formats.write_jsonl(records, include_annotations=False))
+    if missing:
+        raise ConflictError(
+            f"{missing} items of version {version.name!r} were deleted since it was made; "
+            "its export cannot be reproduced"
+        )
+    content = b"".join(chunks)
+    sha = hashlib.sha256(content).hexdigest()
+    filename = f"project-{version.project_id}-{_slug(version.name)}-{version.version_id[:12]}.{fmt}"
+    with transaction.atomic():
+        audit.record(
+            action="governance.dataset_version.export",
+            obj=version,
+            project=version.project,
+            changes={"format": fmt, "sha256": sha, "size": len(content)},
+            by=by,
+        )
+    return VersionExport(filename=filename, content=content, sha256=sha)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)[:60] or "version"
