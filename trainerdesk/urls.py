@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("trainerdesk.billing.urls")),
     path("", include("trainerdesk.network.urls")),
     path("", include("trainerdesk.quality.urls")),
+    path("", include("trainerdesk.governance.urls")),
     path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.contracts.urls")),
