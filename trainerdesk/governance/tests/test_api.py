@@ -48,3 +48,25 @@ def test_others_get_404(request, persona, labelled, owner, client_for):
     assert c.get(f"{base}/diff", {"old": v.pk, "new": v.pk}).status_code == 404
     assert c.patch(f"{base}/{v.pk}", {"notes": "x"}, "application/json").status_code == 404
     assert not DatasetVersion.objects.filter(name="x").exists()
+
+
+def test_cli_create_now_list_diff_export(labelled, tmp_path, capsys):
+    import hashlib
+    import subprocess
+
+    from trainerdesk.cli import main
+
+    main(["version", "create", str(labelled.pk), "--name", "v3", "--tag", "r", "--now"])
+    out = capsys.readouterr().out
+    v = DatasetVersion.objects.get(project=labelled, name="v3")
+    assert v.status == "done" and out.startswith(v.version_id)
+    main(["version", "list", labelled.name])
+    assert "v3\tdone\t2\t" in capsys.readouterr().out
+    main(["version", "diff", str(labelled.pk), "v3", "v3"])
+    assert '"unchanged": 2' in capsys.readouterr().out
+    target = tmp_path / "v3.jsonl"
+    main(["version", "export", str(labelled.pk), "v3", "-o", str(target)])
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    assert (tmp_path / "v3.jsonl.sha256").read_text() == f"{digest}  v3.jsonl\n"
+    check = subprocess.run(["sha256sum", "-c", "v3.jsonl.sha256"], cwd=tmp_path, check=False)
+    assert check.returncode == 0
