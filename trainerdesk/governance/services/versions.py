@@ -36,7 +36,8 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _check_tags(tags: list[str] | None) -> list[str]:
+def _check_tags(tags: object) -> list[str]:
+    """Callers from code may pass anything; the API and pages pass lists of strings."""
     if tags is None:
         return []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
