@@ -24,12 +24,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from trainerdesk.lib.digest import LineDigest
-from trainerdesk.quality import agreement
+
+if TYPE_CHECKING:
+    from trainerdesk.quality import agreement
 
 
 def canonical_json(value: Any) -> bytes:
@@ -213,6 +215,10 @@ def diff_manifests(
 
 
 def _agreement(pairs: list[tuple[str, str]]) -> tuple[agreement.Result, agreement.Result]:
+    # numpy on first use: the services import this module, and the worker and pages that
+    # never diff should not load it (DEVELOPERS.md, memory rules).
+    from trainerdesk.quality import agreement
+
     categories = sorted({v for pair in pairs for v in pair})
     index = {c: i for i, c in enumerate(categories)}
     a = [index[p[0]] for p in pairs]
