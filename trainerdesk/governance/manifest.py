@@ -175,17 +175,33 @@ def _merge(
             x, y = next(a, None), next(b, None)
 
 
+def _final_key(final: Any) -> str | None:
+    """A final answer as comparable text: JSON text as read from the database is taken as
+    it is (the services store canonical JSON; PostgreSQL's jsonb prints one normal form),
+    a value is serialised canonically. None stays None."""
+    if final is None:
+        return None
+    if isinstance(final, bytes):
+        return final.decode()
+    if isinstance(final, str):
+        return final
+    return canonical_json(final).decode()
+
+
 def diff_manifests(
     old: Iterable[tuple[int, str, Any]], new: Iterable[tuple[int, str, Any]]
 ) -> Diff:
     """Compare two manifests of (item id, record hash, final answer), each in ascending
-    item id order (as stored and read). Transitions count, per answer field, each item
-    both versions hold whose field value differs or not: (old label, new label).
-    Agreement (Cohen's κ, Krippendorff's α nominal) between the versions treats each
-    version as a rater, over the items where the field is a single label in both."""
+    item id order (as stored and read); finals as values or as their JSON text.
+    Transitions count, per answer field, each item both versions hold: (old label, new
+    label). Agreement (Cohen's κ, Krippendorff's α nominal) between the versions treats
+    each version as a rater, over the items where the field is a single label in both.
+
+    Per item only hashes and final texts are compared and the (old, new) text pair
+    counted; the few distinct pairs are decoded at the end (a million items: most share a
+    handful of answers)."""
     out = Diff()
-    transitions: dict[str, Counter] = {}
-    pairs: dict[str, list[tuple[str, str]]] = {}
+    pair_counts: Counter = Counter()
     for item_id, a, b in _merge(old, new):
         if a is None:
             out.added.append(item_id)
@@ -194,19 +210,25 @@ def diff_manifests(
             out.removed.append(item_id)
             continue
         (hash_a, final_a), (hash_b, final_b) = a, b
-        fa = final_a if isinstance(final_a, dict) else {}
-        fb = final_b if isinstance(final_b, dict) else {}
+        key_a, key_b = _final_key(final_a), _final_key(final_b)
         if hash_a == hash_b:
             out.unchanged += 1
-        elif canonical_json(final_a) != canonical_json(final_b):
+        elif key_a != key_b and _decoded(key_a) != _decoded(key_b):
             out.relabelled.append(item_id)
         else:
             out.changed.append(item_id)
+        pair_counts[(key_a, key_b)] += 1
+    transitions: dict[str, Counter] = {}
+    pairs: dict[str, list[tuple[str, str, int]]] = {}
+    for (key_a, key_b), n in pair_counts.items():
+        da, db = _decoded(key_a), _decoded(key_b)
+        fa = da if isinstance(da, dict) else {}
+        fb = db if isinstance(db, dict) else {}
         for name in fa.keys() | fb.keys():
             va, vb = fa.get(name), fb.get(name)
-            transitions.setdefault(name, Counter())[(label_of(va), label_of(vb))] += 1
+            transitions.setdefault(name, Counter())[(label_of(va), label_of(vb))] += n
             if isinstance(va, str) and isinstance(vb, str):
-                pairs.setdefault(name, []).append((va, vb))
+                pairs.setdefault(name, []).append((va, vb, n))
     for name in sorted(transitions):
         fd = FieldDiff(name=name, transitions=transitions[name])
         fd.kappa, fd.alpha = _agreement(pairs.get(name, []))
@@ -214,21 +236,31 @@ def diff_manifests(
     return out
 
 
-def _agreement(pairs: list[tuple[str, str]]) -> tuple[agreement.Result, agreement.Result]:
+def _decoded(key: str | None) -> Any:
+    return None if key is None else orjson.loads(key)
+
+
+def _agreement(
+    pairs: list[tuple[str, str, int]],
+) -> tuple[agreement.Result, agreement.Result]:
+    """pairs: (old label, new label, items) for the items with one label in both."""
     # numpy on first use: the services import this module, and the worker and pages that
     # never diff should not load it (DEVELOPERS.md, memory rules).
+    import numpy as np
+
     from trainerdesk.quality import agreement
 
-    categories = sorted({v for pair in pairs for v in pair})
+    categories = sorted({v for va, vb, _n in pairs for v in (va, vb)})
     index = {c: i for i, c in enumerate(categories)}
-    a = [index[p[0]] for p in pairs]
-    b = [index[p[1]] for p in pairs]
+    counts = np.array([n for _a, _b, n in pairs], dtype=np.int64)
+    a = np.repeat(np.array([index[p[0]] for p in pairs], dtype=np.int64), counts)
+    b = np.repeat(np.array([index[p[1]] for p in pairs], dtype=np.int64), counts)
     kappa = agreement.cohen_kappa_codes(a, b, max(len(categories), 1))
-    n = len(pairs)
+    n = int(a.size)
     ratings = agreement.Ratings.from_arrays(
-        list(range(n)) * 2,
-        [0] * n + [1] * n,
-        a + b,
+        np.concatenate([np.arange(n), np.arange(n)]),
+        np.concatenate([np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]),
+        np.concatenate([a, b]),
         categories=categories,
         n_items=n,
         n_raters=2,

@@ -6,8 +6,9 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from trainerdesk.governance import manifest
 from trainerdesk.governance.models import DatasetVersion, VersionRecord
@@ -225,20 +226,30 @@ def update_version(
     return version
 
 
-def iter_manifest(version: DatasetVersion) -> Iterator[tuple[int, str, dict | None]]:
-    """(item id, record hash, final) in item-id order, read by keyset pages."""
+def iter_manifest(version: DatasetVersion, *, raw: bool = False) -> Iterator[tuple[int, str, Any]]:
+    """(item id, record hash, final) in item-id order, read by keyset pages; with raw the
+    final is its JSON text as stored (what the diff compares).
+
+    Raw SQL rather than the ORM: the JSON field's per-row decoding and model machinery
+    were most of a diff's time (50,000 items: 2.5 s on the loaded dev machine)."""
+    table = VersionRecord._meta.db_table
     last = -1
-    while True:
-        rows = list(
-            VersionRecord.objects.filter(version=version, item_id__gt=last)
-            .order_by("item_id")
-            .values_list("item_id", "record_hash", "final")[:PAGE]
-        )
-        if not rows:
-            return
-        last = rows[-1][0]
-        for item_id, rec_hash, final in rows:
-            yield item_id, rec_hash, db_json(final)
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT item_id, record_hash, final FROM {table} WHERE version_id = %s "
+                f"AND item_id > %s ORDER BY item_id LIMIT %s",
+                [version.pk, last, PAGE * 4],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            if raw:
+                yield from rows
+            else:
+                for item_id, rec_hash, final in rows:
+                    yield item_id, rec_hash, None if final is None else db_json(final)
 
 
 def read_version_records(version: DatasetVersion) -> list[tuple[int, str]]:
@@ -259,7 +270,7 @@ def diff_versions(*, old: DatasetVersion, new: DatasetVersion) -> manifest.Diff:
         )  # fmt: skip
     _require_done(old)
     _require_done(new)
-    return manifest.diff_manifests(iter_manifest(old), iter_manifest(new))
+    return manifest.diff_manifests(iter_manifest(old, raw=True), iter_manifest(new, raw=True))
 
 
 @dataclass
