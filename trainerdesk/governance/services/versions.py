@@ -15,7 +15,7 @@ from trainerdesk.governance.models import DatasetVersion, VersionRecord
 from trainerdesk.lib import audit
 from trainerdesk.lib.audit import changed_fields, snapshot
 from trainerdesk.lib.errors import ConflictError, InvalidInput
-from trainerdesk.lib.jsonutil import db_json
+from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.quality.models import Review
 from trainerdesk.quality.services import FinalLabeler
 from trainerdesk.workbench.models import Annotation, Item, Project
@@ -76,65 +76,95 @@ def create_version(
 
 
 def _pages(project: Project) -> Iterator[list[tuple[int, str, dict | None, str]]]:
-    """Pages of (item id, record hash, final answer, ...) for the project's labelled items,
-    in item-id order; three queries per page, keyset on the primary key."""
+    """Pages of (item id, record hash, final answer, content hash) for the project's
+    labelled items, in item-id order; three queries per page, keyset on the primary key.
+
+    Raw SQL as in the export (workbench/services/export.py): the ORM's per-row JSON and
+    datetime converters dominated the build (50,000 items ~10 s on the loaded machine).
+    Rows come back the same on both databases (JSON as text, decoded with db_json);
+    created_at is only used for ordering the reviews, which the SQL already does."""
     labeler = FinalLabeler(project)
+    item_t, ann_t, rev_t = (
+        Item._meta.db_table,
+        Annotation._meta.db_table,
+        Review._meta.db_table,
+    )
+    fixed = Review.Decision.FIXED
     last_id = 0
-    while True:
-        items = list(
-            Item.objects.filter(project=project, id__gt=last_id, done_count__gt=0)
-            .order_by("id")
-            .values_list("id", "content_hash")[:PAGE]
-        )
-        if not items:
-            return
-        first_id, last_id = items[0][0], items[-1][0]
-        anns: dict[int, list[dict]] = {}
-        for pk, item_id, annotator_id, imported, answer, skipped, guideline in (
-            Annotation.objects.filter(project=project, item_id__gte=first_id, item_id__lte=last_id)
-            .order_by("item_id", "created_at", "id")
-            .values_list("id", "item_id", "annotator_id", "imported_annotator", "answer",
-                         "skipped", "guideline_version")
-        ):  # fmt: skip
-            anns.setdefault(item_id, []).append(
-                {
-                    "id": pk,
-                    "answer": db_json(answer),
-                    "skipped": bool(skipped),
-                    "who": annotator_id if annotator_id is not None else f"imported:{imported}",
-                    "guideline": guideline,
-                }
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id, content_hash FROM {item_t} WHERE +project_id = %s AND id > %s "
+                f"AND done_count > 0 ORDER BY id LIMIT %s",
+                [project.pk, last_id, PAGE],
             )
-        by_annotation = {a["id"]: a for group in anns.values() for a in group}
-        reviews: dict[int, list[dict]] = {}
-        for item_id, annotation_id, decision, reviewer_id, fixed, created in (
-            Review.objects.filter(project=project, item_id__gte=first_id, item_id__lte=last_id)
-            .order_by("created_at", "id")
-            .values_list("item_id", "annotation_id", "decision", "reviewer_id", "fixed_answer",
-                         "created_at")
-        ):  # fmt: skip
-            entry = {"annotation": annotation_id, "decision": decision, "reviewer": reviewer_id}
-            if decision == Review.Decision.FIXED:
-                entry["fixed_answer"] = db_json(fixed)
-            reviews.setdefault(item_id, []).append(entry)
-            if annotation_id in by_annotation:
-                rule_review = {"decision": decision, "created_at": created}
-                if decision == Review.Decision.FIXED:
-                    rule_review["fixed_answer"] = db_json(fixed)
-                by_annotation[annotation_id].setdefault("reviews", []).append(rule_review)
-        page = []
-        for item_id, content_hash in items:
-            group = anns.get(item_id, [])
-            final = labeler.final(item_id, group)
-            payload = manifest.record_payload(
-                content_hash=content_hash,
-                final=final,
-                annotator_ids=[a["who"] for a in group],
-                guideline_versions=[a["guideline"] for a in group],
-                reviews=reviews.get(item_id, []),
+            items = cursor.fetchall()
+            if not items:
+                return
+            first_id, last_id = items[0][0], items[-1][0]
+            anns: dict[int, list[dict]] = {}
+            cursor.execute(
+                f"SELECT id, item_id, annotator_id, imported_annotator, answer, skipped, "
+                f"guideline_version FROM {ann_t} WHERE item_id BETWEEN %s AND %s "
+                f"AND +project_id = %s ORDER BY item_id, created_at, id",
+                [first_id, last_id, project.pk],
             )
-            page.append((item_id, manifest.record_hash(payload), final, content_hash))
-        yield page
+            for (
+                pk,
+                item_id,
+                annotator_id,
+                imported,
+                answer,
+                skipped,
+                guideline,
+            ) in cursor.fetchall():
+                anns.setdefault(item_id, []).append(
+                    {
+                        "id": pk,
+                        "answer": db_json(answer),
+                        "skipped": bool(skipped),
+                        "who": annotator_id if annotator_id is not None else f"imported:{imported}",
+                        "guideline": guideline,
+                    }
+                )
+            by_annotation = {a["id"]: a for group in anns.values() for a in group}
+            reviews: dict[int, list[dict]] = {}
+            cursor.execute(
+                f"SELECT item_id, annotation_id, decision, reviewer_id, fixed_answer, created_at "
+                f"FROM {rev_t} WHERE item_id BETWEEN %s AND %s AND +project_id = %s "
+                f"ORDER BY created_at, id",
+                [first_id, last_id, project.pk],
+            )
+            for (
+                item_id,
+                annotation_id,
+                decision,
+                reviewer_id,
+                fixed_answer,
+                created,
+            ) in cursor.fetchall():
+                entry = {"annotation": annotation_id, "decision": decision, "reviewer": reviewer_id}
+                if decision == fixed:
+                    entry["fixed_answer"] = db_json(fixed_answer)
+                reviews.setdefault(item_id, []).append(entry)
+                if annotation_id in by_annotation:
+                    rule_review = {"decision": decision, "created_at": iso_utc(created)}
+                    if decision == fixed:
+                        rule_review["fixed_answer"] = db_json(fixed_answer)
+                    by_annotation[annotation_id].setdefault("reviews", []).append(rule_review)
+            page = []
+            for item_id, content_hash in items:
+                group = anns.get(item_id, [])
+                final = labeler.final(item_id, group)
+                payload = manifest.record_payload(
+                    content_hash=content_hash,
+                    final=final,
+                    annotator_ids=[a["who"] for a in group],
+                    guideline_versions=[a["guideline"] for a in group],
+                    reviews=reviews.get(item_id, []),
+                )
+                page.append((item_id, manifest.record_hash(payload), final, content_hash))
+            yield page
 
 
 def build_version(*, version_id: int) -> DatasetVersion:
