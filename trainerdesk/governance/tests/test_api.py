@@ -54,7 +54,12 @@ def test_cli_create_now_list_diff_export(labelled, tmp_path, capsys):
     import hashlib
     import subprocess
 
-    from trainerdesk.cli import main
+    from django.core.management import call_command
+
+    def main(args):
+        # call_command, not cli.main: a command run from argv closes the database
+        # connections afterwards, which ends the test's transaction on PostgreSQL.
+        call_command("dataset_version", *args[1:])
 
     main(["version", "create", str(labelled.pk), "--name", "v3", "--tag", "r", "--now"])
     out = capsys.readouterr().out
@@ -70,3 +75,14 @@ def test_cli_create_now_list_diff_export(labelled, tmp_path, capsys):
     assert (tmp_path / "v3.jsonl.sha256").read_text() == f"{digest}  v3.jsonl\n"
     check = subprocess.run(["sha256sum", "-c", "v3.jsonl.sha256"], cwd=tmp_path, check=False)
     assert check.returncode == 0
+
+
+def test_cli_maps_version_to_the_command(monkeypatch):
+    import django.core.management as management
+
+    from trainerdesk import cli
+
+    seen = []
+    monkeypatch.setattr(management, "execute_from_command_line", seen.append)
+    cli.main(["version", "list", "P"])
+    assert seen == [["trainerdesk", "dataset_version", "list", "P"]]
