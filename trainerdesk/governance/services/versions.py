@@ -167,6 +167,32 @@ def _pages(project: Project) -> Iterator[list[tuple[int, str, dict | None, str]]
             yield page
 
 
+def _write_records(version: DatasetVersion, page: list) -> None:
+    """One INSERT per page by executemany: bulk_create's model instances and per-row
+    preparation were most of the build (cProfile, 2 x 20,000 items: ~12 of 21 s). The
+    JSON value is prepared by the field itself (text on SQLite, jsonb on PostgreSQL),
+    once per distinct final answer."""
+    table = VersionRecord._meta.db_table
+    field = VersionRecord._meta.get_field("final")
+    prepared: dict[bytes, Any] = {}
+    rows = []
+    for item_id, rec_hash, final, _content in page:
+        if final is None:
+            value = None
+        else:
+            key = manifest.canonical_json(final)
+            if key not in prepared:
+                prepared[key] = field.get_db_prep_value(final, connection)
+            value = prepared[key]
+        rows.append((version.pk, item_id, rec_hash, value))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (version_id, item_id, record_hash, final) "
+            f"VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
 def build_version(*, version_id: int) -> DatasetVersion:
     """Worker entry point: read the project's labelled items page by page, write the
     manifest rows, then the version id and count. A failed build keeps no rows."""
@@ -182,13 +208,7 @@ def build_version(*, version_id: int) -> DatasetVersion:
         total = Item.objects.filter(project=project, done_count__gt=0).count()
         digest = manifest.VersionDigest()
         for page in _pages(project):
-            VersionRecord.objects.bulk_create(
-                [
-                    VersionRecord(version=version, item_id=i, record_hash=h, final=f)
-                    for i, h, f, _c in page
-                ],
-                batch_size=PAGE,
-            )
+            _write_records(version, page)
             for item_id, rec_hash, _f, _c in page:
                 digest.add(item_id, rec_hash)
             version.set_progress(
