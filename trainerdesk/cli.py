@@ -21,6 +21,7 @@ Main commands:
   import       import a file of items into a project
   export       export a project's items and annotations
   createuser   create a user, optionally in an organization
+  version      create, list, diff and export dataset versions (version create P --name v3)
   audit verify recompute the audit log's hash chains, naming the first broken event
   migrate      create or update the database tables
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # Writes a command makes without naming a user are the command's (audit log).
     audit.set_default_actor(f"cli:{args[0]}")
+    if args[0] == "version":
+        # Django answers `version` itself (its own version number) before looking up any
+        # command, so `trainerdesk version ...` (dataset versions) runs under another name.
+        args = ["dataset_version", *args[1:]]
     try:
         execute_from_command_line(["trainerdesk", *args])
     except BrokenPipeError:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("trainerdesk.network.urls")),
     path("", include("trainerdesk.quality.urls")),
     path("", include("trainerdesk.evaluation.urls")),
+    path("", include("trainerdesk.governance.urls")),
     path("", include("trainerdesk.vetting.urls")),
     path("", include("trainerdesk.placements.urls")),
     path("", include("trainerdesk.contracts.urls")),

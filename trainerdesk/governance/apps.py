@@ -5,3 +5,18 @@ class GovernanceConfig(AppConfig):
     name = "trainerdesk.governance"
     label = "governance"
     verbose_name = "Governance"
+
+    def ready(self) -> None:
+        # The workbench never imports governance: its project bar gets the link here.
+        from trainerdesk.workbench import extensions as ext
+        from trainerdesk.workbench.extensions import NavLink
+
+        ext.register_nav_link(
+            NavLink(
+                "Versions",
+                "governance:versions",
+                75,
+                roles=("manager",),
+                current=("governance:versions", "governance:version", "governance:diff"),
+            )
+        )

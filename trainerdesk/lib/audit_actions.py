@@ -58,6 +58,11 @@ ACTIONS: dict[str, str] = {
     "quality.review.send_back": "Annotation sent back",
     "quality.label_error_run.create": "Label-error run started",
     "quality.label_error_run.finish": "Label-error run finished (done or failed)",
+    # governance: dataset versions
+    "governance.dataset_version.create": "Dataset version requested",
+    "governance.dataset_version.finish": "Dataset version built (done or failed)",
+    "governance.dataset_version.update": "Dataset version tags or notes changed",
+    "governance.dataset_version.export": "Dataset version exported",
     "quality.label_error.decide": "Label-error finding decided",
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",

@@ -1,0 +1,30 @@
+"""Who may see dataset versions: a project's owners and managers (the workbench's
+"manage" action; owners and organization admins act as managers). Everyone else gets
+404, never 403, so a version's existence does not leak (workbench/access.py decides the
+role; these getters only check the version belongs to that project)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from trainerdesk.governance.models import DatasetVersion
+from trainerdesk.workbench import access
+from trainerdesk.workbench.access import key_or_404
+from trainerdesk.workbench.models import Project
+
+ACTION = "manage"
+
+
+def get_project_for_versions(user, project_id) -> Project:
+    """The project if the user manages it (stale builds failed first), else 404."""
+    return access.get_project_with_runs(user, project_id, action=ACTION)
+
+
+def get_version_for_user(user, project: Project, version_id) -> DatasetVersion:
+    """A version of a project get_project_for_versions already let the user into."""
+    try:
+        return DatasetVersion.objects.select_related("created_by", "project").get(
+            pk=key_or_404(version_id), project=project
+        )
+    except DatasetVersion.DoesNotExist:
+        raise Http404("No such dataset version") from None

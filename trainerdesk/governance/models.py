@@ -1,0 +1,64 @@
+"""Dataset versions: immutable snapshots of a project's labelled data (issue 13)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from trainerdesk.workbench.models import Project
+from trainerdesk.workbench.runs import BackgroundRun
+
+
+class DatasetVersion(BackgroundRun):
+    """One snapshot: its name, tags and notes, who asked for it, and once the worker has
+    built it the version id (governance/manifest.py) over its records.
+
+    The manifest is a related table of (item id, record hash, final answer) rows rather
+    than a compressed blob: a diff merge-joins two versions by reading both in item-id
+    order from the (version, item id) index, page by page, and the detail page links to
+    single items, neither of which a blob allows without decompressing all of it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dataset_versions")
+    name = models.CharField(max_length=100)
+    tags = models.JSONField(default=list)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # sha256 hex over the sorted "item id<TAB>record hash" lines; blank until built.
+    version_id = models.CharField(max_length=64, blank=True)
+    record_count = models.PositiveIntegerField(default=0)
+    # The final label rule the finals were computed under (QualitySettings).
+    final_label_rule = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="dataset_version_name_unique")
+        ]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"dataset version {self.name} of project {self.project_id} ({self.status})"
+
+    def stale_message(self) -> str:
+        return "The worker stopped while building this version; create it again."
+
+
+class VersionRecord(models.Model):
+    """One manifest line. item_id is a plain id, not a foreign key: a version outlives
+    the items it describes (an item deleted later stays in the versions that hold it)."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="records")
+    item_id = models.BigIntegerField()
+    record_hash = models.CharField(max_length=64)
+    final = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "item_id"], name="version_record_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} in version {self.version_id}"

@@ -1,0 +1,23 @@
+"""Governance services (re-exported: `services.create_version(...)` works everywhere)."""
+
+from trainerdesk.governance.services.versions import (
+    DIFF_ID_LIMIT,
+    build_version,
+    create_version,
+    diff_versions,
+    export_version,
+    iter_manifest,
+    read_version_records,
+    update_version,
+)
+
+__all__ = [
+    "DIFF_ID_LIMIT",
+    "build_version",
+    "create_version",
+    "diff_versions",
+    "export_version",
+    "iter_manifest",
+    "read_version_records",
+    "update_version",
+]
