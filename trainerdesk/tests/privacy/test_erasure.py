@@ -187,8 +187,8 @@ def test_member_with_a_paid_history_keeps_only_what_the_law_retains(member, clie
     m.bio = "Recruiter since 2009, ask for Mira"
     m.save()
     name, email = m.display_name, member.email
-    invoices = list(Invoice.objects.order_by("pk").values_list("pk", "net_cents", "vat_cents",
-                                                               "gross_cents", "pdf_sha256"))  # fmt: skip
+    totals = ("pk", "net_cents", "vat_cents", "gross_cents", "pdf_sha256")
+    invoices = list(Invoice.objects.order_by("pk").values_list(*totals))
     assert trial_balance().balanced
     assert _tables_holding([MEMBER_IBAN]) >= {"payouts_bankaccount", "payouts_payout"}
 
@@ -197,8 +197,7 @@ def test_member_with_a_paid_history_keeps_only_what_the_law_retains(member, clie
     # The retained financial records still add up, unchanged.
     tb = trial_balance()
     assert tb.balanced and tb.total == 0 and tb.rows
-    after = list(Invoice.objects.order_by("pk").values_list("pk", "net_cents", "vat_cents",
-                                                            "gross_cents", "pdf_sha256"))  # fmt: skip
+    after = list(Invoice.objects.order_by("pk").values_list(*totals))
     assert after == invoices and len(after) == 2
     history.payout.refresh_from_db()
     assert history.payout.status == "paid" and history.payout.amount_cents == 75000
