@@ -31,6 +31,10 @@ def paid_history(member_user, client, staff, *, iban: str | None = None) -> Hist
     from trainerdesk.placements.services.placements import sweep_placements
 
     today = timezone.localdate()
+    member = member_user.network_member
+    if not member.street:  # the customer's address on the membership invoice (Art. 226)
+        member.street, member.postal_code, member.city = "Mariahilfer Straße 1/4", "1060", "Wien"
+        member.save()
     membership = pending_membership(member_user)
     mb = invoicing.issue_invoice(
         invoice=invoicing.draft_membership_invoice(membership=membership, by=staff), by=staff

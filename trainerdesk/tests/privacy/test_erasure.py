@@ -214,6 +214,7 @@ def test_member_with_a_paid_history_keeps_only_what_the_law_retains(member, clie
     assert result["obligations"] == []
     # The person's values remain only where the law keeps them, and nowhere else.
     assert leaks(dump_database(), [email, "ask for Mira"]) == []
+    assert _tables_holding(["Mariahilfer Straße"]) == {"network_member", "invoicing_invoice"}
     assert _tables_holding([name, MEMBER_IBAN]) == {
         "network_member",  # name and VAT id: the party of invoices and payouts (BAO § 132)
         "invoicing_invoice",  # the membership invoice's customer snapshot (UStG § 11)
