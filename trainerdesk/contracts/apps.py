@@ -12,5 +12,8 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from trainerdesk.contracts import gates
+        from trainerdesk.contracts.personal_data import ContractsHandler
+        from trainerdesk.privacy import registry
 
         gates.register()
+        registry.register(ContractsHandler())

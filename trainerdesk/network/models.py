@@ -61,6 +61,11 @@ class Member(models.Model):
     country = models.CharField(max_length=2)  # ISO 3166-1 alpha-2
     vat_status = models.CharField(max_length=20, choices=VatStatus.choices)
     vat_id = models.CharField(max_length=20, blank=True)  # validated with python-stdnum
+    # Postal address: the customer's address on membership invoices (VAT Directive
+    # Art. 226 (5)); blank for members who applied before it was asked.
+    street = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
     bio = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING

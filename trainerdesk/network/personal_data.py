@@ -48,7 +48,18 @@ CANDIDATE_COLUMNS = (
     "created_at",
     "anonymised_at",
 )
-MEMBER_COLUMNS = ("id", "display_name", "country", "vat_status", "vat_id", "bio", "status")
+MEMBER_COLUMNS = (
+    "id",
+    "display_name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "vat_status",
+    "vat_id",
+    "bio",
+    "status",
+)
 
 
 def candidates_of(subject: Subject) -> Any:
@@ -80,7 +91,9 @@ class NetworkHandler(PersonalDataHandler):
         "network.candidate": frozenset(
             {"full_name", "email", "phone", "profile_url", "location", "available_from"}
         ),
-        "network.member": frozenset({"display_name", "bio", "vat_id", "application"}),
+        "network.member": frozenset(
+            {"display_name", "street", "postal_code", "city", "bio", "vat_id", "application"}
+        ),
         "network.representationrequest": frozenset({"message"}),
     }
 
@@ -180,8 +193,10 @@ class NetworkHandler(PersonalDataHandler):
         ).values_list("message", flat=True):
             values.add(message)
         kept = set(retained_ids(subject, "network.member"))
-        for pk, name, bio in _members(subject).values_list("pk", "display_name", "bio"):
-            values |= {bio} if pk in kept else {name, bio}
+        for pk, name, bio, street in _members(subject).values_list(
+            "pk", "display_name", "bio", "street"
+        ):
+            values |= {bio} if pk in kept else {name, bio, street}
         return values
 
     def erase(self, subject: Subject, *, dry_run: bool) -> dict[str, int]:
@@ -223,6 +238,7 @@ class NetworkHandler(PersonalDataHandler):
             if member.pk not in kept:
                 member.display_name = f"Erased member #{member.pk}"
                 member.vat_id = ""
+                member.street = member.postal_code = member.city = ""
             member.save()
         return counts
 
@@ -264,7 +280,15 @@ class NetworkHandler(PersonalDataHandler):
                 Retained(
                     "network.member",
                     tuple(sorted({m["member_id"] for m in paid})),
-                    ("display_name", "country", "vat_status", "vat_id"),
+                    (
+                        "display_name",
+                        "street",
+                        "postal_code",
+                        "city",
+                        "country",
+                        "vat_status",
+                        "vat_id",
+                    ),
                     "named on membership invoices: " + law,
                     until,
                 )

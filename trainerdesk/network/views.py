@@ -78,6 +78,9 @@ def apply(request: AuthenticatedRequest) -> HttpResponse:
         "country": "",
         "vat_status": "",
         "vat_id": "",
+        "street": "",
+        "postal_code": "",
+        "city": "",
         "bio": "",
     }
     if request.method == "POST":

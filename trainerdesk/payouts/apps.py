@@ -5,3 +5,9 @@ class PayoutsConfig(AppConfig):
     name = "trainerdesk.payouts"
     label = "payouts"
     verbose_name = "Payouts"
+
+    def ready(self) -> None:
+        from trainerdesk.payouts.personal_data import PayoutsHandler
+        from trainerdesk.privacy import registry
+
+        registry.register(PayoutsHandler())

@@ -14,7 +14,7 @@ from django.utils import timezone
 from trainerdesk.invoicing import vat
 from trainerdesk.invoicing.models import Invoice, InvoiceLine, Kind
 from trainerdesk.invoicing.services.common import locked, refuse_unless_draft, require_staff
-from trainerdesk.invoicing.supplier import country_name, postal_address, supplier
+from trainerdesk.invoicing.supplier import postal_address, supplier
 from trainerdesk.lib import audit
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.money import format_money, percent_of, validate_currency
@@ -76,11 +76,13 @@ def _member_party(member: Member) -> dict[str, Any]:
         vat_id=member.vat_id,
         field="member vat_id",
     )
-    # network.Member has no postal address yet: the country is what is known.
+    # The member's postal address (Art. 226 (5)); a member who applied before it was asked
+    # has only the country.
+    address = postal_address(member.street, member.postal_code, member.city, member.country)
     return {
         "decision": decision,
         "customer_name": member.display_name,
-        "customer_address": country_name(member.country),
+        "customer_address": address,
         "customer_country": member.country,
         "customer_vat_id": decision.customer_vat_id,
     }

@@ -58,3 +58,20 @@ def test_a_placement_not_yet_started_is_not_invoiced_before_its_start(
     with pytest.raises(ConflictError, match="supply date .* is in the future"):
         services.issue_invoice(invoice=draft, by=staff)
     assert draft.number == ""
+
+
+def test_membership_invoice_prints_the_members_postal_address(membership, staff):
+    # Art. 226 (5): the customer's full address, snapshotted when drafted.
+    m = membership.member
+    m.street, m.postal_code, m.city = "Mariahilfer Straße 1/4", "1060", "Wien"
+    m.save()
+    invoice = services.issue_invoice(
+        invoice=services.draft_membership_invoice(membership=membership, by=staff), by=staff
+    )
+    assert invoice.customer_address == "Mariahilfer Straße 1/4\n1060 Wien\nAustria"
+    html = services.render_invoice_html(invoice)
+    assert "Mariahilfer Straße 1/4" in html and "1060 Wien" in html
+    m.street = "Elsewhere 9"
+    m.save()
+    invoice.refresh_from_db()
+    assert "Mariahilfer" in invoice.customer_address  # the issued document does not move

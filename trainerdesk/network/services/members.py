@@ -20,6 +20,9 @@ def apply_for_membership(
     country: str,
     vat_status: str,
     vat_id: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
     bio: str = "",
     application: dict | None = None,
     by: Any,
@@ -34,6 +37,11 @@ def apply_for_membership(
     vat = normalise.vat_id(vat_id)
     if vat_status == VatStatus.REGISTERED and not vat:
         raise InvalidInput(["vat_id: required when VAT registered"])
+    address = {
+        "street": text(street, "street", max_length=200, required=False),
+        "postal_code": text(postal_code, "postal_code", max_length=20, required=False),
+        "city": text(city, "city", max_length=100, required=False),
+    }
     if application is not None and not isinstance(application, dict):
         raise InvalidInput(["application: must be an object"])
     with transaction.atomic():
@@ -45,6 +53,7 @@ def apply_for_membership(
             country=country,
             vat_status=vat_status,
             vat_id=vat,
+            **address,
             bio=text(bio, "bio", max_length=5000, required=False),
             application=application or {},
         )

@@ -151,3 +151,76 @@ def test_member_without_financial_records_loses_name_too(db, staff):
     assert m.display_name == f"Erased member #{m.pk}" and m.bio == ""
     assert not [r for r in result["retained"] if r["table"] == "network.member"]
     assert leaks(dump_database(), ["Fenna Freshmember", "freshmember@example.org"]) == []
+
+
+def _tables_holding(values):
+    """Which tables hold any of `values` in any column (case-insensitive), as the dump
+    reads them (binary columns as text: the pain.001 and camt.053 files)."""
+    from django.db import connection
+
+    found = set()
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                text = "\t".join(
+                    bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview)
+                    else str(v)
+                    for v in row
+                ).lower()  # fmt: skip
+                if any(v.lower() in text for v in values):
+                    found.add(table)
+                    break
+    return found
+
+
+def test_member_with_a_paid_history_keeps_only_what_the_law_retains(member, client_company, staff):
+    from trainerdesk.billing.services.ledger import trial_balance
+    from trainerdesk.invoicing.models import Invoice
+    from trainerdesk.network.models import Member
+    from trainerdesk.payouts.models import BankAccount
+    from trainerdesk.payouts.tests.conftest import MEMBER_IBAN
+    from trainerdesk.tests.money import paid_history
+
+    history = paid_history(member, client_company, staff)
+    m = Member.objects.get(user=member)
+    m.bio = "Recruiter since 2009, ask for Mira"
+    m.save()
+    name, email = m.display_name, member.email
+    totals = ("pk", "net_cents", "vat_cents", "gross_cents", "pdf_sha256")
+    invoices = list(Invoice.objects.order_by("pk").values_list(*totals))
+    assert trial_balance().balanced
+    assert _tables_holding([MEMBER_IBAN]) >= {"payouts_bankaccount", "payouts_payout"}
+
+    result = services.erase_subject(subject=Subject(user_id=member.pk), dry_run=False, by=staff)
+
+    # The retained financial records still add up, unchanged.
+    tb = trial_balance()
+    assert tb.balanced and tb.total == 0 and tb.rows
+    after = list(Invoice.objects.order_by("pk").values_list(*totals))
+    assert after == invoices and len(after) == 2
+    history.payout.refresh_from_db()
+    assert history.payout.status == "paid" and history.payout.amount_cents == 75000
+    # The bank account row is only where to pay next: erased, the payout keeps its copy.
+    account = BankAccount.objects.get(member=m)
+    assert (account.iban, account.bic, account.is_current) == ("", "", False)
+    retained = {r["table"] for r in result["retained"]}
+    assert {
+        "invoicing.invoice", "invoicing.payment", "billing.leg", "billing.commission",
+        "payouts.payout", "payouts.payoutbatch", "contracts.contract", "contracts.acceptance",
+        "network.member",
+    } <= retained  # fmt: skip
+    assert all(r["until"] for r in result["retained"] if r["table"].startswith("invoicing."))
+    assert result["obligations"] == []
+    # The person's values remain only where the law keeps them, and nowhere else.
+    assert leaks(dump_database(), [email, "ask for Mira"]) == []
+    assert _tables_holding(["Mariahilfer Straße"]) == {"network_member", "invoicing_invoice"}
+    assert _tables_holding([name, MEMBER_IBAN]) == {
+        "network_member",  # name and VAT id: the party of invoices and payouts (BAO § 132)
+        "invoicing_invoice",  # the membership invoice's customer snapshot (UStG § 11)
+        "payouts_payout",  # creditor name and IBAN as paid (BAO § 132)
+        "payouts_payoutbatch",  # the pain.001 file sent to the bank
+        "payouts_statementimport",  # the bank's camt.053 statement
+        "contracts_contract",  # the signed member agreement names its party
+    }
+    _all_chains_verify()

@@ -1,0 +1,181 @@
+"""Payouts' personal data for the privacy registry (registered in apps.py): a member's
+bank accounts, payouts (with the creditor name, IBAN and BIC as the file wrote them),
+their batches' pain.001 files and the reconciliation cases about them.
+
+Payouts are payment records, kept whole with their creditor snapshot (Austrian BAO § 132:
+seven years from the end of the year); so are the pain.001 files and bank statements that
+carry the same name and IBAN, as the bank's and the books' evidence. The bank account rows
+themselves are only where to pay next: once no payout of the member is in flight or in
+reconciliation, their holder name, IBAN and BIC are erased (the payouts keep their own
+copy). A payout in flight or in reconciliation is an open obligation and keeps them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from trainerdesk.network.models import Member
+from trainerdesk.payouts.models import (
+    BankAccount,
+    Payout,
+    PayoutBatch,
+    PayoutItem,
+    ReconciliationCase,
+)
+from trainerdesk.privacy.registry import (
+    ERASED,
+    Obligation,
+    PersonalDataHandler,
+    Retained,
+    Subject,
+    Table,
+    bao_until,
+)
+
+IN_FLIGHT = (
+    Payout.Status.CREATED,
+    Payout.Status.SENDING,
+    Payout.Status.SUBMITTED,
+    Payout.Status.AMBIGUOUS,
+)
+BAO = "payment record: Austrian BAO § 132, seven years from the end of the year"
+
+
+def _members(subject: Subject) -> Any:
+    if not subject.user_id:
+        return Member.objects.none()
+    return Member.objects.filter(user_id=subject.user_id)
+
+
+def _accounts(subject: Subject) -> Any:
+    return BankAccount.objects.filter(member__in=_members(subject))
+
+
+def _payouts(subject: Subject) -> Any:
+    return Payout.objects.filter(member__in=_members(subject))
+
+
+def _live(subject: Subject) -> Any:
+    """Payouts that may still move money or that staff must still settle."""
+    payouts = _payouts(subject)
+    return payouts.filter(
+        Q(status__in=IN_FLIGHT) | Q(cases__status=ReconciliationCase.Status.OPEN)
+    ).distinct()
+
+
+class PayoutsHandler(PersonalDataHandler):
+    app = "payouts"
+    personal_fields = {"payouts.bankaccount": frozenset({"holder_name", "iban", "bic"})}
+
+    def find(self, subject: Subject) -> dict[str, list[Any]]:
+        ids = lambda qs: list(qs.values_list("pk", flat=True))  # noqa: E731
+        return {
+            "payouts.bankaccount": ids(_accounts(subject)),
+            "payouts.payout": ids(_payouts(subject)),
+        }
+
+    def export(self, subject: Subject) -> list[Table]:
+        # The person's own data in full: the IBAN is theirs, not masked.
+        return [
+            Table.from_queryset(
+                "payouts.bankaccount",
+                _accounts(subject),
+                ("id", "holder_name", "iban", "bic", "is_current", "verified", "created_at"),
+            ),
+            Table.from_queryset(
+                "payouts.payout",
+                _payouts(subject).order_by("pk"),
+                (
+                    "id",
+                    "batch_id",
+                    "batch__file_sha256",
+                    "creditor_name",
+                    "creditor_iban",
+                    "creditor_bic",
+                    "gross_cents",
+                    "clawback_cents",
+                    "amount_cents",
+                    "currency",
+                    "idempotency_key",
+                    "status",
+                    "submitted_at",
+                    "paid_on",
+                    "returned_on",
+                    "return_reason",
+                ),
+            ),
+            Table.from_queryset(
+                "payouts.payoutitem",
+                PayoutItem.objects.filter(payout__in=_payouts(subject)),
+                ("id", "payout_id", "commission_id", "amount_cents", "currency", "is_live"),
+            ),
+        ]
+
+    def _erasable_accounts(self, subject: Subject) -> Any:
+        if _live(subject).exists():
+            return BankAccount.objects.none()
+        return _accounts(subject).exclude(holder_name=ERASED)
+
+    def personal_values(self, subject: Subject) -> set[str]:
+        values: set[str] = set()
+        for row in self._erasable_accounts(subject).values("holder_name", "iban"):
+            values |= {v for v in row.values() if v}
+        return values
+
+    def erase(self, subject: Subject, *, dry_run: bool) -> dict[str, int]:
+        accounts = self._erasable_accounts(subject)
+        counts = {"payouts.bankaccount": accounts.count()}
+        if not dry_run:
+            accounts.update(holder_name=ERASED, iban="", bic="", is_current=False)
+        return counts
+
+    def retained(self, subject: Subject) -> list[Retained]:
+        payouts = _payouts(subject)
+        last = payouts.aggregate(at=Max("created_at"))["at"]
+        if not last:
+            return []
+        until = bao_until(timezone.localdate(last))
+        out = [
+            Retained(
+                "payouts.payout",
+                tuple(payouts.values_list("pk", flat=True)),
+                ("creditor_name", "creditor_iban", "creditor_bic", "amounts", "dates"),
+                BAO,
+                until,
+            ),
+            Retained(
+                "payouts.payoutbatch",
+                tuple(
+                    PayoutBatch.objects.filter(payouts__in=payouts)
+                    .distinct()
+                    .values_list("pk", flat=True)
+                ),
+                ("file",),
+                "the pain.001 file sent to the bank names the creditor: " + BAO,
+                until,
+            ),
+        ]
+        live = _live(subject)
+        if live.exists():
+            out.append(
+                Retained(
+                    "payouts.bankaccount",
+                    tuple(_accounts(subject).values_list("pk", flat=True)),
+                    ("holder_name", "iban", "bic"),
+                    "a payout to this account is in flight or in reconciliation",
+                )
+            )
+        return out
+
+    def obligations(self, subject: Subject) -> list[Obligation]:
+        return [
+            Obligation(
+                "payouts.payout",
+                p.pk,
+                f"payout {p.idempotency_key} is {p.get_status_display().lower()}"
+                + (" with an open reconciliation case" if p.status == Payout.Status.PAID else ""),
+            )
+            for p in _live(subject)
+        ]
