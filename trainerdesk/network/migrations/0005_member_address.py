@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("network", "0003_representation_request"),
+        ("network", "0004_language_match_index"),
     ]
 
     operations = [
