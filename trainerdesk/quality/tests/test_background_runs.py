@@ -106,7 +106,9 @@ def test_a_model_may_set_its_own_window(job, monkeypatch, settings):
 
 
 def test_every_run_model_is_a_background_run():
-    assert set(runs.run_models()) == {ImportJob, AgreementReport, LabelErrorRun}
+    # The apps above quality add theirs (trainerdesk/tests/test_background_run_models.py
+    # pins the whole set; quality's tests may not import those apps).
+    assert {ImportJob, AgreementReport, LabelErrorRun} <= set(runs.run_models())
 
 
 def test_one_check_fails_stale_runs_of_every_model(project, owner, settings):

@@ -1,0 +1,18 @@
+"""Every long job of every app is one BackgroundRun model, so the worker's one stale-run
+check and the one progress partial cover them all."""
+
+from trainerdesk.evaluation.models import EvaluationRun
+from trainerdesk.governance.models import DatasetVersion
+from trainerdesk.quality.models import AgreementReport, LabelErrorRun
+from trainerdesk.workbench import runs
+from trainerdesk.workbench.models import ImportJob
+
+
+def test_the_run_models_of_all_apps():
+    assert set(runs.run_models()) == {
+        ImportJob,
+        AgreementReport,
+        LabelErrorRun,
+        EvaluationRun,
+        DatasetVersion,
+    }
