@@ -149,3 +149,34 @@ class EvaluationRun(BackgroundRun):
             f"The evaluation stopped without finishing (its worker was last heard from at "
             f"{self.last_heard()}); no metrics were kept: start it again"
         )
+
+
+class TrainingRun(BackgroundRun):
+    """One training of the built-in baseline (issue 12): the worker reads the final labels
+    minus the evaluation split, fits, and stores a baseline version with its predictions
+    on every item of the project; `version` is set once that is stored."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="eval_trainings")
+    # The version's (and its model's) name, kept from the request until the version exists.
+    name = models.CharField(max_length=255)
+    field_name = models.CharField(max_length=64)
+    # {"seed": 0, "params": {...}}; the version's `training` keeps the full record.
+    parameters = models.JSONField(default=dict)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"training run {self.pk} of {self.name} ({self.status})"
+
+    def stale_message(self) -> str:
+        return (
+            f"The training stopped without finishing (its worker was last heard from at "
+            f"{self.last_heard()}); no version was kept: start it again"
+        )

@@ -10,3 +10,9 @@ from trainerdesk.lib import audit
 def run_evaluation_task(run_id: int) -> None:
     with audit.acting_as("task:run_evaluation"):
         services.run_evaluation(run_id=run_id)
+
+
+@task()
+def run_training_task(run_id: int) -> None:
+    with audit.acting_as("task:run_training"):
+        services.run_training(run_id=run_id)

@@ -75,6 +75,9 @@ ACTIONS: dict[str, str] = {
     "evaluation.split.create": "Evaluation split drawn (fixed from now on)",
     "evaluation.run.create": "Evaluation started",
     "evaluation.run.finish": "Evaluation finished (done or failed)",
+    "evaluation.training.create": "Baseline training started",
+    "evaluation.training.finish": "Baseline training finished (done or failed)",
+    "evaluation.predictions.bulk_create": "Baseline predictions stored",
     # careers (public: a visitor with no account, recorded as system "public")
     "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
     # vetting

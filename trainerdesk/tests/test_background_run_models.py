@@ -1,7 +1,7 @@
 """Every long job of every app is one BackgroundRun model, so the worker's one stale-run
 check and the one progress partial cover them all."""
 
-from trainerdesk.evaluation.models import EvaluationRun
+from trainerdesk.evaluation.models import EvaluationRun, TrainingRun
 from trainerdesk.governance.models import DatasetVersion
 from trainerdesk.quality.models import AgreementReport, LabelErrorRun
 from trainerdesk.workbench import runs
@@ -14,5 +14,6 @@ def test_the_run_models_of_all_apps():
         AgreementReport,
         LabelErrorRun,
         EvaluationRun,
+        TrainingRun,
         DatasetVersion,
     }

@@ -8,6 +8,10 @@ from trainerdesk.evaluation.services.runs import (
     start_evaluation,
 )
 from trainerdesk.evaluation.services.splits import create_split, draw_split, held_out_ids
+from trainerdesk.evaluation.services.training import (
+    run_training,
+    train_baseline,
+)
 from trainerdesk.evaluation.services.versions import (
     add_probabilities,
     create_model_version,
@@ -26,7 +30,9 @@ __all__ = [
     "held_out_ids",
     "length_bucket",
     "run_evaluation",
+    "run_training",
     "start_evaluation",
+    "train_baseline",
     "version_for",
     "versions_with_predictions",
 ]
