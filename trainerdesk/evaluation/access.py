@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from trainerdesk.evaluation.models import EvaluationRun, ModelVersion
+from trainerdesk.evaluation.models import EvaluationRun, ModelVersion, TrainingRun
 from trainerdesk.workbench.access import get_project_with_runs, key_or_404
 from trainerdesk.workbench.models import Project
 
@@ -35,3 +35,12 @@ def get_run(project: Project, run_id) -> EvaluationRun:
         )
     except EvaluationRun.DoesNotExist:
         raise Http404("No such evaluation run") from None
+
+
+def get_training(project: Project, training_id) -> TrainingRun:
+    try:
+        return TrainingRun.objects.select_related("version").get(
+            pk=key_or_404(training_id), project=project
+        )
+    except TrainingRun.DoesNotExist:
+        raise Http404("No such training") from None

@@ -8,7 +8,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.evaluation import access
 from trainerdesk.evaluation import services as evaluation
-from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit, ModelVersion
+from trainerdesk.evaluation.models import (
+    EvaluationRun,
+    EvaluationSplit,
+    ModelVersion,
+    TrainingRun,
+)
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench.api import ObjectId, ProjectId
@@ -121,6 +126,36 @@ class RunOut(Schema):
         return r.field_name
 
 
+class TrainIn(InputSchema):
+    name: str = Field(description="The new model and version's name (predictions carry it).")
+    field: str | None = Field(None, description="The choice field to train on (single-label).")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class TrainingOut(Schema):
+    id: int
+    name: str
+    field: str
+    status: str
+    progress: float
+    message: str
+    version: int | None
+    training: dict
+    created_at: datetime
+
+    @staticmethod
+    def resolve_field(r: TrainingRun) -> str:
+        return r.field_name
+
+    @staticmethod
+    def resolve_version(r: TrainingRun) -> int | None:
+        return r.version_id
+
+    @staticmethod
+    def resolve_training(r: TrainingRun) -> dict:
+        return r.version.training if r.version else {}
+
+
 class CompareQuery(Schema):
     a: int
     b: int
@@ -231,3 +266,25 @@ def compare(request: ApiRequest, project_id: ProjectId, query: Query[CompareQuer
     project = access.get_project(request.auth, project_id)
     a, b = access.get_run(project, query.a), access.get_run(project, query.b)
     return evaluation.compare_runs(a=a, b=b, resamples=query.resamples, seed=query.seed)
+
+
+@router.post(
+    f"{BASE}/train",
+    response={202: TrainingOut, 409: ErrorOut},
+    summary="Train the built-in baseline (manager); runs in the background, poll the training",
+    description="Trains on the final labels outside the evaluation split (which must exist) "
+    "and stores a baseline version with predictions and probabilities for every item.",
+)
+def train(request: ApiRequest, project_id: ProjectId, body: TrainIn):
+    project = access.get_project(request.auth, project_id, change=True)
+    run = evaluation.train_baseline(
+        project=project, name=body.name, field_name=body.field, seed=body.seed, by=request.auth
+    )
+    run = TrainingRun.objects.select_related("version").get(pk=run.pk)
+    return Status(202, run)
+
+
+@router.get(f"{BASE}/train/{{training_id}}", response=TrainingOut, summary="One training")
+def get_training(request: ApiRequest, project_id: ProjectId, training_id: ObjectId):
+    project = access.get_project(request.auth, project_id)
+    return access.get_training(project, training_id)

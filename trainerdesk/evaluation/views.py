@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from trainerdesk.evaluation import access
 from trainerdesk.evaluation import services as evaluation
-from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit
+from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit, TrainingRun
 from trainerdesk.workbench import access as wb_access
 from trainerdesk.workbench import views_runs
 from trainerdesk.workbench.services import ConflictError, InvalidInput
@@ -59,6 +59,14 @@ def _post(request: HttpRequest, project) -> HttpResponse:
                 by=request.user,
             )
             return redirect(f"{url}?run={run.pk}")
+        if action == "train":
+            training = evaluation.train_baseline(
+                project=project, name=request.POST.get("name", ""), by=request.user
+            )
+            messages.success(
+                request, f"Training {training.pk} of the baseline {training.name!r} queued"
+            )
+            return redirect(f"{url}#baseline")
     except ValueError:
         messages.error(request, "fraction and seed must be numbers")
     except (InvalidInput, ConflictError) as exc:
@@ -85,6 +93,7 @@ def models_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "runs": runs,
         "split": EvaluationSplit.objects.filter(project=project).first(),
         "fields": evaluation.classification_fields(project),
+        "trainings": list(TrainingRun.objects.filter(project=project)[:5]),
     }
     return TemplateResponse(request, "evaluation/models.html", context)
 

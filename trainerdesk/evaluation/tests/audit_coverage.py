@@ -13,6 +13,7 @@ WRITES = {
     ),
     ("POST", f"{BASE}/split"): ("evaluation.split.create",),
     ("POST", f"{BASE}/runs"): ("evaluation.run.create",),
+    ("POST", f"{BASE}/train"): ("evaluation.training.create",),
 }
 
 
@@ -53,9 +54,18 @@ def _run(client, *, project, request):
     _post(client, f"{_base(project)}/runs", {"version": version.pk, "scope": "all"})
 
 
+def _train(client, *, project, request):
+    from trainerdesk.evaluation.tests.conftest import add_labelled
+
+    add_labelled(project, request.getfixturevalue("owner"), 15)
+    _split(client, project=project, request=request)
+    _post(client, f"{_base(project)}/train", {"name": "baseline-1"})
+
+
 DRIVERS = {
     ("POST", f"{BASE}/versions"): _version,
     ("POST", f"{BASE}/versions/{{version_id}}/probabilities"): _probabilities,
     ("POST", f"{BASE}/split"): _split,
     ("POST", f"{BASE}/runs"): _run,
+    ("POST", f"{BASE}/train"): _train,
 }
