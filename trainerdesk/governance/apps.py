@@ -20,3 +20,12 @@ class GovernanceConfig(AppConfig):
                 current=("governance:versions", "governance:version", "governance:diff"),
             )
         )
+        ext.register_nav_link(
+            NavLink(
+                "Bias audit",
+                "governance:bias_audits",
+                76,
+                roles=("manager",),
+                current=("governance:bias_audits", "governance:bias_audit"),
+            )
+        )
