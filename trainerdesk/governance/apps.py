@@ -29,3 +29,10 @@ class GovernanceConfig(AppConfig):
                 current=("governance:bias_audits", "governance:bias_audit"),
             )
         )
+
+    def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
+        """Called by `trainerdesk demo` after the workbench demo: the Toronto arrests
+        project with its recorded outcomes and a bias audit by colour."""
+        from trainerdesk.governance.demo import load_bias_demo
+
+        return load_bias_demo(stdout=stdout, limit=limit)
