@@ -34,3 +34,14 @@ def test_demo_imports_outcomes_as_labels_and_audits_them_idempotently():
         privileged="White",
     )
     assert audit.parity == expected.as_dict() and audit.item_count == 200
+
+
+def test_a_tiny_demo_skips_the_audit_instead_of_failing():
+    try:
+        fairness_data.load_arrests()
+    except fairness_data.DatasetUnavailable:
+        pytest.skip("scikit-lego is not installed")
+    manager = workbench_demo._user(workbench_demo.MANAGER)[0]
+    accounts.create_organization(name=workbench_demo.ORG_NAME, owner=manager)
+    summary = demo.load_bias_demo(limit=1)
+    assert summary["audit"] is None and not BiasAudit.objects.exists()
