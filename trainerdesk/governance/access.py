@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from trainerdesk.governance.models import DatasetVersion
+from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.workbench import access
 from trainerdesk.workbench.access import key_or_404
 from trainerdesk.workbench.models import Project
@@ -28,3 +28,13 @@ def get_version_for_user(user, project: Project, version_id) -> DatasetVersion:
         )
     except DatasetVersion.DoesNotExist:
         raise Http404("No such dataset version") from None
+
+
+def get_bias_audit_for_user(user, project: Project, audit_id) -> BiasAudit:
+    """A bias audit of a project get_project_for_versions already let the user into."""
+    try:
+        return BiasAudit.objects.select_related("computed_by", "dataset_version").get(
+            pk=key_or_404(audit_id), project=project
+        )
+    except BiasAudit.DoesNotExist:
+        raise Http404("No such bias audit") from None

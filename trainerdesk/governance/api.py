@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from trainerdesk.governance import access, services
-from trainerdesk.governance.models import DatasetVersion
+from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench.api import ObjectId, ProjectId
@@ -150,3 +150,99 @@ def export_version(
     response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
     response["X-Content-SHA256"] = out.sha256
     return response
+
+
+class BiasAuditIn(InputSchema):
+    attribute: str = Field(max_length=100, description="Item-data field, e.g. sex.")
+    second_attribute: str | None = Field(
+        default=None, max_length=100, description="Audit the intersection with this field."
+    )
+    field: str | None = Field(
+        default=None, description="The label field; default: the only single-choice field."
+    )
+    positive: str = Field(description="The favourable label of that field.")
+    privileged: str | list[str] | None = Field(
+        default=None,
+        description="The reference group (one value per attribute); default: highest rate.",
+    )
+    dataset_version: int | None = Field(
+        default=None, ge=1, description="Audit this built version's finals instead."
+    )
+
+
+class BiasAuditOut(Schema):
+    id: int
+    project: int
+    attributes: list[str]
+    field: str
+    positive: str
+    privileged: str
+    dataset_version: int | None
+    inputs_digest: str = Field(
+        description="sha256 over `item id<TAB>attribute values<TAB>favourable` lines."
+    )
+    item_count: int
+    results: dict = Field(
+        description="parity (groups with n, rate and Wilson interval; SPD/DI per group; "
+        "four-fifths flag; warnings), representation (split x group counts) and unlabelled."
+    )
+    computed_by: str | None
+    computed_at: datetime
+
+    @staticmethod
+    def resolve_project(a) -> int:
+        return a.project_id
+
+    @staticmethod
+    def resolve_dataset_version(a) -> int | None:
+        return a.dataset_version_id
+
+    @staticmethod
+    def resolve_computed_by(a) -> str | None:
+        return a.computed_by.get_username() if a.computed_by else None
+
+
+@router.post(
+    "/projects/{project_id}/bias-audits",
+    response={201: BiasAuditOut, 409: ErrorOut},
+    summary="Run a label-parity bias audit (owner or manager)",
+    description="Favourable-label rate of the final labels per group of an item-data "
+    "attribute; 400 naming the field when the attribute is missing on every item, has "
+    "one group, or the favourable label is missing or unused.",
+)
+def run_bias_audit(request: ApiRequest, project_id: ProjectId, body: BiasAuditIn):
+    project = access.get_project_for_versions(request.auth, project_id)
+    version = None
+    if body.dataset_version is not None:
+        version = access.get_version_for_user(request.auth, project, body.dataset_version)
+    a = services.run_label_parity_audit(
+        project=project,
+        attribute=body.attribute,
+        second_attribute=body.second_attribute,
+        privileged=body.privileged,
+        field=body.field,
+        positive=body.positive,
+        dataset_version=version,
+        by=request.auth,
+    )
+    return Status(201, a)
+
+
+@router.get(
+    "/projects/{project_id}/bias-audits",
+    response=list[BiasAuditOut],
+    summary="Bias audits, newest first (owner or manager)",
+)
+def list_bias_audits(request: ApiRequest, project_id: ProjectId):
+    project = access.get_project_for_versions(request.auth, project_id)
+    return list(BiasAudit.objects.filter(project=project).select_related("computed_by")[:200])
+
+
+@router.get(
+    "/projects/{project_id}/bias-audits/{audit_id}",
+    response=BiasAuditOut,
+    summary="One bias audit",
+)
+def get_bias_audit(request: ApiRequest, project_id: ProjectId, audit_id: ObjectId):
+    project = access.get_project_for_versions(request.auth, project_id)
+    return access.get_bias_audit_for_user(request.auth, project, audit_id)

@@ -20,3 +20,19 @@ class GovernanceConfig(AppConfig):
                 current=("governance:versions", "governance:version", "governance:diff"),
             )
         )
+        ext.register_nav_link(
+            NavLink(
+                "Bias audit",
+                "governance:bias_audits",
+                76,
+                roles=("manager",),
+                current=("governance:bias_audits", "governance:bias_audit"),
+            )
+        )
+
+    def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
+        """Called by `trainerdesk demo` after the workbench demo: the Toronto arrests
+        project with its recorded outcomes and a bias audit by colour."""
+        from trainerdesk.governance.demo import load_bias_demo
+
+        return load_bias_demo(stdout=stdout, limit=limit)

@@ -62,3 +62,44 @@ class VersionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id} in version {self.version_id}"
+
+
+class BiasAudit(models.Model):
+    """One label-parity audit of a project's final labels on an item-data attribute (or
+    the intersection of two), stored with the digest of the rows it read so a later
+    recomputation can tell whether the data changed. results holds fairness.py's
+    ParityReport and RepresentationTable as_dict() (fairness.py owns the numbers)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bias_audits")
+    attributes = models.JSONField(default=list)  # item-data field names, one or two
+    field = models.CharField(max_length=100)  # the label field audited
+    positive = models.CharField(max_length=255)  # its favourable label
+    privileged = models.CharField(max_length=255, blank=True)  # as given; blank = highest rate
+    # The labels came from this version's stored finals instead of the live project.
+    dataset_version = models.ForeignKey(
+        DatasetVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # lib/digest over "item id<TAB>attribute values (JSON)<TAB>favourable 0/1", id order.
+    inputs_digest = models.CharField(max_length=64)
+    item_count = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now_add=True)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["project", "-computed_at"])]
+
+    def __str__(self) -> str:
+        by = ", ".join(self.attributes)
+        return f"bias audit of {self.field} by {by} (project {self.project_id})"
+
+    @property
+    def parity(self) -> dict:
+        return self.results.get("parity", {})
+
+    @property
+    def representation(self) -> dict:
+        return self.results.get("representation", {})

@@ -24,3 +24,8 @@ urlpatterns = [
         name="export_checksum",
     ),
 ]
+
+urlpatterns += [
+    path("projects/<int:project_id>/bias/", views.bias_audits, name="bias_audits"),
+    path("projects/<int:project_id>/bias/<int:audit_id>/", views.bias_audit, name="bias_audit"),
+]

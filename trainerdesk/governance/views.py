@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trainerdesk.governance import access, services
-from trainerdesk.governance.models import DatasetVersion
+from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import views_runs
 
@@ -133,3 +133,76 @@ def export_checksum(request: HttpRequest, project_id: int, version_id: int) -> H
     response = HttpResponse(out.checksum_file, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{out.filename}.sha256"'
     return response
+
+
+def _audit_form_context(project) -> dict:
+    fields = [f for f in project.schema.fields if f.type == "choice" and not f.multiple]
+    return {
+        "label_fields": [{"name": f.name, "labels": f.label_values} for f in fields],
+        "built_versions": DatasetVersion.objects.filter(
+            project=project, status=DatasetVersion.Status.DONE
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bias_audits(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's bias audits, newest first, and the form that runs one."""
+    project = access.get_project_for_versions(request.user, project_id)
+    if request.method == "POST":
+        version = None
+        if request.POST.get("dataset_version"):
+            version = access.get_version_for_user(
+                request.user, project, request.POST["dataset_version"]
+            )
+        try:
+            audit_obj = services.run_label_parity_audit(
+                project=project,
+                attribute=request.POST.get("attribute", ""),
+                second_attribute=request.POST.get("second_attribute") or None,
+                privileged=request.POST.get("privileged") or None,
+                field=request.POST.get("field") or None,
+                positive=request.POST.get("positive") or None,
+                dataset_version=version,
+                by=request.user,
+            )
+        except (InvalidInput, ConflictError) as exc:
+            messages.error(request, str(exc))
+            return redirect("governance:bias_audits", project_id=project.pk)
+        return redirect("governance:bias_audit", project_id=project.pk, audit_id=audit_obj.pk)
+    context = {
+        "project": project,
+        "audits": BiasAudit.objects.filter(project=project).select_related("computed_by")[:200],
+    } | _audit_form_context(project)
+    return TemplateResponse(request, "governance/bias_audits.html", context)
+
+
+@login_required
+@require_GET
+def bias_audit(request: HttpRequest, project_id: int, audit_id: int) -> HttpResponse:
+    project = access.get_project_for_versions(request.user, project_id)
+    a = access.get_bias_audit_for_user(request.user, project, audit_id)
+    parity, table = a.parity, a.representation
+    comparisons = {c["group"]: c for c in parity.get("comparisons", [])}
+    groups = [g | {"comparison": comparisons.get(g["group"])} for g in parity.get("groups", [])]
+    cells = {(c["split"], c["group"]): c for c in table.get("cells", [])}
+    rep_rows = [
+        {
+            "split": s,
+            "total": table["split_totals"][s],
+            "cells": [cells[s, g] for g in table["groups"]],
+        }
+        for s in table.get("splits", [])
+    ]
+    context = {
+        "project": project,
+        "audit": a,
+        "parity": parity,
+        "groups": groups,
+        "rep_groups": table.get("groups", []),
+        "rep_rows": rep_rows,
+        "rep_warnings": table.get("warnings", []),
+        "four_fifths": 0.8,
+    }
+    return TemplateResponse(request, "governance/bias_audit.html", context)

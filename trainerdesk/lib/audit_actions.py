@@ -63,6 +63,7 @@ ACTIONS: dict[str, str] = {
     "governance.dataset_version.finish": "Dataset version built (done or failed)",
     "governance.dataset_version.update": "Dataset version tags or notes changed",
     "governance.dataset_version.export": "Dataset version exported",
+    "governance.bias_audit.run": "Bias audit run",
     "quality.label_error.decide": "Label-error finding decided",
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",

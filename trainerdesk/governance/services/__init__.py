@@ -1,5 +1,6 @@
 """Governance services (re-exported: `services.create_version(...)` works everywhere)."""
 
+from trainerdesk.governance.services.bias import run_label_parity_audit
 from trainerdesk.governance.services.versions import (
     DIFF_ID_LIMIT,
     build_version,
@@ -19,5 +20,6 @@ __all__ = [
     "export_version",
     "iter_manifest",
     "read_version_records",
+    "run_label_parity_audit",
     "update_version",
 ]

@@ -5,10 +5,12 @@ trainerdesk/tests/test_audit_api_coverage.py)."""
 from __future__ import annotations
 
 BASE = "/api/v1/projects/{project_id}/versions"
+BIAS = "/api/v1/projects/{project_id}/bias-audits"
 
 WRITES = {
     ("POST", BASE): ("governance.dataset_version.create",),
     ("PATCH", f"{BASE}/{{version_id}}"): ("governance.dataset_version.update",),
+    ("POST", BIAS): ("governance.bias_audit.run",),
 }
 
 
@@ -27,7 +29,28 @@ def _patch(client, *, project, request, **_):
     assert r.status_code == 200, r.content[:300]
 
 
+def _bias(client, *, project, request, **_):
+    from trainerdesk.workbench import services
+
+    teammate = request.getfixturevalue("teammate")
+    items = list(project.items.order_by("id"))
+    rows = [("sport", "F"), ("tech", "M"), ("sport", "M")]
+    for item, (topic, sex) in zip(items, rows, strict=True):
+        item.data = {**item.data, "sex": sex}
+        item.save(update_fields=["data"])
+        services.submit_annotation(
+            project=project, item=item, user=teammate, answer={"topic": topic}
+        )
+    r = client.post(
+        BIAS.format(project_id=project.pk),
+        {"attribute": "sex", "positive": "sport"},
+        "application/json",
+    )
+    assert r.status_code == 201, r.content[:300]
+
+
 DRIVERS = {
     ("POST", BASE): _create,
     ("PATCH", f"{BASE}/{{version_id}}"): _patch,
+    ("POST", BIAS): _bias,
 }
