@@ -1,10 +1,12 @@
 import io
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -269,7 +271,26 @@ def alive(pid):
     return state != "Z"
 
 
+_MIGRATED: list[Path] = []
+
+
+def migrated_data_dir(tmp_path) -> None:
+    """Give the server a data dir with every migration applied, made once per test process:
+    a fresh `migrate` of all apps takes about 15 s of CPU (Django re-renders the model
+    states per operation; measured 2026-12-04), over 30 s on a loaded machine, and these
+    tests time serving, not migrating (test_cli_import_exit_code_and_line_number runs a
+    real migrate)."""
+    if not _MIGRATED:
+        base = Path(tempfile.mkdtemp(prefix="trainerdesk-migrated-"))
+        result = cli(base, "migrate", "-v0")
+        assert result.returncode == 0, result.stderr
+        _MIGRATED.append(base / "data")
+    if not (tmp_path / "data").exists():
+        shutil.copytree(_MIGRATED[0], tmp_path / "data")
+
+
 def start_server(tmp_path, **env):
+    migrated_data_dir(tmp_path)
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     proc = subprocess.Popen(
