@@ -251,3 +251,36 @@ def test_refund_after_credit_note(client_company):
     flows.refund_paid(refund_key="r", amount_cents=1200, currency="EUR", by=None)
     tb = services.trial_balance()
     assert all(row.balance == 0 for row in tb.rows)
+
+
+def test_a_returned_payout_reopens_a_paid_commission(member, client_company, staff):
+    placement = make_placement(member, client_company, fee_cents=150000)
+    m = member.network_member
+    commission = services.open_commission(placement=placement, by=staff)
+    services.record_client_paid(placement=placement, on=TODAY(), by=staff)
+    with pytest.raises(ConflictError, match="only a paid commission is reopened"):
+        services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+    services.release_commission_early(commission=commission, reason="trusted", by=staff)
+    services.mark_commission_in_payout(commission=commission, by=staff)
+    sent = flows.payout_sent(
+        payout_key="po-r", member=m, gross_cents=75000, currency="EUR", by=staff
+    )
+    services.mark_commission_paid(commission=commission, by=staff)
+    with pytest.raises(InvalidInput, match="reason: say why"):
+        services.reopen_commission_after_return(commission=commission, reason=" ", by=staff)
+
+    # The bank returns it: payouts reverses its posting, billing reopens the commission.
+    services.reverse_transaction(transaction=sent, reason="returned AC04", by=staff)
+    services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+    services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+
+    commission.refresh_from_db()
+    assert (commission.status, commission.paid_on) == ("payable", None)
+    assert bal("member_payable", member=m) == -75000  # owed to the member again
+    events = AuditEvent.objects.filter(action="billing.commission.reopen")
+    assert events.count() == 1 and events.get().reason == "AC04"
+    assert services.trial_balance().totals == {"EUR": 0}
+    # Payable again: it may go into the next payout and be paid.
+    services.mark_commission_in_payout(commission=commission, by=staff)
+    services.mark_commission_paid(commission=commission, by=staff)
+    assert Commission.objects.get(pk=commission.pk).status == "paid"
