@@ -284,3 +284,34 @@ def test_a_returned_payout_reopens_a_paid_commission(member, client_company, sta
     services.mark_commission_in_payout(commission=commission, by=staff)
     services.mark_commission_paid(commission=commission, by=staff)
     assert Commission.objects.get(pk=commission.pk).status == "paid"
+
+
+def test_member_refund_after_a_membership_credit_note(member, client_company):
+    m = member.network_member
+    flows.membership_invoice_issued(
+        invoice_id=40, member=m, net_cents=14750, vat_cents=2950, currency="EUR", by=None
+    )
+    flows.membership_paid(payment_key="m1", member=m, amount_cents=17700, currency="EUR", by=None)
+    flows.credit_note_issued(
+        credit_note_id=41, member=m, net_cents=14750, vat_cents=2950, currency="EUR", by=None
+    )
+    assert bal("member_receivable", member=m) == -17700  # in credit until refunded
+    due = flows.member_refund_due(
+        refund_key="cn-41", member=m, amount_cents=17700, currency="EUR", by=None
+    )
+    assert (
+        flows.member_refund_due(
+            refund_key="cn-41", member=m, amount_cents=17700, currency="EUR", by=None
+        ).pk
+        == due.pk
+    )  # idempotent on its key
+    # A client refund with the same key is another transaction, not a conflict.
+    flows.refund_due(refund_key="cn-41", client=client_company, amount_cents=1, currency="EUR",
+                     by=None)  # fmt: skip
+    assert bal("member_receivable", member=m) == 0
+    assert bal("refunds") == -17701
+    with pytest.raises(InvalidInput, match="amount_cents"):
+        flows.member_refund_paid(refund_key="cn-41", amount_cents=0, currency="EUR", by=None)
+    flows.member_refund_paid(refund_key="cn-41", amount_cents=17700, currency="EUR", by=None)
+    assert bal("refunds") == -1 and bal("cash") == 0
+    assert services.trial_balance().totals == {"EUR": 0}
