@@ -185,6 +185,7 @@ ACTIONS: dict[str, str] = {
     "billing.commission.in_payout": "Commission put into a payout",
     "billing.commission.out_of_payout": "Commission taken out of a failed payout",
     "billing.commission.paid": "Commission paid out",
+    "billing.commission.reopen": "Paid commission payable again (its payout was returned)",
     "billing.commission.claw_back": "Commission clawed back after a fall-off",
     "billing.commission.cancel": "Commission cancelled (placement fell off before release)",
 }

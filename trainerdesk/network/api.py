@@ -38,6 +38,9 @@ class MemberOut(Schema):
     country: str
     vat_status: str
     vat_id: str
+    street: str = Field(description="Postal address (invoices print it); may be blank.")
+    postal_code: str
+    city: str
     status: str
     applied_at: datetime.datetime
 
@@ -73,6 +76,9 @@ class ApplyIn(InputSchema):
     country: str = Field(description="ISO 3166-1 alpha-2.")
     vat_status: str = Field(description="registered, small_business or not_registered.")
     vat_id: str = ""
+    street: str = Field("", description="Postal address, optional (membership invoices print it).")
+    postal_code: str = ""
+    city: str = ""
     bio: str = ""
     application: dict | None = Field(None, description="Career-assessment answers carried over.")
 

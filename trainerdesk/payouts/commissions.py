@@ -2,7 +2,8 @@
 state) and the ledger postings of a payout. Nothing else in payouts imports billing, so a
 change of billing's API is a change here only.
 
-Billing owns the commission's states (pending → payable → in_payout → paid, clawed_back)
+Billing owns the commission's states (pending → payable → in_payout → paid, clawed_back;
+paid → payable when the bank returns a payout after booking its debit)
 and the ledger (payout: Dr member payable / Cr clawback receivable (netted) / Cr cash);
 payouts owns which payout holds a commission (`PayoutItem`, at most one live per
 commission, enforced by the database).
@@ -57,18 +58,20 @@ def mark_in_payout(commission: Commission, *, by: Any) -> None:
 
 
 def release(commission: Commission, *, reason: str, by: Any) -> bool:
-    """The commission's payout was returned: payable again. False when billing cannot do
-    that: a commission already marked paid (the return came after the booked debit) has no
-    paid → payable move in billing's API (yet), so the caller opens a case for staff."""
+    """The commission's payout failed or was returned: payable again. A commission already
+    marked paid (the return came after the booked debit) is reopened by billing; the
+    caller reverses the "sent" posting. False only when billing has moved it elsewhere
+    (e.g. clawed back after a fall-off), so the caller opens a case for staff."""
     commission.refresh_from_db(fields=["status"])
     if commission.status == IN_PAYOUT:
         billing_commissions.release_commission_from_payout(
             commission=commission, reason=reason, by=by
         )
         return True
-    reopen = getattr(billing_commissions, "reopen_commission_after_return", None)
-    if commission.status == PAID and reopen is not None:
-        reopen(commission=commission, reason=reason, by=by)
+    if commission.status == PAID:
+        billing_commissions.reopen_commission_after_return(
+            commission=commission, reason=reason, by=by
+        )
         return True
     return False
 

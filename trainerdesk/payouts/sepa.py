@@ -269,9 +269,12 @@ def build_pain001(
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     root = etree.fromstring(raw, parser)
     ns = {"p": NAMESPACE}
-    root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", ns).text = message_id
     stamp = created_at.astimezone(datetime.UTC).replace(microsecond=0, tzinfo=None)
-    root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", ns).text = stamp.isoformat()
+    for path, value in (("MsgId", message_id), ("CreDtTm", stamp.isoformat())):
+        node = root.find(f"p:CstmrCdtTrfInitn/p:GrpHdr/p:{path}", ns)
+        if node is None:  # sepaxml always writes the group header; a new version might not
+            raise RuntimeError(f"sepaxml's pain.001 has no GrpHdr/{path}")
+        node.text = value
     for index, node in enumerate(root.iterfind("p:CstmrCdtTrfInitn/p:PmtInf/p:PmtInfId", ns)):
         node.text = f"{message_id}-{index + 1}"[:35]
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

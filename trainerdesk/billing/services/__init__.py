@@ -11,6 +11,7 @@ from trainerdesk.billing.services.commissions import (
     record_commission_fall_off,
     release_commission_early,
     release_commission_from_payout,
+    reopen_commission_after_return,
     sweep_commissions,
 )
 from trainerdesk.billing.services.flows import PayoutPlan, plan_payout
@@ -48,6 +49,7 @@ __all__ = [
     "record_commission_fall_off",
     "release_commission_early",
     "release_commission_from_payout",
+    "reopen_commission_after_return",
     "reverse_transaction",
     "sweep_commissions",
     "trial_balance",

@@ -3,6 +3,7 @@
     pending ──(client paid and guarantee passed: sweep; or staff release early)──► payable
     payable ──(put into a payout)──► in_payout ──► paid
     in_payout ──(payout failed or returned)──► payable
+    paid ──(bank returned the payout after booking its debit)──► payable
     placement fell off: pending/payable → cancelled (fee earned reversed if posted);
                         paid → clawed_back (fee earned reversed + clawback receivable)
 
@@ -217,6 +218,33 @@ def release_commission_from_payout(*, commission: Commission, reason: str, by: A
         _move(
             commission, C.PAYABLE, action="billing.commission.out_of_payout", by=by,
             reason=(reason or "").strip(),
+        )  # fmt: skip
+    return commission
+
+
+def reopen_commission_after_return(*, commission: Commission, reason: str, by: Any) -> Commission:
+    """The bank returned the payout after its debit was booked and the commission marked
+    paid: the money never reached the member, so the commission is payable again and the
+    next batch pays it. Posts nothing: the payouts app reverses its own "payout sent"
+    posting, which puts the amount back on the member payable account. A commission
+    already payable again changes nothing (a statement line may be read twice). If its
+    placement has fallen off meanwhile, the daily sweep cancels it from payable (fee
+    earned reversed) rather than paying it."""
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput(["reason: say why the paid commission is reopened"])
+    with transaction.atomic():
+        commission = _locked(commission)
+        if commission.status == C.PAYABLE:
+            return commission
+        if commission.status != C.PAID:
+            raise ConflictError(
+                f"commission {commission.pk}: only a paid commission is reopened after a "
+                f"returned payout (it is {commission.status})"
+            )
+        _move(
+            commission, C.PAYABLE, action="billing.commission.reopen", by=by, reason=text,
+            paid_on=None,
         )  # fmt: skip
     return commission
 

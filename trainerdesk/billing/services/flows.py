@@ -308,6 +308,40 @@ def refund_paid(*, refund_key: Any, amount_cents: int, currency: str, by: Any) -
     )  # fmt: skip
 
 
+def member_refund_due(
+    *, refund_key: Any, member: Any, amount_cents: int, currency: str, by: Any
+) -> LedgerTransaction:
+    """A member's credit balance (a membership invoice paid, then credited) becomes a
+    refund owed to them: Dr member receivable / Cr refunds. Its own source-key namespace,
+    so a member's and a client's refund with the same key never collide."""
+    amount = _amount("amount_cents", amount_cents)
+    currency = validate_currency(currency)
+    legs = [
+        debit(_acct(K.MEMBER_RECEIVABLE, currency, member=member, by=by), amount),
+        credit(_acct(K.REFUNDS, currency, by=by), amount),
+    ]
+    return ledger.post_transaction(
+        kind="member_refund.due", legs=legs, memo=f"refund {refund_key} to member {member.pk}",
+        source_key=f"member_refund:{_key('refund_key', refund_key)}:due", by=by,
+    )  # fmt: skip
+
+
+def member_refund_paid(
+    *, refund_key: Any, amount_cents: int, currency: str, by: Any
+) -> LedgerTransaction:
+    """The member's refund left the bank: Dr refunds / Cr cash."""
+    amount = _amount("amount_cents", amount_cents)
+    currency = validate_currency(currency)
+    legs = [
+        debit(_acct(K.REFUNDS, currency, by=by), amount),
+        credit(_acct(K.CASH, currency, by=by), amount),
+    ]
+    return ledger.post_transaction(
+        kind="member_refund.paid", legs=legs, memo=f"member refund {refund_key} paid",
+        source_key=f"member_refund:{_key('refund_key', refund_key)}:paid", by=by,
+    )  # fmt: skip
+
+
 # -- memberships --------------------------------------------------------------------------
 
 

@@ -251,3 +251,67 @@ def test_refund_after_credit_note(client_company):
     flows.refund_paid(refund_key="r", amount_cents=1200, currency="EUR", by=None)
     tb = services.trial_balance()
     assert all(row.balance == 0 for row in tb.rows)
+
+
+def test_a_returned_payout_reopens_a_paid_commission(member, client_company, staff):
+    placement = make_placement(member, client_company, fee_cents=150000)
+    m = member.network_member
+    commission = services.open_commission(placement=placement, by=staff)
+    services.record_client_paid(placement=placement, on=TODAY(), by=staff)
+    with pytest.raises(ConflictError, match="only a paid commission is reopened"):
+        services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+    services.release_commission_early(commission=commission, reason="trusted", by=staff)
+    services.mark_commission_in_payout(commission=commission, by=staff)
+    sent = flows.payout_sent(
+        payout_key="po-r", member=m, gross_cents=75000, currency="EUR", by=staff
+    )
+    services.mark_commission_paid(commission=commission, by=staff)
+    with pytest.raises(InvalidInput, match="reason: say why"):
+        services.reopen_commission_after_return(commission=commission, reason=" ", by=staff)
+
+    # The bank returns it: payouts reverses its posting, billing reopens the commission.
+    services.reverse_transaction(transaction=sent, reason="returned AC04", by=staff)
+    services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+    services.reopen_commission_after_return(commission=commission, reason="AC04", by=staff)
+
+    commission.refresh_from_db()
+    assert (commission.status, commission.paid_on) == ("payable", None)
+    assert bal("member_payable", member=m) == -75000  # owed to the member again
+    events = AuditEvent.objects.filter(action="billing.commission.reopen")
+    assert events.count() == 1 and events.get().reason == "AC04"
+    assert services.trial_balance().totals == {"EUR": 0}
+    # Payable again: it may go into the next payout and be paid.
+    services.mark_commission_in_payout(commission=commission, by=staff)
+    services.mark_commission_paid(commission=commission, by=staff)
+    assert Commission.objects.get(pk=commission.pk).status == "paid"
+
+
+def test_member_refund_after_a_membership_credit_note(member, client_company):
+    m = member.network_member
+    flows.membership_invoice_issued(
+        invoice_id=40, member=m, net_cents=14750, vat_cents=2950, currency="EUR", by=None
+    )
+    flows.membership_paid(payment_key="m1", member=m, amount_cents=17700, currency="EUR", by=None)
+    flows.credit_note_issued(
+        credit_note_id=41, member=m, net_cents=14750, vat_cents=2950, currency="EUR", by=None
+    )
+    assert bal("member_receivable", member=m) == -17700  # in credit until refunded
+    due = flows.member_refund_due(
+        refund_key="cn-41", member=m, amount_cents=17700, currency="EUR", by=None
+    )
+    assert (
+        flows.member_refund_due(
+            refund_key="cn-41", member=m, amount_cents=17700, currency="EUR", by=None
+        ).pk
+        == due.pk
+    )  # idempotent on its key
+    # A client refund with the same key is another transaction, not a conflict.
+    flows.refund_due(refund_key="cn-41", client=client_company, amount_cents=1, currency="EUR",
+                     by=None)  # fmt: skip
+    assert bal("member_receivable", member=m) == 0
+    assert bal("refunds") == -17701
+    with pytest.raises(InvalidInput, match="amount_cents"):
+        flows.member_refund_paid(refund_key="cn-41", amount_cents=0, currency="EUR", by=None)
+    flows.member_refund_paid(refund_key="cn-41", amount_cents=17700, currency="EUR", by=None)
+    assert bal("refunds") == -1 and bal("cash") == 0
+    assert services.trial_balance().totals == {"EUR": 0}

@@ -16,7 +16,9 @@ keys make a repeated call post once.
     credit note issued    flows.credit_note_issued (the issuing entry in reverse); for a
                           placement that fell off, billing.record_commission_fall_off
                           first (reverses an earned fee, opens a clawback if it was paid
-                          out); a credited invoice the client had paid: flows.refund_due
+                          out); a credited invoice the client had paid: flows.refund_due;
+                          a credited membership invoice the member had paid:
+                          flows.member_refund_due
 
 Amounts passed to billing are positive (a credit note's are stored negative here).
 """
@@ -100,6 +102,16 @@ def credit_note_issued(*, credit_note: Any, original: Any, by: Any) -> None:
         flows.refund_due(
             refund_key=f"credit_note:{credit_note.pk}",
             client=original.client,
+            amount_cents=paid,
+            currency=original.currency,
+            by=by,
+        )
+    elif paid and original.kind == "membership":
+        # The member paid, the invoice is credited: what they paid is owed back to them,
+        # not left as a credit balance on their receivable.
+        flows.member_refund_due(
+            refund_key=f"credit_note:{credit_note.pk}",
+            member=original.member,
             amount_cents=paid,
             currency=original.currency,
             by=by,

@@ -91,3 +91,42 @@ def test_membership_credit_note_reverses_the_revenue(member, membership, staff):
     services.issue_credit_note(invoice=invoice, reason="Billed in error", by=staff)
     assert bal(K.MEMBER_RECEIVABLE, member=member.network_member) == 0
     assert bal(K.MEMBERSHIP_REVENUE) == 0 and bal(K.VAT_PAYABLE) == 0
+
+
+def test_crediting_a_paid_membership_invoice_owes_the_member_a_refund(member, membership, staff):
+    from trainerdesk.billing.models import LedgerTransaction
+    from trainerdesk.billing.services import flows
+
+    profile = member.network_member
+    invoice = services.issue_invoice(
+        invoice=services.draft_membership_invoice(membership=membership, by=staff), by=staff
+    )
+    services.record_payment(invoice=invoice, amount_cents=21240, paid_on=TODAY(), by=staff)
+
+    credit = services.issue_credit_note(invoice=invoice, reason="Joined by mistake", by=staff)
+
+    # Not left as a credit balance on the member's receivable: a refund is owed.
+    assert bal(K.MEMBER_RECEIVABLE, member=profile) == 0
+    assert bal(K.REFUNDS) == -21240
+    assert bal(K.MEMBERSHIP_REVENUE) == 0 and bal(K.VAT_PAYABLE) == 0
+    due = LedgerTransaction.objects.get(kind="member_refund.due")
+    assert due.source_key == f"member_refund:credit_note:{credit.pk}:due"
+    assert ledger.trial_balance().balanced
+
+    flows.member_refund_paid(
+        refund_key=f"credit_note:{credit.pk}", amount_cents=21240, currency="EUR", by=staff
+    )
+    assert bal(K.REFUNDS) == 0 and bal(K.CASH) == 0
+    trial = ledger.trial_balance()
+    assert trial.balanced and trial.total == 0
+
+
+def test_crediting_an_unpaid_membership_invoice_owes_no_refund(member, membership, staff):
+    from trainerdesk.billing.models import LedgerTransaction
+
+    invoice = services.issue_invoice(
+        invoice=services.draft_membership_invoice(membership=membership, by=staff), by=staff
+    )
+    services.issue_credit_note(invoice=invoice, reason="Billed in error", by=staff)
+    assert not LedgerTransaction.objects.filter(kind="member_refund.due").exists()
+    assert bal(K.REFUNDS) == 0

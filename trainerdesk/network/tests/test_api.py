@@ -250,3 +250,35 @@ def test_api_rejects_wrong_types(api, member):
 
 def test_unused_models_imported():
     assert Client and Member
+
+
+def test_apply_with_an_address_and_read_it_back(api, staff):
+    user = create_user(username="addr", password="x", check_password=False)
+    body = {
+        "display_name": "Ada", "country": "AT", "vat_status": "not_registered",
+        "street": " Mariahilfer Straße 1/4 ", "postal_code": "1060", "city": "Wien",
+    }  # fmt: skip
+    too_long = api(user, "post", "/api/v1/network/members", {**body, "postal_code": "9" * 21})
+    assert too_long.status_code == 400 and "postal_code" in too_long.content.decode()
+    assert not Member.objects.filter(user=user).exists()
+
+    created = api(user, "post", "/api/v1/network/members", body)
+
+    assert created.status_code == 201
+    address = ("Mariahilfer Straße 1/4", "1060", "Wien")
+    got = created.json()
+    assert (got["street"], got["postal_code"], got["city"]) == address
+    mine = api(user, "get", "/api/v1/network/me").json()["member"]
+    assert (mine["street"], mine["postal_code"], mine["city"]) == address
+    listed = api(staff, "get", "/api/v1/network/members").json()["members"]
+    row = next(m for m in listed if m["id"] == got["id"])
+    assert (row["street"], row["postal_code"], row["city"]) == address
+
+
+def test_the_address_is_optional_in_the_api(api, db):
+    user = create_user(username="noaddr", password="x", check_password=False)
+    body = {"display_name": "Bo", "country": "AT", "vat_status": "not_registered"}
+    created = api(user, "post", "/api/v1/network/members", body)
+    assert created.status_code == 201
+    got = created.json()
+    assert (got["street"], got["postal_code"], got["city"]) == ("", "", "")

@@ -257,8 +257,8 @@ def settle_returned(payout: Payout, *, on: datetime.date, reason: str, by: Any) 
             kind=ReconciliationCase.Kind.UNEXPECTED,
             payout=payout,
             details={
-                "reason": "returned after the commissions were marked paid; billing must "
-                "make them payable again before they can be paid out",
+                "reason": "returned, but billing has moved these commissions on (e.g. "
+                "clawed back after a fall-off); staff settle them by hand",
                 "commissions": stuck,
             },
         )

@@ -297,7 +297,7 @@ def test_new_bank_account_replaces_the_current_one(member, staff):
     assert not first.is_current and second.is_current and not second.verified
 
 
-def test_return_after_the_debit_reverses_the_ledger_and_opens_a_case(payable, staff):
+def test_return_after_the_debit_reverses_the_ledger_and_reopens_the_commissions(payable, staff):
     batch = services.submit_batch(batch=services.create_batch(by=staff), by=staff)
     payout = batch.payouts.get()
     member_user = payable[0].member.user
@@ -315,9 +315,31 @@ def test_return_after_the_debit_reverses_the_ledger_and_opens_a_case(payable, st
     reversal = LedgerTransaction.objects.get(source_key=f"payout:{payout.idempotency_key}:returned")
     assert reversal.reverses.kind == "payout.sent"
     assert not PayoutItem.objects.filter(is_live=True).exists()
-    # Billing has no paid -> payable move: the commissions stay paid and staff get a case.
-    case = ReconciliationCase.objects.get(payout=payout, kind="unexpected")
-    assert set(case.details["commissions"]) == {c.pk for c in payable}
+    # Billing moved the paid commissions back to payable: no case for staff.
+    assert set(Commission.objects.values_list("status", flat=True)) == {"payable"}
+    assert set(Commission.objects.values_list("paid_on", flat=True)) == {None}
+    assert not ReconciliationCase.objects.filter(payout=payout).exists()
+    reopened = AuditEvent.objects.filter(action="billing.commission.reopen")
+    assert {int(e.object_id) for e in reopened} == {c.pk for c in payable}
+    assert ledger.trial_balance().balanced
+
+    # The next batch pays them, and its statement settles it once.
+    again = services.submit_batch(batch=services.create_batch(by=staff), by=staff)
+    second = again.payouts.get()
+    assert second.pk != payout.pk and second.amount_cents == 87345
+    assert set(second.items.values_list("commission_id", flat=True)) == {c.pk for c in payable}
+    data = statement(second.idempotency_key, "UNKNOWN-KEY", "KEYC").replace(
+        b'<Amt Ccy="EUR">123.45</Amt>', b'<Amt Ccy="EUR">873.45</Amt>'
+    )
+    services.import_statement(file=data, by=staff)
+
+    second.refresh_from_db()
+    assert second.status == "paid"
+    assert set(Commission.objects.values_list("status", flat=True)) == {"paid"}
+    assert _payable_balance(member_user) == 0
+    assert LedgerTransaction.objects.filter(kind="payout.sent").count() == 2
+    trial = ledger.trial_balance()
+    assert trial.balanced and trial.total == 0
 
 
 def test_cancel_a_failed_payout_frees_its_commissions(payable, staff, fake_rail):
