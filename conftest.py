@@ -16,6 +16,7 @@ _PUBLISHED = [
     ("trainerdesk.network.migrations.0002_default_plan", "add_plan"),
     ("trainerdesk.placements.migrations.0002_policy_version_1", "create_version_1"),
     ("trainerdesk.contracts.migrations.0002_default_templates", "add_templates"),
+    ("trainerdesk.privacy.migrations.0002_seed_rules_and_records", "seed"),
 ]
 
 

@@ -6,16 +6,21 @@ from each item's data), stores the result with a digest of the rows, and audits 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from trainerdesk.governance import fairness
 from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.errors import ConflictError, InvalidInput
+from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.workbench.models import Item, Project
+
+if TYPE_CHECKING:
+    from trainerdesk.governance import fairness
+else:  # NumPy, SciPy and fairlearn load on the first audit, not with every web process
+    fairness = lazy_module("trainerdesk.governance.fairness")
 
 # The item-data key read as the representation table's split, when items carry one.
 SPLIT_KEY = "split"
