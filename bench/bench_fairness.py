@@ -52,9 +52,10 @@ def main() -> None:
 
     t = time.perf_counter()
     from trainerdesk.governance import fairness as f
+    from trainerdesk.governance import fairness_model as fm
 
     small = data(1000, 1)
-    f.model_fairness(small["label"], small["pred"], {"sex": small["sex"]}, positive=1, n_boot=10)
+    fm.model_fairness(small["label"], small["pred"], {"sex": small["sex"]}, positive=1, n_boot=10)
     f.annotator_parity(small["annotator"], small["label"], {"sex": small["sex"]}, positive=1)
     import_s = time.perf_counter() - t
 
@@ -78,13 +79,13 @@ def main() -> None:
     )
     report = timed(
         "model_fairness_s",
-        lambda: f.model_fairness(
+        lambda: fm.model_fairness(
             d["label"], d["pred"], {"sex": d["sex"]}, positive=1, n_boot=args.n_boot, seed=0
         ),
     )
     timed(
         "model_fairness_intersection_s",
-        lambda: f.model_fairness(
+        lambda: fm.model_fairness(
             d["label"],
             d["pred"],
             {"sex": d["sex"], "region": d["region"]},

@@ -17,7 +17,7 @@ from fairlearn import metrics as fm
 from fairlearn.metrics import MetricFrame
 from scipy.stats import binomtest, fisher_exact
 
-from trainerdesk.governance import fairness
+from trainerdesk.governance import fairness, fairness_model
 from trainerdesk.governance.fairness import FairnessInputError
 
 SEX = ["M"] * 10 + ["F"] * 10
@@ -29,7 +29,7 @@ AGE = ["young", "old"] * 10
 
 def model(**kw):
     kw.setdefault("n_boot", 200)
-    return fairness.model_fairness(Y_TRUE, Y_PRED, {"sex": SEX}, positive=1, **kw)
+    return fairness_model.model_fairness(Y_TRUE, Y_PRED, {"sex": SEX}, positive=1, **kw)
 
 
 # --- model fairness against fairlearn ---------------------------------------------------------
@@ -49,7 +49,7 @@ def test_group_metrics_equal_fairlearn_metricframe():
         sensitive_features=SEX,
     )
     for g in report.groups:
-        for m in fairness.GROUP_METRICS:
+        for m in fairness_model.GROUP_METRICS:
             assert g.metrics[m].value == pytest.approx(frame.by_group.loc[g.group, m])
     by = {g.group: g for g in report.groups}
     assert by["M"].metrics["true_positive_rate"].value == pytest.approx(5 / 6)
@@ -113,7 +113,7 @@ def test_signed_convention_flips_with_the_privileged_group():
 
 
 def test_intersections_equal_fairlearn_with_two_sensitive_features():
-    report = fairness.model_fairness(
+    report = fairness_model.model_fairness(
         Y_TRUE * 2, Y_PRED * 2, {"sex": SEX * 2, "age": AGE * 2}, positive=1, n_boot=0
     )
     frame = MetricFrame(
@@ -136,7 +136,7 @@ def test_intersections_equal_fairlearn_with_two_sensitive_features():
 def test_labels_other_than_zero_one_use_the_positive_label():
     t = ["hire" if v else "reject" for v in Y_TRUE]
     p = ["hire" if v else "reject" for v in Y_PRED]
-    report = fairness.model_fairness(t, p, {"sex": SEX}, positive="hire", n_boot=0)
+    report = fairness_model.model_fairness(t, p, {"sex": SEX}, positive="hire", n_boot=0)
     assert report.fairlearn["equalized_odds_difference"].value == pytest.approx(1 / 3)
 
 
@@ -154,7 +154,7 @@ def test_bootstrap_is_seeded_and_brackets_the_replicates():
 
 
 def test_each_bootstrap_replicate_equals_fairlearn_with_its_counts_as_weights():
-    cells = fairness.confusion_cells(np.array(Y_TRUE), np.array(Y_PRED), SEX)
+    cells = fairness_model.confusion_cells(np.array(Y_TRUE), np.array(Y_PRED), SEX)
     assert cells == {
         ("M", 1, 1): 5,
         ("M", 1, 0): 1,
@@ -166,8 +166,8 @@ def test_each_bootstrap_replicate_equals_fairlearn_with_its_counts_as_weights():
         ("F", 0, 0): 5,
     }
     groups = ["M", "F"]
-    counts = fairness.bootstrap_counts(cells, groups, n_boot=20, seed=3)
-    values = fairness.replicate_values(counts, groups, priv="M", others=["F"])
+    counts = fairness_model.bootstrap_counts(cells, groups, n_boot=20, seed=3)
+    values = fairness_model.replicate_values(counts, groups, priv="M", others=["F"])
     # A cell keeps its size: each group keeps its positives and negatives.
     assert (counts["tp"][0] + counts["fn"][0] == 6).all()
     assert (counts["fp"][1] + counts["tn"][1] == 6).all()
@@ -345,12 +345,12 @@ def test_one_group_is_a_clear_error():
         fairness.label_parity([1, 0, 1], {"sex": ["F", "F", "F"]}, positive=1)
     assert e.value.field == "sex"
     with pytest.raises(FairnessInputError, match="one group"):
-        fairness.model_fairness([1, 0], [1, 1], {"sex": ["F", "F"]}, positive=1)
+        fairness_model.model_fairness([1, 0], [1, 1], {"sex": ["F", "F"]}, positive=1)
 
 
 def test_mismatched_lengths_name_the_field():
     with pytest.raises(FairnessInputError, match=r"^y_pred: 19 values but y_true has 20") as e:
-        fairness.model_fairness(Y_TRUE, Y_PRED[:-1], {"sex": SEX}, positive=1)
+        fairness_model.model_fairness(Y_TRUE, Y_PRED[:-1], {"sex": SEX}, positive=1)
     assert e.value.field == "y_pred"
     with pytest.raises(FairnessInputError, match=r"^sex: 19 values") as e:
         fairness.label_parity(Y_TRUE, {"sex": SEX[:-1]}, positive=1)
@@ -376,7 +376,9 @@ def test_empty_input_and_empty_or_unknown_groups():
 def test_group_without_a_favourable_label_is_named():
     y_true = [1, 0, 0, 0]
     with pytest.raises(FairnessInputError, match="group F has no favourable final label") as e:
-        fairness.model_fairness(y_true, [1, 0, 1, 0], {"sex": ["M", "M", "F", "F"]}, positive=1)
+        fairness_model.model_fairness(
+            y_true, [1, 0, 1, 0], {"sex": ["M", "M", "F", "F"]}, positive=1
+        )
     assert e.value.field == "y_true"
 
 
@@ -472,7 +474,9 @@ def test_installed_arrests_data_audits_like_fairlearn():
     colour = fairness.column(rows, "colour")
     # a fixed rule as the "model": released when the person appears in at most 2 databases
     pred = ["released" if r["checks"] <= 2 else "held" for r in rows]
-    report = fairness.model_fairness(y, pred, {"colour": colour}, positive="released", n_boot=0)
+    report = fairness_model.model_fairness(
+        y, pred, {"colour": colour}, positive="released", n_boot=0
+    )
     yt = [int(v == "released") for v in y]
     yp = [int(v == "released") for v in pred]
     assert report.fairlearn["equalized_odds_difference"].value == pytest.approx(
