@@ -8,8 +8,14 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         # The workbench never imports governance: its project bar gets the link here.
+        from trainerdesk.accounts import audit_commands
+        from trainerdesk.governance import heads_cli
         from trainerdesk.workbench import extensions as ext
         from trainerdesk.workbench.extensions import NavLink
+
+        # `trainerdesk audit heads`, and the heads check of `audit verify`.
+        audit_commands.register_subcommand(heads_cli.SUBCOMMAND)
+        audit_commands.register_verify_check(heads_cli.verify_check)
 
         ext.register_nav_link(
             NavLink(

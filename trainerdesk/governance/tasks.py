@@ -10,3 +10,10 @@ from trainerdesk.lib import audit
 def build_version_task(version_id: int) -> None:
     with audit.acting_as("task:build_dataset_version"):
         services.build_version(version_id=version_id)
+
+
+@task()
+def record_chain_heads_task() -> None:
+    from trainerdesk.governance.services import heads
+
+    heads.record_chain_heads(system="task:record_chain_heads")

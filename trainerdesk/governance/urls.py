@@ -29,3 +29,14 @@ urlpatterns += [
     path("projects/<int:project_id>/bias/", views.bias_audits, name="bias_audits"),
     path("projects/<int:project_id>/bias/<int:audit_id>/", views.bias_audit, name="bias_audit"),
 ]
+
+from trainerdesk.governance import views_heads  # noqa: E402
+
+urlpatterns += [
+    path("org/<int:org_id>/audit/heads/", views_heads.audit_heads, name="audit_heads"),
+    path(
+        "org/<int:org_id>/audit/heads.<str:fmt>",
+        views_heads.audit_heads_export,
+        name="audit_heads_export",
+    ),
+]

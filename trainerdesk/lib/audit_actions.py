@@ -64,6 +64,8 @@ ACTIONS: dict[str, str] = {
     "governance.dataset_version.update": "Dataset version tags or notes changed",
     "governance.dataset_version.export": "Dataset version exported",
     "governance.bias_audit.run": "Bias audit run",
+    "governance.chain_heads.record": "Daily audit chain heads recorded",
+    "governance.lineage.record": "Run recorded as using a dataset version",
     "quality.label_error.decide": "Label-error finding decided",
     "quality.gold_snapshot.create": "Gold accuracy snapshot recorded",
     "quality.agreement_report.create": "Agreement report started",

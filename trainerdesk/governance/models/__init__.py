@@ -65,12 +65,28 @@ class VersionRecord(models.Model):
 
 
 class BiasAudit(models.Model):
-    """One label-parity audit of a project's final labels on an item-data attribute (or
-    the intersection of two), stored with the digest of the rows it read so a later
-    recomputation can tell whether the data changed. results holds fairness.py's
+    """One bias audit, of one `kind` (label parity, the default; model fairness of a model
+    version's predictions; annotator parity). For label parity: the project's final labels on
+    an item-data attribute (or the intersection of two). Each is stored with the digest of
+    the rows it read so a later recomputation can tell whether the data changed. results holds fairness.py's
     ParityReport and RepresentationTable as_dict() (fairness.py owns the numbers)."""
 
+    class Kind(models.TextChoices):
+        LABEL_PARITY = "label_parity", "Label parity (data only)"
+        MODEL_FAIRNESS = "model_fairness", "Model fairness (predictions vs final labels)"
+        ANNOTATOR_PARITY = "annotator_parity", "Annotator parity"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bias_audits")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LABEL_PARITY)
+    # The model version whose predictions a model-fairness audit read (governance sits
+    # above evaluation, so this foreign key points down the layers).
+    model_version = models.ForeignKey(
+        "evaluation.ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     attributes = models.JSONField(default=list)  # item-data field names, one or two
     field = models.CharField(max_length=100)  # the label field audited
     positive = models.CharField(max_length=255)  # its favourable label
@@ -103,3 +119,23 @@ class BiasAudit(models.Model):
     @property
     def representation(self) -> dict:
         return self.results.get("representation", {})
+
+    @property
+    def model_fairness(self) -> dict:
+        return self.results.get("model_fairness", {})
+
+    @property
+    def annotators(self) -> dict:
+        return self.results.get("annotator_parity", {})
+
+
+from trainerdesk.governance.models.heads import ChainHead  # noqa: E402
+from trainerdesk.governance.models.lineage import UsedVersion  # noqa: E402
+
+__all__ = [
+    "BiasAudit",
+    "ChainHead",
+    "DatasetVersion",
+    "UsedVersion",
+    "VersionRecord",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from trainerdesk.accounts import audit_commands
 from trainerdesk.accounts.models import AuditChain, Organization
 from trainerdesk.lib import audit
 
@@ -20,8 +21,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
         verify = sub.add_parser("verify", help="recompute the hash chains", description=__doc__)
         verify.add_argument("--org", type=int, metavar="ID", help="only this organization")
+        # Subcommands other apps add (audit_commands.py), e.g. governance's `heads`.
+        for extra in audit_commands.SUBCOMMANDS.values():
+            extra.add_arguments(sub.add_parser(extra.name, help=extra.help))
 
     def handle(self, *args, subcommand: str, **options):
+        if subcommand in audit_commands.SUBCOMMANDS:
+            audit_commands.SUBCOMMANDS[subcommand].handle(self, **options)
+            return
         org_id = options.get("org")
         keys = audit.chains(org_id)
         names = dict(Organization.objects.values_list("pk", "name"))
@@ -44,4 +51,7 @@ class Command(BaseCommand):
                 )
             total += report.events
             self.stdout.write(f"OK {label}: {report.events} events")
+        problems = [p for check in audit_commands.VERIFY_CHECKS for p in check(org_id)]
+        if problems:
+            raise CommandError("BROKEN " + "; ".join(problems))
         self.stdout.write(self.style.SUCCESS(f"OK: {total} events in {len(keys)} chains verified"))
