@@ -68,8 +68,13 @@ class HeadMismatch:
         return f"{self.chain}: the head of {day} differs: stored {self.expected}, now {self.found}"
 
 
+# A day is headed only once it ended this long ago: an event stamped 23:59:59 commits
+# with its transaction, a moment later (record() stamps it under the chain's lock).
+SETTLE = timedelta(minutes=10)
+
+
 def _today() -> date:
-    return timezone.now().astimezone(UTC).date()
+    return (timezone.now() - SETTLE).astimezone(UTC).date()
 
 
 def recompute_heads(
