@@ -35,6 +35,7 @@ class GovernanceConfig(AppConfig):
                 current=("governance:bias_audits", "governance:bias_audit"),
             )
         )
+        ext.register_nav_link(NavLink("Evidence", "governance:evidence", 77, roles=("manager",)))
 
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` after the workbench demo: the Toronto arrests

@@ -40,3 +40,12 @@ urlpatterns += [
         name="audit_heads_export",
     ),
 ]
+
+from trainerdesk.governance import views_evidence  # noqa: E402
+
+urlpatterns += [
+    path("projects/<int:project_id>/evidence/", views_evidence.evidence_page, name="evidence"),
+    path(
+        "projects/<int:project_id>/evidence.csv", views_evidence.evidence_csv, name="evidence_csv"
+    ),
+]

@@ -68,8 +68,8 @@ class BiasAudit(models.Model):
     """One bias audit, of one `kind` (label parity, the default; model fairness of a model
     version's predictions; annotator parity). For label parity: the project's final labels on
     an item-data attribute (or the intersection of two). Each is stored with the digest of
-    the rows it read so a later recomputation can tell whether the data changed. results holds fairness.py's
-    ParityReport and RepresentationTable as_dict() (fairness.py owns the numbers)."""
+    the rows it read so a later recomputation can tell whether the data changed. results
+    holds fairness.py's / fairness_model.py's reports as_dict() (they own the numbers)."""
 
     class Kind(models.TextChoices):
         LABEL_PARITY = "label_parity", "Label parity (data only)"
