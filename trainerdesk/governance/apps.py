@@ -13,6 +13,7 @@ class GovernanceConfig(AppConfig):
         from trainerdesk.workbench import extensions as ext
         from trainerdesk.workbench.extensions import NavLink
 
+        _connect_lineage()
         # `trainerdesk audit heads`, and the heads check of `audit verify`.
         audit_commands.register_subcommand(heads_cli.SUBCOMMAND)
         audit_commands.register_verify_check(heads_cli.verify_check)
@@ -43,3 +44,48 @@ class GovernanceConfig(AppConfig):
         from trainerdesk.governance.demo import load_bias_demo
 
         return load_bias_demo(stdout=stdout, limit=limit)
+
+
+def _connect_lineage() -> None:
+    """A run that finishes is matched to the project's built versions (services/lineage.py):
+    quality and evaluation sit below governance and never call it, so it listens. A
+    version that is built is matched to the finished runs (whichever path built it: the
+    worker's task or `trainerdesk version create`)."""
+    from django.db import transaction
+    from django.db.models.signals import post_save
+
+    from trainerdesk.evaluation.models import EvaluationRun, ModelVersion
+    from trainerdesk.governance.models import DatasetVersion
+    from trainerdesk.quality.models import LabelErrorRun
+
+    def on_version_saved(sender, instance, **kwargs) -> None:
+        from trainerdesk.governance.services import lineage
+
+        if instance.status == "done":
+            transaction.on_commit(lambda: lineage.match_version(instance))
+
+    post_save.connect(
+        on_version_saved, sender=DatasetVersion, weak=False, dispatch_uid="lineage-version"
+    )
+
+    def receiver(run_type: str):
+        def on_save(sender, instance, **kwargs) -> None:
+            from trainerdesk.governance.services import lineage
+
+            if run_type == "model_version":
+                if not instance.training_digest:
+                    return
+            elif instance.status != "done":
+                return
+            transaction.on_commit(lambda: lineage.match_run(run_type, instance))
+
+        return on_save
+
+    for model, run_type in (
+        (LabelErrorRun, "label_error_run"),
+        (EvaluationRun, "evaluation_run"),
+        (ModelVersion, "model_version"),
+    ):
+        post_save.connect(
+            receiver(run_type), sender=model, weak=False, dispatch_uid=f"lineage-{run_type}"
+        )

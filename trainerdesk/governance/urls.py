@@ -49,3 +49,13 @@ urlpatterns += [
         "projects/<int:project_id>/evidence.csv", views_evidence.evidence_csv, name="evidence_csv"
     ),
 ]
+
+from trainerdesk.governance import views_lineage  # noqa: E402
+
+urlpatterns += [
+    path(
+        "projects/<int:project_id>/versions/<int:version_id>/lineage/",
+        views_lineage.record,
+        name="lineage_record",
+    ),
+]

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from trainerdesk.governance import access, services
+from trainerdesk.governance import access, services, views_lineage
 from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import views_runs
@@ -70,6 +70,7 @@ def version(request: HttpRequest, project_id: int, version_id: int) -> HttpRespo
         project=project, status=DatasetVersion.Status.DONE
     ).exclude(pk=v.pk)
     context = {"project": project, "version": v, "others": others} | _card(project, v)
+    context |= views_lineage.version_context(v)
     return TemplateResponse(request, "governance/version.html", context)
 
 
