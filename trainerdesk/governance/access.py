@@ -38,3 +38,14 @@ def get_bias_audit_for_user(user, project: Project, audit_id) -> BiasAudit:
         )
     except BiasAudit.DoesNotExist:
         raise Http404("No such bias audit") from None
+
+
+def get_model_version_for_user(user, project: Project, model_version_id):
+    """A model version (evaluation) of a project get_project_for_versions already let the
+    user into; 404 for another project's."""
+    from trainerdesk.evaluation.models import ModelVersion
+
+    try:
+        return ModelVersion.objects.get(pk=key_or_404(model_version_id), project=project)
+    except ModelVersion.DoesNotExist:
+        raise Http404("No such model version") from None

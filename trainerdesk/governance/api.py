@@ -173,6 +173,8 @@ class BiasAuditIn(InputSchema):
 class BiasAuditOut(Schema):
     id: int
     project: int
+    kind: str = Field(description="label_parity, model_fairness or annotator_parity.")
+    model_version: int | None = Field(description="The model version a model-fairness audit read.")
     attributes: list[str]
     field: str
     positive: str
@@ -183,8 +185,11 @@ class BiasAuditOut(Schema):
     )
     item_count: int
     results: dict = Field(
-        description="parity (groups with n, rate and Wilson interval; SPD/DI per group; "
-        "four-fifths flag; warnings), representation (split x group counts) and unlabelled."
+        description="label_parity: parity (groups with n, rate and Wilson interval; SPD/DI "
+        "per group; four-fifths flag; warnings), representation (split x group counts) and "
+        "unlabelled. model_fairness: model_fairness (groups' selection rate, TPR, FPR, "
+        "accuracy with bootstrap intervals; fairlearn's aggregates; AIF360's signed values per "
+        "unprivileged group). annotator_parity: annotator_parity (tests per annotator and group)."
     )
     computed_by: str | None
     computed_at: datetime
@@ -196,6 +201,10 @@ class BiasAuditOut(Schema):
     @staticmethod
     def resolve_dataset_version(a) -> int | None:
         return a.dataset_version_id
+
+    @staticmethod
+    def resolve_model_version(a) -> int | None:
+        return a.model_version_id
 
     @staticmethod
     def resolve_computed_by(a) -> str | None:

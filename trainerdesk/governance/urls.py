@@ -59,3 +59,18 @@ urlpatterns += [
         name="lineage_record",
     ),
 ]
+
+from trainerdesk.governance import views_bias  # noqa: E402
+
+urlpatterns += [
+    path(
+        "projects/<int:project_id>/bias/model-fairness/",
+        views_bias.run_model_fairness,
+        name="bias_model_fairness",
+    ),
+    path(
+        "projects/<int:project_id>/bias/annotator-parity/",
+        views_bias.run_annotator_parity,
+        name="bias_annotator_parity",
+    ),
+]

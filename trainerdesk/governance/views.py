@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from trainerdesk.governance import access, services, views_lineage
+from trainerdesk.governance import access, services, views_bias, views_lineage
 from trainerdesk.governance.models import BiasAudit, DatasetVersion
 from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.workbench import views_runs
@@ -176,6 +176,7 @@ def bias_audits(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "audits": BiasAudit.objects.filter(project=project).select_related("computed_by")[:200],
     } | _audit_form_context(project)
+    context |= views_bias.form_context(project)
     return TemplateResponse(request, "governance/bias_audits.html", context)
 
 
@@ -184,6 +185,8 @@ def bias_audits(request: HttpRequest, project_id: int) -> HttpResponse:
 def bias_audit(request: HttpRequest, project_id: int, audit_id: int) -> HttpResponse:
     project = access.get_project_for_versions(request.user, project_id)
     a = access.get_bias_audit_for_user(request.user, project, audit_id)
+    if a.kind != BiasAudit.Kind.LABEL_PARITY:
+        return views_bias.detail(request, project, a)
     parity, table = a.parity, a.representation
     comparisons = {c["group"]: c for c in parity.get("comparisons", [])}
     groups = [g | {"comparison": comparisons.get(g["group"])} for g in parity.get("groups", [])]

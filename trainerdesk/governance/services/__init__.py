@@ -1,6 +1,10 @@
 """Governance services (re-exported: `services.create_version(...)` works everywhere)."""
 
 from trainerdesk.governance.services.bias import run_label_parity_audit
+from trainerdesk.governance.services.bias_model import (
+    run_annotator_parity_audit,
+    run_model_fairness_audit,
+)
 from trainerdesk.governance.services.versions import (
     DIFF_ID_LIMIT,
     build_version,
@@ -20,6 +24,8 @@ __all__ = [
     "export_version",
     "iter_manifest",
     "read_version_records",
+    "run_annotator_parity_audit",
     "run_label_parity_audit",
+    "run_model_fairness_audit",
     "update_version",
 ]
