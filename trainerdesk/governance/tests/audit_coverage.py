@@ -7,10 +7,18 @@ from __future__ import annotations
 BASE = "/api/v1/projects/{project_id}/versions"
 BIAS = "/api/v1/projects/{project_id}/bias-audits"
 
+PROJECT = "/api/v1/projects/{project_id}"
+LINEAGE = f"{BASE}/{{version_id}}/lineage"
+MODEL_FAIRNESS = f"{PROJECT}/model-fairness-audits"
+ANNOTATOR_PARITY = f"{PROJECT}/annotator-parity-audits"
+
 WRITES = {
     ("POST", BASE): ("governance.dataset_version.create",),
     ("PATCH", f"{BASE}/{{version_id}}"): ("governance.dataset_version.update",),
     ("POST", BIAS): ("governance.bias_audit.run",),
+    ("POST", LINEAGE): ("governance.lineage.record",),
+    ("POST", MODEL_FAIRNESS): ("governance.bias_audit.run",),
+    ("POST", ANNOTATOR_PARITY): ("governance.bias_audit.run",),
 }
 
 
@@ -29,7 +37,7 @@ def _patch(client, *, project, request, **_):
     assert r.status_code == 200, r.content[:300]
 
 
-def _bias(client, *, project, request, **_):
+def _label_by_sex(project, request):
     from trainerdesk.workbench import services
 
     teammate = request.getfixturevalue("teammate")
@@ -41,6 +49,10 @@ def _bias(client, *, project, request, **_):
         services.submit_annotation(
             project=project, item=item, user=teammate, answer={"topic": topic}
         )
+
+
+def _bias(client, *, project, request, **_):
+    _label_by_sex(project, request)
     r = client.post(
         BIAS.format(project_id=project.pk),
         {"attribute": "sex", "positive": "sport"},
@@ -49,7 +61,63 @@ def _bias(client, *, project, request, **_):
     assert r.status_code == 201, r.content[:300]
 
 
+def _lineage(client, *, project, request, **_):
+    from trainerdesk.evaluation.services import version_for
+    from trainerdesk.governance import services
+
+    owner = request.getfixturevalue("owner")
+    v = services.create_version(project=project, name="v1", by=owner)
+    mv = version_for(project=project, model_version="m1", by=owner)
+    r = client.post(
+        LINEAGE.format(project_id=project.pk, version_id=v.pk),
+        {"run_type": "model_version", "run_id": mv.pk},
+        "application/json",
+    )
+    assert r.status_code == 201, r.content[:300]
+
+
+def _model_fairness(client, *, project, request, **_):
+    from trainerdesk.evaluation.services import version_for
+    from trainerdesk.workbench import services
+
+    owner = request.getfixturevalue("owner")
+    # Both groups need a favourable and an unfavourable final label.
+    services.add_items(project=project, items=[{"text": "extra", "sex": "F"}], by=owner)
+    items = list(project.items.order_by("id"))
+    teammate = request.getfixturevalue("teammate")
+    rows = [("sport", "F"), ("tech", "F"), ("sport", "M"), ("tech", "M")]
+    for item, (topic, sex) in zip(items, rows, strict=True):
+        item.data = {**item.data, "sex": sex}
+        item.save(update_fields=["data"])
+        services.submit_annotation(
+            project=project, item=item, user=teammate, answer={"topic": topic}
+        )
+        services.add_prediction(
+            project=project, item=item, answer={"topic": "sport"}, model_version="m1", by=owner
+        )
+    mv = version_for(project=project, model_version="m1", by=owner)
+    r = client.post(
+        MODEL_FAIRNESS.format(project_id=project.pk),
+        {"model_version": mv.pk, "attribute": "sex", "positive": "sport", "n_boot": 0},
+        "application/json",
+    )
+    assert r.status_code == 201, r.content[:300]
+
+
+def _annotator_parity(client, *, project, request, **_):
+    _label_by_sex(project, request)
+    r = client.post(
+        ANNOTATOR_PARITY.format(project_id=project.pk),
+        {"attribute": "sex", "positive": "sport"},
+        "application/json",
+    )
+    assert r.status_code == 201, r.content[:300]
+
+
 DRIVERS = {
+    ("POST", LINEAGE): _lineage,
+    ("POST", MODEL_FAIRNESS): _model_fairness,
+    ("POST", ANNOTATOR_PARITY): _annotator_parity,
     ("POST", BASE): _create,
     ("PATCH", f"{BASE}/{{version_id}}"): _patch,
     ("POST", BIAS): _bias,
