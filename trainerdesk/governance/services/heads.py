@@ -236,7 +236,7 @@ def _head(row: dict[str, Any]) -> DayHead:
     org = row.get("organization_id")
     return DayHead(
         chain=str(row["chain"]),
-        organization_id=int(org) if org not in (None, "") else None,
+        organization_id=None if org is None or org == "" else int(org),
         day=date.fromisoformat(str(row["day"])),
         seq=int(row["seq"]),
         event_id=int(row["event_id"]),
