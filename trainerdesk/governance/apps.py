@@ -54,7 +54,7 @@ def _connect_lineage() -> None:
     from django.db import transaction
     from django.db.models.signals import post_save
 
-    from trainerdesk.evaluation.models import EvaluationRun, ModelVersion
+    from trainerdesk.evaluation.models import EvaluationRun, ModelVersion, TrainingRun
     from trainerdesk.governance.models import DatasetVersion
     from trainerdesk.quality.models import LabelErrorRun
 
@@ -72,12 +72,18 @@ def _connect_lineage() -> None:
         def on_save(sender, instance, **kwargs) -> None:
             from trainerdesk.governance.services import lineage
 
-            if run_type == "model_version":
-                if not instance.training_digest:
+            kind, obj = run_type, instance
+            if kind == "training_run":
+                # Its model version may have been matched before the run pointed at it.
+                if obj.status != "done" or obj.version_id is None:
                     return
-            elif instance.status != "done":
+                kind, obj = "model_version", obj.version
+            if kind == "model_version":
+                if not obj.training_digest:
+                    return
+            elif obj.status != "done":
                 return
-            transaction.on_commit(lambda: lineage.match_run(run_type, instance))
+            transaction.on_commit(lambda: lineage.match_run(kind, obj))
 
         return on_save
 
@@ -85,6 +91,7 @@ def _connect_lineage() -> None:
         (LabelErrorRun, "label_error_run"),
         (EvaluationRun, "evaluation_run"),
         (ModelVersion, "model_version"),
+        (TrainingRun, "training_run"),
     ):
         post_save.connect(
             receiver(run_type), sender=model, weak=False, dispatch_uid=f"lineage-{run_type}"

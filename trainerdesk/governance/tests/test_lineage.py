@@ -145,3 +145,21 @@ def test_page_and_api(
         assert (
             client.post(f"/projects/{project.pk}/versions/{v1.pk}/lineage/", {}).status_code == 404
         )
+
+
+def test_a_baseline_model_version_and_its_training_run_link_to_the_version(
+    project, owner, django_capture_on_commit_callbacks
+):
+    add_labelled(project, owner, 12)
+    evaluation.create_split(project=project, fraction=0.25, seed=1, by=owner)
+    v1 = _version(project, "v1", owner, django_capture_on_commit_callbacks)
+    run = evaluation.train_baseline(project=project, name="baseline", by=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = evaluation.run_training(run_id=run.pk)
+    assert run.status == "done", run.message
+    # The model version is linked when it is stored (its training digest is v1's labels
+    # outside the split), and its training run with it.
+    assert _links(v1) >= {
+        ("model_version", run.version.pk, "digest"),
+        ("training_run", run.pk, "digest"),
+    }
