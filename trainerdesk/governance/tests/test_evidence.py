@@ -100,3 +100,24 @@ def test_page_csv_and_access(client, history, labelled, owner, teammate, outside
         client.force_login(user)
         assert client.get(url).status_code == 404
         assert client.get(f"/projects/{labelled.pk}/evidence.csv").status_code == 404
+
+
+def test_api_pages_and_access(client, history, labelled, owner, teammate, outsider):
+    url = f"/api/v1/projects/{labelled.pk}/evidence"
+    client.force_login(owner)
+    every = client.get(url, {"limit": 1000}).json()
+    assert every["next_after"] is None
+    seen, after = [], ""
+    while True:
+        body = client.get(url, {"limit": 3, "after": after}).json()
+        seen += [(e["source"], e["id"]) for e in body["entries"]]
+        if not body["next_after"]:
+            break
+        after = body["next_after"]
+    assert seen == [(e["source"], e["id"]) for e in every["entries"]]
+    labelled_only = client.get(url, {"category": "labelled"}).json()["entries"]
+    assert len(labelled_only) == 2 and labelled_only[0]["source"] == "annotation"
+    assert client.get(url, {"category": "nope"}).status_code == 400
+    for user in (teammate, outsider):
+        client.force_login(user)
+        assert client.get(url).status_code == 404

@@ -159,3 +159,14 @@ def test_today_has_no_head_until_it_is_over(org):
     assert today not in {h.day for h in got}
     got, _ = heads.recompute_heads(audit.chain_key(org.pk), before=today + timedelta(days=1))
     assert today in {h.day for h in got}
+
+
+def test_api_lists_the_org_heads(client, log, org, owner, teammate, outsider):
+    heads.record_chain_heads(before=AFTER, system="test")
+    client.force_login(owner)
+    body = client.get(f"/api/v1/orgs/{org.pk}/audit/heads").json()
+    assert [h["day"] for h in body][-3:] == [d.isoformat() for d in DAYS]
+    assert {h["chain"] for h in body} == {f"org:{org.pk}"}
+    for user in (teammate, outsider):
+        client.force_login(user)
+        assert client.get(f"/api/v1/orgs/{org.pk}/audit/heads").status_code == 404

@@ -128,6 +128,16 @@ def test_page_and_api(
     assert r.status_code == 201 and r.json()["match"] == "explicit"
     bad = client.post(api, {"run_type": "nope", "run_id": 1}, "application/json")
     assert bad.status_code == 400
+    by_run = client.get(
+        f"/api/v1/projects/{project.pk}/lineage",
+        {"run_type": "evaluation_run", "run_id": runs["evaluation"].pk},
+    ).json()
+    assert [(x["version"], x["match"]) for x in by_run] == [(v1.pk, "digest")]
+    assert by_run[0]["version_id"] == v1.version_id
+    missing = client.get(
+        f"/api/v1/projects/{project.pk}/lineage", {"run_type": "evaluation_run", "run_id": 99999}
+    )
+    assert missing.status_code == 400
     form = client.post(
         f"/projects/{project.pk}/versions/{v1.pk}/lineage/",
         {"run_type": "evaluation_run", "run_id": "12345"},
@@ -136,6 +146,8 @@ def test_page_and_api(
     for user in (teammate, outsider):
         client.force_login(user)
         assert client.get(api).status_code == 404
+        by_run = f"/api/v1/projects/{project.pk}/lineage?run_type=evaluation_run&run_id=1"
+        assert client.get(by_run).status_code == 404
         assert (
             client.post(
                 api, {"run_type": "model_version", "run_id": 1}, "application/json"
