@@ -45,8 +45,9 @@ def timed_writes(n: int, *, audited: bool, org, membership) -> list[float]:
     return seconds
 
 
-def build_chain(organization_id: int, v: int, batch: int = 5000) -> float:
-    """V events on one chain in bulk, hashed exactly as record() hashes; returns seconds."""
+def build_chain(organization_id: int, v: int, batch: int = 5000, stamp=None) -> float:
+    """V events on one chain in bulk, hashed exactly as record() hashes; returns seconds.
+    `stamp(i)` gives event i's time (default: now)."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -64,7 +65,7 @@ def build_chain(organization_id: int, v: int, batch: int = 5000) -> float:
             e = AuditEvent(
                 chain_id=head.pk,
                 seq=seq,
-                created_at=timezone.now(),
+                created_at=stamp(i) if stamp else timezone.now(),
                 action="workbench.item.gold_mark",
                 organization_id=organization_id,
                 project_id=1,

@@ -1,7 +1,7 @@
 """Daily chain heads (governance/services/heads.py): how long recording and checking take
 for a chain of V events (default 100,000) spread over D past days (default 30).
 
-The chain is written in bulk with record()'s own hashing (as bench_audit.py does), each
+The chain is written in bulk with record()'s own hashing (bench_audit.py's), each
 event stamped on one of the D days; then: `record_chain_heads()` the first time (it
 recomputes the whole chain), again (nothing new: it continues from the last stored head),
 and `check_heads()` of the stored heads (the whole chain again, what `audit verify` adds).
@@ -21,39 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 
-def build_chain(organization_id: int, v: int, days: int, batch: int = 5000) -> float:
-    from django.db import transaction
+def build_chain(organization_id: int, v: int, days: int) -> float:
+    """bench_audit's chain, its events spread evenly over the `days` before today."""
+    from bench_audit import build_chain as build
 
-    from trainerdesk.accounts.models import AuditChain, AuditEvent
-    from trainerdesk.lib import audit
-
-    start = time.perf_counter()
-    key = audit.chain_key(organization_id)
-    head = AuditChain.objects.create(key=key, organization_id=organization_id)
     first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first -= timedelta(days=days)
     step = timedelta(days=days) / v
-    prev, seq = audit.GENESIS_HASH, 0
-    for lo in range(0, v, batch):
-        rows = []
-        for i in range(lo, min(lo + batch, v)):
-            seq += 1
-            e = AuditEvent(
-                chain_id=head.pk, seq=seq, created_at=first + step * i,
-                action="workbench.item.gold_mark", organization_id=organization_id,
-                project_id=1, actor_id=1, actor_system="", object_type="workbench.item",
-                object_id=str(i), reason="", request_id="", ip="", prev_hash=prev,
-                changes=audit.clean_changes({"is_gold": {"before": False, "after": True}}),
-            )  # fmt: skip
-            e.hash = audit.chain_hash(
-                prev, audit.canonical_line(audit.event_fields(key, e.__dict__))
-            )
-            prev = e.hash
-            rows.append(e)
-        with transaction.atomic():
-            AuditEvent.objects.bulk_create(rows)
-    AuditChain.objects.filter(pk=head.pk).update(seq=seq, head_hash=prev)
-    return time.perf_counter() - start
+    return build(organization_id, v, stamp=lambda i: first + step * i)
 
 
 def main() -> None:

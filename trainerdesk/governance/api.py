@@ -152,7 +152,9 @@ def export_version(
     return response
 
 
-class BiasAuditIn(InputSchema):
+class GroupsIn(InputSchema):
+    """What every bias audit compares: groups of one or two attributes, one label."""
+
     attribute: str = Field(max_length=100, description="Item-data field, e.g. sex.")
     second_attribute: str | None = Field(
         default=None, max_length=100, description="Audit the intersection with this field."
@@ -161,6 +163,9 @@ class BiasAuditIn(InputSchema):
         default=None, description="The label field; default: the only single-choice field."
     )
     positive: str = Field(description="The favourable label of that field.")
+
+
+class BiasAuditIn(GroupsIn):
     privileged: str | list[str] | None = Field(
         default=None,
         description="The reference group (one value per attribute); default: highest rate.",

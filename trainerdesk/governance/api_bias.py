@@ -5,36 +5,19 @@ only: 404 for anyone else and for another project's model version."""
 from ninja import Field, Router, Status
 
 from trainerdesk.governance import access, services
-from trainerdesk.governance.api import BiasAuditOut
+from trainerdesk.governance.api import BiasAuditIn, BiasAuditOut, GroupsIn
 from trainerdesk.governance.services.bias_model import DEFAULT_N_BOOT, MAX_N_BOOT
-from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
+from trainerdesk.lib.api_schemas import ErrorOut
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench.api import ProjectId
 
 router = Router(tags=["governance"])
 
 
-class GroupsIn(InputSchema):
-    attribute: str = Field(max_length=100, description="Item-data field, e.g. sex.")
-    second_attribute: str | None = Field(
-        default=None, max_length=100, description="Audit the intersection with this field."
-    )
-    field: str | None = Field(
-        default=None, description="The label field; default: the only single-choice field."
-    )
-    positive: str = Field(description="The favourable label of that field.")
+class ModelFairnessIn(BiasAuditIn):
+    """Label parity's input (privileged default: the highest selection rate) and the model."""
 
-
-class ModelFairnessIn(GroupsIn):
     model_version: int = Field(ge=1, description="A model version of the project.")
-    privileged: str | list[str] | None = Field(
-        default=None,
-        description="The reference group (one value per attribute); default: highest "
-        "selection rate.",
-    )
-    dataset_version: int | None = Field(
-        default=None, ge=1, description="Compare with this built version's finals instead."
-    )
     n_boot: int = Field(default=DEFAULT_N_BOOT, ge=0, le=MAX_N_BOOT)
     seed: int = 0
 

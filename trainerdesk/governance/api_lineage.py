@@ -32,19 +32,6 @@ class UsedVersionOut(Schema):
     recorded_by: str | None
 
 
-def _out(link: UsedVersion) -> dict:
-    return {
-        "version": link.version_id,
-        "run_type": link.run_type,
-        "run_id": link.run_id,
-        "match": link.match,
-        "digest": link.digest,
-        "note": link.note,
-        "recorded_at": link.recorded_at,
-        "recorded_by": link.recorded_by.get_username() if link.recorded_by else None,
-    }
-
-
 @router.get(
     "/projects/{project_id}/versions/{version_id}/lineage",
     response=list[UsedVersionOut],
@@ -56,7 +43,10 @@ def _out(link: UsedVersion) -> dict:
 def list_lineage(request: ApiRequest, project_id: ProjectId, version_id: ObjectId):
     project = access.get_project_for_versions(request.auth, project_id)
     v = access.get_version_for_user(request.auth, project, version_id)
-    return [_out(u) for u in UsedVersion.objects.filter(version=v).select_related("recorded_by")]
+    return [
+        lineage.link_dict(u)
+        for u in UsedVersion.objects.filter(version=v).select_related("recorded_by")
+    ]
 
 
 @router.post(
@@ -74,4 +64,4 @@ def record_lineage(
     link = lineage.record_used_version(
         version=v, run_type=body.run_type, run_id=body.run_id, note=body.note, by=request.auth
     )
-    return Status(201, _out(link))
+    return Status(201, lineage.link_dict(link))

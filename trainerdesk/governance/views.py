@@ -157,21 +157,17 @@ def bias_audits(request: HttpRequest, project_id: int) -> HttpResponse:
             version = access.get_version_for_user(
                 request.user, project, request.POST["dataset_version"]
             )
-        try:
-            audit_obj = services.run_label_parity_audit(
-                project=project,
-                attribute=request.POST.get("attribute", ""),
-                second_attribute=request.POST.get("second_attribute") or None,
-                privileged=request.POST.get("privileged") or None,
-                field=request.POST.get("field") or None,
-                positive=request.POST.get("positive") or None,
-                dataset_version=version,
-                by=request.user,
-            )
-        except (InvalidInput, ConflictError) as exc:
-            messages.error(request, str(exc))
-            return redirect("governance:bias_audits", project_id=project.pk)
-        return redirect("governance:bias_audit", project_id=project.pk, audit_id=audit_obj.pk)
+        return views_bias.run_and_show(
+            request,
+            project,
+            services.run_label_parity_audit,
+            attribute=request.POST.get("attribute", ""),
+            second_attribute=request.POST.get("second_attribute") or None,
+            privileged=request.POST.get("privileged") or None,
+            field=request.POST.get("field") or None,
+            positive=request.POST.get("positive") or None,
+            dataset_version=version,
+        )
     context = {
         "project": project,
         "audits": BiasAudit.objects.filter(project=project).select_related("computed_by")[:200],

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -36,38 +38,40 @@ def run_model_fairness(request: HttpRequest, project_id: int) -> HttpResponse:
         version = access.get_version_for_user(
             request.user, project, request.POST["dataset_version"]
         )
-    try:
-        a = services.run_model_fairness_audit(
-            project=project,
-            model_version=mv,
-            attribute=request.POST.get("attribute", ""),
-            second_attribute=request.POST.get("second_attribute") or None,
-            positive=request.POST.get("positive") or None,
-            privileged=request.POST.get("privileged") or None,
-            field=request.POST.get("field") or None,
-            dataset_version=version,
-            by=request.user,
-        )
-    except (InvalidInput, ConflictError) as exc:
-        messages.error(request, str(exc))
-        return redirect("governance:bias_audits", project_id=project.pk)
-    return redirect("governance:bias_audit", project_id=project.pk, audit_id=a.pk)
+    return run_and_show(
+        request,
+        project,
+        services.run_model_fairness_audit,
+        model_version=mv,
+        attribute=request.POST.get("attribute", ""),
+        second_attribute=request.POST.get("second_attribute") or None,
+        positive=request.POST.get("positive") or None,
+        privileged=request.POST.get("privileged") or None,
+        field=request.POST.get("field") or None,
+        dataset_version=version,
+    )
 
 
 @login_required
 @require_POST
 def run_annotator_parity(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_versions(request.user, project_id)
+    return run_and_show(
+        request,
+        project,
+        services.run_annotator_parity_audit,
+        attribute=request.POST.get("attribute", ""),
+        second_attribute=request.POST.get("second_attribute") or None,
+        positive=request.POST.get("positive") or None,
+        field=request.POST.get("field") or None,
+    )
+
+
+def run_and_show(request: HttpRequest, project, run: Callable[..., BiasAudit], **kwargs):
+    """Run an audit service; show the audit, or the list with the service's message."""
     try:
-        a = services.run_annotator_parity_audit(
-            project=project,
-            attribute=request.POST.get("attribute", ""),
-            second_attribute=request.POST.get("second_attribute") or None,
-            positive=request.POST.get("positive") or None,
-            field=request.POST.get("field") or None,
-            by=request.user,
-        )
-    except InvalidInput as exc:
+        a = run(project=project, by=request.user, **kwargs)
+    except (InvalidInput, ConflictError) as exc:
         messages.error(request, str(exc))
         return redirect("governance:bias_audits", project_id=project.pk)
     return redirect("governance:bias_audit", project_id=project.pk, audit_id=a.pk)

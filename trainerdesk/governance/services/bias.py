@@ -145,18 +145,34 @@ def run_label_parity_audit(
         "representation": table.as_dict(),
         "unlabelled": unlabelled,
     }
+    return store_audit(
+        project=project, kind=BiasAudit.Kind.LABEL_PARITY, attributes=attributes,
+        field=f.name, positive=positive, privileged=privileged, version=dataset_version,
+        model_version=None, digest=digest.hexdigest(), count=len(ids), results=results,
+        facts={"four_fifths_flag": parity.four_fifths_flag}, by=by,
+    )  # fmt: skip
+
+
+def store_audit(
+    *, project: Project, kind: str, attributes: list[str], field: str, positive: str,
+    privileged: Any, version: DatasetVersion | None, model_version: Any, digest: str,
+    count: int, results: dict, facts: dict, by,
+) -> BiasAudit:  # fmt: skip
+    """Store one audit of any kind and record its event (kind-specific `facts` added)."""
+    if isinstance(privileged, list | tuple):
+        privileged = ", ".join(str(p) for p in privileged)
     with transaction.atomic():
         obj = BiasAudit.objects.create(
             project=project,
+            kind=kind,
+            model_version=model_version,
             attributes=attributes,
-            field=f.name,
+            field=field,
             positive=positive,
-            privileged=", ".join(privileged)
-            if isinstance(privileged, list)
-            else (privileged or ""),
-            dataset_version=dataset_version,
-            inputs_digest=digest.hexdigest(),
-            item_count=len(ids),
+            privileged=privileged or "",
+            dataset_version=version,
+            inputs_digest=digest,
+            item_count=count,
             results=results,
             computed_by=by,
         )
@@ -165,12 +181,13 @@ def run_label_parity_audit(
             obj=obj,
             project=project,
             changes={
+                "kind": kind,
                 "attributes": attributes,
-                "field": f.name,
+                "field": field,
                 "positive": positive,
-                "items": len(ids),
-                "inputs_digest": obj.inputs_digest,
-                "four_fifths_flag": parity.four_fifths_flag,
+                "items": count,
+                "inputs_digest": digest,
+                **facts,
             },
             by=by,
         )

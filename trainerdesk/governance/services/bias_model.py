@@ -18,11 +18,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-
 from trainerdesk.governance.models import BiasAudit, DatasetVersion
-from trainerdesk.governance.services.bias import _finals, _label_field
-from trainerdesk.lib import audit
+from trainerdesk.governance.services.bias import _finals, _label_field, store_audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.lazy import lazy_module
@@ -67,12 +64,6 @@ def _privileged(privileged: Any, attributes: list[str]) -> Any:
     return privileged
 
 
-def _privileged_text(privileged: Any) -> str:
-    if isinstance(privileged, list | tuple):
-        return ", ".join(str(p) for p in privileged)
-    return privileged or ""
-
-
 def _item_values(project: Project, ids: set[int], attributes: list[str]) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = {}
     seen = dict.fromkeys(attributes, False)
@@ -89,44 +80,6 @@ def _item_values(project: Project, ids: set[int], attributes: list[str]) -> dict
             name = "attribute" if i == 0 else "second_attribute"
             raise InvalidInput([f"{name}: no audited item has {a!r} in its data"])
     return out
-
-
-def _store(
-    *, project: Project, kind: str, attributes: list[str], field: str, positive: str,
-    privileged: Any, version: DatasetVersion | None, model_version: Any, digest: str,
-    count: int, results: dict, facts: dict, by,
-) -> BiasAudit:  # fmt: skip
-    with transaction.atomic():
-        obj = BiasAudit.objects.create(
-            project=project,
-            kind=kind,
-            model_version=model_version,
-            attributes=attributes,
-            field=field,
-            positive=positive,
-            privileged=_privileged_text(privileged),
-            dataset_version=version,
-            inputs_digest=digest,
-            item_count=count,
-            results=results,
-            computed_by=by,
-        )
-        audit.record(
-            action="governance.bias_audit.run",
-            obj=obj,
-            project=project,
-            changes={
-                "kind": kind,
-                "attributes": attributes,
-                "field": field,
-                "positive": positive,
-                "items": count,
-                "inputs_digest": digest,
-                **facts,
-            },
-            by=by,
-        )
-    return obj
 
 
 def latest_predictions(project: Project, model_version: Any, field: str) -> dict[int, Any]:
@@ -200,7 +153,7 @@ def run_model_fairness_audit(
         "model_version_name": model_version.name,
     }
     flags = [c.group for c in report.aif360 if c.four_fifths_flag]
-    return _store(
+    return store_audit(
         project=project, kind=BiasAudit.Kind.MODEL_FAIRNESS, attributes=attributes,
         field=f.name, positive=positive, privileged=privileged, version=dataset_version,
         model_version=model_version, digest=digest.hexdigest(), count=len(ids),
@@ -247,7 +200,7 @@ def run_annotator_parity_audit(
     for pk, w, i, label in sorted(zip(pks, who, items, labels, strict=True)):
         digest.add(pk, w, json.dumps(values[i], sort_keys=True, default=str),
                    int(label == positive))  # fmt: skip
-    return _store(
+    return store_audit(
         project=project, kind=BiasAudit.Kind.ANNOTATOR_PARITY, attributes=attributes,
         field=f.name, positive=positive, privileged=None, version=None, model_version=None,
         digest=digest.hexdigest(), count=len(set(items)),

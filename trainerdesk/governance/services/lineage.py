@@ -316,20 +316,22 @@ def links_of(version: DatasetVersion) -> list[dict[str, Any]]:
                 url = reverse("evaluation:models", args=[version.project_id])
         except NoReverseMatch:
             url = ""
-        out.append(
-            {
-                "run_type": link.run_type,
-                "run_label": RunType(link.run_type).label,
-                "run_id": link.run_id,
-                "match": link.match,
-                "digest": link.digest,
-                "note": link.note,
-                "recorded_at": link.recorded_at,
-                "recorded_by": link.recorded_by.get_username() if link.recorded_by else None,
-                "url": url,
-            }
-        )
+        out.append(link_dict(link) | {"run_label": RunType(link.run_type).label, "url": url})
     return out
+
+
+def link_dict(link: UsedVersion) -> dict[str, Any]:
+    """A link as the page and the API show it."""
+    return {
+        "version": link.version_id,
+        "run_type": link.run_type,
+        "run_id": link.run_id,
+        "match": link.match,
+        "digest": link.digest,
+        "note": link.note,
+        "recorded_at": link.recorded_at,
+        "recorded_by": link.recorded_by.get_username() if link.recorded_by else None,
+    }
 
 
 def versions_used_by(project: Project, run_type: str, run_id: int) -> list[UsedVersion]:
