@@ -11,6 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from trainerdesk.accounts import access as accounts_access
 from trainerdesk.governance import access
 from trainerdesk.governance.services import evidence
 from trainerdesk.lib.audit_actions import ACTIONS
@@ -42,6 +43,12 @@ def evidence_page(request: AuthenticatedRequest, project_id: int) -> HttpRespons
         "actions": sorted(ACTIONS),
         "query": urlencode(query),
         "next_query": urlencode({**query, "after": next_after}) if next_after else "",
+        # The organization's daily chain heads, for those who may read its audit log.
+        "heads_org": project.organization_id
+        if accounts_access.audit_organizations(request.user)
+        .filter(pk=project.organization_id)
+        .exists()
+        else None,
     }
     return TemplateResponse(
         request, "governance/evidence.html", context, status=400 if error else 200

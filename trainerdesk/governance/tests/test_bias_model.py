@@ -86,6 +86,25 @@ def test_model_fairness_equals_fairlearn_and_aif360_by_hand(predicted, audited, 
     assert a.item_count == 12 and a.results["left_out"]["no_prediction"] == 0
 
 
+def test_model_fairness_on_a_dataset_versions_finals(
+    predicted, audited, owner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        v = services.create_version(project=audited, name="v1", by=owner)
+    v.refresh_from_db()
+    live = services.run_model_fairness_audit(
+        project=audited, model_version=predicted, attribute="sex", positive="sport",
+        n_boot=0, by=owner,
+    )  # fmt: skip
+    frozen = services.run_model_fairness_audit(
+        project=audited, model_version=predicted, attribute="sex", positive="sport",
+        dataset_version=v, n_boot=0, by=owner,
+    )  # fmt: skip
+    assert frozen.dataset_version == v
+    assert frozen.model_fairness == live.model_fairness
+    assert frozen.inputs_digest == live.inputs_digest
+
+
 def test_one_group_and_bad_input_say_so(predicted, audited, owner, project):
     for item in Item.objects.filter(project=audited):
         item.data = {**item.data, "lang": "en"}

@@ -87,6 +87,7 @@ def test_page_csv_and_access(client, history, labelled, owner, teammate, outside
     body = page.content.decode()
     assert "governance.dataset_version.create" in body
     assert f"/projects/{labelled.pk}/versions/{history.pk}/" in body
+    assert f"/org/{labelled.organization_id}/audit/heads/" in body  # the owner may see them
     assert client.get(url, {"since": "soon"}).status_code == 400
 
     first = client.get(url + "?limit=1")
