@@ -692,3 +692,19 @@ def test_docs_page_loads_nothing_from_the_internet(db):
     assert "swagger" in html.lower()
     external = re.findall(r"""(?:src|href)\s*=\s*["']\s*(?:https?:)?//""", html)
     assert external == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_not_stored_as_null(project, owner, client_for, constant):
+    # Python's json reads them and orjson wrote them back as null: {"x": Infinity} was
+    # stored as {"x": null}, with a 201.
+    before = project.items.count()
+    response = client_for(owner).post(
+        f"{API}/projects/{project.pk}/items",
+        f'[{{"text": "fine"}}, {{"text": "ok", "x": {constant}}}]',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert f"{constant} is not a JSON value" in response.json()["message"]
+    assert project.items.count() == before
