@@ -23,14 +23,16 @@ invariance and directional tests without their own, and pass the model's
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported when a model is asked: the web pages never load it
+    import numpy as np
 
 TEST_TYPES = ("mft", "inv", "dir")
 DIRECTIONS = ("up", "down")
@@ -344,7 +346,7 @@ def _mft_cases(test: Test, lexicons: Mapping[str, Sequence[str]], rng: random.Ra
     for j, template in enumerate(test.templates):
         names = _placeholders(template, f"{test.name}.templates[{j}]", lexicons)
         sizes = [len(lexicons[n]) for n in names]
-        plans.append((template, names, sizes, int(np.prod(sizes, dtype=object))))
+        plans.append((template, names, sizes, math.prod(sizes)))
     total = sum(plan[3] for plan in plans)
     picks = (
         range(total)
@@ -663,10 +665,12 @@ def _predicted(p: np.ndarray, labels: list[str], multi_label: bool) -> Any:
     """The top label, or (multi-label) the sorted list of labels at or above 0.5."""
     if multi_label:
         return [name for name, score in zip(labels, p, strict=True) if score >= 0.5]
-    return labels[int(np.argmax(p))]
+    return labels[max(range(len(labels)), key=lambda i: p[i])]  # the first top one
 
 
 def _predict(predict_proba: PredictProba, texts: list[str], width: int, batch: int) -> np.ndarray:
+    import numpy as np
+
     parts = []
     for start in range(0, len(texts), batch):
         chunk = texts[start : start + batch]

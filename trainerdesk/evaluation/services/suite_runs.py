@@ -129,7 +129,7 @@ def _judge(suite: Suite, tests, cases, scores_of, labels) -> tuple[dict, list[di
     return {"cases": result.cases, "passed": result.passed, "digest": digest.hexdigest()}, rows
 
 
-def _store(run: SuiteRun, totals: dict, rows: list[dict], message: str) -> SuiteRun:
+def _store(run: SuiteRun, totals: dict, rows: list[dict], message: str, by=None) -> SuiteRun:
     run.results = rows
     run.cases, run.passed = totals["cases"], totals["passed"]
     run.cases_digest = totals["digest"]
@@ -137,15 +137,15 @@ def _store(run: SuiteRun, totals: dict, rows: list[dict], message: str) -> Suite
     run.finish(message, save=False)
     with transaction.atomic():
         run.save()
-        _record_finish(run)
+        _record_finish(run, by=by)
     return run
 
 
-def _record_finish(run: SuiteRun) -> None:
+def _record_finish(run: SuiteRun, by=None) -> None:
     audit.record(
         action="evaluation.suite_run.finish", obj=run, project=run.project,
         changes={"status": run.status, "cases": run.cases, "passed": run.passed,
-                 "cases_sha256": run.cases_digest},
+                 "cases_sha256": run.cases_digest}, by=by,
     )  # fmt: skip
 
 
@@ -331,7 +331,7 @@ def import_predictions(*, suite: Suite, version: ModelVersion, data: bytes | str
             changes={"suite": suite.pk, "version": version.name, "mode": run.mode,
                      "predictions": len(scores)}, by=by,
         )  # fmt: skip
-        return _store(run, totals, rows, _summary(totals) + " (imported predictions)")
+        return _store(run, totals, rows, _summary(totals) + " (imported predictions)", by=by)
 
 
 # --- regressions ---------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_generation_is_stable_and_keeps_case_ids(suite, owner):
     suites.add_test(suite=suite, name="mft", kind="mft", spec=MFT, by=owner)
     assert suites.generate_cases(suite=suite, by=owner) == {"mft": 6}
     ids = list(SuiteCase.objects.values_list("pk", "text"))
-    assert ("The shares rose today.",) == tuple(t for _pk, t in ids[:1])
+    assert ids[0][1] == "The shares rose today."
     suites.generate_cases(suite=suite, by=owner)
     assert list(SuiteCase.objects.values_list("pk", "text")) == ids
     test = suite.tests.get()
@@ -118,8 +118,8 @@ def test_cases_from_items_expect_their_final_label(suite, project, owner):
         "business",
         first.pk,
     )
-    inv = suites.add_test(suite=suite, name="casing", kind="inv",
-                          spec={"perturbation": "uppercase", "texts": ["x y"]}, by=owner)  # fmt: skip
+    spec = {"perturbation": "uppercase", "texts": ["x y"]}
+    inv = suites.add_test(suite=suite, name="casing", kind="inv", spec=spec, by=owner)
     assert suites.add_cases_from_items(suite=suite, test=inv, item_ids=[second.pk], by=owner) == 1
     assert inv.cases.get().text == second.data["text"].upper()
     with pytest.raises(InvalidInput, match="not items of this project"):
@@ -288,7 +288,8 @@ def test_bad_predictions_name_the_line_and_store_no_run(project, owner):
     first = json.loads(lines[0])
     bad = [
         ('{"id": "c999999", "label": "tech"}', "line 1.id: 'c999999' is not a case of this suite"),
-        (json.dumps({"id": first["id"], "label": "weather"}), "line 1.label: 'weather' is not a label"),
+        (json.dumps({"id": first["id"], "label": "weather"}),
+         "line 1.label: 'weather' is not a label"),
         (json.dumps({"id": first["id"], "scores": {"business": 0.9, "sport": 0.9, "tech": 0}}),
          "line 1.scores: must sum to 1"),
         ("\n".join(lines[:-1]), "id: 1 exported texts have no prediction"),
