@@ -94,6 +94,15 @@ def test_a_suite_run_end_to_end_through_the_api(
         HTTP_HX_REQUEST="true",
     )
     assert card.status_code == 200 and "suite-run-status" in card.content.decode()
+    # A queued run's card polls itself until the worker is done.
+    queued = post(client, f"{one}/runs", {"version": trained.version.pk}).json()
+    assert queued["status"] == "queued"
+    again = post(client, f"{one}/runs", {"version": trained.version.pk})
+    assert again.status_code == 409
+    page = client.get(reverse("evaluation:suite", args=[trained.pk, suite["id"]]),
+                      {"run": queued["id"]}).content.decode()  # fmt: skip
+    assert 'hx-trigger="every 1s"' in page and f"/runs/{queued['id']}/progress/" in page
+    evaluation.run_suite_run(run_id=queued["id"])
 
     # An external model (an imported version) through the export and predictions.
     version = evaluation.create_model_version(project=trained, model_name="ext", name="e1",
@@ -111,7 +120,7 @@ def test_a_suite_run_end_to_end_through_the_api(
     )
     assert scored.status_code == 201, scored.content
     detail = client.get(f"{one}/runs/{scored.json()['id']}").json()
-    assert detail["previous_run"] == run["id"]
+    assert detail["previous_run"] == queued["id"]  # the latest run of another version
     # Everything is "business" to it: the tech template regressed, case by case.
     tech = SuiteCase.objects.filter(test__name="tech words").values_list("pk", flat=True)
     assert detail["regressions"]["tech words"]["regressed"] == sorted(tech)
@@ -119,7 +128,7 @@ def test_a_suite_run_end_to_end_through_the_api(
     page = client.get(reverse("evaluation:suite", args=[trained.pk, suite["id"]]))
     assert "▼ regression" in page.content.decode()
     listed = client.get(f"{one}/runs").json()
-    assert [r["id"] for r in listed] == [detail["id"], run["id"]]
+    assert [r["id"] for r in listed] == [detail["id"], queued["id"], run["id"]]
 
 
 def test_bad_input_answers_400_naming_the_field(project, owner, client_for):
