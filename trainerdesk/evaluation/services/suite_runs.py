@@ -196,6 +196,12 @@ def run_suite_run(*, run_id: int) -> SuiteRun:
         tests, cases = _cases(run.suite)
         run.set_progress(0.05, "Loading the model")
         predict, labels = predictor_for(run.version)
+        field = field_of(run.suite.project, run.suite.field_name)
+        if set(labels) != set(field.label_values):
+            raise InvalidInput(
+                [f"version: {run.version.name!r} was trained on the labels {labels}; "
+                 f"{field.name} now has {list(field.label_values)}: train a new version"]
+            )  # fmt: skip
         texts = list(dict.fromkeys(t for c in cases for t in (c.text, c.original) if t))
         scores: dict[str, Any] = {}
         for start in range(0, len(texts), PREDICT_BATCH):
