@@ -599,6 +599,8 @@ def send_for_confirmation(*, suite: Suite, target: Project | None = None, by) ->
         )
         for case in cases:
             case.confirm_item_id = made.get(f"checklist:{suite.pk}:{case.pk}")
+        # A case whose item the import skipped (an equal item already there) stays unsent.
+        cases = [c for c in cases if c.confirm_item_id is not None]
         SuiteCase.objects.bulk_update(cases, ["confirm_item"], batch_size=1000)
         audit.record_bulk(
             action="evaluation.suite_cases.send", object_type="evaluation.suitecase",
