@@ -354,3 +354,22 @@ def test_the_core_judges_stored_cases_with_a_stub():
              checklist.Case("m", "mft", "y", expected="b", id=2)]  # fmt: skip
     result = checklist.judge_cases(suite, cases, lambda t: np.array([0.9, 0.1]), ["a", "b"])
     assert result.tests[0].failing_ids == [2] and result.tests[0].failures[0]["case"] == 2
+
+
+def test_a_run_that_cannot_load_its_model_fails_with_the_reason(name_keyed, owner):
+    version = _train(name_keyed, owner, "b1")
+    suite = suites.create_suite(project=name_keyed, name="s", by=owner)
+    spec = {"perturbation": "uppercase", "texts": ["John read the data."]}
+    suites.add_test(suite=suite, name="casing", kind="inv", spec=spec, by=owner)
+    suites.generate_cases(suite=suite, by=owner)
+    run = suite_runs.start_suite_run(suite=suite, version=version, by=owner)
+    BaselineState.objects.all().delete()
+    add_labelled(name_keyed, owner, 5)  # and the training set moved on
+    run = evaluation.run_suite_run(run_id=run.pk)
+    assert run.status == SuiteRun.Status.FAILED
+    assert "cannot be rebuilt: train a new version" in run.message
+    assert run.results == [] and run.cases == 0
+    from trainerdesk.accounts.models import AuditEvent
+
+    finish = AuditEvent.objects.filter(action="evaluation.suite_run.finish").get()
+    assert finish.changes["status"] == "failed" and finish.actor_system
