@@ -170,3 +170,17 @@ def test_api_lists_the_org_heads(client, log, org, owner, teammate, outsider):
     for user in (teammate, outsider):
         client.force_login(user)
         assert client.get(f"/api/v1/orgs/{org.pk}/audit/heads").status_code == 404
+
+
+def test_a_deleted_day_is_named(log, org):
+    heads.record_chain_heads(before=AFTER, system="test")
+    last_day = [e for e in log if e.created_at.date() == DAYS[2]]
+    with triggers_lifted() as cursor:
+        cursor.execute(
+            f"DELETE FROM {audit_sql.TABLE} WHERE id IN (%s, %s)",
+            [last_day[0].pk, last_day[1].pk],
+        )
+
+    found = heads.check_heads(heads.stored_heads([audit.chain_key(org.pk)]), before=AFTER)
+
+    assert [(m.day, m.found) for m in found] == [(DAYS[2], "no events that day")]
