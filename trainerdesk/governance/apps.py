@@ -48,51 +48,25 @@ class GovernanceConfig(AppConfig):
 
 def _connect_lineage() -> None:
     """A run that finishes is matched to the project's built versions (services/lineage.py):
-    quality and evaluation sit below governance and never call it, so it listens. A
-    version that is built is matched to the finished runs (whichever path built it: the
-    worker's task or `trainerdesk version create`)."""
-    from django.db import transaction
-    from django.db.models.signals import post_save
-
-    from trainerdesk.evaluation.models import EvaluationRun, ModelVersion, TrainingRun
+    quality and evaluation sit below governance and never call it, so governance hooks
+    into their runs' finish (workbench/runs.after_finish). A version that is built is
+    matched to the finished runs, whichever path built it (the worker or the CLI)."""
+    from trainerdesk.evaluation.models import EvaluationRun, TrainingRun
     from trainerdesk.governance.models import DatasetVersion
     from trainerdesk.quality.models import LabelErrorRun
+    from trainerdesk.workbench import runs
 
-    def on_version_saved(sender, instance, **kwargs) -> None:
+    def lineage():
         from trainerdesk.governance.services import lineage
 
-        if instance.status == "done":
-            transaction.on_commit(lambda: lineage.match_version(instance))
+        return lineage
 
-    post_save.connect(
-        on_version_saved, sender=DatasetVersion, weak=False, dispatch_uid="lineage-version"
-    )
+    def on_training_run(run: TrainingRun) -> None:
+        # What is matched is the model version the run trained.
+        if run.version_id is not None and run.version.training_digest:
+            lineage().match_run("model_version", run.version)
 
-    def receiver(run_type: str):
-        def on_save(sender, instance, **kwargs) -> None:
-            from trainerdesk.governance.services import lineage
-
-            kind, obj = run_type, instance
-            if kind == "training_run":
-                # Its model version may have been matched before the run pointed at it.
-                if obj.status != "done" or obj.version_id is None:
-                    return
-                kind, obj = "model_version", obj.version
-            if kind == "model_version":
-                if not obj.training_digest:
-                    return
-            elif obj.status != "done":
-                return
-            transaction.on_commit(lambda: lineage.match_run(kind, obj))
-
-        return on_save
-
-    for model, run_type in (
-        (LabelErrorRun, "label_error_run"),
-        (EvaluationRun, "evaluation_run"),
-        (ModelVersion, "model_version"),
-        (TrainingRun, "training_run"),
-    ):
-        post_save.connect(
-            receiver(run_type), sender=model, weak=False, dispatch_uid=f"lineage-{run_type}"
-        )
+    runs.after_finish(DatasetVersion, lambda version: lineage().match_version(version))
+    runs.after_finish(LabelErrorRun, lambda run: lineage().match_run("label_error_run", run))
+    runs.after_finish(EvaluationRun, lambda run: lineage().match_run("evaluation_run", run))
+    runs.after_finish(TrainingRun, on_training_run)

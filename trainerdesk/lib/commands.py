@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 
-def add_today_argument(parser, *, what: str = "the day to sweep for") -> None:
+def add_today_argument(parser: CommandParser, *, what: str = "the day to sweep for") -> None:
     parser.add_argument("--today", help=f"{what} (default: today)")
 
 
-def today_from(options: dict) -> datetime.date:
+def today_from(options: dict[str, Any]) -> datetime.date:
     """The day given with --today, else today in the site's time zone."""
     if not options.get("today"):
         return timezone.localdate()

@@ -16,6 +16,7 @@ and when a page or the API shows a run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -109,6 +110,7 @@ class BackgroundRun(models.Model):
         return self._write(fields, save)
 
     def finish(self, message: str = "", *, save: bool = True) -> list[str]:
+        """Done. The service that stores the finished run then calls announce_finished."""
         self.status = RunStatus.DONE
         self.progress = 1.0
         self.message = message
@@ -149,6 +151,24 @@ RunT = TypeVar("RunT", bound=BackgroundRun)
 
 def after_stale_failure(model: type[RunT], then: Callable[[RunT], None]) -> None:
     _after_stale[model] = then
+
+
+# What apps above a run's own app do when one of its runs finishes, e.g. governance links
+# the run to the dataset version it used: the run's app never imports them, so they
+# register here from AppConfig.ready (as they add their project navigation links), and
+# the service that stores a finished run calls announce_finished in that transaction.
+# Explicit rather than a post_save receiver: once per finished run, after the commit, and
+# a failing hook is logged without undoing the run.
+_after_finish: dict[type[BackgroundRun], list[Callable[[Any], None]]] = {}
+
+
+def after_finish(model: type[RunT], then: Callable[[RunT], None]) -> None:
+    _after_finish.setdefault(model, []).append(then)
+
+
+def announce_finished(run: BackgroundRun) -> None:
+    for then in _after_finish.get(type(run), ()):
+        transaction.on_commit(functools.partial(then, run), robust=True)
 
 
 def run_models() -> list[type[BackgroundRun]]:

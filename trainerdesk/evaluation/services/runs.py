@@ -20,6 +20,7 @@ from trainerdesk.evaluation.services.common import field_of
 from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.lazy import lazy_module
+from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import Prediction, Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
@@ -394,6 +395,7 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
     with transaction.atomic():
         run.save(update_fields=_RESULT_FIELDS)
         _record_finish(run)
+        runs.announce_finished(run)
     return run
 
 

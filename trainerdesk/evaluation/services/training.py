@@ -27,6 +27,7 @@ from trainerdesk.evaluation.services.splits import held_out_ids
 from trainerdesk.evaluation.services.suite_runs import save_baseline_state
 from trainerdesk.lib import audit
 from trainerdesk.lib.lazy import lazy_module
+from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import Item, Prediction, Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
@@ -289,4 +290,6 @@ def _finish(run: TrainingRun, failed: str | None = None) -> TrainingRun:
             project=run.project,
             changes={"status": run.status, "version": run.version_id},
         )
+        if failed is None:
+            runs.announce_finished(run)
     return run

@@ -23,7 +23,7 @@ froze, no more, no fewer, none different:
   not the annotation rows): only recorded explicitly.
 
 Matching runs when a version is built (against the project's finished runs) and when a
-run finishes (against the project's built versions, from a post_save receiver in
+run finishes (against the project's built versions, from its finish hook registered in
 apps.py: the runs' apps sit below governance and never call it). A person records any
 other link (`record_used_version`), e.g. "this agreement report was computed on v3".
 """

@@ -18,6 +18,7 @@ from trainerdesk.lib.errors import ConflictError, InvalidInput
 from trainerdesk.lib.jsonutil import db_json, iso_utc
 from trainerdesk.quality.models import Review
 from trainerdesk.quality.services import FinalLabeler
+from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import Annotation, Item, Project
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,8 @@ def _finish(version: DatasetVersion, *, failed: str = "") -> DatasetVersion:
         else:
             fields = version.finish(f"{version.record_count} items", save=False)
         version.save(update_fields=[*fields, "version_id", "record_count", "final_label_rule"])
+        if not failed:
+            runs.announce_finished(version)
         audit.record(
             action="governance.dataset_version.finish",
             obj=version,

@@ -15,6 +15,7 @@ from trainerdesk.quality.models import (
     LabelErrorFinding,
     LabelErrorRun,
 )
+from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
@@ -203,6 +204,7 @@ def run_label_errors(*, run_id: int) -> LabelErrorRun:
     with transaction.atomic():
         LabelErrorFinding.objects.bulk_create(findings, batch_size=1000)
         run.save(update_fields=_RESULT_FIELDS)
+        runs.announce_finished(run)
         _record_finish(run)
     return run
 
