@@ -29,6 +29,15 @@ class GovernanceConfig(AppConfig):
                 current=("governance:bias_audits", "governance:bias_audit"),
             )
         )
+        ext.register_nav_link(
+            NavLink(
+                "Documents",
+                "governance:documents",
+                77,
+                roles=("manager",),
+                current=("governance:documents", "governance:document", "governance:data_gaps"),
+            )
+        )
 
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` after the workbench demo: the Toronto arrests

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.governance import views
+from trainerdesk.governance import views, views_documents
 
 app_name = "governance"
 
@@ -29,3 +29,5 @@ urlpatterns += [
     path("projects/<int:project_id>/bias/", views.bias_audits, name="bias_audits"),
     path("projects/<int:project_id>/bias/<int:audit_id>/", views.bias_audit, name="bias_audit"),
 ]
+
+urlpatterns += views_documents.urlpatterns

@@ -103,3 +103,19 @@ class BiasAudit(models.Model):
     @property
     def representation(self) -> dict:
         return self.results.get("representation", {})
+
+
+from trainerdesk.governance.models.documents import (  # noqa: E402 - the area's own file
+    ApprovedDocumentError,
+    DataGap,
+    DocumentVersion,
+)
+
+__all__ = [
+    "ApprovedDocumentError",
+    "BiasAudit",
+    "DataGap",
+    "DatasetVersion",
+    "DocumentVersion",
+    "VersionRecord",
+]
