@@ -16,10 +16,12 @@ from typing import Any
 from trainerdesk.governance.doc_content import (
     document,
     facts,
+    model_label,
     na,
     person,
     section,
     table,
+    when,
 )
 from trainerdesk.governance.doc_datasheet import gaps_block
 from trainerdesk.governance.doc_model_card import (
@@ -84,7 +86,7 @@ def _data_available(f: dict[str, Any]) -> dict[str, str | None]:
             else None
         ),
         "bias": (f"{len(f['bias_audits'])} bias audits" if f["bias_audits"] else None),
-        "gaps": (f"{len(f['gaps'])} register entries" if f["gaps"] else None),
+        "gaps": (f"data gaps register: {len(f['gaps'])} entries" if f["gaps"] else None),
     }
 
 
@@ -149,7 +151,7 @@ def _test_logs(runs: list[dict[str, Any]]) -> dict[str, Any]:
         [
             [
                 f"evaluation run {run_label(r)}",
-                r["computed_at"][:19],
+                when(r["computed_at"]),
                 r["version"],
                 r["created_by"] or na("not recorded"),
                 f"{r['items']:,} ({r['scope']}, against {r['against']})",
@@ -165,7 +167,7 @@ def _test_logs(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def build_annex_iv(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
     p = f["project"]
     runs = [r for v in f["versions"] for r in v["runs"]]
-    systems = ", ".join(f"{v['model']} {v['name']}" for v in f["versions"])
+    systems = ", ".join(model_label(v["model"], v["name"]) for v in f["versions"])
 
     def txt(key: str) -> dict[str, Any]:
         return person(key, texts, FIELDS)
@@ -174,7 +176,7 @@ def build_annex_iv(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
         ["Model version", "Source", "Created", "Training data sha256"],
         [
             [
-                f"{v['model']} {v['name']} (#{v['id']})",
+                f"{model_label(v['model'], v['name'])} (#{v['id']})",
                 v["source"],
                 v["created_at"][:10],
                 v["training_digest"] or na("imported: not trained by TrainerDesk"),

@@ -60,6 +60,19 @@ def interval(value: float | None, low: float | None, high: float | None) -> str:
     return f"{value:.3f} (95% interval {low:.3f}–{high:.3f})"
 
 
+def when(iso: str | None) -> str:
+    """An ISO timestamp (UTC, as the facts carry them) as "2026-12-04 21:05:26 UTC"."""
+    if not iso:
+        return na("not recorded")
+    return f"{iso[:10]} {iso[11:19]} UTC"
+
+
+def model_label(model: str, version: str) -> str:
+    """ "baseline v2", or just "m1" when the version is named like its model (imported
+    predictions make a model per version name)."""
+    return version if model == version or not version else f"{model} {version}"
+
+
 def facts(rows: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {"type": "facts", "rows": [[label, str(value)] for label, value in rows]}
 

@@ -21,6 +21,7 @@ from trainerdesk.governance.doc_content import (
     person,
     section,
     table,
+    when,
 )
 
 KIND = "datasheet"
@@ -130,7 +131,7 @@ def _labelling(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
                 ("Annotators", f"{ann['annotators']:,}"),
                 ("Imported annotations (from other tools)", f"{ann['imported']:,}"),
                 ("Annotations per item (overlap asked)", f"{f['project']['overlap']}"),
-                ("Annotations read up to", ann["cutoff"] or na("the version is not built")),
+                ("Annotations read up to", when(ann["cutoff"])),
             ]
         ),
         table(
@@ -138,7 +139,7 @@ def _labelling(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
             [
                 [
                     f"v{g['version']}",
-                    (g["created_at"] or na("no published text"))[:19],
+                    when(g["created_at"]) if g["created_at"] else na("no published text"),
                     g["sha256"] or na("no published text for this version"),
                     f"{g['annotations']:,}",
                 ]
@@ -247,7 +248,7 @@ def build_datasheet(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
                 [
                     ("Dataset version", f"{v['name']} (#{v['id']})"),
                     ("Version id (sha256 of the manifest)", v["version_id"]),
-                    ("Snapshot taken", v["built_at"] or na("not built")),
+                    ("Snapshot taken", when(v["built_at"])),
                     ("Requested by", v["created_by"] or na("user deleted")),
                     ("Tags", ", ".join(v["tags"]) or "—"),
                     ("Notes", v["notes"] or "—"),

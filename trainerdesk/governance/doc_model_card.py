@@ -14,12 +14,14 @@ from trainerdesk.governance.doc_content import (
     document,
     facts,
     interval,
+    model_label,
     na,
     note,
     num,
     person,
     section,
     table,
+    when,
 )
 
 KIND = "model_card"
@@ -47,7 +49,7 @@ def eval_data(run: dict[str, Any]) -> str:
     dv = run.get("dataset_version")
     if dv:
         return f"dataset version {dv['name']} (#{dv['id']}, {dv['version_id'][:12]}…)"
-    return na("this run records no dataset version; it read the project's live labels")
+    return na("no dataset version recorded (the project's live labels)")
 
 
 def metrics_table(runs: list[dict[str, Any]], *, with_version: bool = False) -> dict[str, Any]:
@@ -175,7 +177,7 @@ def build_model_card(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]
             ("Model", f"{m['name']} (#{m['id']})"),
             ("Version", f"{v['name']} (#{v['id']})"),
             ("Source", v["source"]),
-            ("Created", v["created_at"][:19]),
+            ("Created", when(v["created_at"])),
             ("Created by", v["created_by"] or na("not recorded")),
             ("Project", f"{p['name']} (#{p['id']})"),
             ("Notes", v["notes"] or "—"),
@@ -199,7 +201,7 @@ def build_model_card(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]
     caveats = [note(c) for c in derived_caveats(runs, v["training"] or None)]
     return document(
         kind=KIND,
-        title=f"Model card: {m['name']} {v['name']}",
+        title=f"Model card: {model_label(m['name'], v['name'])}",
         subject={"model_version": v["id"]},
         sections=[
             section("details", "Model details", [details]),

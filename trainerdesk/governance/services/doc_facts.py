@@ -75,6 +75,12 @@ def project_facts(project: Project) -> dict[str, Any]:
     }
 
 
+def project_input(facts: dict[str, Any]) -> dict[str, Any]:
+    """The project's own facts (name, description, schema) as an input: renaming it or
+    changing its schema changes the documents."""
+    return input_ref("project", facts["id"], content_sha256(facts), facts["name"])
+
+
 def gap_facts(project: Project) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     gaps = [
         {
@@ -177,6 +183,7 @@ def _annotation_facts(version: DatasetVersion, project: Project) -> dict[str, An
         guidelines.append(
             {
                 "version": number,
+                "pk": g.pk if g else None,
                 "created_at": _iso(g.created_at) if g else "",
                 "sha256": hashlib.sha256(g.text.encode()).hexdigest() if g else "",
                 "annotations": n,
@@ -304,7 +311,7 @@ def datasheet_facts(project: Project, version: DatasetVersion) -> dict[str, Any]
         id__in=VersionRecord.objects.filter(version=version).values("item_id"),
     ).count()
     guideline_inputs = [
-        input_ref("guideline_version", g["version"], g["sha256"], f"v{g['version']}")
+        input_ref("guideline_version", g["pk"], g["sha256"], f"v{g['version']}")
         for g in ann["guidelines"]
         if g["sha256"]
     ]
@@ -333,6 +340,7 @@ def datasheet_facts(project: Project, version: DatasetVersion) -> dict[str, Any]
         "bias_audits": audits,
         "gaps": gaps,
         "inputs": [
+            project_input(p),
             input_ref("dataset_version", version.pk, version.version_id, version.name),
             *(
                 [input_ref("evaluation_split", split.pk, split.items_digest, "split")]
@@ -452,14 +460,15 @@ def model_card_facts(project: Project, version: ModelVersion) -> dict[str, Any]:
     v, inputs = _version_facts(version)
     split, split_inputs = _split_facts(project)
     audits, audit_inputs = audit_facts(BiasAudit.objects.filter(project=project).order_by("id"))
+    p = project_facts(project)
     return {
-        "project": project_facts(project),
+        "project": p,
         "model": {"id": version.model_id, "name": version.model.name},
         "version": v,
         "runs": v["runs"],
         "split": split,
         "bias_audits": audits,
-        "inputs": inputs + split_inputs + audit_inputs,
+        "inputs": [project_input(p), *inputs, *split_inputs, *audit_inputs],
     }
 
 
@@ -526,13 +535,21 @@ def annex_iv_facts(project: Project, version_ids: list[int]) -> dict[str, Any]:
     audits, audit_inputs = audit_facts(BiasAudit.objects.filter(project=project).order_by("id"))
     gaps, gap_inputs = gap_facts(project)
     split, split_inputs = _split_facts(project)
+    p = project_facts(project)
     return {
-        "project": project_facts(project),
+        "project": p,
         "versions": facts,
         "datasheets": datasheets,
         "labelling": _labelling_summary(project, datasheets),
         "split": split,
         "bias_audits": audits,
         "gaps": gaps,
-        "inputs": inputs + ds_inputs + audit_inputs + gap_inputs + split_inputs,
+        "inputs": [
+            project_input(p),
+            *inputs,
+            *ds_inputs,
+            *audit_inputs,
+            *gap_inputs,
+            *split_inputs,
+        ],  # fmt: skip
     }
