@@ -137,26 +137,31 @@ def generate_document(
     texts = clean_texts(texts, fields)
     content = build_content(project=project, kind=kind, subject_ids=ids, texts=texts)
     sha = content_sha256(content)
+    prior = latest_version(project, key)
+    if prior is not None and prior.content_sha256 == sha:
+        return Generated(prior, False)
+    # The PDF is rendered before the transaction: it depends on the content alone, and
+    # rendering (~1 s) under the project lock would hold SQLite's write lock that long.
+    doc = DocumentVersion(
+        project=project,
+        kind=kind,
+        subject_ids=ids,
+        subject_key=key,
+        title=content["title"][:300],
+        texts=texts,
+        inputs=content["inputs"],
+        content=content,
+        content_sha256=sha,
+        created_by=by,
+    )
+    doc.pdf = render_document_pdf(doc)
+    doc.pdf_sha256 = sha256_hex(doc.pdf)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         prior = latest_version(project, key)
         if prior is not None and prior.content_sha256 == sha:
             return Generated(prior, False)
-        doc = DocumentVersion(
-            project=project,
-            kind=kind,
-            subject_ids=ids,
-            subject_key=key,
-            number=(prior.number + 1) if prior else 1,
-            title=content["title"][:300],
-            texts=texts,
-            inputs=content["inputs"],
-            content=content,
-            content_sha256=sha,
-            created_by=by,
-        )
-        doc.pdf = render_document_pdf(doc)
-        doc.pdf_sha256 = sha256_hex(doc.pdf)
+        doc.number = (prior.number + 1) if prior else 1
         doc.save()
         audit.record(
             action="governance.document.generate",
@@ -175,18 +180,25 @@ def generate_document(
     return Generated(doc, True)
 
 
+def _refuse_approved(doc: DocumentVersion) -> None:
+    if doc.approved_at is not None:
+        raise ConflictError(
+            f"document version {doc.pk}: already approved on {doc.approved_at:%Y-%m-%d}"
+        )
+
+
 def approve_document(*, document: DocumentVersion, by) -> DocumentVersion:
     """Sign the version off: who and when go into its PDF (re-rendered once, stored with
     its new sha256) and it never changes again."""
+    signed = DocumentVersion.objects.get(pk=document.pk)
+    _refuse_approved(signed)
+    signed.approved_by, signed.approved_at = by, timezone.now()
+    pdf = render_document_pdf(signed)  # outside the lock, as in generate_document
     with transaction.atomic():
         doc = DocumentVersion.objects.select_for_update().get(pk=document.pk)
-        if doc.approved:
-            raise ConflictError(
-                f"document version {doc.pk}: already approved on {doc.approved_at:%Y-%m-%d}"
-            )
-        doc.approved_by, doc.approved_at = by, timezone.now()
-        doc.pdf = render_document_pdf(doc)
-        doc.pdf_sha256 = sha256_hex(doc.pdf)
+        _refuse_approved(doc)
+        doc.approved_by, doc.approved_at = signed.approved_by, signed.approved_at
+        doc.pdf, doc.pdf_sha256 = pdf, sha256_hex(pdf)
         doc.save(update_fields=["approved_by", "approved_at", "pdf", "pdf_sha256"])
         audit.record(
             action="governance.document.approve",
