@@ -27,6 +27,7 @@ from trainerdesk.governance.doc_datasheet import gaps_block
 from trainerdesk.governance.doc_model_card import (
     audits_table,
     eval_data,
+    fairness_blocks,
     metrics_table,
     run_label,
     slices_table,
@@ -215,6 +216,13 @@ def build_annex_iv(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
                     metrics_table(runs, with_version=True),
                     *[slices_table(r) for r in latest],
                     audits_table(f["bias_audits"]),
+                    *[
+                        b
+                        for v in f["versions"]
+                        for b in fairness_blocks(
+                            v.get("fairness", []), model_label(v["model"], v["name"])
+                        )
+                    ],
                 ],
             ),
             section("cybersecurity", "2(h) Cybersecurity", [txt("cybersecurity")]),

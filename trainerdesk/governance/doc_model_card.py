@@ -112,6 +112,58 @@ def audits_table(audits: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+FAIRLEARN_ROWS = [
+    ("demographic_parity_difference", "Demographic parity difference (selection rate)"),
+    ("demographic_parity_ratio", "Demographic parity ratio"),
+    ("equalized_odds_difference", "Equalized odds difference (max of TPR, FPR gaps)"),
+    ("equal_opportunity_difference", "Equal opportunity difference (TPR gap)"),
+]
+
+
+def fairness_blocks(entries: list[dict[str, Any]], who: str) -> list[dict[str, Any]]:
+    """Per bias audit: the model's per-group rates and fairlearn's aggregates, or why
+    they cannot be measured."""
+    blocks: list[dict[str, Any]] = []
+    for e in entries:
+        by = " × ".join(e["attributes"])
+        what = f"{who} by {by} (audit #{e['audit']}, favourable {e['field']} = {e['positive']})"
+        if "error" in e:
+            blocks.append(facts([(f"Model fairness of {what}", na(e["error"]))]))
+            continue
+        blocks.append(
+            table(
+                ["Group", "n", "Selection rate", "TPR", "FPR", "Accuracy"],
+                [
+                    [
+                        g["group"] + (" (small)" if g["small"] else ""),
+                        f"{g['n']:,}",
+                        *(
+                            _ci(g[m])
+                            for m in (
+                                "selection_rate",
+                                "true_positive_rate",
+                                "false_positive_rate",
+                                "accuracy",
+                            )
+                        ),
+                    ]  # fmt: skip
+                    for g in e["groups"]
+                ],
+                caption=f"Model fairness of {what}: predictions against final labels",
+            )
+        )
+        blocks.append(
+            facts(
+                [(label, _ci(e["fairlearn"].get(key))) for key, label in FAIRLEARN_ROWS]
+                + [
+                    ("Reference group (highest selection rate)", e["privileged"]),
+                    ("Items", f"{e['n']:,}; {e['resamples']} stratified bootstrap resamples"),
+                ]
+            )  # fmt: skip
+        )
+    return blocks
+
+
 def derived_caveats(runs: list[dict[str, Any]], training: dict[str, Any] | None) -> list[str]:
     """Caveats the records themselves show (never a judgement the system cannot make)."""
     out = []
@@ -238,7 +290,11 @@ def build_model_card(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]
             section(
                 "quantitative_analyses",
                 "Quantitative analyses (disaggregated)",
-                [slices_table(latest), audits_table(f["bias_audits"])],
+                [
+                    slices_table(latest),
+                    audits_table(f["bias_audits"]),
+                    *fairness_blocks(v.get("fairness", []), "the model"),
+                ],
             ),
             section(
                 "ethical_considerations",

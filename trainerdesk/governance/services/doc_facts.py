@@ -27,6 +27,7 @@ from trainerdesk.governance.models import (
     DocumentVersion,
     VersionRecord,
 )
+from trainerdesk.governance.services.doc_fairness import model_fairness_facts
 from trainerdesk.governance.services.versions import iter_manifest
 from trainerdesk.lib.digest import lines_digest
 from trainerdesk.lib.errors import ConflictError, InvalidInput
@@ -392,7 +393,7 @@ def _run_facts(run: EvaluationRun) -> dict[str, Any]:
     }
 
 
-def _version_facts(version: ModelVersion) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _version_facts(version: ModelVersion, audits) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     runs = list(
         EvaluationRun.objects.filter(version=version, status=EvaluationRun.Status.DONE)
         .select_related("version", "created_by")
@@ -418,7 +419,8 @@ def _version_facts(version: ModelVersion) -> tuple[dict[str, Any], list[dict[str
         "training_digest": version.training_digest,
         "runs": [_run_facts(r) for r in runs],
     }
-    inputs = [input_ref("model_version", version.pk, version.training_digest, version.name)]
+    facts["fairness"], inputs = model_fairness_facts(version.project, version, audits)
+    inputs.append(input_ref("model_version", version.pk, version.training_digest, version.name))
     inputs += [input_ref("evaluation_run", r.pk, r.items_digest, version.name) for r in runs]
     return facts, inputs
 
@@ -457,9 +459,10 @@ def _split_facts(project: Project) -> tuple[dict | None, list]:
 
 def model_card_facts(project: Project, version: ModelVersion) -> dict[str, Any]:
     (version,) = require_model_versions(project, [version.pk])
-    v, inputs = _version_facts(version)
+    audit_rows = list(BiasAudit.objects.filter(project=project).order_by("id"))
+    v, inputs = _version_facts(version, audit_rows)
     split, split_inputs = _split_facts(project)
-    audits, audit_inputs = audit_facts(BiasAudit.objects.filter(project=project).order_by("id"))
+    audits, audit_inputs = audit_facts(audit_rows)
     p = project_facts(project)
     return {
         "project": p,
@@ -525,14 +528,15 @@ def _labelling_summary(project: Project, rows: list[dict]) -> dict[str, Any]:
 
 def annex_iv_facts(project: Project, version_ids: list[int]) -> dict[str, Any]:
     versions = require_model_versions(project, version_ids)
+    audit_rows = list(BiasAudit.objects.filter(project=project).order_by("id"))
     facts, inputs = [], []
     for v in versions:
-        f, i = _version_facts(v)
+        f, i = _version_facts(v, audit_rows)
         facts.append(f)
         inputs += i
     runs = [r for f in facts for r in f["runs"]]
     datasheets, ds_inputs = _datasheet_rows(project, runs)
-    audits, audit_inputs = audit_facts(BiasAudit.objects.filter(project=project).order_by("id"))
+    audits, audit_inputs = audit_facts(audit_rows)
     gaps, gap_inputs = gap_facts(project)
     split, split_inputs = _split_facts(project)
     p = project_facts(project)

@@ -262,3 +262,46 @@ def test_data_gaps_register_is_audited_and_closes_once(documented, owner):
     _, tables, _ = rows_of(datasheet(documented, owner).document.content, "maintenance")
     (row,) = tables["Data gaps register (Art. 10(2)(h))"]
     assert row[1] == "closed" and row[3] == "Imported 200 tech items."
+
+
+def test_model_card_disaggregates_by_the_bias_audits(evaluated, owner):
+    """sex F on items 1-2 (business, sport), M on 3-5 (tech, sport, sport); m1 predicts
+    business, sport, sport, sport, sport. Favourable = sport, by hand: F selection 1/2,
+    TPR 1, FPR 0, accuracy 1; M selection 3/3, TPR 1, FPR 1/1, accuracy 2/3; demographic
+    parity difference 0.5, equalized odds difference 1.0."""
+    for item, sex in zip(evaluated.doc_items, "FFMMM", strict=True):
+        item.data = {**item.data, "sex": sex}
+        item.save(update_fields=["data"])
+    audit = services.run_label_parity_audit(
+        project=evaluated, attribute="sex", positive="sport", by=owner
+    )
+    doc = services.generate_document(
+        project=evaluated, kind="model_card", subject_ids=[evaluated.m1.pk], by=owner
+    ).document
+    facts, tables, _ = rows_of(doc.content, "quantitative_analyses")
+    (caption,) = [k for k in tables if k.startswith("Model fairness of the model by sex")]
+    groups = {r[0].removesuffix(" (small)"): r for r in tables[caption]}  # n < 30 both
+    assert groups["F"][1] == "2" and groups["F"][2].startswith("0.500")
+    assert groups["F"][4].startswith("0.000") and groups["F"][5].startswith("1.000")
+    assert groups["M"][2].startswith("1.000") and groups["M"][4].startswith("1.000")
+    assert groups["M"][5].startswith("0.667")
+    dp = facts["Demographic parity difference (selection rate)"]
+    assert dp.startswith("0.500")
+    assert facts["Equalized odds difference (max of TPR, FPR gaps)"].startswith("1.000")
+    fair_input = [i for i in doc.content["inputs"] if i["type"] == "model_fairness"]
+    assert [i["id"] for i in fair_input] == [audit.pk]
+    # The card's parity table shows the audit, and an audit the model cannot be measured
+    # on (one group only has favourable labels) says why instead of a number.
+    for item in evaluated.doc_items[:2]:
+        item.data = {**item.data, "sex": "M"}
+        item.save(update_fields=["data"])
+    item = evaluated.doc_items[2]
+    item.data = {**item.data, "sex": "F"}
+    item.save(update_fields=["data"])
+    services.run_label_parity_audit(project=evaluated, attribute="sex", positive="sport", by=owner)
+    card = services.generate_document(
+        project=evaluated, kind="model_card", subject_ids=[evaluated.m1.pk], by=owner
+    ).document
+    facts, _, _ = rows_of(card.content, "quantitative_analyses")
+    (why,) = [v for k, v in facts.items() if f"(audit #{audit.pk + 1}" in k]
+    assert why.startswith("not available: ")
