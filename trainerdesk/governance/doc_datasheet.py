@@ -183,6 +183,14 @@ def _labelling(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
         )
     blocks.append(_agreement(f["agreement"]))
     blocks.append(_label_errors(f["label_errors"]))
+    if f["label_errors"] and f["label_errors"]["corrected"]:
+        # quality.LabelErrorFinding: nothing applies a confirmed correction by itself.
+        blocks.append(
+            note(
+                "Corrections confirmed on label-error findings are recorded there; they change "
+                "a final label only through a reviewer's fix (counted above)."
+            )
+        )
     blocks.append(person("preprocessing", texts, FIELDS))
     return section("labelling", "Preprocessing, cleaning and labelling", blocks)
 

@@ -27,6 +27,8 @@ from trainerdesk.workbench.models import Project
 
 Kind = DocumentVersion.Kind
 MAX_TEXT = 20_000
+# Model versions in one Annex IV system (their ids make the subject key, 200 characters).
+MAX_SYSTEM_VERSIONS = 20
 
 # kind -> (its person-written fields, its builder)
 BUILDERS: dict[str, tuple[dict[str, str], Any]] = {
@@ -56,6 +58,8 @@ def _check(kind: str, subject_ids: Any, texts: Any) -> tuple[list[int], dict[str
         errors.append("subject_ids: name what the document is about")
     elif kind != Kind.ANNEX_IV and len(subject_ids) != 1:
         errors.append(f"subject_ids: a {kind} documents exactly one subject")
+    elif len(set(subject_ids)) > MAX_SYSTEM_VERSIONS:
+        errors.append(f"subject_ids: a system has at most {MAX_SYSTEM_VERSIONS} model versions")
     if texts is not None:
         if not isinstance(texts, dict):
             errors.append("texts: must be an object of field name to text")

@@ -196,6 +196,10 @@ def test_datasheet_of_another_projects_version_is_refused(documented, owner, out
         services.generate_document(
             project=documented, kind="datasheet", subject_ids=[1, 2], by=owner
         )
+    with pytest.raises(InvalidInput, match="at most 20 model versions"):
+        services.generate_document(
+            project=documented, kind="annex_iv", subject_ids=list(range(1, 30)), by=owner
+        )
     with pytest.raises(InvalidInput, match="kind: must be one of"):
         services.generate_document(project=documented, kind="memo", subject_ids=[1], by=owner)
     assert not DocumentVersion.objects.exists()
