@@ -26,6 +26,8 @@ def test_owner_generates_reads_approves_and_downloads_on_the_pages(evaluated, ow
     doc = DocumentVersion.objects.get(kind="model_card")
     assert r.status_code == 302 and r["Location"] == page_of(doc)
     detail = c.get(r["Location"])
+    assert f"<title>{doc.title} · ".encode() in detail.content
+    assert detail.content.count(b'id="person-fields"') == 1
     assert doc.content_sha256.encode() in detail.content
     assert b"written by a person" in detail.content and b"0.800 (95% interval" in detail.content
     pdf = c.get(reverse("governance:document_pdf", args=[p, doc.pk]))
