@@ -16,3 +16,9 @@ def run_evaluation_task(run_id: int) -> None:
 def run_training_task(run_id: int) -> None:
     with audit.acting_as("task:run_training"):
         services.run_training(run_id=run_id)
+
+
+@task()
+def run_suite_task(run_id: int) -> None:
+    with audit.acting_as("task:run_suite"):
+        services.run_suite_run(run_id=run_id)

@@ -180,3 +180,13 @@ class TrainingRun(BackgroundRun):
             f"The training stopped without finishing (its worker was last heard from at "
             f"{self.last_heard()}); no version was kept: start it again"
         )
+
+
+# Behavioural test suites (their own module; it imports ModelVersion from here).
+from trainerdesk.evaluation.models.suites import (  # noqa: E402, F401
+    BaselineState,
+    Suite,
+    SuiteCase,
+    SuiteRun,
+    SuiteTest,
+)

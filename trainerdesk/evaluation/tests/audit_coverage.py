@@ -69,3 +69,15 @@ DRIVERS = {
     ("POST", f"{BASE}/runs"): _run,
     ("POST", f"{BASE}/train"): _train,
 }
+
+
+# Behavioural test suites list theirs in their own module.
+from trainerdesk.evaluation.tests.audit_coverage_suites import (  # noqa: E402
+    DRIVERS as _SUITE_DRIVERS,
+)
+from trainerdesk.evaluation.tests.audit_coverage_suites import (  # noqa: E402
+    WRITES as _SUITE_WRITES,
+)
+
+WRITES.update(_SUITE_WRITES)
+DRIVERS.update(_SUITE_DRIVERS)
