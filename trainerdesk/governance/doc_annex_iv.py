@@ -31,6 +31,7 @@ from trainerdesk.governance.doc_model_card import (
     metrics_table,
     run_label,
     slices_table,
+    suites_table,
 )
 
 KIND = "annex_iv"
@@ -213,6 +214,10 @@ def build_annex_iv(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
                 "2(g) Validation and testing",
                 [
                     _test_logs(runs),
+                    *[
+                        suites_table(v.get("suite_runs", []), model_label(v["model"], v["name"]))
+                        for v in f["versions"]
+                    ],
                     metrics_table(runs, with_version=True),
                     *[slices_table(r) for r in latest],
                     audits_table(f["bias_audits"]),

@@ -18,6 +18,7 @@ from trainerdesk.governance.doc_content import (
     na,
     note,
     num,
+    pct,
     person,
     section,
     table,
@@ -109,6 +110,28 @@ def audits_table(audits: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         caption="Label parity of the data the model is measured against (bias audits)",
         empty=na("no bias audit was run in this project"),
+    )
+
+
+def suites_table(runs: list[dict[str, Any]], who: str = "") -> dict[str, Any]:
+    """Behavioural test suite runs (CheckList: minimum functionality, invariance,
+    directional), each test's passes, as dated test logs."""
+    return table(
+        ["Suite run", "Date", "Run by", "Test", "Kind", "Passed"],
+        [
+            [
+                f"#{r['id']} {r['suite']}",
+                when(r["computed_at"]),
+                r["created_by"] or "—",
+                t["name"],
+                t["kind"],
+                pct(t["passed"], t["cases"]),
+            ]
+            for r in runs
+            for t in r["tests"]
+        ],  # fmt: skip
+        caption=f"Behavioural test suites{' of ' + who if who else ''} (robustness)",
+        empty=na("no behavioural test suite was run on this version"),
     )
 
 
@@ -283,6 +306,7 @@ def build_model_card(f: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]
                         f"Intervals: {latest['method']}, {latest['resamples']:,} resamples, "
                         f"seed {latest['seed']}."
                     ),
+                    suites_table(v.get("suite_runs", [])),
                 ],
             ),
             section("evaluation_data", "Evaluation data", [facts(eval_rows)]),

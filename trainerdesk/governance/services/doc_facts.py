@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit, ModelVersion
+from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit, ModelVersion, SuiteRun
 from trainerdesk.governance import manifest
 from trainerdesk.governance.doc_content import content_sha256, input_ref
 from trainerdesk.governance.models import (
@@ -420,6 +420,29 @@ def _version_facts(version: ModelVersion, audits) -> tuple[dict[str, Any], list[
         "runs": [_run_facts(r) for r in runs],
     }
     facts["fairness"], inputs = model_fairness_facts(version.project, version, audits)
+    suite_runs = list(
+        SuiteRun.objects.filter(version=version, status=SuiteRun.Status.DONE)
+        .select_related("suite", "created_by")
+        .order_by("-computed_at", "-id")
+    )
+    facts["suite_runs"] = [
+        {
+            "id": r.pk,
+            "suite": r.suite.name,
+            "computed_at": _iso(r.computed_at or r.finished_at),
+            "created_by": _user(r.created_by),
+            "cases": r.cases,
+            "passed": r.passed,
+            "digest": r.cases_digest,
+            "tests": [
+                {"name": t.get("name", ""), "kind": t.get("kind") or t.get("type", ""),
+                 "cases": t.get("cases", 0), "passed": t.get("passed", 0)}
+                for t in r.results if isinstance(t, dict)
+            ],
+        }
+        for r in suite_runs
+    ]  # fmt: skip
+    inputs += [input_ref("suite_run", r.pk, r.cases_digest, r.suite.name) for r in suite_runs]
     inputs.append(input_ref("model_version", version.pk, version.training_digest, version.name))
     inputs += [input_ref("evaluation_run", r.pk, r.items_digest, version.name) for r in runs]
     return facts, inputs

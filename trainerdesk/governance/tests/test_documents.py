@@ -206,7 +206,17 @@ def test_datasheet_of_another_projects_version_is_refused(documented, owner, out
 
 
 def test_annex_iv_checklist_and_test_logs(evaluated, owner):
+    from django.utils import timezone
+
+    from trainerdesk.evaluation.models import Suite, SuiteRun
+
     sheet = datasheet(evaluated, owner).document
+    suite = Suite.objects.create(project=evaluated, name="Negation", field_name="topic")
+    suite_run = SuiteRun.objects.create(
+        project=evaluated, suite=suite, version=evaluated.m1, status="done", cases=10,
+        passed=8, cases_digest="c" * 64, computed_at=timezone.now(), created_by=owner,
+        results=[{"name": "not sport", "type": "mft", "kind": "mft", "cases": 10, "passed": 8}],
+    )  # fmt: skip
     doc = services.generate_document(
         project=evaluated, kind="annex_iv", subject_ids=[evaluated.m1.pk],
         texts={"design_choices": "Linear model on TF-IDF."}, by=owner,
@@ -223,6 +233,11 @@ def test_annex_iv_checklist_and_test_logs(evaluated, owner):
     (log,) = tables["Test logs (dated; signed off with this document's approval)"]
     assert log[0] == f"evaluation run #{evaluated.run.pk} ({evaluated.run.computed_at:%Y-%m-%d})"
     assert log[-1] == evaluated.run.items_digest
+    (suite_row,) = tables["Behavioural test suites of m1 (robustness)"]
+    assert suite_row[0] == f"#{suite_run.pk} Negation" and suite_row[3:] == [
+        "not sport", "mft", "80.0% (8 of 10)"]  # fmt: skip
+    assert {"type": "suite_run", "id": suite_run.pk, "sha256": "c" * 64,
+            "label": "Negation"} in doc.content["inputs"]  # fmt: skip
     _, tables, _ = rows_of(doc.content, "data")
     (ds,) = tables["Data requirements: datasheets of the dataset versions"]
     assert sheet.content_sha256 in ds[3] and "draft" in ds[3]
