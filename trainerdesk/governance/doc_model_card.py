@@ -179,7 +179,10 @@ def fairness_blocks(entries: list[dict[str, Any]], who: str) -> list[dict[str, A
             facts(
                 [(label, _ci(e["fairlearn"].get(key))) for key, label in FAIRLEARN_ROWS]
                 + [
-                    ("Reference group (highest selection rate)", e["privileged"]),
+                    (
+                        "Reference (privileged) group",
+                        f"{e['privileged']} ({e.get('privileged_source') or 'highest rate'})",
+                    ),
                     ("Items", f"{e['n']:,}; {e['resamples']} stratified bootstrap resamples"),
                 ]
             )  # fmt: skip

@@ -63,15 +63,20 @@ def model_fairness_facts(
         }
         try:
             truth, pred, values, digest = _rows(project, version, audit)
+            # The audit's own reference group when it named one for a single attribute
+            # (an intersection's is stored joined, "x, y", and cannot be split back).
+            privileged = audit.privileged if len(audit.attributes) == 1 else ""
             report = fairness_model.model_fairness(
-                truth, pred, values, positive=audit.positive, n_boot=N_BOOT, seed=0
-            ).as_dict()
+                truth, pred, values, positive=audit.positive, privileged=privileged or None,
+                n_boot=N_BOOT, seed=0,
+            ).as_dict()  # fmt: skip
         except (InvalidInput, ConflictError) as exc:
             out.append(entry | {"error": str(exc)})
             continue
         entry |= {
             "n": len(truth),
             "privileged": report["privileged"],
+            "privileged_source": report["privileged_source"],
             "groups": [
                 {k: g[k] for k in ("group", "n", "small", *fairness_model.GROUP_METRICS)}
                 for g in report["groups"]

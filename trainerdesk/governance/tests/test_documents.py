@@ -307,6 +307,7 @@ def test_model_card_disaggregates_by_the_bias_audits(evaluated, owner):
     dp = facts["Demographic parity difference (selection rate)"]
     assert dp.startswith("0.500")
     assert facts["Equalized odds difference (max of TPR, FPR gaps)"].startswith("1.000")
+    assert facts["Reference (privileged) group"].startswith("M (")  # highest selection rate
     fair_input = [i for i in doc.content["inputs"] if i["type"] == "model_fairness"]
     assert [i["id"] for i in fair_input] == [audit.pk]
     # The card's parity table shows the audit, and an audit the model cannot be measured
