@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from trainerdesk.governance.models import BiasAudit, DatasetVersion
+from trainerdesk.governance.models import BiasAudit, DataGap, DatasetVersion, DocumentVersion
 from trainerdesk.workbench import access
 from trainerdesk.workbench.access import key_or_404
 from trainerdesk.workbench.models import Project
@@ -49,3 +49,19 @@ def get_model_version_for_user(user, project: Project, model_version_id):
         return ModelVersion.objects.get(pk=key_or_404(model_version_id), project=project)
     except ModelVersion.DoesNotExist:
         raise Http404("No such model version") from None
+
+
+def _one_of(model, project: Project, pk, what: str):
+    try:
+        return model.objects.get(pk=key_or_404(pk), project=project)
+    except model.DoesNotExist:
+        raise Http404(f"No such {what}") from None
+
+
+def get_document_for_user(user, project: Project, document_id):
+    """A document version of a project get_project_for_versions already let the user into."""
+    return _one_of(DocumentVersion, project, document_id, "document")
+
+
+def get_data_gap_for_user(user, project: Project, gap_id):
+    return _one_of(DataGap, project, gap_id, "data gap")

@@ -37,6 +37,15 @@ class GovernanceConfig(AppConfig):
             )
         )
         ext.register_nav_link(NavLink("Evidence", "governance:evidence", 77, roles=("manager",)))
+        ext.register_nav_link(
+            NavLink(
+                "Documents",
+                "governance:documents",
+                78,
+                roles=("manager",),
+                current=("governance:documents", "governance:document", "governance:data_gaps"),
+            )
+        )
 
     def load_demo(self, *, stdout=None, limit: int | None = None) -> dict:
         """Called by `trainerdesk demo` after the workbench demo: the Toronto arrests

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.governance import views
+from trainerdesk.governance import views, views_documents
 
 app_name = "governance"
 
@@ -74,3 +74,4 @@ urlpatterns += [
         name="bias_annotator_parity",
     ),
 ]
+urlpatterns += views_documents.urlpatterns

@@ -129,13 +129,21 @@ class BiasAudit(models.Model):
         return self.results.get("annotator_parity", {})
 
 
+from trainerdesk.governance.models.documents import (  # noqa: E402 - the area's own file
+    ApprovedDocumentError,
+    DataGap,
+    DocumentVersion,
+)
 from trainerdesk.governance.models.heads import ChainHead  # noqa: E402
 from trainerdesk.governance.models.lineage import UsedVersion  # noqa: E402
 
 __all__ = [
+    "ApprovedDocumentError",
     "BiasAudit",
     "ChainHead",
+    "DataGap",
     "DatasetVersion",
+    "DocumentVersion",
     "UsedVersion",
     "VersionRecord",
 ]

@@ -29,3 +29,12 @@ __all__ = [
     "run_model_fairness_audit",
     "update_version",
 ]
+
+from trainerdesk.governance.services.documents import (  # noqa: E402 - the area's own module
+    approve_document,
+    close_data_gap,
+    create_data_gap,
+    generate_document,
+)
+
+__all__ += ["approve_document", "close_data_gap", "create_data_gap", "generate_document"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 BASE = "/api/v1/projects/{project_id}/versions"
 BIAS = "/api/v1/projects/{project_id}/bias-audits"
+DOCS = "/api/v1/projects/{project_id}/documents"
 
 PROJECT = "/api/v1/projects/{project_id}"
 LINEAGE = f"{BASE}/{{version_id}}/lineage"
@@ -19,6 +20,8 @@ WRITES = {
     ("POST", LINEAGE): ("governance.lineage.record",),
     ("POST", MODEL_FAIRNESS): ("governance.bias_audit.run",),
     ("POST", ANNOTATOR_PARITY): ("governance.bias_audit.run",),
+    ("POST", DOCS): ("governance.document.generate",),
+    ("POST", f"{DOCS}/{{document_id}}/approve"): ("governance.document.approve",),
 }
 
 
@@ -114,6 +117,38 @@ def _annotator_parity(client, *, project, request, **_):
     assert r.status_code == 201, r.content[:300]
 
 
+def _datasheet(project, request):
+    """A built version of the project (one item labelled by the teammate) and the body
+    asking for its datasheet."""
+    from trainerdesk.governance import services
+    from trainerdesk.workbench import services as wb
+
+    owner, teammate = request.getfixturevalue("owner"), request.getfixturevalue("teammate")
+    wb.submit_annotation(
+        project=project, item=project.items.first(), user=teammate, answer={"topic": "sport"}
+    )
+    v = services.create_version(project=project, name="v1", by=owner)
+    services.build_version(version_id=v.pk)  # the on-commit task never runs in a test
+    return {"kind": "datasheet", "subject_ids": [v.pk]}
+
+
+def _generate(client, *, project, request, **_):
+    body = _datasheet(project, request)
+    r = client.post(DOCS.format(project_id=project.pk), body, "application/json")
+    assert r.status_code == 201, r.content[:300]
+
+
+def _approve(client, *, project, request, **_):
+    from trainerdesk.governance import services
+
+    body = _datasheet(project, request)
+    doc = services.generate_document(
+        project=project, by=request.getfixturevalue("owner"), **body
+    ).document
+    r = client.post(f"{DOCS.format(project_id=project.pk)}/{doc.pk}/approve")
+    assert r.status_code == 200, r.content[:300]
+
+
 DRIVERS = {
     ("POST", LINEAGE): _lineage,
     ("POST", MODEL_FAIRNESS): _model_fairness,
@@ -121,4 +156,6 @@ DRIVERS = {
     ("POST", BASE): _create,
     ("PATCH", f"{BASE}/{{version_id}}"): _patch,
     ("POST", BIAS): _bias,
+    ("POST", DOCS): _generate,
+    ("POST", f"{DOCS}/{{document_id}}/approve"): _approve,
 }
