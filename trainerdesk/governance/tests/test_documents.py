@@ -159,7 +159,8 @@ def test_model_card_metrics_with_intervals_and_caveats(evaluated, owner):
     assert row[0] == f"#{run.pk} ({run.computed_at:%Y-%m-%d})"
     assert row[3] == f"0.800 (95% interval {acc['low']:.3f}–{acc['high']:.3f})"
     facts, _, _ = rows_of(c, "evaluation_data")
-    assert facts["Evaluation data of the latest run"].startswith("not available: ")
+    # The run read exactly v1's final labels, so the lineage table links it to v1.
+    assert facts["Evaluation data of the latest run"].startswith("dataset version v1 (#")
     facts, _, _ = rows_of(c, "training_data")
     assert facts["Training data"].startswith("not available: an imported version")
     _, _, caveats = rows_of(c, "caveats")
