@@ -12,3 +12,8 @@ urlpatterns = [
         name="run_progress",
     ),
 ]
+
+# The feedback loop's pages.
+from trainerdesk.evaluation.urls_loop import urlpatterns as loop_urls  # noqa: E402
+
+urlpatterns += loop_urls

@@ -79,6 +79,12 @@ ACTIONS: dict[str, str] = {
     "evaluation.training.create": "Baseline training started",
     "evaluation.training.finish": "Baseline training finished (done or failed)",
     "evaluation.predictions.bulk_create": "Baseline predictions stored",
+    "evaluation.active_learning.update": "Active-learning setting changed",
+    "evaluation.queue_reorder.create": "Queue re-ordering by model uncertainty started",
+    "evaluation.queue_reorder.finish": "Queue re-ordering finished (done or failed)",
+    "evaluation.feedback.review": "Items sent to review from the model (count + ids digest)",
+    "evaluation.feedback.relabel": "Items sent to relabel from the model (count + ids digest)",
+    "evaluation.iteration.create": "Loop iteration recorded",
     # careers (public: a visitor with no account, recorded as system "public")
     "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
     # vetting

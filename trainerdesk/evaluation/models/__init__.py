@@ -180,3 +180,25 @@ class TrainingRun(BackgroundRun):
             f"The training stopped without finishing (its worker was last heard from at "
             f"{self.last_heard()}); no version was kept: start it again"
         )
+
+
+# The feedback loop's models live in their own module (imported last: they refer to the above).
+from trainerdesk.evaluation.models.loop import (  # noqa: E402
+    ActiveLearningSettings,
+    FeedbackBatch,
+    Iteration,
+    QueueReorder,
+)
+
+__all__ = [
+    "ActiveLearningSettings",
+    "EvaluationRun",
+    "EvaluationSplit",
+    "FeedbackBatch",
+    "Iteration",
+    "Model",
+    "ModelVersion",
+    "PredictedProbabilities",
+    "QueueReorder",
+    "TrainingRun",
+]

@@ -69,3 +69,10 @@ DRIVERS = {
     ("POST", f"{BASE}/runs"): _run,
     ("POST", f"{BASE}/train"): _train,
 }
+
+
+# The feedback loop's writes (audit_coverage_loop.py).
+from trainerdesk.evaluation.tests import audit_coverage_loop  # noqa: E402
+
+WRITES |= audit_coverage_loop.WRITES
+DRIVERS |= audit_coverage_loop.DRIVERS
