@@ -16,6 +16,7 @@ from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
 from trainerdesk.lib.request_types import ApiRequest
 from trainerdesk.workbench.access import key_or_404
 from trainerdesk.workbench.api import ObjectId, ProjectId
+from trainerdesk.workbench.services import InvalidInput
 
 router = Router(tags=["evaluation"])
 BASE = "/projects/{project_id}/evaluation"
@@ -216,20 +217,16 @@ def disagreements(request: ApiRequest, project_id: ProjectId, version_id: Object
 def send_disagreements(request: ApiRequest, project_id: ProjectId, body: QueueIn):
     project = access.get_project(request.auth, project_id, change=True)
     version = access.get_version(project, body.version)
-    found = feedback.find_disagreements(project=project, version=version, field_name=body.field)
-    chosen = [
-        e | {"reason": "; ".join(feedback.REASONS[r] for r in e["reasons"])}
-        for e in found
-        if set(e["reasons"]) & set(body.reasons)
-    ]
-    batch = feedback.send_items(
+    batch = feedback.send_disagreements(
         project=project,
-        kind=body.kind,
-        entries=chosen,
-        source="disagreement",
         version=version,
+        kind=body.kind,
+        reasons=body.reasons,
+        field_name=body.field,
         by=request.auth,
     )
+    if batch is None:
+        raise InvalidInput([f"version: {version.name!r} agrees with people on every item"])
     return Status(201, batch)
 
 

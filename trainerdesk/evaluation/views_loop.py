@@ -88,22 +88,15 @@ def post(request: HttpRequest, project, action: str) -> HttpResponse:
             return redirect(f"{url}#active")
         if action == "disagreements":
             version = access.get_version(project, request.POST.get("version"))
-            found = feedback.find_disagreements(project=project, version=version)
-            kind = request.POST.get("kind") or "review"
-            if not found:
-                messages.info(request, f"{version.name} agrees with people on every item")
-                return redirect(f"{url}#loop")
-            batch = feedback.send_items(
+            batch = feedback.send_disagreements(
                 project=project,
-                kind=kind,
-                entries=[
-                    e | {"reason": "; ".join(feedback.REASONS[r] for r in e["reasons"])}
-                    for e in found
-                ],
-                source="disagreement",
                 version=version,
+                kind=request.POST.get("kind") or "review",
                 by=request.user,
             )
+            if batch is None:
+                messages.info(request, f"{version.name} agrees with people on every item")
+                return redirect(f"{url}#disagreements")
             messages.success(request, f"{batch.get_kind_display()}: {len(batch.entries)} items")
             return redirect(reverse("evaluation:review_queue", args=[project.pk]))
         if action == "iteration":

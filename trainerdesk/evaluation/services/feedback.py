@@ -108,6 +108,32 @@ def find_disagreements(
     return out
 
 
+def send_disagreements(
+    *,
+    project: Project,
+    version: ModelVersion,
+    kind: str = "review",
+    reasons: tuple[str, ...] | list[str] = tuple(REASONS),
+    field_name: str | None = None,
+    by,
+) -> FeedbackBatch | None:
+    """The disagreement queue as one action: find the version's disagreements (those with
+    one of `reasons`) and send them to review or relabel; None when there are none."""
+    if unknown := set(reasons) - set(REASONS):
+        raise InvalidInput([f"reasons: unknown {sorted(unknown)} (use {', '.join(REASONS)})"])
+    found = find_disagreements(project=project, version=version, field_name=field_name)
+    chosen = [
+        e | {"reason": "; ".join(REASONS[r] for r in e["reasons"])}
+        for e in found
+        if set(e["reasons"]) & set(reasons)
+    ]
+    if not chosen:
+        return None
+    return send_items(
+        project=project, kind=kind, entries=chosen, source="disagreement", version=version, by=by
+    )
+
+
 def run_errors(*, run: EvaluationRun) -> list[dict]:
     """The items a finished run got wrong: reference, prediction and the model's
     confidence (its probability for the predicted label, else the prediction's score),

@@ -252,3 +252,18 @@ def test_reviewer_sees_but_cannot_send(labelled, owner, teammate, client_for):
         content_type="application/json",
     )
     assert response.status_code in (403, 404)
+
+
+def test_model_page_sends_the_disagreements_in_one_action(labelled, owner, client_for):
+    version = services.version_for(project=labelled, model_version="v1", by=owner)
+    client = client_for(owner)
+    page = client.get(f"/projects/{labelled.pk}/models/").content.decode()
+    assert "Send the disagreements" in page
+    response = client.post(
+        f"/projects/{labelled.pk}/models/",
+        {"action": "disagreements", "version": version.pk, "kind": "review"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/review-queue/")
+    batch = FeedbackBatch.objects.get()
+    assert batch.source == "disagreement" and batch.version == version
+    assert all(e["reason"] for e in batch.entries)
