@@ -98,6 +98,11 @@ def record_iteration(
         raise InvalidInput(["name: at most 255 characters"])
     previous = Iteration.objects.filter(project=project).select_related("run").last()
     change = change_between(previous.run, run) if previous else {}
+    if previous is not None:
+        # Kept too, so the page's headline (first -> last) is read, never recomputed.
+        first = Iteration.objects.filter(project=project).select_related("run").first()
+        since = change if first.pk == previous.pk else change_between(first.run, run)
+        change["since_first"] = {k: v for k, v in since.items() if k != "since_first"}
     labelled = project.items.filter(done_count__gt=0, is_gold=False).count()
     trained = run.version.training.get("items") if run.version.training else None
     with transaction.atomic():
@@ -137,7 +142,9 @@ def headline(iterations: list[Iteration]) -> dict | None:
     if len(iterations) < 2:
         return None
     first, last = iterations[0], iterations[-1]
-    change = change_between(first.run, last.run)
+    # Recorded with the last iteration (record_iteration); recomputed only for one
+    # recorded before that was kept.
+    change = dict(last.change.get("since_first") or change_between(first.run, last.run))
     before, diff = change.get("before"), change.get("difference")
     # Relative to the first run's error rate, as a point estimate only: the interval shown
     # is the one of the difference in points.

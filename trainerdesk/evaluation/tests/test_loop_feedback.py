@@ -267,3 +267,27 @@ def test_model_page_sends_the_disagreements_in_one_action(labelled, owner, clien
     batch = FeedbackBatch.objects.get()
     assert batch.source == "disagreement" and batch.version == version
     assert all(e["reason"] for e in batch.entries)
+
+
+def test_suite_button_appears_once_its_view_resolves(labelled, owner, client_for, monkeypatch):
+    """suites12 adds evaluation:suite_add_cases; with it resolving, the error page offers
+    the selection to a suite (fields `suite` and repeated `item`)."""
+    from django.urls import NoReverseMatch
+
+    from trainerdesk.evaluation import views_loop
+
+    real = views_loop.reverse
+
+    def reverse(name, *args, **kwargs):
+        if name == "evaluation:suite_add_cases":
+            if kwargs.get("args"):
+                raise NoReverseMatch(name)
+            return "/suites/add-cases/"
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(views_loop, "reverse", reverse)
+    run = _run(labelled, owner, "v1")
+    page = client_for(owner).get(f"/projects/{labelled.pk}/models/runs/{run.pk}/errors/")
+    body = page.content.decode()
+    assert 'formaction="/suites/add-cases/"' in body and "Add to a behavioural suite" in body
+    assert 'name="suite"' in body and 'name="item"' in body

@@ -159,3 +159,29 @@ def test_annotators_cannot_reorder(trained, who, request, client_for):
     client = client_for(request.getfixturevalue(who))
     assert client.get(api(trained, "/active-learning")).status_code == 404
     assert client.post(api(trained, "/active-learning/reorder")).status_code == 404
+
+
+def test_model_page_sets_reorders_and_shows_progress(
+    trained, owner, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(owner)
+    url = f"/projects/{trained.pk}/models/"
+    response = client.post(
+        url,
+        {"action": "active", "strategy": "entropy", "version": trained.version.pk,
+         "random_share": "0.2", "seed": "5"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    setting = active_queue.settings_of(trained)
+    assert (setting.strategy, setting.random_share, setting.seed) == ("entropy", 0.2, 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "reorder"}).status_code == 302
+    run = QueueReorder.objects.get()
+    page = client.get(url).content.decode()
+    assert f"Queue re-ordering {run.pk}" in page and run.order_digest[:10] in page
+    poll = client.get(
+        f"{url}reorders/{run.pk}/progress/", {"was": "running"}, headers={"HX-Request": "true"}
+    )
+    assert poll.status_code == 200 and poll.headers.get("HX-Redirect")
+    bad = client.post(url, {"action": "active", "strategy": "margin", "random_share": "x"})
+    assert bad.status_code == 302 and active_queue.settings_of(trained).strategy == "entropy"
