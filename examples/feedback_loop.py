@@ -211,6 +211,17 @@ def run_loop(
         cells = " | ".join("—" if c["value"] is None else f"{c['value']:.3f}" for c in row["cells"])
         flag = " (regression)" if row["regression"] else ""
         say(f"   {row['label']}: {cells}{flag}")
+    for note in comparison["notes"]:
+        say(f"   note: {note}")
+    change = _ok(manager.get(f"{base}/iterations"))[-1]["change"]
+    say(
+        f"   paired on {change.get('items', 0)} items, today's references: error rate "
+        f"{change['before']:.3f} -> {change['after']:.3f}, difference "
+        f"{change['difference']:+.3f} ({change['low']:+.3f} to {change['high']:+.3f}); "
+        f"{'beyond' if change['beyond_noise'] else 'within'} the noise"
+        if change.get("paired")
+        else f"   not paired: {change.get('computed_on')}"
+    )
     return {"first": first, "second": second, "batch": batch, "comparison": comparison}
 
 

@@ -293,4 +293,5 @@ def comparison(request: ApiRequest, project_id: ProjectId, query: Query[Comparis
         "runs": [{"id": r.pk, "version": r.version.name} for r in result["runs"]],
         "metrics": result["metrics"],
         "slices": result["slices"],
+        "notes": result["notes"],
     }

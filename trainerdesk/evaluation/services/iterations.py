@@ -51,8 +51,21 @@ def change_between(a: EvaluationRun, b: EvaluationRun, *, seed: int = 0) -> dict
             compared = None
         if compared is not None:
             acc = compared["accuracy"]
+            before, after = 1.0 - compared["a_accuracy"], 1.0 - compared["b_accuracy"]
+            # The runs' stored rates were computed against the references of their time;
+            # relabelled items (the loop's point) change the references, so both versions
+            # are measured again here on the same items against today's references.
+            changed = any(
+                stored is not None and abs(stored - now) > 1e-9
+                for stored, now in ((ea.get("value"), before), (eb.get("value"), after))
+            )
             out |= {
                 "paired": True,
+                "before": before,
+                "after": after,
+                "stored_before": ea.get("value"),
+                "stored_after": eb.get("value"),
+                "references_changed": changed,
                 "items": compared["items"],
                 # On the shared items, so its own before/after (the runs' may differ).
                 "difference": -acc["difference"],
@@ -62,9 +75,16 @@ def change_between(a: EvaluationRun, b: EvaluationRun, *, seed: int = 0) -> dict
                 "mcnemar_p": compared["mcnemar"]["p_value"],
                 "computed_on": (
                     f"{compared['items']:,} items both versions were evaluated on "
-                    f"({a.get_scope_display().lower()}, against "
+                    f"({a.get_scope_display().lower()}, against today's "
                     f"{a.get_against_display().lower()}); paired bootstrap, "
                     f"{acc['resamples']:,} resamples, seed {acc['seed']}"
+                    + (
+                        f". The runs' own error rates ({_pct(ea['value'])} and "
+                        f"{_pct(eb['value'])}) differ: references changed since (relabelled "
+                        "items), so they are not compared with each other"
+                        if changed
+                        else ""
+                    )
                 ),
             }
             return out
@@ -241,7 +261,33 @@ def compare_many(*, runs: list[EvaluationRun], seed: int = 0) -> dict[str, Any]:
         )
         rows.append(row)
     rows.sort(key=lambda r: not r["regression"])
-    return {"base": base, "runs": runs, "metrics": rows, "slices": _slice_rows(runs)}
+    return {
+        "base": base,
+        "runs": runs,
+        "metrics": rows,
+        "slices": _slice_rows(runs),
+        "notes": _reference_notes(base, others, paired),
+    }
+
+
+def _reference_notes(base: EvaluationRun, others: list[EvaluationRun], paired: dict) -> list[str]:
+    """Where today's references give other accuracies than a run stored (items relabelled
+    since it ran): the side-by-side values are then against different references, and the
+    paired test, which uses today's, is the comparison to read."""
+    notes = []
+    for r in others:
+        pair = paired.get(r.pk)
+        if not pair:
+            continue
+        for run, now in ((base, pair["a_accuracy"]), (r, pair["b_accuracy"])):
+            stored = (run.metrics or {}).get("accuracy")
+            if stored is not None and abs(stored - now) > 1e-9:
+                notes.append(
+                    f"Run {run.pk}: accuracy {stored:.3f} when it ran, {now:.3f} on the "
+                    f"{pair['items']:,} shared items against today's references (items were "
+                    "relabelled since); the paired test uses today's references"
+                )
+    return list(dict.fromkeys(notes))
 
 
 def _paired(base: EvaluationRun, run: EvaluationRun, seed: int) -> dict | None:

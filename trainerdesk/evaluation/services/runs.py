@@ -451,6 +451,10 @@ def compare_runs(*, a: EvaluationRun, b: EvaluationRun, resamples: int = 1000, s
     joint = bootstrap.joint_counts(t, xa, xb, len(a.classes))
     return {
         "items": len(shared),
+        # Each version's accuracy on the shared items with today's references (which may
+        # differ from a run's stored numbers if items were relabelled since it ran).
+        "a_accuracy": float((xa == t).mean()),
+        "b_accuracy": float((xb == t).mean()),
         "accuracy": bootstrap.paired_difference(
             joint, statistic="accuracy", resamples=resamples, seed=seed
         ),

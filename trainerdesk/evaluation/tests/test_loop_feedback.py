@@ -291,3 +291,21 @@ def test_suite_button_appears_once_its_view_resolves(labelled, owner, client_for
     body = page.content.decode()
     assert 'formaction="/suites/add-cases/"' in body and "Add to a behavioural suite" in body
     assert 'name="suite"' in body and 'name="item"' in body
+
+
+def test_a_relabelled_reference_is_measured_again_not_compared_stale(labelled, owner):
+    """Run 1 scored v1 against the old labels; after relabelling, the change compares both
+    versions on today's references, and says the stored rates are not comparable."""
+    a = _run(labelled, owner, "v1")
+    iterations.record_iteration(project=labelled, run=a, by=owner)
+    wrong = [e["item"] for e in feedback.run_errors(run=a)][:3]
+    for pk in wrong:  # the "human" label moves to what v1 predicted
+        item = Item.objects.get(pk=pk)
+        guess = item.predictions.filter(model_version="v1").order_by("id").last().answer
+        workbench.submit_annotation(project=labelled, item=item, user=owner, answer=guess)
+    b = _run(labelled, owner, "v2")
+    change = iterations.record_iteration(project=labelled, run=b, by=owner).change
+    assert change["paired"] and change["references_changed"] is True
+    assert change["stored_before"] == a.metrics["intervals"]["error_rate"]["value"]
+    assert change["before"] == pytest.approx(change["stored_before"] - 3 / a.items_evaluated)
+    assert "references changed since" in change["computed_on"]
