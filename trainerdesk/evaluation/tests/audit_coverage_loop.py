@@ -71,8 +71,7 @@ def _iteration(client, *, project, request):
     owner = request.getfixturevalue("owner")
     from trainerdesk.workbench import services as workbench
 
-    # Three items with different labels: one item of one class makes kappa NaN, which the
-    # run's JSON cannot store (a limit of runs.py's metrics, not of iterations).
+    # Three items with different labels, so every metric of the run is defined.
     for item, topic in zip(
         project.items.order_by("pk"), ("business", "sport", "tech"), strict=False
     ):

@@ -309,3 +309,16 @@ def test_a_relabelled_reference_is_measured_again_not_compared_stale(labelled, o
     assert change["stored_before"] == a.metrics["intervals"]["error_rate"]["value"]
     assert change["before"] == pytest.approx(change["stored_before"] - 3 / a.items_evaluated)
     assert "references changed since" in change["computed_on"]
+
+
+def test_a_run_on_one_class_stores_kappa_as_null(project, owner):
+    """One item, one class on both sides: kappa is NaN (as scikit-learn answers), which
+    JSON cannot hold; the run finishes with kappa null instead of failing to save."""
+    item = project.items.order_by("pk").first()
+    workbench.submit_annotation(project=project, item=item, user=owner, answer={"topic": "tech"})
+    workbench.add_prediction(project=project, item=item, answer={"topic": "tech"},
+                             model_version="one", by=owner)  # fmt: skip
+    run = _run(project, owner, "one")
+    assert run.status == "done", run.message
+    run.refresh_from_db()
+    assert run.metrics["kappa"] is None and run.metrics["accuracy"] == 1.0
