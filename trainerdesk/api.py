@@ -92,6 +92,16 @@ class BodyTooDeep(ValueError):
     pass
 
 
+class BodyNotJSON(ValueError):
+    """NaN, Infinity and -Infinity: Python's json reads them, JSON has no such values, and
+    orjson writes them back as null, so an item `{"x": Infinity}` was stored as
+    `{"x": null}` without a word."""
+
+
+def _no_constant(name: str) -> None:
+    raise BodyNotJSON(f"request body: {name} is not a JSON value (send a number, a string or null)")
+
+
 class BoundedJsonParser(Parser):
     """JSON bodies with bounded nesting: data deeper than lib/jsonlimits.MAX_DEPTH parses
     but then fails where it is hashed or stored (orjson writes at most 254 levels), and
@@ -110,7 +120,9 @@ class BoundedJsonParser(Parser):
             # its collections while they are built swept the whole heap (0.2 s of an API
             # import of 100k items). Parsed JSON holds no cycles; reference counting frees it.
             with gc_paused():
-                data = super().parse_body(request)
+                data = json.loads(body, parse_constant=_no_constant)
+        except BodyNotJSON:
+            raise
         except (ValueError, RecursionError):
             self._refuse_deep(body)
             raise
@@ -214,7 +226,7 @@ def unauthorized(request, exc: AuthenticationError):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     # ninja reports any parser exception as "Cannot parse request body"; say which.
-    if isinstance(exc.__cause__, BodyTooDeep):
+    if isinstance(exc.__cause__, BodyTooDeep | BodyNotJSON):
         return _error(request, str(exc.__cause__), 400)
     return _error(request, str(exc), exc.status_code)
 
@@ -230,6 +242,7 @@ api.add_router("/", "trainerdesk.workbench.api_gold.router")
 api.add_router("/", "trainerdesk.workbench.api_collab.router")
 api.add_router("/", "trainerdesk.quality.api.router")
 api.add_router("/", "trainerdesk.evaluation.api.router")
+api.add_router("/", "trainerdesk.evaluation.api_suites.router")
 api.add_router("/", "trainerdesk.governance.api.router")
 api.add_router("/", "trainerdesk.careers.api.router")
 api.add_router("/", "trainerdesk.vetting.api.router")

@@ -44,3 +44,34 @@ def get_training(project: Project, training_id) -> TrainingRun:
         )
     except TrainingRun.DoesNotExist:
         raise Http404("No such training") from None
+
+
+# Behavioural test suites: owners and managers only (a suite's confirmed labels are other
+# annotators' answers, and its runs steer the next round of labelling).
+
+
+def get_suite_project(user, project_id) -> Project:
+    return get_project(user, project_id, change=True)
+
+
+def get_suite(project: Project, suite_id):
+    from trainerdesk.evaluation.models import Suite
+
+    try:
+        return Suite.objects.select_related("project").get(pk=key_or_404(suite_id), project=project)
+    except Suite.DoesNotExist:
+        raise Http404("No such suite") from None
+
+
+def get_suite_test(suite, test_id):
+    try:
+        return suite.tests.select_related("suite__project").get(pk=key_or_404(test_id))
+    except suite.tests.model.DoesNotExist:
+        raise Http404("No such suite test") from None
+
+
+def get_suite_run(suite, run_id):
+    try:
+        return suite.runs.select_related("version", "created_by").get(pk=key_or_404(run_id))
+    except suite.runs.model.DoesNotExist:
+        raise Http404("No such suite run") from None

@@ -14,3 +14,12 @@ class EvaluationConfig(AppConfig):
         ext.register_nav_link(
             NavLink("Model", "evaluation:models", 75, roles=("manager", "reviewer"))
         )
+        ext.register_nav_link(
+            NavLink(
+                "Suites",
+                "evaluation:suites",
+                76,
+                roles=("manager",),
+                current=("evaluation:suites", "evaluation:suite"),
+            )  # fmt: skip
+        )

@@ -23,14 +23,16 @@ invariance and directional tests without their own, and pass the model's
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported when a model is asked: the web pages never load it
+    import numpy as np
 
 TEST_TYPES = ("mft", "inv", "dir")
 DIRECTIONS = ("up", "down")
@@ -164,6 +166,7 @@ class Case:
     text: str  # what the model is asked about
     original: str | None = None  # inv/dir: the unperturbed text
     expected: str | None = None  # mft
+    id: Any = None  # the caller's key for a stored case: failures carry it
 
 
 # --- reading a suite -------------------------------------------------------------------
@@ -343,7 +346,7 @@ def _mft_cases(test: Test, lexicons: Mapping[str, Sequence[str]], rng: random.Ra
     for j, template in enumerate(test.templates):
         names = _placeholders(template, f"{test.name}.templates[{j}]", lexicons)
         sizes = [len(lexicons[n]) for n in names]
-        plans.append((template, names, sizes, int(np.prod(sizes, dtype=object))))
+        plans.append((template, names, sizes, math.prod(sizes)))
     total = sum(plan[3] for plan in plans)
     picks = (
         range(total)
@@ -493,6 +496,9 @@ class TestResult:
     passed: int
     skipped: int  # texts the perturbation did not apply to
     failures: list[dict[str, Any]]  # the first DEFAULT_MAX_FAILURES failing cases
+    # Every failing case's id (cases given ids only): a later run's regressions are the
+    # cases that fail now and passed before.
+    failing_ids: list[Any] = field(default_factory=list)
 
     __test__ = False  # not a pytest class, despite the name
 
@@ -514,6 +520,7 @@ class TestResult:
             "pass_rate": self.pass_rate,
             "skipped": self.skipped,
             "failures": self.failures,
+            "failing_ids": self.failing_ids,
         }
 
 
@@ -575,15 +582,40 @@ def run_suite(
     distinct = list(dict.fromkeys(t for c in cases for t in (c.text, c.original) if t is not None))
     scores = _predict(predict_proba, distinct, len(labels), batch_size)
     row = {text: i for i, text in enumerate(distinct)}
+    return judge_cases(
+        suite,
+        cases,
+        lambda text: scores[row[text]],
+        labels,
+        skipped=skipped,
+        max_failures=max_failures,
+        multi_label=multi_label,
+    )
 
+
+def judge_cases(
+    suite: Suite,
+    cases: Sequence[Case],
+    scores_of: Callable[[str], np.ndarray],
+    labels: Sequence[str],
+    *,
+    skipped: Mapping[str, int] | None = None,
+    max_failures: int = DEFAULT_MAX_FAILURES,
+    multi_label: bool = False,
+) -> SuiteResult:
+    """Judge cases already made (generated now, or stored and perhaps confirmed by
+    annotators) given each text's scores (`labels` columns): what `run_suite` does after
+    predicting, and what an external model's imported predictions are scored with."""
+    labels = list(labels)
+    skipped = skipped or {}
     by_test: dict[str, TestResult] = {
-        t.name: TestResult(t.name, t.type, 0, 0, skipped[t.name], []) for t in suite.tests
+        t.name: TestResult(t.name, t.type, 0, 0, skipped.get(t.name, 0), []) for t in suite.tests
     }
     spec = {t.name: t for t in suite.tests}
     for case in cases:
         result = by_test[case.test]
         test = spec[case.test]
-        p = scores[row[case.text]]
+        p = scores_of(case.text)
         predicted = _predicted(p, labels, multi_label)
         failure: dict[str, Any] | None = None
         if case.type == "mft":
@@ -592,7 +624,7 @@ def run_suite(
                 failure = {"text": case.text, "expected": case.expected, "predicted": predicted}
         else:
             assert case.original is not None
-            q = scores[row[case.original]]
+            q = scores_of(case.original)
             before = _predicted(q, labels, multi_label)
             if case.type == "inv":
                 if predicted != before:
@@ -620,8 +652,12 @@ def run_suite(
         result.cases += 1
         if failure is None:
             result.passed += 1
-        elif len(result.failures) < max_failures:
-            result.failures.append(failure)
+        else:
+            if case.id is not None:
+                failure["case"] = case.id
+                result.failing_ids.append(case.id)
+            if len(result.failures) < max_failures:
+                result.failures.append(failure)
     return SuiteResult(suite.name, [by_test[t.name] for t in suite.tests])
 
 
@@ -629,10 +665,12 @@ def _predicted(p: np.ndarray, labels: list[str], multi_label: bool) -> Any:
     """The top label, or (multi-label) the sorted list of labels at or above 0.5."""
     if multi_label:
         return [name for name, score in zip(labels, p, strict=True) if score >= 0.5]
-    return labels[int(np.argmax(p))]
+    return labels[max(range(len(labels)), key=lambda i: p[i])]  # the first top one
 
 
 def _predict(predict_proba: PredictProba, texts: list[str], width: int, batch: int) -> np.ndarray:
+    import numpy as np
+
     parts = []
     for start in range(0, len(texts), batch):
         chunk = texts[start : start + batch]

@@ -19,6 +19,12 @@ def run_training_task(run_id: int) -> None:
 
 
 @task()
+def run_suite_task(run_id: int) -> None:
+    with audit.acting_as("task:run_suite"):
+        services.run_suite_run(run_id=run_id)
+
+
+@task()
 def run_reorder_task(run_id: int) -> None:
     from trainerdesk.evaluation.services.active_queue import run_reorder
 

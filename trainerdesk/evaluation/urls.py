@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.evaluation import views
+from trainerdesk.evaluation import views, views_suites
 
 app_name = "evaluation"
 
@@ -10,6 +10,32 @@ urlpatterns = [
         "projects/<int:project_id>/models/runs/<int:run_id>/progress/",
         views.run_progress,
         name="run_progress",
+    ),
+    path("projects/<int:project_id>/models/suites/", views_suites.suites_page, name="suites"),
+    path(
+        "projects/<int:project_id>/models/suites/add-cases/",
+        views_suites.suite_add_cases,
+        name="suite_add_cases",
+    ),
+    path(
+        "projects/<int:project_id>/models/suites/<int:suite_id>/",
+        views_suites.suite_page,
+        name="suite",
+    ),
+    path(
+        "projects/<int:project_id>/models/suites/<int:suite_id>/export.json",
+        views_suites.suite_export,
+        name="suite_export",
+    ),
+    path(
+        "projects/<int:project_id>/models/suites/<int:suite_id>/cases.jsonl",
+        views_suites.suite_cases_export,
+        name="suite_cases_export",
+    ),
+    path(
+        "projects/<int:project_id>/models/suites/<int:suite_id>/runs/<int:run_id>/progress/",
+        views_suites.suite_run_progress,
+        name="suite_run_progress",
     ),
 ]
 

@@ -206,6 +206,11 @@ def run_errors(request: HttpRequest, project_id: int, run_id: int) -> HttpRespon
         },
         "can_manage": wb_access.can(project, "manage"),
         "suite_url": _suite_url(project),
+        # Only managers reach the suites' view; its list is theirs to choose from.
+        "suites": list(project.eval_suites.order_by("name").values_list("pk", "name"))
+        if hasattr(project, "eval_suites")
+        else [],
+        "here": request.get_full_path(),
     }
     return TemplateResponse(request, "evaluation/errors.html", context)
 

@@ -68,26 +68,9 @@ class OpeningOut(OpeningValues):
         return list(obj.requirements.all())
 
 
-class OpeningIn(InputSchema):
+class OpeningIn(InputSchema, OpeningValues):
+    # InputSchema first: its strict reading applies to the shared fields too.
     client: int
-    title: str
-    description: str = ""
-    task_type: str
-    domain: str = "general"
-    workplace: str = "remote"
-    location: str = ""
-    contract_type: str
-    duration_months: int | None = None
-    hours_per_week: int
-    pay_cents: int
-    pay_currency: str = "EUR"
-    pay_unit: str = "hour"
-    positions: int = 1
-    fee_type: str = ""
-    fee_basis_points: int | None = None
-    fee_flat_cents: int | None = None
-    fee_currency: str = "EUR"
-    guarantee_days: int = 90
     requirements: list[dict] = []
 
 

@@ -191,6 +191,24 @@ class Candidate(models.Model):
     E.164 phone, URL without scheme/trailing slash) so the unique constraints catch a
     second record of the same person."""
 
+    # What the person (or their member) edits as "the profile": the service's edit, its
+    # audit snapshot and the privacy export all name these.
+    PROFILE_FIELDS = (
+        "full_name",
+        "email",
+        "phone",
+        "profile_url",
+        "country",
+        "location",
+        "work_authorisation",
+        "domains",
+        "tools",
+        "hours_per_week",
+        "available_from",
+        "rate_cents",
+        "rate_currency",
+    )
+
     user = models.OneToOneField(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidate"
     )

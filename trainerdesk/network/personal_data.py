@@ -30,24 +30,7 @@ from trainerdesk.privacy.registry import (
     retained_ids,
 )
 
-CANDIDATE_COLUMNS = (
-    "id",
-    "full_name",
-    "email",
-    "phone",
-    "profile_url",
-    "country",
-    "location",
-    "work_authorisation",
-    "domains",
-    "tools",
-    "hours_per_week",
-    "available_from",
-    "rate_cents",
-    "rate_currency",
-    "created_at",
-    "anonymised_at",
-)
+CANDIDATE_COLUMNS = ("id", *Candidate.PROFILE_FIELDS, "created_at", "anonymised_at")
 MEMBER_COLUMNS = (
     "id",
     "display_name",

@@ -2,6 +2,7 @@
 check and the one progress partial cover them all."""
 
 from trainerdesk.evaluation.models import EvaluationRun, TrainingRun
+from trainerdesk.evaluation.models.suites import SuiteRun
 from trainerdesk.governance.models import DatasetVersion
 from trainerdesk.quality.models import AgreementReport, LabelErrorRun
 from trainerdesk.workbench import runs
@@ -16,4 +17,5 @@ def test_the_run_models_of_all_apps():
         EvaluationRun,
         TrainingRun,
         DatasetVersion,
+        SuiteRun,
     }

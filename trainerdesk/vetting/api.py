@@ -353,24 +353,7 @@ def list_evidence(request: ApiRequest, after: After = 0, limit: Limit = 50):
     return {
         "evidence": [
             {
-                **{
-                    k: getattr(e, k)
-                    for k in (
-                        "id",
-                        "task_type",
-                        "domain",
-                        "source",
-                        "n",
-                        "accuracy",
-                        "low",
-                        "high",
-                        "agreement",
-                        "lead_time_seconds",
-                        "measured_at",
-                        "valid_until",
-                        "inputs_digest",
-                    )
-                },
+                **{k: getattr(e, k) for k in (*Evidence.SHOWN_FIELDS, "inputs_digest")},
                 "attempt": e.attempt_id,
                 "scorecard": e.scorecard_id,
                 "valid": e.valid_until > now,

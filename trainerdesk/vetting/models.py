@@ -160,6 +160,22 @@ class Evidence(models.Model):
     """A measured skill of one person: what matching reads. Written only by the vetting
     services, from an attempt or (with the person's consent) a client-project scorecard."""
 
+    # The measurement as shown to the person it is about (their API, their data export).
+    SHOWN_FIELDS = (
+        "id",
+        "task_type",
+        "domain",
+        "source",
+        "n",
+        "accuracy",
+        "low",
+        "high",
+        "agreement",
+        "lead_time_seconds",
+        "measured_at",
+        "valid_until",
+    )
+
     class Source(models.TextChoices):
         ASSESSMENT = "assessment", "Assessment"
         SCORECARD = "scorecard", "Workbench scorecard"

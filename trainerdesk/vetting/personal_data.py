@@ -57,20 +57,7 @@ class VettingHandler(PersonalDataHandler):
             Table.from_queryset(
                 "vetting.evidence",
                 self._evidence(subject),
-                (
-                    "id",
-                    "task_type",
-                    "domain",
-                    "source",
-                    "n",
-                    "accuracy",
-                    "low",
-                    "high",
-                    "agreement",
-                    "lead_time_seconds",
-                    "measured_at",
-                    "valid_until",
-                ),
+                Evidence.SHOWN_FIELDS,
             ),  # fmt: skip
         ]
 

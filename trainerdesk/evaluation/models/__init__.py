@@ -182,16 +182,25 @@ class TrainingRun(BackgroundRun):
         )
 
 
-# The feedback loop's models live in their own module (imported last: they refer to the above).
+# The feedback loop's and the behavioural suites' models live in their own modules
+# (imported last: they import the models above from here).
 from trainerdesk.evaluation.models.loop import (  # noqa: E402
     ActiveLearningSettings,
     FeedbackBatch,
     Iteration,
     QueueReorder,
 )
+from trainerdesk.evaluation.models.suites import (  # noqa: E402, F401
+    BaselineState,
+    Suite,
+    SuiteCase,
+    SuiteRun,
+    SuiteTest,
+)
 
 __all__ = [
     "ActiveLearningSettings",
+    "BaselineState",
     "EvaluationRun",
     "EvaluationSplit",
     "FeedbackBatch",
@@ -200,5 +209,9 @@ __all__ = [
     "ModelVersion",
     "PredictedProbabilities",
     "QueueReorder",
+    "Suite",
+    "SuiteCase",
+    "SuiteRun",
+    "SuiteTest",
     "TrainingRun",
 ]

@@ -8,6 +8,7 @@ from trainerdesk.evaluation.services.runs import (
     start_evaluation,
 )
 from trainerdesk.evaluation.services.splits import create_split, draw_split, held_out_ids
+from trainerdesk.evaluation.services.suite_runs import run_suite_run
 from trainerdesk.evaluation.services.training import (
     run_training,
     train_baseline,
@@ -30,6 +31,7 @@ __all__ = [
     "held_out_ids",
     "length_bucket",
     "run_evaluation",
+    "run_suite_run",
     "run_training",
     "start_evaluation",
     "train_baseline",

@@ -6,6 +6,10 @@ from trainerdesk.workbench.models import Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import InvalidInput
 
+# The item data key marking an item made from a suite's case for annotators to confirm
+# (services/suites.py): the baseline never trains on such items.
+CASE_MARKER = "checklist_case"
+
 
 def classification_fields(project: Project) -> list[Field]:
     """The fields evaluation supports so far: choice fields (single or multi-label)."""

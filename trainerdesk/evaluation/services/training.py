@@ -22,8 +22,9 @@ from trainerdesk.evaluation.models import (
     PredictedProbabilities,
     TrainingRun,
 )
-from trainerdesk.evaluation.services.common import field_of
+from trainerdesk.evaluation.services.common import CASE_MARKER, field_of
 from trainerdesk.evaluation.services.splits import held_out_ids
+from trainerdesk.evaluation.services.suite_runs import save_baseline_state
 from trainerdesk.lib import audit
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.workbench.models import Item, Prediction, Project
@@ -62,6 +63,8 @@ def _training_rows(project: Project, field: Field, held: set[int]):
         if not isinstance(label, str) or label not in known:
             continue
         data = record["data"] if isinstance(record["data"], dict) else {}
+        if CASE_MARKER in data:  # a suite's test case sent to annotators: test data
+            continue
         text = data.get(key)
         ids.append(record["id"])
         texts.append(text if isinstance(text, str) else "")
@@ -258,6 +261,8 @@ def run_training(*, run_id: int) -> TrainingRun:
             version = _store_version(run, model, held, split)
         except IntegrityError:
             raise InvalidInput([f"name: this project already has a version {run.name!r}"]) from None
+        # Its fitted parameters, so behavioural test suites can ask it about new texts.
+        save_baseline_state(version=version, model=model)
         count = _predict_all(run, model, version, field)
     except InvalidInput as exc:
         return _finish(run, failed=str(exc))

@@ -71,6 +71,17 @@ DRIVERS = {
 }
 
 
+# Behavioural test suites list theirs in their own module.
+from trainerdesk.evaluation.tests.audit_coverage_suites import (  # noqa: E402
+    DRIVERS as _SUITE_DRIVERS,
+)
+from trainerdesk.evaluation.tests.audit_coverage_suites import (  # noqa: E402
+    WRITES as _SUITE_WRITES,
+)
+
+WRITES.update(_SUITE_WRITES)
+DRIVERS.update(_SUITE_DRIVERS)
+
 # The feedback loop's writes (audit_coverage_loop.py).
 from trainerdesk.evaluation.tests import audit_coverage_loop  # noqa: E402
 

@@ -144,8 +144,8 @@ def test_error_page_lists_errors_and_sends_a_selection(labelled, owner, client_f
     url = f"/projects/{labelled.pk}/models/runs/{run.pk}/errors/"
     page = client.get(url).content.decode()
     assert f"/items/{errors[0]['item']}/" in page and "Send the selected to review" in page
-    # suites12's view is not on this branch: no button for it.
-    assert "Add to a behavioural suite" not in page
+    # No suite yet: nothing to add to (the suites' view exists, the button waits for one).
+    assert "Add to a behavioural suite" not in page and "No behavioural suite yet" in page
     picked = [errors[0]["item"], errors[1]["item"]]
     response = client.post(url, {"item": picked, "kind": "review"})
     assert response.status_code == 302
@@ -269,28 +269,26 @@ def test_model_page_sends_the_disagreements_in_one_action(labelled, owner, clien
     assert all(e["reason"] for e in batch.entries)
 
 
-def test_suite_button_appears_once_its_view_resolves(labelled, owner, client_for, monkeypatch):
-    """suites12 adds evaluation:suite_add_cases; with it resolving, the error page offers
-    the selection to a suite (fields `suite` and repeated `item`)."""
-    from django.urls import NoReverseMatch
+def test_errors_go_into_a_behavioural_suite_in_one_action(labelled, owner, client_for):
+    """The error page POSTs the selection (`suite`, repeated `item`, `next`) to the suites'
+    evaluation:suite_add_cases view; the items become cases of the suite."""
+    from django.urls import reverse
 
-    from trainerdesk.evaluation import views_loop
+    from trainerdesk.evaluation.models import SuiteCase
+    from trainerdesk.evaluation.services import suites
 
-    real = views_loop.reverse
-
-    def reverse(name, *args, **kwargs):
-        if name == "evaluation:suite_add_cases":
-            if kwargs.get("args"):
-                raise NoReverseMatch(name)
-            return "/suites/add-cases/"
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(views_loop, "reverse", reverse)
+    suite = suites.create_suite(project=labelled, name="found in errors", by=owner)
     run = _run(labelled, owner, "v1")
-    page = client_for(owner).get(f"/projects/{labelled.pk}/models/runs/{run.pk}/errors/")
-    body = page.content.decode()
-    assert 'formaction="/suites/add-cases/"' in body and "Add to a behavioural suite" in body
-    assert 'name="suite"' in body and 'name="item"' in body
+    url = f"/projects/{labelled.pk}/models/runs/{run.pk}/errors/"
+    client = client_for(owner)
+    body = client.get(url).content.decode()
+    add = reverse("evaluation:suite_add_cases", args=[labelled.pk])
+    assert f'formaction="{add}"' in body and "Add to a behavioural suite" in body
+    assert f'<option value="{suite.pk}">found in errors</option>' in body
+    picked = [e["item"] for e in feedback.run_errors(run=run)[:2]]
+    response = client.post(add, {"suite": suite.pk, "item": picked, "next": url})
+    assert response.status_code == 302 and response["Location"] == url
+    assert SuiteCase.objects.filter(test__suite=suite).count() == 2
 
 
 def test_a_relabelled_reference_is_measured_again_not_compared_stale(labelled, owner):

@@ -25,21 +25,7 @@ from trainerdesk.network.services.common import positive_int, require_staff, tex
 from trainerdesk.network.skills import TOOLS
 from trainerdesk.vetting.models import Domain
 
-PROFILE_FIELDS = (
-    "full_name",
-    "email",
-    "phone",
-    "profile_url",
-    "country",
-    "location",
-    "work_authorisation",
-    "domains",
-    "tools",
-    "hours_per_week",
-    "available_from",
-    "rate_cents",
-    "rate_currency",
-)
+PROFILE_FIELDS = Candidate.PROFILE_FIELDS
 IDENTIFYING = ("email", "phone", "profile_url")
 FIELD_NAMES = {"email": "e-mail address", "phone": "phone number", "profile_url": "profile URL"}
 

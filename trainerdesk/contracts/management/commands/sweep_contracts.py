@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from trainerdesk.contracts import services
+from trainerdesk.lib.commands import add_today_argument, today_from
 
 
 class Command(BaseCommand):
     help = "Expire signed or active contracts whose end date has passed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", help="the day to sweep for (default: today)")
+        add_today_argument(parser)
 
     def handle(self, *args, **options):
         now = None
         if options["today"]:
-            try:
-                day = datetime.date.fromisoformat(options["today"])
-            except ValueError:
-                raise CommandError("--today: a date like 2026-12-03") from None
+            day = today_from(options)
             now = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
         result = services.sweep_contracts(now)
         self.stdout.write(f"{result.expired} contract(s) expired")

@@ -5,12 +5,11 @@ daily (after a look at the dry run)."""
 
 from __future__ import annotations
 
-import datetime
 import json
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
+from trainerdesk.lib.commands import add_today_argument, today_from
 from trainerdesk.privacy import services
 
 
@@ -19,18 +18,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--apply", action="store_true", help="anonymise what is due")
-        parser.add_argument("--today", help="the day to run for (default: today)")
+        add_today_argument(parser, what="the day to run for")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     def handle(self, *args, **options):
-        try:
-            today = (
-                datetime.date.fromisoformat(options["today"])
-                if options["today"]
-                else timezone.localdate()
-            )
-        except ValueError:
-            raise CommandError("--today: a date like 2026-12-03") from None
+        today = today_from(options)
         summary = services.run_retention(today=today, dry_run=not options["apply"])
         if options["json"]:
             self.stdout.write(json.dumps(summary, indent=1))
