@@ -15,6 +15,7 @@ A later change of the project's ordering or priorities re-ranks everything as be
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
 from django.db import connection, transaction
@@ -60,13 +61,16 @@ def update_settings(
     by,
 ) -> ActiveLearningSettings:
     errors = []
+    # Checked at run time too: page forms and scripts hand over what they were given.
+    share: Any = random_share
+    given_seed: Any = seed
     if strategy not in Strategy.values:
         errors.append(f"strategy: must be one of {', '.join(Strategy.values)}")
-    if isinstance(random_share, bool) or not isinstance(random_share, int | float):
+    if isinstance(share, bool) or not isinstance(share, int | float):
         errors.append("random_share: must be a number from 0 to 1")
-    elif not 0.0 <= random_share <= 1.0:
+    elif not 0.0 <= share <= 1.0:
         errors.append("random_share: must be from 0 to 1 (0.1 keeps 10% of items random)")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+    if isinstance(given_seed, bool) or not isinstance(given_seed, int) or not 0 <= seed < 2**31:
         errors.append("seed: must be a whole number from 0 to 2^31-1")
     if version is not None and version.project_id != project.pk:
         errors.append("version: not a model version of this project")
@@ -107,7 +111,7 @@ def start_reorder(*, project: Project, by) -> QueueReorder:
     from trainerdesk.evaluation.tasks import run_reorder_task
 
     setting = settings_of(project)
-    if setting.pk is None or setting.strategy == Strategy.OFF:
+    if setting._state.adding or setting.strategy == Strategy.OFF:
         raise InvalidInput(
             ["strategy: active learning is off for this project: choose a strategy first"]
         )

@@ -166,7 +166,7 @@ def run_errors(*, run: EvaluationRun) -> list[dict]:
         ).values_list("item_id", "probabilities")
     )
     index = {c: i for i, c in enumerate(field.label_values)}
-    out = []
+    out: list[dict[str, Any]] = []
     for pk, t, p in wrong:
         confidence = scores.get(pk)
         if pk in vectors and isinstance(p, str) and p in index:

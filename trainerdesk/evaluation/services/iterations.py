@@ -121,6 +121,7 @@ def record_iteration(
     if previous is not None:
         # Kept too, so the page's headline (first -> last) is read, never recomputed.
         first = Iteration.objects.filter(project=project).select_related("run").first()
+        assert first is not None  # previous exists, so a first one does
         since = change if first.pk == previous.pk else change_between(first.run, run)
         change["since_first"] = {k: v for k, v in since.items() if k != "since_first"}
     labelled = project.items.filter(done_count__gt=0, is_gold=False).count()
@@ -253,7 +254,13 @@ def compare_many(*, runs: list[EvaluationRun], seed: int = 0) -> dict[str, Any]:
         cells = [_metric(r, key) for r in runs]
         if all(c is None for c in cells):
             continue
-        row = {"key": key, "label": label, "better": better, "cells": [], "regression": False}
+        row: dict[str, Any] = {
+            "key": key,
+            "label": label,
+            "better": better,
+            "cells": [],
+            "regression": False,
+        }
         for r, cell in zip(runs, cells, strict=True):
             row["cells"].append(_cell(base, r, cell, _metric(base, key), key, better, paired))
         row["regression"] = any(
@@ -336,7 +343,8 @@ def _slice_rows(runs: list[EvaluationRun]) -> list[dict]:
     rows = []
     for (key, value), per_run in by_key.items():
         b = per_run.get(base.pk)
-        cells, regression = [], False
+        cells: list[dict[str, Any] | None] = []
+        regression = False
         for r in runs:
             s = per_run.get(r.pk)
             if s is None:
