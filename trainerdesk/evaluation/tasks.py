@@ -22,3 +22,11 @@ def run_training_task(run_id: int) -> None:
 def run_suite_task(run_id: int) -> None:
     with audit.acting_as("task:run_suite"):
         services.run_suite_run(run_id=run_id)
+
+
+@task()
+def run_reorder_task(run_id: int) -> None:
+    from trainerdesk.evaluation.services.active_queue import run_reorder
+
+    with audit.acting_as("task:run_reorder"):
+        run_reorder(run_id=run_id)

@@ -38,3 +38,8 @@ urlpatterns = [
         name="suite_run_progress",
     ),
 ]
+
+# The feedback loop's pages.
+from trainerdesk.evaluation.urls_loop import urlpatterns as loop_urls  # noqa: E402
+
+urlpatterns += loop_urls

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from trainerdesk.evaluation import access
+from trainerdesk.evaluation import access, views_loop
 from trainerdesk.evaluation import services as evaluation
 from trainerdesk.evaluation.models import EvaluationRun, EvaluationSplit, TrainingRun
 from trainerdesk.workbench import access as wb_access
@@ -37,6 +37,8 @@ def _run_context(project, run: EvaluationRun | None) -> dict:
 
 def _post(request: HttpRequest, project) -> HttpResponse:
     action = request.POST.get("action")
+    if action in views_loop.ACTIONS:
+        return views_loop.post(request, project, action)
     url = reverse("evaluation:models", args=[project.pk])
     try:
         if action == "split":
@@ -88,13 +90,17 @@ def models_page(request: HttpRequest, project_id: int) -> HttpResponse:
         run = access.get_run(project, request.GET["run"])
     else:
         run = next((r for r in runs if r.status == EvaluationRun.Status.DONE), None)
-    context = _run_context(project, run) | {
-        "versions": versions,
-        "runs": runs,
-        "split": EvaluationSplit.objects.filter(project=project).first(),
-        "fields": evaluation.classification_fields(project),
-        "trainings": list(TrainingRun.objects.filter(project=project)[:5]),
-    }
+    context = (
+        _run_context(project, run)
+        | {
+            "versions": versions,
+            "runs": runs,
+            "split": EvaluationSplit.objects.filter(project=project).first(),
+            "fields": evaluation.classification_fields(project),
+            "trainings": list(TrainingRun.objects.filter(project=project)[:5]),
+        }
+        | views_loop.page_context(project)
+    )
     return TemplateResponse(request, "evaluation/models.html", context)
 
 

@@ -99,6 +99,12 @@ ACTIONS: dict[str, str] = {
     "evaluation.suite_cases.confirm": "Suite cases' confirmed labels read from annotations",
     "evaluation.suite_run.create": "Suite run started (or predictions imported)",
     "evaluation.suite_run.finish": "Suite run finished (done or failed)",
+    "evaluation.active_learning.update": "Active-learning setting changed",
+    "evaluation.queue_reorder.create": "Queue re-ordering by model uncertainty started",
+    "evaluation.queue_reorder.finish": "Queue re-ordering finished (done or failed)",
+    "evaluation.feedback.review": "Items sent to review from the model (count + ids digest)",
+    "evaluation.feedback.relabel": "Items sent to relabel from the model (count + ids digest)",
+    "evaluation.iteration.create": "Loop iteration recorded",
     # careers (public: a visitor with no account, recorded as system "public")
     "careers.assessment.record": "Career self-assessment kept with the visitor's consent",
     # vetting

@@ -182,7 +182,14 @@ class TrainingRun(BackgroundRun):
         )
 
 
-# Behavioural test suites (their own module; it imports ModelVersion from here).
+# The feedback loop's and the behavioural suites' models live in their own modules
+# (imported last: they import the models above from here).
+from trainerdesk.evaluation.models.loop import (  # noqa: E402
+    ActiveLearningSettings,
+    FeedbackBatch,
+    Iteration,
+    QueueReorder,
+)
 from trainerdesk.evaluation.models.suites import (  # noqa: E402, F401
     BaselineState,
     Suite,
@@ -190,3 +197,21 @@ from trainerdesk.evaluation.models.suites import (  # noqa: E402, F401
     SuiteRun,
     SuiteTest,
 )
+
+__all__ = [
+    "ActiveLearningSettings",
+    "BaselineState",
+    "EvaluationRun",
+    "EvaluationSplit",
+    "FeedbackBatch",
+    "Iteration",
+    "Model",
+    "ModelVersion",
+    "PredictedProbabilities",
+    "QueueReorder",
+    "Suite",
+    "SuiteCase",
+    "SuiteRun",
+    "SuiteTest",
+    "TrainingRun",
+]

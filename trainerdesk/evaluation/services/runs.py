@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -381,7 +382,9 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
         result["probabilities"] = proba is not None
         run.set_progress(0.8, "Computing slices")
         run.slices = compute_slices(t, p, rows, run.classes, field.multiple, params)
-        run.metrics = result
+        # NaN (kappa when references and model use one and the same class, as
+        # scikit-learn answers) is no JSON: stored as null, "not defined here".
+        run.metrics = _json_safe(result)
         run.items_evaluated, run.items_left_out = len(rows.ids), rows.left_out
         run.items_digest = rows_digest(rows)
         run.computed_at = timezone.now()
@@ -397,6 +400,16 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
         _record_finish(run)
         runs.announce_finished(run)
     return run
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _record_finish(run: EvaluationRun) -> None:
@@ -453,6 +466,10 @@ def compare_runs(*, a: EvaluationRun, b: EvaluationRun, resamples: int = 1000, s
     joint = bootstrap.joint_counts(t, xa, xb, len(a.classes))
     return {
         "items": len(shared),
+        # Each version's accuracy on the shared items with today's references (which may
+        # differ from a run's stored numbers if items were relabelled since it ran).
+        "a_accuracy": float((xa == t).mean()),
+        "b_accuracy": float((xb == t).mean()),
         "accuracy": bootstrap.paired_difference(
             joint, statistic="accuracy", resamples=resamples, seed=seed
         ),

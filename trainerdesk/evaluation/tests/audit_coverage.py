@@ -81,3 +81,9 @@ from trainerdesk.evaluation.tests.audit_coverage_suites import (  # noqa: E402
 
 WRITES.update(_SUITE_WRITES)
 DRIVERS.update(_SUITE_DRIVERS)
+
+# The feedback loop's writes (audit_coverage_loop.py).
+from trainerdesk.evaluation.tests import audit_coverage_loop  # noqa: E402
+
+WRITES |= audit_coverage_loop.WRITES
+DRIVERS |= audit_coverage_loop.DRIVERS

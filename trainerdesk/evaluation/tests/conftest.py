@@ -4,6 +4,9 @@ import random
 
 import pytest
 
+# The browser fixture every app's browser tests share (lib/browser_fixtures.py).
+from trainerdesk.lib.browser_fixtures import browser_page  # noqa: F401
+
 TOPICS = ["business", "sport", "tech"]
 N_ITEMS = 60
 

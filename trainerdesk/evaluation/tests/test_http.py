@@ -41,7 +41,7 @@ def test_full_flow_through_the_api(labelled, owner, client_for, django_capture_o
     assert [r["id"] for r in listed] == ids[::-1]
     compared = client.get(api(labelled, "/compare"), {"a": ids[0], "b": ids[1]}).json()
     assert compared["items"] == run["items_evaluated"]
-    assert set(compared) == {"items", "accuracy", "macro_f1", "mcnemar"}
+    assert set(compared) == {"items", "accuracy", "macro_f1", "mcnemar", "a_accuracy", "b_accuracy"}
 
     page = client.get(f"/projects/{labelled.pk}/models/?run={ids[1]}")
     assert page.status_code == 200
