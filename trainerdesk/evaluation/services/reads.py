@@ -6,13 +6,11 @@ every annotation, prediction and item data as JSON in Python: 8 s for 100,000 it
 against a target of 5 s for 1,000,000. Here the database extracts the one field of each
 answer (the technique of the agreement report's `_sql_parts`), one query per page of
 items for each of items, annotations and predictions (keyset on the item id, or an IN
-list of the split's ids), and Python sees only a short tagged text per row:
-
-    NULL    the key is absent (the answer does not vote on this field)
-    s<text> a JSON string
-    j<json> any other JSON value, as JSON text (decoded once per distinct text)
-    r       a JSON real on SQLite, whose SQL text form may round: the item is read the
-            old way (below)
+list of the split's ids). Python sees each value as its JSON text (SQLite's `->`,
+PostgreSQL's `-> ... ::text`; NULL when the key is absent), decoded once per distinct
+text. SQLite parses a document once per JSON function call in the query, so each value
+is read by one `->`; the text's words are counted by SQLite where it can do so exactly
+(`_words_sql`), else the text is split in Python.
 
 Values are interned (`Values`): the same canonical JSON (the final-label rule's vote key,
 `quality.review._key`) is one value id, so the majority vote is a count of (item, value
@@ -22,13 +20,14 @@ The final label must stay the quality app's rule (`FinalLabeler`): plurality per
 over the non-skipped answers, no value on a tie, Dawid–Skene's labels over it when that
 is the rule. What SQL cannot decide is read the old way, through `export_records` and
 `FinalLabeler.final`, item by item ("fallback" items): under the reviewer rule an item
-with a reviewed annotation, an answer that is not a JSON object, an `r` value, and every
-item when the project's labeler is not the quality app's. `fast=False` reads every item
-that way (tests compare the two).
+with a reviewed annotation, an answer that is not a JSON object; and every item when
+the project's labeler is not the quality app's, or SQLite is older than 3.38 (no `->`).
+`fast=False` reads every item that way (tests compare the two).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +48,7 @@ LENGTH_SLICE = "length"
 # Words in the text: the length buckets' upper bounds (the last is open).
 LENGTH_BUCKETS = ((20, "1-20 words"), (50, "21-50 words"), (200, "51-200 words"))
 MISSING = "(missing)"
-NO_VALUE, REAL = -1, -2
+NO_VALUE = -1
 
 
 def length_bucket(text: Any) -> str:
@@ -92,9 +91,8 @@ class Values:
         self.field = fld
         self.index = {c: i for i, c in enumerate(fld.label_values)}
         self.by_key: dict[bytes, int] = {}
-        # No value (the key is absent) and a SQLite real (its item is read the old way)
-        # are negative ids, so the vote and the fallback are array masks.
-        self.by_tag: dict[Any, int] = {None: NO_VALUE, "r": REAL}
+        # No value (the key is absent) is a negative id, so the vote is an array mask.
+        self.by_tag: dict[Any, int] = {None: NO_VALUE}
         self.values: list[Any] = []
         self.valid: list[bool] = []
         self.codes: list[Any] = []  # int (single) or tuple of ints (multi-label)
@@ -118,7 +116,7 @@ class Values:
     def of_tag(self, tag: str) -> int:
         vid = self.by_tag.get(tag)
         if vid is None:
-            value = tag[1:] if tag[0] == "s" else orjson.loads(tag[1:])
+            value = orjson.loads(tag)
             vid = self.by_tag[tag] = self.of_value(value)
         return vid
 
@@ -246,44 +244,23 @@ class _Collector:
 
 
 def _tag_sql(vendor: str, column: str, key: str) -> tuple[str, list[str]]:
-    """The tagged-text expression of `column`'s top-level `key` (module docstring)."""
+    """The JSON text of `column`'s top-level `key` (NULL when absent): one parse."""
     if vendor == "sqlite":
-        path = f'$."{key}"'
-        sql = (
-            f"CASE json_type({column}, %s) WHEN 'text' THEN 's' || json_extract({column}, %s) "
-            "WHEN 'null' THEN 'jnull' WHEN 'true' THEN 'jtrue' WHEN 'false' THEN 'jfalse' "
-            f"WHEN 'real' THEN 'r' ELSE 'j' || json_extract({column}, %s) END"
-        )
-        return sql, [path, path, path]
-    sql = (
-        f"CASE WHEN jsonb_typeof({column} -> %s::text) IS NULL THEN NULL "
-        f"WHEN jsonb_typeof({column} -> %s::text) = 'string' "
-        f"THEN 's' || ({column} ->> %s::text) ELSE 'j' || ({column} -> %s::text)::text END"
-    )
-    return sql, [key, key, key, key]
+        return f"{column} -> %s", [f'$."{key}"']
+    return f"({column} -> %s::text)::text", [key]
 
 
-def _words_sql(vendor: str, key: str) -> tuple[str, list[str]]:
-    """The text's words for the length slice: `n<count>` when SQLite can count them as
-    str.split() would (printable ASCII, single spaces, none at either end: the count is
-    spaces + 1), else `s<text>` for Python to split; NULL when the value is no string.
-    Sending a count instead of the text halved the read of a million items."""
-    if vendor != "sqlite":
-        sql = (
-            "CASE WHEN jsonb_typeof(data -> %s::text) = 'string' "
-            "THEN 's' || (data ->> %s::text) END"
-        )
-        return sql, [key, key]
-    path = f'$."{key}"'
-    sql = (
-        "(SELECT CASE WHEN t IS NULL THEN NULL WHEN t = '' THEN 'n0' "
-        "WHEN t GLOB '*[^ -~]*' OR instr(t, '  ') OR substr(t, 1, 1) = ' ' "
-        "OR substr(t, -1, 1) = ' ' THEN 's' || t "
-        "ELSE 'n' || (length(t) - length(replace(t, ' ', '')) + 1) END "
-        "FROM (SELECT CASE json_type(data, %s) WHEN 'text' THEN json_extract(data, %s) END "
-        "AS t))"
-    )
-    return sql, [path, path]
+def word_count(tag: str | None) -> int:
+    """str.split()'s word count of the JSON string `tag` (-1: no string). Printable ASCII
+    without an escape has only " " for whitespace, so single spaces and none at either
+    end make it spaces + 1 with no decoding (C-level string methods; a million texts'
+    decode and split were a third of the read). SQLite's replace() and length() on the
+    text measured slower than this."""
+    if tag is None or tag[0] != '"':
+        return -1
+    if tag.isascii() and "\\" not in tag and "  " not in tag and tag[1] != " " and tag[-2] != " ":
+        return tag.count(" ") + 1 if len(tag) > 2 else 0
+    return len(orjson.loads(tag).split())
 
 
 def sql_safe(key: str | None) -> bool:
@@ -307,22 +284,17 @@ class _Page:
 
 
 def _read_items(cursor, *, project, ref_key, only_labeled, ids, last, text_key, slices):
-    """One page of items: ids, gold flags, and tagged values of the gold reference's
+    """One page of items: ids, gold flags, and the JSON texts of the gold reference's
     `ref_key` (when given), of the text and of each slice key."""
     vendor = connection.vendor
     cols, params = ["id", "is_gold"], []
-    if ref_key:
-        sql, p = _tag_sql(vendor, "reference", ref_key)
-        cols.append(sql)
-        params += p
-    if text_key is None:
-        cols.append("NULL")
-    else:
-        sql, p = _words_sql(vendor, text_key)
-        cols.append(sql)
-        params += p
-    for key in slices:
-        sql, p = _tag_sql(vendor, "data", key)
+    wanted = [("reference", ref_key)] if ref_key else []
+    wanted += [("data", text_key)] + [("data", key) for key in slices]
+    for column, key in wanted:
+        if key is None:
+            cols.append("NULL")
+            continue
+        sql, p = _tag_sql(vendor, column, key)
         cols.append(sql)
         params += p
     where, wparams = "+project_id = %s", [project.pk]
@@ -388,7 +360,10 @@ class _Reader:
         self.text_key = fld.source
         quality = isinstance(self.labeler, FinalLabeler) or self.gold_mode
         sqlite = connection.vendor == "sqlite"
-        keys_ok = not sqlite or all(sql_safe(k) for k in [self.text_key, *self.slice_keys])
+        keys_ok = not sqlite or (
+            sqlite3.sqlite_version_info >= (3, 38)
+            and all(sql_safe(k) for k in [self.text_key, *self.slice_keys])
+        )
         self.fast = fast and quality and keys_ok
         self.overrides: dict[int, Any] = {}
         self.by_reviewer = False
@@ -397,7 +372,6 @@ class _Reader:
             if self.labeler.ds:
                 self.overrides = self.labeler.ds.get(fld.name, {})
         self.slice_cache: dict[str, dict[Any, int]] = {k: {} for k in self.slice_values}
-        self.length_cache: dict[Any, int] = {}
         # (item id, version position, message): the first bad prediction in item order.
         self.problem: tuple[int, int, str] | None = None
 
@@ -471,42 +445,30 @@ class _Reader:
         cache = self.slice_cache[key]
         code = cache.get(tag)
         if code is None:
-            if tag is None or tag == "jnull":
-                name = MISSING
-            elif tag[0] == "s":
-                name = tag[1:][:100]
-            else:
-                name = str(orjson.loads(tag[1:]))[:100]
+            value = None if tag is None else orjson.loads(tag)
+            name = MISSING if value is None else str(value)[:100]
             code = cache[tag] = self.slice_values[key].of(name)
         return code
 
-    def _length_code(self, tag: Any) -> int:
-        if tag is None:
-            name = length_bucket(None)
-        elif tag[0] == "n":
-            name = _bucket_of_count(int(tag[1:]))
-        else:
-            name = length_bucket(tag[1:])
-        return self.slice_values[LENGTH_SLICE].of(name)
+    def _length_codes(self, tags: list[Any]) -> np.ndarray:
+        """The length slice's codes of the texts' JSON (buckets by word count)."""
+        words = np.fromiter(map(word_count, tags), dtype=np.int64, count=len(tags))
+        names = [b[1] for b in LENGTH_BUCKETS] + [_bucket_of_count(LENGTH_BUCKETS[-1][0] + 1)]
+        table = np.asarray([self.slice_values[LENGTH_SLICE].of(n) for n in names])
+        bounds = np.asarray([b[0] for b in LENGTH_BUCKETS])
+        codes = table[np.searchsorted(bounds, words, side="left")]
+        if (words < 0).any():
+            codes[words < 0] = self.slice_values[LENGTH_SLICE].of(length_bucket(None))
+        return codes
 
-    def _codes(self, key: str | None, tags: list[Any]) -> np.ndarray:
-        """Slice value codes of a data key's tags, or with key None of the text's length
-        tags (cached per distinct tag; a text still to split is not cached)."""
-        if key is None:
-            cache = self.length_cache
-
-            def slow(tag):
-                code = self._length_code(tag)
-                if tag is None or tag[0] == "n":
-                    cache[tag] = code
-                return code
-        else:
-            cache = self.slice_cache[key]
-
-            def slow(tag):
-                return self._slice_code(key, tag)
-
+    def _codes(self, key: str, tags: list[Any]) -> np.ndarray:
+        """Slice value codes of a data key's tags (cached per distinct tag)."""
+        cache = self.slice_cache[key]
         get = cache.get
+
+        def slow(tag):
+            return self._slice_code(key, tag)
+
         return np.fromiter(
             ((c if (c := get(t)) is not None else slow(t)) for t in tags),
             dtype=np.int64,
@@ -526,17 +488,10 @@ class _Reader:
             truth = np.full(n, NO_VALUE, dtype=np.int64)
             for i in np.flatnonzero(page.gold).tolist():
                 tag = page.ref[i]
-                if tag == "r":
-                    fallback[i] = True
-                elif tag is not None:
+                if tag is not None:
                     truth[i] = self.values.of_tag(tag)
         else:
             record, truth = self._finals(cursor, page, chosen, first, last, fallback)
-        for key in self.slice_keys:
-            if "r" in page.slices[key]:
-                for i, tag in enumerate(page.slices[key]):
-                    if tag == "r":
-                        fallback[i] = True
         pred = self._predictions(cursor, page, chosen, first, last, fallback)
         fast = record & ~fallback
         valid = self.values.valid_array()
@@ -551,7 +506,7 @@ class _Reader:
 
         slices = {}
         if LENGTH_SLICE not in self.slice_keys:  # else the data key of that name
-            slices[LENGTH_SLICE] = self._codes(None, picked(page.text))
+            slices[LENGTH_SLICE] = self._length_codes(picked(page.text))
         for key in self.slice_keys:
             slices[key] = self._codes(key, picked(page.slices[key]))
         valid = self.values.valid_array()  # predictions may have added values
@@ -582,7 +537,9 @@ class _Reader:
         vendor = connection.vendor
         tag, params = _tag_sql(vendor, "a.answer", self.field.name)
         is_object = (
-            "json_type(a.answer) = 'object'"
+            # Django writes JSON without leading space: an object starts with "{" (an
+            # answer written otherwise only goes the slow way; json_type would parse it).
+            "substr(a.answer, 1, 1) = '{'"
             if vendor == "sqlite"
             else "jsonb_typeof(a.answer) = 'object'"
         )
@@ -607,7 +564,6 @@ class _Reader:
         objects_arr = np.asarray(objects, dtype=bool)
         fallback[pos[mine & ~objects_arr]] = True
         all_vids = self.values.ids(list(tags))
-        fallback[pos[mine & (all_vids == REAL)]] = True
         voting = mine & objects_arr & (all_vids >= 0)
         if self.by_reviewer:
             where, wparams = _in_or_range("r.item_id", "r.project_id", chosen, first, last)
@@ -665,7 +621,6 @@ class _Reader:
         item_arr = np.asarray(item_ids, dtype=np.int64)
         pos = np.minimum(np.searchsorted(page.ids, item_arr), n - 1)
         vids = self.values.ids(list(tags))
-        fallback[pos[(page.ids[pos] == item_arr) & (vids == REAL)]] = True
         # A prediction without the field does not count (the one before it does).
         mine = (page.ids[pos] == item_arr) & (vids != NO_VALUE)
         if len(self.names) == 1:
