@@ -30,16 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 from bench_baseline import articles  # noqa: E402
-
-
-def _kept(path: Path) -> Path:
-    data = path / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    os.environ["TRAINERDESK_DATA_DIR"] = str(data)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "trainerdesk.settings"
-    os.environ.setdefault("TRAINERDESK_LOG_LEVEL", "WARNING")
-    os.environ.pop("DATABASE_URL", None)
-    return path
+from bench_evaluation import _kept  # noqa: E402
 
 
 def _set_up(root: Path, n: int) -> dict:
@@ -100,7 +91,11 @@ def main() -> None:
         help="print the N most expensive functions of the timed call (cProfile)",
     )
     args = p.parse_args()  # fmt: skip
-    root = _kept(args.data)
+    with _kept(args.data) as root:
+        run_bench(args, root)
+
+
+def run_bench(args, root: Path) -> None:
     c.django_setup()
     marker_path = root / f"ready-{args.n}.json"
     if args.setup_only or not marker_path.exists():

@@ -120,34 +120,15 @@ def start_evaluation(
     return run
 
 
-def read_rows(
-    *,
-    project: Project,
-    field: Field,
-    version_names: list[str],
-    scope: str,
-    against: str,
-    slices: list[str],
-    on_progress=None,
-    fast: bool = True,
-) -> dict[str, Rows]:
+def read_rows(*, project: Project, scope: str, **kwargs) -> dict[str, Rows]:
     """{version name: Rows} over the items with a reference answer for `field`; an item a
     version has no prediction for is left out of that version's rows (counted). Read in
-    SQL (services/reads.py); `fast=False` reads every item through export_records."""
+    SQL (services/reads.py: its read_rows takes the same keywords); `fast=False` reads
+    every item through export_records."""
     split_ids = None
     if scope == EvaluationRun.Scope.SPLIT:
         split_ids = list(EvaluationSplit.objects.get(project=project).item_ids)
-    return reads.read_rows(
-        project=project,
-        field=field,
-        version_names=version_names,
-        scope=scope,
-        against=against,
-        slices=slices,
-        split_ids=split_ids,
-        on_progress=on_progress,
-        fast=fast,
-    )
+    return reads.read_rows(project=project, scope=scope, split_ids=split_ids, **kwargs)
 
 
 def _codes(rows: Rows, classes: list[str], multiple: bool):
