@@ -174,5 +174,46 @@ def test_evaluation_numbers_equal_the_record_read(
         assert run.status == "done", run.message
         results.append((run.metrics, run.slices, run.items_digest, run.items_evaluated))
     assert results[0] == results[1]
-    # The first version's read gave these on this fixture (main before the SQL read).
     assert results[0][3] == 60
+
+
+# What the first version (export_records per item, main at 1984ee0) stored for these two
+# runs on the `labelled` fixture: digests, counts, headline numbers, slices in order.
+FIRST_VERSION = {
+    ("v1", "all"): (
+        "6d45d2fd63e00d0739e6ec0870eab66691589c70e8be6423dca896e8eb9f9739", 60, 0,
+        0.6166666666666667, 0.6156147673895532,
+        {"value": 0.6166666666666667, "low": 0.5166666666666667, "high": 0.75},
+        [("length", "1-20 words", 30, 0.4), ("source", "b", 30, 0.4),
+         ("length", "21-50 words", 30, 0.3666666666666667),
+         ("source", "a", 30, 0.3666666666666667)],
+    ),
+    ("v2", "split"): (
+        "f28d6a0f2895e2f1970884e508c7731c96bb62bcdb6d7fc8cca4686934507774", 30, 0,
+        0.7666666666666667, 0.7662489557226398,
+        {"value": 0.7666666666666667, "low": 0.6333333333333333, "high": 0.9},
+        [("length", "1-20 words", 16, 0.3125), ("source", "b", 16, 0.3125),
+         ("length", "21-50 words", 14, 0.1428571428571429),
+         ("source", "a", 14, 0.1428571428571429)],
+    ),
+}  # fmt: skip
+
+
+def test_the_first_versions_numbers(labelled, owner, django_capture_on_commit_callbacks):
+    services.create_split(project=labelled, fraction=0.5, seed=1, by=owner)
+    for (name, scope), expected in FIRST_VERSION.items():
+        version = services.version_for(project=labelled, model_version=name, by=owner)
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.start_evaluation(
+                version=version, scope=scope, slices=["source"], resamples=200, by=owner
+            )
+        run.refresh_from_db()
+        m = run.metrics
+        got = (
+            run.items_digest, run.items_evaluated, run.items_left_out, m["accuracy"],
+            m["macro"]["f1"], m["intervals"]["accuracy"],
+            [(s["key"], s["value"], s["n"], s["error_rate"]["value"]) for s in run.slices],
+        )  # fmt: skip
+        assert got[:5] == expected[:5]
+        assert {k: got[5][k] for k in ("value", "low", "high")} == expected[5]
+        assert got[6] == expected[6]
