@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 from django.db import connection
 
+from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.quality.models import Review
 from trainerdesk.quality.review import _key as vote_key
 from trainerdesk.quality.services import FinalLabeler
@@ -42,6 +42,11 @@ from trainerdesk.workbench import extensions
 from trainerdesk.workbench.models import Annotation, Item, Prediction, Project
 from trainerdesk.workbench.schema import Field
 from trainerdesk.workbench.services import InvalidInput, export_records
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded when an evaluation first reads (lib/lazy.py: web processes never do)
+    np = lazy_module("numpy")
 
 PAGE = 5000
 LENGTH_SLICE = "length"
