@@ -8,14 +8,20 @@ stored prediction per item from version "bench" (right on ~80%). Timed: the work
 the computation alone on the rows already read ("compute": metrics, slices, bootstrap).
 Target: N = 1,000,000 in <= 5 s on SQLite.
 
-    .venv/bin/python bench/bench_evaluation.py --n 1000000
+    .venv/bin/python bench/bench_evaluation.py --n 1000000 [--data DIR] [--profile 25]
+
+--data keeps the database in DIR and reuses it (the 1M set-up takes minutes).
 """
 
 from __future__ import annotations
 
+import cProfile
+import os
+import pstats
 import random
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,20 +72,81 @@ def seed_labels(*, project, annotator, seed: int) -> None:
         )  # fmt: skip
 
 
+def _prepared(root: Path, n: int, seed: int):
+    """(owner, project) of a set-up kept in `root` by an earlier --data run, else None."""
+    import json
+
+    marker = root / f"ready-{n}-{seed}.json"
+    if not marker.exists():
+        return None
+    from django.contrib.auth import get_user_model
+
+    from trainerdesk.workbench.models import Project
+
+    User = get_user_model()  # noqa: N806
+
+    ids = json.loads(marker.read_text())
+    return User.objects.get(pk=ids["owner"]), Project.objects.get(pk=ids["project"])
+
+
+def _set_up(root: Path, n: int, seed: int):
+    import json
+
+    source = root / "items.jsonl"
+    write_items(source, n, seed)
+    owner, org, project = c.create_owner_and_project()
+    imported = c.import_file(project=project, path=source)
+    if imported.added != n:
+        raise SystemExit(f"set-up import added {imported.added} of {n} items")
+    annotator, _ = c.add_annotator(org=org, project=project, owner=owner)
+    seed_labels(project=project, annotator=annotator, seed=seed)
+    source.unlink()
+    marker = root / f"ready-{n}-{seed}.json"
+    marker.write_text(json.dumps({"owner": owner.pk, "project": project.pk}))
+    return owner, project
+
+
+@contextmanager
+def _kept(path: Path):
+    """--data: a directory kept between runs, so the 1M set-up (minutes) is paid once."""
+    import os
+
+    data = path / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ["TRAINERDESK_DATA_DIR"] = str(data)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "trainerdesk.settings"
+    os.environ.setdefault("TRAINERDESK_LOG_LEVEL", "WARNING")
+    os.environ.pop("DATABASE_URL", None)
+    yield path
+
+
 def main() -> dict:
     p = c.parser(__doc__.splitlines()[0], default_n=1_000_000)
     p.add_argument("--resamples", type=int, default=1000)
-    args = p.parse_args()
-    with c.workspace(args, "bench-evaluation") as root:
-        source = root / "items.jsonl"
-        write_items(source, args.n, args.seed)
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the set-up in this directory and reuse it on the next run",
+    )
+    p.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="print the N most expensive functions of the timed call (cProfile)",
+    )
+    p.add_argument("--setup-only", action="store_true")
+    args = p.parse_args()  # fmt: skip
+    place = _kept(args.data) if args.data else c.workspace(args, "bench-evaluation")
+    with place as root:
         c.django_setup()
-        owner, org, project = c.create_owner_and_project()
-        imported = c.import_file(project=project, path=source)
-        if imported.added != args.n:
-            raise SystemExit(f"set-up import added {imported.added} of {args.n} items")
-        annotator, _ = c.add_annotator(org=org, project=project, owner=owner)
-        seed_labels(project=project, annotator=annotator, seed=args.seed)
+        t0 = time.perf_counter()
+        ready = _prepared(root, args.n, args.seed) if args.data else None
+        owner, project = ready or _set_up(root, args.n, args.seed)
+        setup_s = time.perf_counter() - t0
+        if args.setup_only:
+            print(f"set up {args.n:,} items in {setup_s:.0f} s", file=sys.stderr)
+            return {}
 
         from django.db import transaction
 
@@ -103,9 +170,18 @@ def main() -> dict:
             return out
 
         runs.compute_slices = timed_slices
+        load = os.getloadavg()[0]
+        profiler = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
         run = services.run_evaluation(run_id=run.pk)
         total = time.perf_counter() - t0
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(
+                args.profile
+            )
         database = c.database_label()
     if run.status != "done":
         raise SystemExit(f"run failed: {run.message}")
@@ -117,13 +193,16 @@ def main() -> dict:
         "database": database,
         "total_s": round(total, 2),
         "slices_s": round(compute["slices_s"], 2),
+        "load_1min": round(load, 2),
         "accuracy": run.metrics["accuracy"],
+        "items_sha256": run.items_digest,
         "machine": c.machine(),
     }
     c.report(
         out,
         f"evaluate {args.n:,} stored predictions, {len(run.slices)} slices, "
-        f"{args.resamples} resamples: {total:.2f} s total ({compute['slices_s']:.2f} s slices)",
+        f"{args.resamples} resamples: {total:.2f} s total ({compute['slices_s']:.2f} s slices)"
+        f", load {load:.2f}",
     )
     return out
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
 
 from django.db import transaction
@@ -17,14 +15,16 @@ from trainerdesk.evaluation.models import (
     ModelVersion,
     PredictedProbabilities,
 )
+from trainerdesk.evaluation.services import reads
 from trainerdesk.evaluation.services.common import field_of
+from trainerdesk.evaluation.services.reads import LENGTH_SLICE, Rows, length_bucket
 from trainerdesk.lib import audit
 from trainerdesk.lib.digest import LineDigest
 from trainerdesk.lib.lazy import lazy_module
 from trainerdesk.workbench import runs
 from trainerdesk.workbench.models import Prediction, Project
 from trainerdesk.workbench.schema import Field
-from trainerdesk.workbench.services import ConflictError, InvalidInput, export_records
+from trainerdesk.workbench.services import ConflictError, InvalidInput
 
 # NumPy-backed, loaded when an evaluation first runs (lib/lazy.py says why).
 np = lazy_module("numpy")
@@ -36,20 +36,8 @@ logger = logging.getLogger(__name__)
 MAX_RESAMPLES = 10_000
 # A slice with fewer items is listed but marked small: its interval is too wide to rank on.
 SMALL_SLICE = 30
-LENGTH_SLICE = "length"
-# Words in the text: the length buckets' upper bounds (the last is open).
-LENGTH_BUCKETS = ((20, "1-20 words"), (50, "21-50 words"), (200, "51-200 words"))
-_PAGE = 2000
-
-
-def length_bucket(text: Any) -> str:
-    if not isinstance(text, str):
-        return "no text"
-    words = len(text.split())
-    for bound, name in LENGTH_BUCKETS:
-        if words <= bound:
-            return name
-    return f"over {LENGTH_BUCKETS[-1][0]} words"
+# Re-exported: the slice names and the rows are the read's (services/reads.py).
+__all__ = ["LENGTH_SLICE", "Rows", "length_bucket"]
 
 
 def start_evaluation(
@@ -134,125 +122,34 @@ def start_evaluation(
     return run
 
 
-@dataclass
-class Rows:
-    """What an evaluation reads: per item its reference, prediction and slice values."""
-
-    ids: list[int] = dc_field(default_factory=list)
-    truth: list[Any] = dc_field(default_factory=list)
-    pred: list[Any] = dc_field(default_factory=list)
-    keys: list[dict[str, str]] = dc_field(default_factory=list)
-    left_out: int = 0
-
-
-def _label_problem(value: Any, field: Field, where: str) -> str | None:
-    labels = set(field.label_values)
-    values = value if isinstance(value, list) else [value]
-    if field.multiple and not isinstance(value, list):
-        return f"{where}: must be a list of labels of {field.name}"
-    for v in values:
-        if v not in labels:
-            return (
-                f"{where}: {v!r} is not a label of {field.name} ({', '.join(field.label_values)})"
-            )
-    return None
-
-
-def read_rows(
-    *,
-    project: Project,
-    field: Field,
-    version_names: list[str],
-    scope: str,
-    against: str,
-    slices: list[str],
-    on_progress=None,
-) -> dict[str, Rows]:
+def read_rows(*, project: Project, scope: str, **kwargs) -> dict[str, Rows]:
     """{version name: Rows} over the items with a reference answer for `field`; an item a
-    version has no prediction for is left out of that version's rows (counted)."""
-    gold = set(project.items.filter(is_gold=True).values_list("pk", flat=True))
+    version has no prediction for is left out of that version's rows (counted). Read in
+    SQL (services/reads.py: its read_rows takes the same keywords); `fast=False` reads
+    every item through export_records."""
+    split_ids = None
     if scope == EvaluationRun.Scope.SPLIT:
-        split = EvaluationSplit.objects.get(project=project)
-        ids = split.item_ids
-        pages = [ids[i : i + _PAGE] for i in range(0, len(ids), _PAGE)]
-        total = len(ids) or 1
-    else:
-        pages = [None]
-        total = project.items.filter(done_count__gt=0).count() or 1
-    text_key = field.source
-    out = {name: Rows() for name in version_names}
-    seen = 0
-    for page in pages:
-        records = export_records(
-            project=project,
-            only_labeled=against == EvaluationRun.Against.FINAL,
-            include_annotations=False,
-            include_final=against == EvaluationRun.Against.FINAL,
-            chunk_size=_PAGE,
-            item_ids=page,
-        )
-        for record in records:
-            seen += 1
-            if against == EvaluationRun.Against.GOLD:
-                ref = (record["reference"] or {}) if record["id"] in gold else {}
-            else:
-                ref = record["final"] or {}
-            truth = ref.get(field.name) if isinstance(ref, dict) else None
-            if truth is None or _label_problem(truth, field, "reference") is not None:
-                for rows in out.values():
-                    rows.left_out += 1
-                continue
-            latest: dict[str, Any] = {}
-            for p in record["predictions"]:  # oldest first: the last one counts
-                answer = p["answer"]
-                if p["model_version"] in out and isinstance(answer, dict) and field.name in answer:
-                    latest[p["model_version"]] = p["answer"][field.name]
-            data = record["data"] if isinstance(record["data"], dict) else {}
-            keys = {LENGTH_SLICE: length_bucket(data.get(text_key))}
-            for s in slices:
-                value = data.get(s)
-                keys[s] = "(missing)" if value is None else str(value)[:100]
-            for name, rows in out.items():
-                if name not in latest:
-                    rows.left_out += 1
-                    continue
-                problem = _label_problem(
-                    latest[name], field, f"predictions[item {record['id']}].{field.name}"
-                )
-                if problem:
-                    raise InvalidInput([f"{problem} (version {name!r})"])
-                rows.ids.append(record["id"])
-                rows.truth.append(truth)
-                rows.pred.append(latest[name])
-                rows.keys.append(keys)
-            if on_progress and seen % (_PAGE * 5) == 0:
-                on_progress(seen / total)
-    return out
+        split_ids = list(EvaluationSplit.objects.get(project=project).item_ids)
+    return reads.read_rows(project=project, scope=scope, split_ids=split_ids, **kwargs)
 
 
 def _codes(rows: Rows, classes: list[str], multiple: bool):
-    index = {c: i for i, c in enumerate(classes)}
-    if multiple:
-        t = np.zeros((len(rows.ids), len(classes)), dtype=bool)
-        p = np.zeros_like(t)
-        for r, (a, b) in enumerate(zip(rows.truth, rows.pred, strict=True)):
-            t[r, [index[x] for x in a]] = True
-            p[r, [index[x] for x in b]] = True
-        return t, p
-    return (
-        np.fromiter((index[x] for x in rows.truth), dtype=np.int64, count=len(rows.ids)),
-        np.fromiter((index[x] for x in rows.pred), dtype=np.int64, count=len(rows.ids)),
-    )
-
-
-def _as_text(value: Any) -> str:
-    return "|".join(sorted(value)) if isinstance(value, list) else str(value)
+    return rows.codes()
 
 
 def rows_digest(rows: Rows) -> str:
+    """sha256 of `item id<TAB>reference<TAB>prediction` lines in item-id order (the rows
+    are in that order already); a multi-label answer is its labels sorted, joined by |."""
+    texts = rows.values.texts()
     digest = LineDigest()
-    for pk, t, p in sorted(zip(rows.ids, rows.truth, rows.pred, strict=True)):
-        digest.add(pk, _as_text(t), _as_text(p))
+    digest.add_lines(
+        map(
+            "{}\t{}\t{}\n".format,
+            rows.id_array.tolist(),
+            texts[rows.t_vid].tolist(),
+            texts[rows.p_vid].tolist(),
+        )
+    )
     return digest.hexdigest()
 
 
@@ -281,48 +178,49 @@ def compute_slices(t, p, rows: Rows, classes: list[str], multiple: bool, params:
     """Per slice key and value: n, accuracy, macro F1, error rate with its interval; the
     worst (highest error rate) first, small slices marked."""
     k = len(classes)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, keys in enumerate(rows.keys):
-        for name, value in keys.items():
-            groups.setdefault((name, value), []).append(i)
     out = []
-    for (name, value), members in groups.items():
-        idx = np.asarray(members)
-        st, sp = t[idx], p[idx]
-        if multiple:
-            right = int((st == sp).all(axis=1).sum())
-            cm = np.array([[right, len(idx) - right], [0, 0]])
-            stats: tuple[str, ...] = ("accuracy", "error_rate")
-        else:
-            cm = metrics.confusion(st, sp, k)
-            stats = ("accuracy", "error_rate", "macro_f1")
-        ci = bootstrap.confusion_intervals(
-            cm, resamples=params.get("resamples", 1000), seed=params.get("seed", 0),
-            statistics=stats,
-        )  # fmt: skip
-        out.append(
-            {
-                "key": name,
-                "value": value,
-                "n": len(idx),
-                "small": len(idx) < SMALL_SLICE,
-                "accuracy": ci["accuracy"],
-                "error_rate": ci["error_rate"],
-                "macro_f1": ci.get("macro_f1"),
-            }
-        )
+    for name, codes in rows.slice_codes.items():
+        names = rows.slice_values[name].names
+        order = np.argsort(codes, kind="stable")
+        present, starts = np.unique(codes[order], return_index=True)
+        for code, members in zip(present.tolist(), np.split(order, starts[1:]), strict=True):
+            out.append(_slice(name, names[code], t[members], p[members], k, multiple, params))
     out.sort(key=lambda s: (s["small"], -s["error_rate"]["value"], s["key"], s["value"]))
     return out
 
 
+def _slice(name: str, value: str, st, sp, k: int, multiple: bool, params: dict) -> dict:
+    n = len(st)
+    if multiple:
+        right = int((st == sp).all(axis=1).sum())
+        cm = np.array([[right, n - right], [0, 0]])
+        stats: tuple[str, ...] = ("accuracy", "error_rate")
+    else:
+        cm = metrics.confusion(st, sp, k)
+        stats = ("accuracy", "error_rate", "macro_f1")
+    ci = bootstrap.confusion_intervals(
+        cm, resamples=params.get("resamples", 1000), seed=params.get("seed", 0),
+        statistics=stats,
+    )  # fmt: skip
+    return {
+        "key": name,
+        "value": value,
+        "n": n,
+        "small": n < SMALL_SLICE,
+        "accuracy": ci["accuracy"],
+        "error_rate": ci["error_rate"],
+        "macro_f1": ci.get("macro_f1"),
+    }
+
+
 def _probabilities(version: ModelVersion, field: Field, ids: list[int]):
     """The N x K matrix when every evaluated item has a vector, else None."""
-    stored = dict(
-        PredictedProbabilities.objects.filter(version=version, field_name=field.name).values_list(
-            "item_id", "probabilities"
-        )
-    )
-    if not ids or any(pk not in stored for pk in ids):
+    vectors = PredictedProbabilities.objects.filter(version=version, field_name=field.name)
+    # Counted first: a version with vectors for some items only is not decoded at all.
+    if not ids or vectors.count() < len(ids):
+        return None
+    stored = dict(vectors.values_list("item_id", "probabilities"))
+    if any(pk not in stored for pk in ids):
         return None
     return np.asarray([stored[pk] for pk in ids], dtype=np.float64)
 
@@ -366,7 +264,7 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
             slices=params.get("slices", []),
             on_progress=lambda f: run.set_progress(0.6 * f, "Reading labels and predictions"),
         )[run.version.name]
-        if not rows.ids:
+        if not len(rows):
             where = "the evaluation split" if run.scope == "split" else "the project"
             ref = "a gold reference" if run.against == "gold" else "a final label"
             raise InvalidInput(
@@ -385,7 +283,7 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
         # NaN (kappa when references and model use one and the same class, as
         # scikit-learn answers) is no JSON: stored as null, "not defined here".
         run.metrics = _json_safe(result)
-        run.items_evaluated, run.items_left_out = len(rows.ids), rows.left_out
+        run.items_evaluated, run.items_left_out = len(rows), rows.left_out
         run.items_digest = rows_digest(rows)
         run.computed_at = timezone.now()
     except InvalidInput as exc:
@@ -394,7 +292,7 @@ def run_evaluation(*, run_id: int) -> EvaluationRun:
         logger.exception("evaluation run %s failed", run.pk)
         return _fail(run, f"The evaluation stopped: {type(exc).__name__}: {exc}")
     headline = result.get("accuracy", result.get("subset_accuracy"))
-    run.finish(f"Accuracy {headline:.1%} on {len(rows.ids):,} items", save=False)
+    run.finish(f"Accuracy {headline:.1%} on {len(rows):,} items", save=False)
     with transaction.atomic():
         run.save(update_fields=_RESULT_FIELDS)
         _record_finish(run)
@@ -453,19 +351,14 @@ def compare_runs(*, a: EvaluationRun, b: EvaluationRun, resamples: int = 1000, s
         slices=[],
     )
     ra, rb = both[a.version.name], both[b.version.name]
-    shared = sorted(set(ra.ids) & set(rb.ids))
-    if not shared:
+    shared, ia, ib = np.intersect1d(ra.id_array, rb.id_array, return_indices=True)
+    if not len(shared):
         raise InvalidInput(["runs: the two versions have no evaluated item in common"])
-    index = {c: i for i, c in enumerate(a.classes)}
-    ta = dict(zip(ra.ids, ra.truth, strict=True))
-    pa = dict(zip(ra.ids, ra.pred, strict=True))
-    pb = dict(zip(rb.ids, rb.pred, strict=True))
-    t = np.asarray([index[ta[i]] for i in shared])
-    xa = np.asarray([index[pa[i]] for i in shared])
-    xb = np.asarray([index[pb[i]] for i in shared])
+    (ta, pa), (_tb, pb) = ra.codes(), rb.codes()
+    t, xa, xb = ta[ia], pa[ia], pb[ib]
     joint = bootstrap.joint_counts(t, xa, xb, len(a.classes))
     return {
-        "items": len(shared),
+        "items": int(len(shared)),
         # Each version's accuracy on the shared items with today's references (which may
         # differ from a run's stored numbers if items were relabelled since it ran).
         "a_accuracy": float((xa == t).mean()),
