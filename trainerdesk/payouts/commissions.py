@@ -107,18 +107,19 @@ def post_paid(payout: Any, *, by: Any) -> Any:
 
 def post_returned(payout: Any, *, reason: str, by: Any) -> Any:
     """Ledger: the bank returned a paid payout; the "sent" posting is reversed."""
+    return _reverse(f"payout:{payout.idempotency_key}", "sent", "returned", reason=reason, by=by)
+
+
+def _reverse(prefix: str, posted: str, reversal: str, *, reason: str, by: Any) -> Any:
+    """Reverse the posting `<prefix>:<posted>` as `<prefix>:<reversal>` (None when it was
+    never posted)."""
     from trainerdesk.billing.models import LedgerTransaction
 
-    sent = LedgerTransaction.objects.filter(
-        source_key=f"payout:{payout.idempotency_key}:sent"
-    ).first()
-    if sent is None:
+    txn = LedgerTransaction.objects.filter(source_key=f"{prefix}:{posted}").first()
+    if txn is None:
         return None
     return ledger.reverse_transaction(
-        transaction=sent,
-        reason=reason,
-        by=by,
-        source_key=f"payout:{payout.idempotency_key}:returned",
+        transaction=txn, reason=reason, by=by, source_key=f"{prefix}:{reversal}"
     )
 
 
@@ -216,7 +217,7 @@ class RefundDue:
     member_id: int
     amount_cents: int
     currency: str
-    due_at: datetime.datetime
+    due_at: datetime.datetime | None
     transaction_id: int
 
 
@@ -267,16 +268,5 @@ def post_refund_paid(transfer: Any, *, by: Any) -> Any:
 def post_refund_returned(transfer: Any, *, reason: str, by: Any) -> Any:
     """Ledger: the bank returned a paid refund transfer; its "paid" posting is reversed,
     so the refund is owed again."""
-    from trainerdesk.billing.models import LedgerTransaction
-
-    paid = LedgerTransaction.objects.filter(
-        source_key=f"member_refund:{transfer.idempotency_key}:paid"
-    ).first()
-    if paid is None:
-        return None
-    return ledger.reverse_transaction(
-        transaction=paid,
-        reason=reason,
-        by=by,
-        source_key=f"member_refund:{transfer.idempotency_key}:returned",
-    )
+    prefix = f"member_refund:{transfer.idempotency_key}"
+    return _reverse(prefix, "paid", "returned", reason=reason, by=by)

@@ -146,12 +146,7 @@ def send_refund(*, refund_key: str, by: Any) -> RefundTransfer:
         )
         refund.is_live = refund.status in LIVE
         refund.save()
-        audit.record(
-            action="payouts.refund.outcome",
-            obj=refund,
-            changes={"status": {"before": S.SENDING, "after": refund.status}},
-            by=by,
-        )
+        _record(refund, "payouts.refund.outcome", S.SENDING, by=by)
     return refund
 
 
@@ -181,19 +176,10 @@ def settle_refund_paid(
     refund.bank_reference = reference[:100]
     refund.save(update_fields=["status", "is_live", "paid_on", "bank_reference"])
     commissions.post_refund_paid(refund, by=by)
-    audit.record(
-        action="payouts.refund.paid",
-        obj=refund,
-        changes={
-            "refund": refund.refund_key,
-            "status": {"before": before, "after": S.PAID},
-            "method": refund.method,
-            "paid_on": on,
-            "amount_cents": refund.amount_cents,
-            "currency": refund.currency,
-        },
-        by=by,
-    )
+    _record(
+        refund, "payouts.refund.paid", before, by=by, method=refund.method, paid_on=on,
+        amount_cents=refund.amount_cents, currency=refund.currency,
+    )  # fmt: skip
 
 
 def settle_refund_returned(
@@ -207,12 +193,12 @@ def settle_refund_returned(
         commissions.post_refund_returned(refund, reason=why, by=by)
     refund.status, refund.is_live, refund.returned_on = S.RETURNED, False, on
     refund.save(update_fields=["status", "is_live", "returned_on"])
-    audit.record(
-        action="payouts.refund.returned",
-        obj=refund,
-        changes={"status": {"before": before, "after": S.RETURNED}, "reason": reason},
-        by=by,
-    )
+    _record(refund, "payouts.refund.returned", before, by=by, reason=reason)
+
+
+def _record(refund: RefundTransfer, action: str, before: str, *, by: Any, **facts: Any) -> None:
+    changes = {"refund": refund.refund_key, "status": {"before": before, "after": refund.status}}
+    audit.record(action=action, obj=refund, changes={**changes, **facts}, by=by)
 
 
 def _user(by: Any) -> Any:

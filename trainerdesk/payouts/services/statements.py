@@ -22,11 +22,15 @@ a line is applied exactly once, because it is marked in the transaction that app
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from trainerdesk.lib import audit
@@ -78,7 +82,17 @@ def _row(entry: camt.StatementEntry, why: str) -> dict[str, Any]:
     }
 
 
-BATCH_SIZE = 100
+# Lines per transaction: at 30-90 ms an entry under load (its audit events, postings and
+# commission moves) a batch of 10 holds the chain head for under a second
+# (docs/benchmarks.md, money11).
+BATCH_SIZE = 10
+# SQLite's write lock is not queued: a writer waiting in its busy handler polls at most
+# every 100 ms and would never see the instant between two batches, so on SQLite the
+# import pauses that long after a batch for a waiting sign-in to get in, with larger
+# batches so the pauses stay a small part of the import. PostgreSQL queues row-lock
+# waiters: no pause there.
+SQLITE_BATCH_SIZE = 25
+SQLITE_YIELD_SECONDS = 0.11
 
 
 def import_statement(*, file: Any, by: Any) -> StatementImport:
@@ -92,8 +106,12 @@ def import_statement(*, file: Any, by: Any) -> StatementImport:
         raise InvalidInput(
             [f"file: the statement is for account {statement.iban}, not the payout account {ours}"]
         )
+    sqlite = connection.vendor == "sqlite"
+    size = SQLITE_BATCH_SIZE if sqlite else BATCH_SIZE
     record = None
     while True:
+        if record is not None and sqlite:
+            time.sleep(SQLITE_YIELD_SECONDS)
         with transaction.atomic():
             if record is None:
                 record = _start(data, sha, statement, by=by)
@@ -102,10 +120,14 @@ def import_statement(*, file: Any, by: Any) -> StatementImport:
             todo = list(
                 record.lines.select_for_update()
                 .filter(outcome=StatementLine.Outcome.PENDING)
-                .order_by("position")[:BATCH_SIZE]
+                .order_by("position")[:size]
             )
+            # The record's row lock serialises two imports of the same file batch by batch
+            # (each then takes only lines still pending); the last one through finishes.
             _apply(record, todo, by=by)
-            if len(todo) < BATCH_SIZE or not record.lines.filter(outcome="pending").exists():
+            if record.status == "done":
+                return record
+            if not record.lines.filter(outcome=StatementLine.Outcome.PENDING).exists():
                 return _finish(record, sha, by=by)
 
 
@@ -141,7 +163,7 @@ def _start(data: bytes, sha: str, statement: camt.Statement, *, by: Any) -> Stat
             booked_on=e.booked_on,
             return_reason=e.return_reason[:35],
             bank_reference=e.bank_reference[:100],
-        )  # fmt: skip
+        )
         for i, e in enumerate(statement.entries)
     )
     return record
@@ -183,8 +205,7 @@ def _apply(record: StatementImport, lines: list[StatementLine], *, by: Any) -> N
         line.outcome, line.reason = _settle(line, payouts, refunds, case, batches, by=by)
         line.payout = payouts.get(line.end_to_end_id)
         line.refund = refunds.get(line.end_to_end_id)
-        if line.outcome != LINE.UNMATCHED:
-            line.reason = ""
+        line.reason = line.reason[:300] if line.outcome == LINE.UNMATCHED else ""
     StatementLine.objects.bulk_update(lines, ["outcome", "reason", "payout", "refund"])
     _close_settled(batches)
 
@@ -209,60 +230,80 @@ def _settle(
         )
         return LINE.UNMATCHED, why
     on = line.booked_on or timezone.localdate()
-    refund = refunds.get(line.end_to_end_id)
-    if refund is not None:
-        return _settle_refund(line, refund, on=on, by=by)
-    payout = payouts.get(line.end_to_end_id)
-    if payout is None:
+    key = line.end_to_end_id
+    target: Payout | RefundTransfer | None = refunds.get(key)
+    what, rules = "refund transfer", REFUND_RULES
+    if target is None:
+        target, what, rules = payouts.get(key), "payout", PAYOUT_RULES
+    if target is None:
         return LINE.UNMATCHED, "no payout has this EndToEndId"
-    if (line.amount_cents, line.currency) != (payout.amount_cents, payout.currency):
+    payout = target if isinstance(target, Payout) else None
+    if (line.amount_cents, line.currency) != (target.amount_cents, target.currency):
         why = (
-            f"the entry is {line.amount_cents} {line.currency}, payout {payout.pk} "
-            f"is {payout.amount_cents} {payout.currency}"
+            f"the entry is {line.amount_cents} {line.currency}, {what} {target.pk} "
+            f"is {target.amount_cents} {target.currency}"
         )
-        case(ReconciliationCase.Kind.MISMATCH, payout, line, why)
+        if payout is not None:
+            case(ReconciliationCase.Kind.MISMATCH, payout, line, why)
         return LINE.UNMATCHED, why
-    if line.kind == camt.PAID:
-        if payout.status == S.PAID:
-            return LINE.ALREADY, ""
-        if payout.status in PAYABLE_BY_DEBIT:
-            attempts.settle_paid(payout, on=on, reference=line.bank_reference, by=by)
-            batches.add(payout.batch_id)
-            return LINE.PAID, ""
-        why = f"a debit for payout {payout.pk}, which is {payout.status}"
-    else:
-        if payout.status == S.RETURNED:
-            return LINE.ALREADY, ""
-        if payout.status in RETURNABLE:
-            attempts.settle_returned(payout, on=on, reason=line.return_reason, by=by)
-            batches.add(payout.batch_id)
-            return LINE.RETURNED, ""
-        why = f"a return for payout {payout.pk}, which is {payout.status}"
-    case(ReconciliationCase.Kind.UNEXPECTED, payout, line, why)
-    return LINE.UNMATCHED, why
-
-
-def _settle_refund(
-    line: StatementLine, refund: RefundTransfer, *, on: Any, by: Any
-) -> tuple[str, str]:
-    if (line.amount_cents, line.currency) != (refund.amount_cents, refund.currency):
-        return LINE.UNMATCHED, (
-            f"the entry is {line.amount_cents} {line.currency}, refund transfer {refund.pk} "
-            f"is {refund.amount_cents} {refund.currency}"
-        )
-    if line.kind == camt.PAID:
-        if refund.status == REFUND.PAID:
-            return LINE.ALREADY, ""
-        if refund.status in (REFUND.SUBMITTED, REFUND.AMBIGUOUS, REFUND.SENDING):
-            refunds_service.settle_refund_paid(refund, on=on, reference=line.bank_reference, by=by)
-            return LINE.REFUND_PAID, ""
-        return LINE.UNMATCHED, f"a debit for refund transfer {refund.pk}, which is {refund.status}"
-    if refund.status == REFUND.RETURNED:
+    rule = rules[line.kind]
+    if target.status == rule.done:
         return LINE.ALREADY, ""
-    if refund.status in (REFUND.PAID, REFUND.SUBMITTED, REFUND.AMBIGUOUS):
-        refunds_service.settle_refund_returned(refund, on=on, reason=line.return_reason, by=by)
-        return LINE.REFUND_RETURNED, ""
-    return LINE.UNMATCHED, f"a return for refund transfer {refund.pk}, which is {refund.status}"
+    if target.status not in rule.states:
+        why = f"{rule.word} for {what} {target.pk}, which is {target.status}"
+        if payout is not None:
+            case(ReconciliationCase.Kind.UNEXPECTED, payout, line, why)
+        return LINE.UNMATCHED, why
+    rule.settle(target, line, on, by)
+    if payout is not None:
+        batches.add(payout.batch_id)
+    return rule.outcome, ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a booked debit or a return settles a payout or a refund transfer: the state it
+    leaves (`done`: a second entry is "already"), the states it may settle, and how."""
+
+    done: str
+    states: tuple[str, ...]
+    settle: Callable[[Any, StatementLine, datetime.date, Any], None]
+    outcome: str
+    word: str
+
+
+PAYOUT_RULES = {
+    camt.PAID: Rule(
+        S.PAID, PAYABLE_BY_DEBIT,
+        lambda p, line, on, by: attempts.settle_paid(
+            p, on=on, reference=line.bank_reference, by=by
+        ),
+        LINE.PAID, "a debit",
+    ),
+    camt.RETURNED: Rule(
+        S.RETURNED, RETURNABLE,
+        lambda p, line, on, by: attempts.settle_returned(
+            p, on=on, reason=line.return_reason, by=by
+        ),
+        LINE.RETURNED, "a return",
+    ),
+}  # fmt: skip
+REFUND_RULES = {
+    camt.PAID: Rule(
+        REFUND.PAID, (REFUND.SUBMITTED, REFUND.AMBIGUOUS, REFUND.SENDING),
+        lambda r, line, on, by: refunds_service.settle_refund_paid(
+            r, on=on, reference=line.bank_reference, by=by
+        ),
+        LINE.REFUND_PAID, "a debit",
+    ),
+    camt.RETURNED: Rule(
+        REFUND.RETURNED, (REFUND.PAID, REFUND.SUBMITTED, REFUND.AMBIGUOUS),
+        lambda r, line, on, by: refunds_service.settle_refund_returned(
+            r, on=on, reason=line.return_reason, by=by
+        ),
+        LINE.REFUND_RETURNED, "a return",
+    ),
+}  # fmt: skip
 
 
 def _finish(record: StatementImport, sha: str, *, by: Any) -> StatementImport:
