@@ -17,6 +17,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from trainerdesk.network.models import Member
+from trainerdesk.payouts import commissions
 from trainerdesk.payouts.models import (
     BankAccount,
     Payout,
@@ -74,6 +75,22 @@ def _statements(subject: Subject) -> Any:
 
 def _refunds_in_flight(subject: Subject) -> Any:
     return _refunds(subject).filter(status__in=("sending", "submitted", "ambiguous"))
+
+
+def _refunds_unpaid(subject: Subject) -> list[Any]:
+    """Refunds billing owes the member that no transfer has paid or is paying yet: money
+    to send them, so their bank account is still needed."""
+    live = set(_refunds(subject).filter(is_live=True).values_list("refund_key", flat=True))
+    return [
+        due
+        for member_id in _members(subject).values_list("pk", flat=True)
+        for due in commissions.refunds_due(member_id=member_id)
+        if due.refund_key not in live
+    ]
+
+
+def _money_owed_to(subject: Subject) -> bool:
+    return _refunds_in_flight(subject).exists() or bool(_refunds_unpaid(subject))
 
 
 def _live(subject: Subject) -> Any:
@@ -154,7 +171,7 @@ class PayoutsHandler(PersonalDataHandler):
         ]
 
     def _erasable_accounts(self, subject: Subject) -> Any:
-        if _live(subject).exists() or _refunds_in_flight(subject).exists():
+        if _live(subject).exists() or _money_owed_to(subject):
             return BankAccount.objects.none()
         return _accounts(subject).exclude(holder_name=ERASED)
 
@@ -226,31 +243,47 @@ class PayoutsHandler(PersonalDataHandler):
                     until,
                 )
             )
-        if _live(subject).exists() or _refunds_in_flight(subject).exists():
+        if _live(subject).exists() or _money_owed_to(subject):
             out.append(
                 Retained(
                     "payouts.bankaccount",
                     tuple(_accounts(subject).values_list("pk", flat=True)),
                     ("holder_name", "iban", "bic"),
-                    "a payout or refund to this account is in flight or in reconciliation",
+                    "a payout or refund to this account is owed, in flight or in reconciliation",
                 )
             )
         return out
 
     def obligations(self, subject: Subject) -> list[Obligation]:
-        return [
-            Obligation(
-                "payouts.payout",
-                p.pk,
-                f"payout {p.idempotency_key} is {p.get_status_display().lower()}"
-                + (" with an open reconciliation case" if p.status == Payout.Status.PAID else ""),
-            )
-            for p in _live(subject)
-        ] + [
-            Obligation(
-                "payouts.refundtransfer",
-                r.pk,
-                f"refund transfer {r.idempotency_key} is {r.get_status_display().lower()}",
-            )
-            for r in _refunds_in_flight(subject)
-        ]
+        return (
+            [
+                Obligation(
+                    "payouts.payout",
+                    p.pk,
+                    f"payout {p.idempotency_key} is {p.get_status_display().lower()}"
+                    + (
+                        " with an open reconciliation case"
+                        if p.status == Payout.Status.PAID
+                        else ""
+                    ),
+                )
+                for p in _live(subject)
+            ]
+            + [
+                Obligation(
+                    "payouts.refundtransfer",
+                    r.pk,
+                    f"refund transfer {r.idempotency_key} is {r.get_status_display().lower()}",
+                )
+                for r in _refunds_in_flight(subject)
+            ]
+            + [
+                Obligation(
+                    "billing.ledgertransaction",
+                    due.transaction_id,
+                    f"refund {due.refund_key} of {due.amount_cents} {due.currency} (minor units) "
+                    "is owed to the member and not paid yet",
+                )
+                for due in _refunds_unpaid(subject)
+            ]
+        )

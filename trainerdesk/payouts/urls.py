@@ -26,6 +26,11 @@ urlpatterns = [
     path("payouts/refunds/send/", views_refunds.send_refund, name="send_refund"),
     path("payouts/refunds/record/", views_refunds.record_refund, name="record_refund"),
     path("payouts/refunds/<int:transfer_id>/file/", views_refunds.refund_file, name="refund_file"),
+    path(
+        "payouts/refunds/<int:transfer_id>/not-sent/",
+        views_refunds.refund_not_sent,
+        name="refund_not_sent",
+    ),
     path("payouts/earnings/", views.earnings, name="earnings"),
     path("payouts/earnings/bank-account/", views.set_account, name="set_account"),
 ]

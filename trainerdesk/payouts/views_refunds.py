@@ -18,7 +18,6 @@ from trainerdesk.payouts import access
 from trainerdesk.payouts.models import RefundTransfer
 from trainerdesk.payouts.services import refunds
 from trainerdesk.payouts.views import _act, _form_errors
-from trainerdesk.workbench.access import key_or_404
 
 
 class ManualRefundForm(forms.Form):
@@ -82,11 +81,24 @@ def record_refund(request: AuthenticatedRequest):
 
 
 @login_required
+@require_POST
+def refund_not_sent(request: AuthenticatedRequest, transfer_id: int):
+    transfer = access.get_refund_transfer_for_staff(request.user, transfer_id)
+    _act(
+        request,
+        lambda: refunds.mark_refund_not_sent(
+            transfer=transfer, note=request.POST.get("note", ""), by=request.user
+        ),
+        f"Refund transfer {transfer.pk} marked as not sent; the refund is owed again.",
+    )
+    return redirect("payouts:refunds")
+
+
+@login_required
 @require_GET
 def refund_file(request: AuthenticatedRequest, transfer_id: int):
-    access.staff_or_404(request.user)
-    transfer = RefundTransfer.objects.filter(pk=key_or_404(transfer_id)).first()
-    if transfer is None or not transfer.file:
+    transfer = access.get_refund_transfer_for_staff(request.user, transfer_id)
+    if not transfer.file:
         raise Http404("No such file")
     response = HttpResponse(bytes(transfer.file), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{transfer.file_name}"'

@@ -143,3 +143,40 @@ def test_staff_page_lists_owed_and_paid_refunds_and_records_a_transfer(
     assert bal(K.REFUNDS) == 0
     event = AuditEvent.objects.get(action="payouts.refund.paid")
     assert event.actor_id == staff.pk and event.changes["method"] == "manual"
+
+
+def test_an_ambiguous_refund_is_never_resent_blindly(member, owed, staff, settings):
+    from trainerdesk.payouts.tests.conftest import FakeRail
+
+    settings.PAYOUT_RAIL = "trainerdesk.payouts.tests.conftest.FakeRail"
+    FakeRail.mode = "timeout"
+    bank_account(member)
+    lost = refunds.send_refund(refund_key=owed, by=staff)
+    assert lost.status == "ambiguous" and lost.is_live
+    with pytest.raises(ConflictError, match="already being paid"):
+        refunds.send_refund(refund_key=owed, by=staff)
+    with pytest.raises(InvalidInput, match="note: say why"):
+        refunds.mark_refund_not_sent(transfer=lost, note=" ", by=staff)
+
+    refunds.mark_refund_not_sent(transfer=lost, note="bank: nothing left", by=staff)
+    FakeRail.mode = "paid"
+    again = refunds.send_refund(refund_key=owed, by=staff)
+
+    assert again.status == "paid" and again.idempotency_key != lost.idempotency_key
+    assert bal(K.REFUNDS) == 0 and ledger.trial_balance().balanced
+    with pytest.raises(ConflictError, match="not ambiguous"):
+        refunds.mark_refund_not_sent(transfer=again, note="x", by=staff)
+
+
+def test_the_refund_bank_file_is_for_staff_only(client, member, owed, staff):
+    bank_account(member)
+    transfer = refunds.send_refund(refund_key=owed, by=staff)
+    url = reverse("payouts:refund_file", args=[transfer.pk])
+    client.force_login(member)
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("payouts:refund_not_sent", args=[transfer.pk])).status_code == 404
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert transfer.idempotency_key.encode() in response.content
+    assert client.get(reverse("payouts:refund_file", args=[transfer.pk + 99])).status_code == 404

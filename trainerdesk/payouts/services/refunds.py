@@ -167,6 +167,23 @@ def record_manual_refund(
     return refund
 
 
+def mark_refund_not_sent(*, transfer: RefundTransfer, note: str, by: Any) -> RefundTransfer:
+    """Staff asked the bank: an ambiguous transfer (the rail's answer was lost) never left
+    the account. It becomes failed and not live, so the refund is owed again and may be
+    sent (a new key) or recorded. Should a statement later show it booked after all, the
+    entry is listed unmatched ("a debit for refund transfer N, which is failed") for staff
+    to take back by hand, never settled over a newer transfer."""
+    text = clean_note(note, required=True)
+    with transaction.atomic():
+        refund = RefundTransfer.objects.select_for_update().get(pk=transfer.pk)
+        if refund.status != S.AMBIGUOUS:
+            raise ConflictError(f"refund transfer {refund.pk}: is {refund.status}, not ambiguous")
+        refund.status, refund.is_live, refund.detail = S.FAILED, False, text
+        refund.save(update_fields=["status", "is_live", "detail"])
+        _record(refund, "payouts.refund.outcome", S.AMBIGUOUS, by=by, note=text)
+    return refund
+
+
 def settle_refund_paid(
     refund: RefundTransfer, *, on: datetime.date, reference: str, by: Any
 ) -> None:

@@ -37,6 +37,9 @@ def test_a_refund_transfer_in_flight_is_an_obligation(member, staff):
 
     key = owed_refund(member, staff)
     bank_account(member, by=staff)
+    # Owed and not sent yet: an obligation already (the account is needed to pay it).
+    dry = services.erase_subject(subject=Subject(user_id=member.pk), dry_run=True, by=staff)
+    assert [o["description"] for o in dry["obligations"] if key in o["description"]]
     transfer = refunds.send_refund(refund_key=key, by=staff)
 
     result = services.erase_subject(subject=Subject(user_id=member.pk), dry_run=False, by=staff)
