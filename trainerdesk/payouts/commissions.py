@@ -221,8 +221,9 @@ class RefundDue:
     transaction_id: int
 
 
-def refunds_due(*, member_id: int | None = None) -> list[RefundDue]:
-    """Every member refund billing has posted as owed (not reversed), oldest first."""
+def refunds_due(*, member_id: int | None = None, refund_key: str | None = None) -> list[RefundDue]:
+    """Every member refund billing has posted as owed (not reversed), oldest first; one
+    member's, or the one of `refund_key`."""
     from trainerdesk.billing.models import AccountKind, Leg
 
     legs = Leg.objects.filter(
@@ -233,6 +234,8 @@ def refunds_due(*, member_id: int | None = None) -> list[RefundDue]:
     )
     if member_id is not None:
         legs = legs.filter(account__member_id=member_id)
+    if refund_key is not None:
+        legs = legs.filter(transaction__source_key=f"member_refund:{refund_key}:due")
     rows = legs.values_list(
         "transaction_id",
         "transaction__source_key",

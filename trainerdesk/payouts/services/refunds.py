@@ -52,7 +52,7 @@ def refund_rows(*, member: Member | None = None) -> list[RefundRow]:
     members = Member.objects.in_bulk({d.member_id for d in due})
     live = {
         t.refund_key: t
-        for t in RefundTransfer.objects.filter(
+        for t in RefundTransfer.objects.defer("file").filter(
             is_live=True, refund_key__in=[d.refund_key for d in due]
         )
     }
@@ -61,9 +61,8 @@ def refund_rows(*, member: Member | None = None) -> list[RefundRow]:
 
 
 def _due(refund_key: str) -> commissions.RefundDue:
-    for due in commissions.refunds_due():
-        if due.refund_key == refund_key:
-            return due
+    for due in commissions.refunds_due(refund_key=str(refund_key)):
+        return due
     raise InvalidInput([f"refund {refund_key}: billing owes no such member refund"])
 
 
