@@ -180,3 +180,17 @@ def test_the_refund_bank_file_is_for_staff_only(client, member, owed, staff):
     assert response.status_code == 200 and response["Content-Type"] == "application/xml"
     assert transfer.idempotency_key.encode() in response.content
     assert client.get(reverse("payouts:refund_file", args=[transfer.pk + 99])).status_code == 404
+
+
+def test_the_member_sees_their_own_refund_on_the_earnings_page(
+    client, member, other_member, owed, staff
+):
+    refunds.record_manual_refund(
+        refund_key=owed, paid_on=timezone.localdate(), bank_reference="EB-9", by=staff
+    )
+    client.force_login(member)
+    page = client.get(reverse("payouts:earnings")).content.decode()
+    mine = page.split('id="refunds"')[1]
+    assert owed in mine and "212,40" in mine and "Paid" in mine
+    client.force_login(other_member)
+    assert 'id="refunds"' not in client.get(reverse("payouts:earnings")).content.decode()
