@@ -5,6 +5,11 @@ account; `create_batch` (N payouts, keys, commission moves through billing), `su
 (each payout paid: ledger posting and commission paid through billing). No speed target
 in issue 11; this records what a run of a given size costs.
 
+`--probe`: while the statement is imported, another thread (its own connection) writes a
+sign-in event to the global audit chain every 50 ms, as a sign-in would, and reports how
+long each waited: the import holds the chain head (and SQLite's write lock) for as long
+as one of its transactions runs.
+
 Set-up rows (placements, commissions, the members' payable ledger accounts, bank
 accounts) are bulk-created with the ORM: the point is the payout services, not the
 pipeline's.
@@ -162,8 +167,48 @@ def camt_for(payouts) -> bytes:
     ).encode()
 
 
+class Probe:
+    """Global-chain writes from another thread while the import runs: their latencies."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stop = threading.Event()
+        self.waits: list[float] = []
+        self.errors = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        from django.db import connection, transaction
+
+        from trainerdesk.lib import audit
+
+        try:
+            while not self.stop.is_set():
+                start = time.perf_counter()
+                try:
+                    with transaction.atomic():
+                        audit.record(action="accounts.user.login", system="bench-probe")
+                except Exception:  # noqa: BLE001 - a timed-out write is what is counted
+                    self.errors += 1
+                self.waits.append(time.perf_counter() - start)
+                self.stop.wait(0.05)
+        finally:
+            connection.close()
+
+    def summary(self) -> dict:
+        waits = sorted(self.waits)
+        return {
+            "probe_writes": len(waits),
+            "probe_errors": self.errors,
+            "probe_p50_ms": round(c.percentile(waits, 50) * 1000, 1) if waits else None,
+            "probe_max_ms": round(waits[-1] * 1000, 1) if waits else None,
+        }
+
+
 def main() -> None:
     p = c.parser(__doc__, default_n=1_000)
+    p.add_argument("--probe", action="store_true", help="time sign-ins during the import")
     args = p.parse_args()
     with c.workspace(args, "payouts"):
         c.django_setup()
@@ -187,9 +232,15 @@ def main() -> None:
             payouts = list(Payout.objects.filter(batch=batch).order_by("pk"))
             assert len(payouts) == args.n and {p.status for p in payouts} == {"submitted"}
             data = camt_for(payouts)
+            probe = Probe() if args.probe else None
+            if probe is not None:
+                probe.thread.start()
             start = time.perf_counter()
             record = services.import_statement(file=data, by=None)
             import_s = time.perf_counter() - start
+            if probe is not None:
+                probe.stop.set()
+                probe.thread.join()
             assert record.counts["paid"] == args.n, record.counts
 
         result = {
@@ -203,12 +254,19 @@ def main() -> None:
             "file_kib": len(bytes(batch.file)) // 1024,
             "import_statement_s": round(import_s, 2),
             "statement_kib": len(data) // 1024,
+            **(probe.summary() if probe is not None else {}),
         }
         c.report(
             result,
             f"{result['database']}: {args.n:,} payouts: create_batch {result['create_batch_s']} s, "
             f"submit_batch {result['submit_batch_s']} s ({result['file_kib']} KiB pain.001), "
-            f"import_statement {result['import_statement_s']} s",
+            f"import_statement {result['import_statement_s']} s"
+            + (
+                f"; sign-ins during it: {result['probe_writes']}, p50 {result['probe_p50_ms']} ms,"
+                f" max {result['probe_max_ms']} ms, {result['probe_errors']} failed"
+                if probe is not None
+                else ""
+            ),
         )
 
 

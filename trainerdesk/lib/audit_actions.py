@@ -200,6 +200,10 @@ ACTIONS: dict[str, str] = {
     "payouts.statement.import": "Bank statement imported",
     "payouts.case.open": "Reconciliation case opened",
     "payouts.case.resolve": "Reconciliation case resolved",
+    "payouts.refund.send": "Member refund sent through the payment rail",
+    "payouts.refund.outcome": "Member refund transfer outcome recorded",
+    "payouts.refund.paid": "Member refund paid (bank statement, rail or recorded transfer)",
+    "payouts.refund.returned": "Member refund returned by the bank",
     # billing (ledger and commissions)
     "billing.account.create": "Ledger account opened",
     "billing.transaction.post": "Ledger transaction posted",

@@ -63,3 +63,13 @@ def get_case_for_staff(user, case_id) -> ReconciliationCase:
         return ReconciliationCase.objects.get(pk=key_or_404(case_id))
     except ReconciliationCase.DoesNotExist:
         raise Http404("No such case") from None
+
+
+def get_refund_transfer_for_staff(user, transfer_id):
+    from trainerdesk.payouts.models import RefundTransfer
+
+    staff_or_404(user)
+    try:
+        return RefundTransfer.objects.defer("file").get(pk=key_or_404(transfer_id))
+    except RefundTransfer.DoesNotExist:
+        raise Http404("No such refund transfer") from None

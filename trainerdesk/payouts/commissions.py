@@ -107,18 +107,19 @@ def post_paid(payout: Any, *, by: Any) -> Any:
 
 def post_returned(payout: Any, *, reason: str, by: Any) -> Any:
     """Ledger: the bank returned a paid payout; the "sent" posting is reversed."""
+    return _reverse(f"payout:{payout.idempotency_key}", "sent", "returned", reason=reason, by=by)
+
+
+def _reverse(prefix: str, posted: str, reversal: str, *, reason: str, by: Any) -> Any:
+    """Reverse the posting `<prefix>:<posted>` as `<prefix>:<reversal>` (None when it was
+    never posted)."""
     from trainerdesk.billing.models import LedgerTransaction
 
-    sent = LedgerTransaction.objects.filter(
-        source_key=f"payout:{payout.idempotency_key}:sent"
-    ).first()
-    if sent is None:
+    txn = LedgerTransaction.objects.filter(source_key=f"{prefix}:{posted}").first()
+    if txn is None:
         return None
     return ledger.reverse_transaction(
-        transaction=sent,
-        reason=reason,
-        by=by,
-        source_key=f"payout:{payout.idempotency_key}:returned",
+        transaction=txn, reason=reason, by=by, source_key=f"{prefix}:{reversal}"
     )
 
 
@@ -201,3 +202,74 @@ def payable_summary() -> list[dict[str, Any]]:
         .annotate(count=Count("pk"), total=Sum("amount_cents"))
         .order_by("currency")
     )
+
+
+# -- member refunds: billing owes them (member_refund.due), payouts pays them -------------
+
+REFUND_DUE = "member_refund.due"
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """A refund billing owes a member: the key of its `member_refund:<key>:due` posting."""
+
+    refund_key: str
+    member_id: int
+    amount_cents: int
+    currency: str
+    due_at: datetime.datetime | None
+    transaction_id: int
+
+
+def refunds_due(*, member_id: int | None = None, refund_key: str | None = None) -> list[RefundDue]:
+    """Every member refund billing has posted as owed (not reversed), oldest first; one
+    member's, or the one of `refund_key`."""
+    from trainerdesk.billing.models import AccountKind, Leg
+
+    legs = Leg.objects.filter(
+        transaction__kind=REFUND_DUE,
+        transaction__status="posted",
+        transaction__reversed_by__isnull=True,
+        account__kind=AccountKind.MEMBER_RECEIVABLE,
+    )
+    if member_id is not None:
+        legs = legs.filter(account__member_id=member_id)
+    if refund_key is not None:
+        legs = legs.filter(transaction__source_key=f"member_refund:{refund_key}:due")
+    rows = legs.values_list(
+        "transaction_id",
+        "transaction__source_key",
+        "transaction__posted_at",
+        "account__member_id",
+        "amount",
+        "currency",
+    ).order_by("transaction_id")
+    return [
+        RefundDue(
+            refund_key=key.removeprefix("member_refund:").removesuffix(":due"),
+            member_id=member,
+            amount_cents=int(amount),
+            currency=currency,
+            due_at=posted_at,
+            transaction_id=txn,
+        )
+        for txn, key, posted_at, member, amount, currency in rows
+    ]
+
+
+def post_refund_paid(transfer: Any, *, by: Any) -> Any:
+    """Ledger: a refund transfer left the bank (Dr refunds / Cr cash), under the
+    transfer's own key: a refund sent again after a return posts again, once."""
+    return flows.member_refund_paid(
+        refund_key=transfer.idempotency_key,
+        amount_cents=transfer.amount_cents,
+        currency=transfer.currency,
+        by=by,
+    )
+
+
+def post_refund_returned(transfer: Any, *, reason: str, by: Any) -> Any:
+    """Ledger: the bank returned a paid refund transfer; its "paid" posting is reversed,
+    so the refund is owed again."""
+    prefix = f"member_refund:{transfer.idempotency_key}"
+    return _reverse(prefix, "paid", "returned", reason=reason, by=by)

@@ -226,6 +226,10 @@ class StatementImport(models.Model):
 
     file = models.BinaryField()
     file_sha256 = models.CharField(max_length=64, unique=True)
+    # importing while its lines are applied in batches (models_statements); done after.
+    status = models.CharField(
+        max_length=10, choices=[("importing", "Importing"), ("done", "Done")], default="done"
+    )
     statement_id = models.CharField(max_length=200, blank=True)
     account_iban = models.CharField(max_length=34, blank=True)
     counts = models.JSONField(default=dict)
@@ -285,3 +289,20 @@ class ReconciliationCase(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.pk} ({self.kind}, {self.status})"
+
+
+# Models of their own modules, registered with the app here.
+from trainerdesk.payouts.models_refunds import RefundTransfer  # noqa: E402
+from trainerdesk.payouts.models_statements import StatementLine  # noqa: E402
+
+__all__ = [
+    "BankAccount",
+    "Payout",
+    "PayoutAttempt",
+    "PayoutBatch",
+    "PayoutItem",
+    "ReconciliationCase",
+    "RefundTransfer",
+    "StatementImport",
+    "StatementLine",
+]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trainerdesk.payouts import views
+from trainerdesk.payouts import views, views_refunds
 
 app_name = "payouts"
 
@@ -22,6 +22,15 @@ urlpatterns = [
     path("payouts/statements/<int:statement_id>/", views.statement_detail, name="statement"),
     path("payouts/cases/<int:case_id>/resolve/", views.resolve_case, name="resolve_case"),
     path("payouts/bank-accounts/<int:account_id>/verify/", views.verify_account, name="verify"),
+    path("payouts/refunds/", views_refunds.refund_list, name="refunds"),
+    path("payouts/refunds/send/", views_refunds.send_refund, name="send_refund"),
+    path("payouts/refunds/record/", views_refunds.record_refund, name="record_refund"),
+    path("payouts/refunds/<int:transfer_id>/file/", views_refunds.refund_file, name="refund_file"),
+    path(
+        "payouts/refunds/<int:transfer_id>/not-sent/",
+        views_refunds.refund_not_sent,
+        name="refund_not_sent",
+    ),
     path("payouts/earnings/", views.earnings, name="earnings"),
     path("payouts/earnings/bank-account/", views.set_account, name="set_account"),
 ]

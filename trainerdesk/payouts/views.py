@@ -26,6 +26,7 @@ from trainerdesk.payouts.models import (
     ReconciliationCase,
     StatementImport,
 )
+from trainerdesk.payouts.services import refunds
 from trainerdesk.workbench.access import key_or_404
 
 
@@ -271,6 +272,7 @@ def earnings(request: AuthenticatedRequest):
             "rows": rows,
             "totals": commissions.totals(rows),
             "payouts": access.visible_payouts(request.user).filter(member=member),
+            "refunds": refunds.refund_rows(member=member),
             "account": BankAccount.objects.filter(member=member, is_current=True).first(),
             "form": forms.BankAccountForm(),
         },

@@ -62,3 +62,22 @@ def paid_history(member_user, client, staff, *, iban: str | None = None) -> Hist
     for row in (mb, pf):
         row.refresh_from_db()
     return History(mb, placement, pf, batch, payout)
+
+
+def owed_refund(member_user, staff) -> str:
+    """A refund billing owes the member (their membership invoice paid, then credited
+    through invoicing): its refund key."""
+    from trainerdesk.invoicing import services as invoicing
+    from trainerdesk.invoicing.tests.conftest import pending_membership
+
+    invoice = invoicing.issue_invoice(
+        invoice=invoicing.draft_membership_invoice(
+            membership=pending_membership(member_user), by=staff
+        ),
+        by=staff,
+    )
+    invoicing.record_payment(
+        invoice=invoice, amount_cents=invoice.gross_cents, paid_on=timezone.localdate(), by=staff
+    )
+    credit = invoicing.issue_credit_note(invoice=invoice, reason="Joined by mistake", by=staff)
+    return f"credit_note:{credit.pk}"

@@ -21,22 +21,32 @@ twice for the same event posts once.
     membership invoice         Dr member_receivable / Cr membership_revenue + Cr vat_payable
     membership paid            Dr cash / Cr member_receivable
 
+The recipes are data (`RECIPES`: kind, legs, memo, source key) and one function posts any
+of them (`post_recipe`), so a new flow is a table row, not another copy of the checks.
+The public functions (`client_paid`, ...) are made from the table with keyword-only
+signatures; the few that derive their values (from a placement, or a choice between
+client and member) are written out and call `post_recipe`.
+
 Amounts are non-negative integer minor units; VAT of 0 (reverse charge, outside the EU)
 posts no VAT leg.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+import re
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from trainerdesk.billing.models import Account, AccountKind, LedgerTransaction
 from trainerdesk.billing.services import ledger
-from trainerdesk.billing.services.ledger import LegSpec, credit, debit
 from trainerdesk.lib.errors import InvalidInput
 from trainerdesk.lib.money import validate_currency
 
 K = AccountKind
+DR, CR = 1, -1
 
 
 def _amount(name: str, value: Any, *, positive: bool = True) -> int:
@@ -54,15 +64,196 @@ def _key(name: str, value: Any) -> str:
     return text
 
 
-def _legs(*legs: LegSpec) -> list[LegSpec]:
-    return [leg for leg in legs if leg.amount != 0]
+@dataclass(frozen=True)
+class LegRule:
+    """One leg of a recipe: side (DR/CR), account kind, whose account ("client",
+    "member" or None for the platform's) and the amount as a signed sum of the call's
+    `<name>_cents` values ("gross-clawback")."""
+
+    side: int
+    kind: AccountKind
+    party: str | None
+    terms: tuple[tuple[int, str], ...]
+
+    def value(self, amounts: Mapping[str, int]) -> int:
+        return sum(sign * amounts[name] for sign, name in self.terms)
 
 
-def _acct(kind: str, currency: str, *, by: Any, client: Any = None, member: Any = None):
-    return ledger.account_for(kind, client=client, member=member, currency=currency, by=by)
+LEG = re.compile(r"(Dr|Cr) (\w+)(?:\((client|member)\))? ([\w+-]+)")
 
 
-# -- placement fees -----------------------------------------------------------------------
+def parse_legs(text: str) -> tuple[LegRule, ...]:
+    """ "Dr cash amount / Cr client_receivable(client) amount" → its LegRules (the
+    notation of the module docstring; a bad recipe fails at import)."""
+    rules = []
+    for part in text.split(" / "):
+        match = LEG.fullmatch(part.strip())
+        if match is None:
+            raise ValueError(f"recipe leg {part!r}: 'Dr|Cr kind[(party)] amount[+amount...]'")
+        side, kind, party, expr = match.groups()
+        terms = tuple(
+            (-1 if sign == "-" else 1, f"{name}_cents")
+            for sign, name in re.findall(r"([+-]?)(\w+)", expr)
+        )
+        rules.append(LegRule(DR if side == "Dr" else CR, AccountKind(kind), party, terms))
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A posting: its name, ledger kind, legs (`parse_legs`, in posting order), memo (a
+    str.format template over the call's values), source key (a template naming the
+    event id), and the amounts that may be zero (any other must be positive)."""
+
+    name: str
+    kind: str
+    legs_text: str
+    memo: str
+    source_key: str
+    may_be_zero: frozenset[str] = frozenset()
+    # Derived once, in __post_init__, so a bad recipe fails at import.
+    legs: tuple[LegRule, ...] = field(init=False)
+    amounts: tuple[str, ...] = field(init=False)
+    key_name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        legs = parse_legs(self.legs_text)
+        names = tuple(dict.fromkeys(name for rule in legs for _, name in rule.terms))
+        fields = [f for _, f, _, _ in string.Formatter().parse(self.source_key) if f]
+        if len(fields) != 1 or not set(self.may_be_zero) <= set(names):
+            raise ValueError(f"recipe {self.name}: one event id in the key, known amounts")
+        object.__setattr__(self, "legs", legs)
+        object.__setattr__(self, "amounts", names)
+        object.__setattr__(self, "key_name", fields[0])
+
+
+def post_recipe(recipe: Recipe, *, currency: str, by: Any, **values: Any) -> LedgerTransaction:
+    """Post `recipe` with `values` (its amounts, event id, parties and memo fields).
+
+    Every leg's account is opened, in leg order, before zero legs are dropped: a VAT or
+    clawback account exists once a recipe that names it ran, whatever the amounts."""
+    amounts = {
+        n: _amount(n, values[n], positive=n not in recipe.may_be_zero) for n in recipe.amounts
+    }
+    currency = validate_currency(currency)
+    key_name = recipe.key_name
+    source_key = recipe.source_key.format(**{key_name: _key(key_name, values[key_name])})
+    legs = []
+    for rule in recipe.legs:
+        parties = {rule.party: values[rule.party]} if rule.party else {}
+        account = ledger.account_for(rule.kind, currency=currency, by=by, **parties)
+        legs.append(ledger.LegSpec(account, rule.side * rule.value(amounts)))
+    return ledger.post_transaction(
+        kind=recipe.kind,
+        legs=[leg for leg in legs if leg.amount != 0],
+        memo=recipe.memo.format(**values),
+        source_key=source_key,
+        by=by,
+    )
+
+
+ZERO_VAT = frozenset({"vat_cents"})
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        # A placement-fee invoice was issued: the client owes net + VAT; the fee is deferred
+        # until the guarantee has passed and the client has paid.
+        Recipe("placement_invoice_issued", "placement_invoice.issued",
+               "Dr client_receivable(client) net+vat / Cr deferred_fee net / Cr vat_payable vat",
+               "invoice {invoice_id}{placement_note}", "invoice:{invoice_id}:issued", ZERO_VAT),
+        # Money from the client arrived (bank or PSP).
+        Recipe("client_paid", "client.paid", "Dr cash amount / Cr client_receivable(client) amount",
+               "payment {payment_key} from client {client.pk}", "client_payment:{payment_key}"),
+        # The guarantee passed and the client paid (or staff released it early): the split
+        # stored on the placement. Zero parts are left to the ledger's own checks.
+        Recipe("fee_earned", "placement.fee_earned",
+               "Dr deferred_fee fee / Cr platform_revenue platform"
+               " / Cr member_payable(member) member",
+               "placement {placement.pk} earned", "placement:{placement_id}:earned",
+               frozenset({"fee_cents", "platform_cents", "member_cents"})),
+        # The member was paid a commission that is no longer earned: what they owe moves from
+        # their (now debit) payable to a clawback receivable, netted from later payouts.
+        Recipe("clawback_opened", "commission.clawback",
+               "Dr clawback_receivable(member) amount / Cr member_payable(member) amount",
+               "clawback of placement {placement.pk}", "placement:{placement_id}:clawback"),
+        # The member paid back a clawback directly.
+        Recipe("clawback_repaid", "clawback.repaid",
+               "Dr cash amount / Cr clawback_receivable(member) amount",
+               "clawback repaid by member {member.pk}", "clawback_payment:{payment_key}"),
+        # A payout left: the gross commissions, less what is netted against clawbacks in cash.
+        Recipe("payout_sent", "payout.sent",
+               "Dr member_payable(member) gross / Cr clawback_receivable(member) clawback"
+               " / Cr cash gross-clawback",
+               "payout {payout_key} to member {member.pk}", "payout:{payout_key}:sent",
+               frozenset({"clawback_cents"})),
+        # Credit notes: the issuing entry in reverse.
+        Recipe("placement_credit_note", "placement_credit_note.issued",
+               "Dr deferred_fee net / Dr vat_payable vat / Cr client_receivable(client) net+vat",
+               "credit note {credit_note_id}", "credit_note:{credit_note_id}:issued", ZERO_VAT),
+        Recipe("membership_credit_note", "membership_credit_note.issued",
+               "Dr membership_revenue net / Dr vat_payable vat"
+               " / Cr member_receivable(member) net+vat",
+               "credit note {credit_note_id}", "credit_note:{credit_note_id}:issued", ZERO_VAT),
+        # A client's credit balance (paid, then credited) becomes a refund owed to them;
+        # paid when it left the bank.
+        Recipe("refund_due", "refund.due",
+               "Dr client_receivable(client) amount / Cr refunds amount",
+               "refund {refund_key} to client {client.pk}", "refund:{refund_key}:due"),
+        Recipe("refund_paid", "refund.paid", "Dr refunds amount / Cr cash amount",
+               "refund {refund_key} paid", "refund:{refund_key}:paid"),
+        # A member's credit balance (a membership invoice paid, then credited) becomes a
+        # refund owed to them. Their own source-key namespace, so a member's and a client's
+        # refund with the same key never collide.
+        Recipe("member_refund_due", "member_refund.due",
+               "Dr member_receivable(member) amount / Cr refunds amount",
+               "refund {refund_key} to member {member.pk}", "member_refund:{refund_key}:due"),
+        Recipe("member_refund_paid", "member_refund.paid", "Dr refunds amount / Cr cash amount",
+               "member refund {refund_key} paid", "member_refund:{refund_key}:paid"),
+        # A membership invoice (€177/year by default) was issued; the member paid it.
+        Recipe("membership_invoice_issued", "membership_invoice.issued",
+               "Dr member_receivable(member) net+vat / Cr membership_revenue net"
+               " / Cr vat_payable vat",
+               "membership invoice {invoice_id}", "invoice:{invoice_id}:issued", ZERO_VAT),
+        Recipe("membership_paid", "membership.paid",
+               "Dr cash amount / Cr member_receivable(member) amount",
+               "membership payment {payment_key}", "member_payment:{payment_key}"),
+    )
+}  # fmt: skip
+
+
+def _poster(name: str) -> Callable[..., LedgerTransaction]:
+    """The public function of a table recipe: keyword-only, its parameters the recipe's
+    event id, parties, amounts, currency and `by` (what `inspect.signature` shows)."""
+    recipe = RECIPES[name]
+    parties = [r.party for r in recipe.legs if r.party]
+    params = [recipe.key_name, *dict.fromkeys(parties), *recipe.amounts, "currency", "by"]
+
+    def post(**values: Any) -> LedgerTransaction:
+        wanted = set(params)
+        if set(values) != wanted:
+            missing, extra = sorted(wanted - set(values)), sorted(set(values) - wanted)
+            raise TypeError(f"{name}(): missing {missing}, unexpected {extra}")
+        return post_recipe(recipe, **values)
+
+    post.__name__ = post.__qualname__ = name
+    post.__doc__ = f"Post {recipe.kind}: {recipe.legs_text} (flows.RECIPES)."
+    post.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY) for p in params]
+    )
+    return post
+
+
+client_paid = _poster("client_paid")
+clawback_repaid = _poster("clawback_repaid")
+refund_due = _poster("refund_due")
+refund_paid = _poster("refund_paid")
+member_refund_due = _poster("member_refund_due")
+member_refund_paid = _poster("member_refund_paid")
+membership_invoice_issued = _poster("membership_invoice_issued")
+membership_paid = _poster("membership_paid")
+
+
+# -- recipes whose values are derived -------------------------------------------------------
 
 
 def placement_invoice_issued(
@@ -77,34 +268,10 @@ def placement_invoice_issued(
 ) -> LedgerTransaction:
     """A placement-fee invoice was issued: the client owes net + VAT; the fee is deferred
     until the guarantee has passed and the client has paid."""
-    net = _amount("net_cents", net_cents)
-    vat = _amount("vat_cents", vat_cents, positive=False)
-    currency = validate_currency(currency)
-    legs = _legs(
-        debit(_acct(K.CLIENT_RECEIVABLE, currency, client=client, by=by), net + vat),
-        credit(_acct(K.DEFERRED_FEE, currency, by=by), net),
-        credit(_acct(K.VAT_PAYABLE, currency, by=by), vat),
-    )
-    memo = f"invoice {invoice_id}" + (f" for placement {placement_id}" if placement_id else "")
-    return ledger.post_transaction(
-        kind="placement_invoice.issued", legs=legs, memo=memo,
-        source_key=f"invoice:{_key('invoice_id', invoice_id)}:issued", by=by,
-    )  # fmt: skip
-
-
-def client_paid(
-    *, payment_key: Any, client: Any, amount_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """Money from the client arrived (bank or PSP): Dr cash / Cr client receivable."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.CASH, currency, by=by), amount),
-        credit(_acct(K.CLIENT_RECEIVABLE, currency, client=client, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="client.paid", legs=legs, memo=f"payment {payment_key} from client {client.pk}",
-        source_key=f"client_payment:{_key('payment_key', payment_key)}", by=by,
+    note = f" for placement {placement_id}" if placement_id else ""
+    return post_recipe(
+        RECIPES["placement_invoice_issued"], invoice_id=invoice_id, client=client,
+        net_cents=net_cents, vat_cents=vat_cents, currency=currency, placement_note=note, by=by,
     )  # fmt: skip
 
 
@@ -112,23 +279,16 @@ def fee_earned(*, placement: Any, by: Any) -> LedgerTransaction:
     """The fee of `placement` is earned (guarantee passed and client paid, or released
     early by staff): the deferred fee becomes platform revenue and the member's payable,
     split as stored on the placement (member_commission_cents + platform_cents == fee)."""
-    currency = validate_currency(placement.currency)
-    legs = _legs(
-        debit(_acct(K.DEFERRED_FEE, currency, by=by), int(placement.fee_cents)),
-        credit(_acct(K.PLATFORM_REVENUE, currency, by=by), int(placement.platform_cents)),
-        credit(
-            _acct(K.MEMBER_PAYABLE, currency, member=placement.member, by=by),
-            int(placement.member_commission_cents),
-        ),
-    )
-    return ledger.post_transaction(
-        kind="placement.fee_earned", legs=legs, memo=f"placement {placement.pk} earned",
-        source_key=fee_earned_key(placement), by=by,
+    return post_recipe(
+        RECIPES["fee_earned"], placement=placement, placement_id=placement.pk,
+        member=placement.member, currency=placement.currency,
+        fee_cents=int(placement.fee_cents), platform_cents=int(placement.platform_cents),
+        member_cents=int(placement.member_commission_cents), by=by,
     )  # fmt: skip
 
 
 def fee_earned_key(placement: Any) -> str:
-    return f"placement:{placement.pk}:earned"
+    return RECIPES["fee_earned"].source_key.format(placement_id=placement.pk)
 
 
 def fee_earned_reversed(*, placement: Any, reason: str, by: Any) -> LedgerTransaction | None:
@@ -148,33 +308,32 @@ def clawback_opened(
 ) -> LedgerTransaction:
     """The member was paid a commission that is no longer earned: what they owe moves from
     their (now debit) payable to a clawback receivable, netted from later payouts."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    member = placement.member
-    legs = [
-        debit(_acct(K.CLAWBACK_RECEIVABLE, currency, member=member, by=by), amount),
-        credit(_acct(K.MEMBER_PAYABLE, currency, member=member, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="commission.clawback", legs=legs,
-        memo=f"clawback of placement {placement.pk}",
-        source_key=f"placement:{placement.pk}:clawback", by=by,
+    return post_recipe(
+        RECIPES["clawback_opened"], placement=placement, placement_id=placement.pk,
+        member=placement.member, amount_cents=amount_cents, currency=currency, by=by,
     )  # fmt: skip
 
 
-def clawback_repaid(
-    *, payment_key: Any, member: Any, amount_cents: int, currency: str, by: Any
+def credit_note_issued(
+    *,
+    credit_note_id: Any,
+    net_cents: int,
+    vat_cents: int,
+    currency: str,
+    client: Any = None,
+    member: Any = None,
+    by: Any,
 ) -> LedgerTransaction:
-    """The member paid back a clawback directly: Dr cash / Cr clawback receivable."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.CASH, currency, by=by), amount),
-        credit(_acct(K.CLAWBACK_RECEIVABLE, currency, member=member, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="clawback.repaid", legs=legs, memo=f"clawback repaid by member {member.pk}",
-        source_key=f"clawback_payment:{_key('payment_key', payment_key)}", by=by,
+    """A credit note cancels (part of) an invoice: the issuing entry in reverse. With
+    `client` against the deferred fee (a placement that fell off inside its guarantee,
+    before its fee was earned; `fee_earned_reversed` first if it was), with `member`
+    against membership revenue."""
+    if (client is None) == (member is None):
+        raise InvalidInput(["client/member: a credit note is for one client or one member"])
+    recipe = RECIPES["placement_credit_note" if client is not None else "membership_credit_note"]
+    return post_recipe(
+        recipe, credit_note_id=credit_note_id, client=client, member=member,
+        net_cents=net_cents, vat_cents=vat_cents, currency=currency, by=by,
     )  # fmt: skip
 
 
@@ -222,158 +381,9 @@ def payout_sent(
     clawback receivable (netted) / Cr cash (transferred). A returned payout is undone
     with `ledger.reverse_transaction`."""
     gross = _amount("gross_cents", gross_cents)
-    netted = _amount("clawback_cents", clawback_cents, positive=False)
-    if netted > gross:
+    if _amount("clawback_cents", clawback_cents, positive=False) > gross:
         raise InvalidInput(["clawback_cents: cannot net more than the payout's gross"])
-    currency = validate_currency(currency)
-    legs = _legs(
-        debit(_acct(K.MEMBER_PAYABLE, currency, member=member, by=by), gross),
-        credit(_acct(K.CLAWBACK_RECEIVABLE, currency, member=member, by=by), netted),
-        credit(_acct(K.CASH, currency, by=by), gross - netted),
-    )
-    return ledger.post_transaction(
-        kind="payout.sent", legs=legs, memo=f"payout {payout_key} to member {member.pk}",
-        source_key=f"payout:{_key('payout_key', payout_key)}:sent", by=by,
-    )  # fmt: skip
-
-
-# -- credit notes and refunds -------------------------------------------------------------
-
-
-def credit_note_issued(
-    *,
-    credit_note_id: Any,
-    net_cents: int,
-    vat_cents: int,
-    currency: str,
-    client: Any = None,
-    member: Any = None,
-    by: Any,
-) -> LedgerTransaction:
-    """A credit note cancels (part of) an invoice: the issuing entry in reverse. With
-    `client` against the deferred fee (a placement that fell off inside its guarantee,
-    before its fee was earned; `fee_earned_reversed` first if it was), with `member`
-    against membership revenue."""
-    if (client is None) == (member is None):
-        raise InvalidInput(["client/member: a credit note is for one client or one member"])
-    net = _amount("net_cents", net_cents)
-    vat = _amount("vat_cents", vat_cents, positive=False)
-    currency = validate_currency(currency)
-    if client is not None:
-        revenue = _acct(K.DEFERRED_FEE, currency, by=by)
-        receivable = _acct(K.CLIENT_RECEIVABLE, currency, client=client, by=by)
-        kind = "placement_credit_note.issued"
-    else:
-        revenue = _acct(K.MEMBERSHIP_REVENUE, currency, by=by)
-        receivable = _acct(K.MEMBER_RECEIVABLE, currency, member=member, by=by)
-        kind = "membership_credit_note.issued"
-    legs = _legs(
-        debit(revenue, net),
-        debit(_acct(K.VAT_PAYABLE, currency, by=by), vat),
-        credit(receivable, net + vat),
-    )
-    return ledger.post_transaction(
-        kind=kind, legs=legs, memo=f"credit note {credit_note_id}",
-        source_key=f"credit_note:{_key('credit_note_id', credit_note_id)}:issued", by=by,
-    )  # fmt: skip
-
-
-def refund_due(
-    *, refund_key: Any, client: Any, amount_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """A client's credit balance (paid, then credited) becomes a refund owed to them."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.CLIENT_RECEIVABLE, currency, client=client, by=by), amount),
-        credit(_acct(K.REFUNDS, currency, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="refund.due", legs=legs, memo=f"refund {refund_key} to client {client.pk}",
-        source_key=f"refund:{_key('refund_key', refund_key)}:due", by=by,
-    )  # fmt: skip
-
-
-def refund_paid(*, refund_key: Any, amount_cents: int, currency: str, by: Any) -> LedgerTransaction:
-    """The refund left the bank: Dr refunds / Cr cash."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.REFUNDS, currency, by=by), amount),
-        credit(_acct(K.CASH, currency, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="refund.paid", legs=legs, memo=f"refund {refund_key} paid",
-        source_key=f"refund:{_key('refund_key', refund_key)}:paid", by=by,
-    )  # fmt: skip
-
-
-def member_refund_due(
-    *, refund_key: Any, member: Any, amount_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """A member's credit balance (a membership invoice paid, then credited) becomes a
-    refund owed to them: Dr member receivable / Cr refunds. Its own source-key namespace,
-    so a member's and a client's refund with the same key never collide."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.MEMBER_RECEIVABLE, currency, member=member, by=by), amount),
-        credit(_acct(K.REFUNDS, currency, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="member_refund.due", legs=legs, memo=f"refund {refund_key} to member {member.pk}",
-        source_key=f"member_refund:{_key('refund_key', refund_key)}:due", by=by,
-    )  # fmt: skip
-
-
-def member_refund_paid(
-    *, refund_key: Any, amount_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """The member's refund left the bank: Dr refunds / Cr cash."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.REFUNDS, currency, by=by), amount),
-        credit(_acct(K.CASH, currency, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="member_refund.paid", legs=legs, memo=f"member refund {refund_key} paid",
-        source_key=f"member_refund:{_key('refund_key', refund_key)}:paid", by=by,
-    )  # fmt: skip
-
-
-# -- memberships --------------------------------------------------------------------------
-
-
-def membership_invoice_issued(
-    *, invoice_id: Any, member: Any, net_cents: int, vat_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """A membership invoice (€177/year by default) was issued to `member`."""
-    net = _amount("net_cents", net_cents)
-    vat = _amount("vat_cents", vat_cents, positive=False)
-    currency = validate_currency(currency)
-    legs = _legs(
-        debit(_acct(K.MEMBER_RECEIVABLE, currency, member=member, by=by), net + vat),
-        credit(_acct(K.MEMBERSHIP_REVENUE, currency, by=by), net),
-        credit(_acct(K.VAT_PAYABLE, currency, by=by), vat),
-    )
-    return ledger.post_transaction(
-        kind="membership_invoice.issued", legs=legs, memo=f"membership invoice {invoice_id}",
-        source_key=f"invoice:{_key('invoice_id', invoice_id)}:issued", by=by,
-    )  # fmt: skip
-
-
-def membership_paid(
-    *, payment_key: Any, member: Any, amount_cents: int, currency: str, by: Any
-) -> LedgerTransaction:
-    """The member paid a membership invoice: Dr cash / Cr member receivable."""
-    amount = _amount("amount_cents", amount_cents)
-    currency = validate_currency(currency)
-    legs = [
-        debit(_acct(K.CASH, currency, by=by), amount),
-        credit(_acct(K.MEMBER_RECEIVABLE, currency, member=member, by=by), amount),
-    ]
-    return ledger.post_transaction(
-        kind="membership.paid", legs=legs, memo=f"membership payment {payment_key}",
-        source_key=f"member_payment:{_key('payment_key', payment_key)}", by=by,
+    return post_recipe(
+        RECIPES["payout_sent"], payout_key=payout_key, member=member, gross_cents=gross,
+        clawback_cents=clawback_cents, currency=currency, by=by,
     )  # fmt: skip
