@@ -288,7 +288,3 @@ def train(request: ApiRequest, project_id: ProjectId, body: TrainIn):
 def get_training(request: ApiRequest, project_id: ProjectId, training_id: ObjectId):
     project = access.get_project(request.auth, project_id)
     return access.get_training(project, training_id)
-
-
-# The feedback loop's endpoints (api_loop.py), on this router.
-router.add_router("", "trainerdesk.evaluation.api_loop.router")

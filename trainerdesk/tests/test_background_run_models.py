@@ -2,6 +2,7 @@
 check and the one progress partial cover them all."""
 
 from trainerdesk.evaluation.models import EvaluationRun, TrainingRun
+from trainerdesk.evaluation.models.loop import QueueReorder
 from trainerdesk.evaluation.models.suites import SuiteRun
 from trainerdesk.governance.models import DatasetVersion
 from trainerdesk.quality.models import AgreementReport, LabelErrorRun
@@ -18,4 +19,5 @@ def test_the_run_models_of_all_apps():
         TrainingRun,
         DatasetVersion,
         SuiteRun,
+        QueueReorder,
     }

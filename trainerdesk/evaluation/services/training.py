@@ -382,8 +382,10 @@ def run_training(*, run_id: int) -> TrainingRun:
             raise InvalidInput([f"{exc.field}: {exc}"]) from None
         run.set_progress(0.5, "Predicting every item")
         version, count = _store(run, model, held, split, field)
-        # Its fitted parameters, so behavioural test suites can ask it about new texts.
-        save_baseline_state(version=version, model=model)
+        # Its fitted parameters, so behavioural test suites (single-label) can ask it
+        # about new texts.
+        if not field.multiple:
+            save_baseline_state(version=version, model=model)
     except InvalidInput as exc:
         return _finish(run, failed=str(exc))
     except Exception as exc:  # noqa: BLE001 - the run must record any failure for the user
