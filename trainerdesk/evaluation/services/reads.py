@@ -221,7 +221,7 @@ class _Collector:
         self.slices: dict[str, list[np.ndarray]] = {s: [] for s in slice_names}
         self.left_out = 0
 
-    def add(self, ids, t, p, slices: dict[str, np.ndarray]) -> None:
+    def add(self, ids, t, p, slices: dict[str, Any]) -> None:
         self.ids.append(np.asarray(ids, dtype=np.int64))
         self.t.append(np.asarray(t, dtype=np.int64))
         self.p.append(np.asarray(p, dtype=np.int64))

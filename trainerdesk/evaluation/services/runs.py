@@ -46,10 +46,10 @@ def start_evaluation(
     field_name: str | None = None,
     scope: str = EvaluationRun.Scope.SPLIT,
     against: str = EvaluationRun.Against.FINAL,
-    resamples: int = 1000,
+    resamples: Any = 1000,
     seed: int = 0,
-    slices: list[str] | None = None,
-    bins: int = 10,
+    slices: Any = None,
+    bins: Any = 10,
     by,
 ) -> EvaluationRun:
     """Record an evaluation and queue it for the worker."""

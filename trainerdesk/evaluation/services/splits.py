@@ -4,6 +4,7 @@ items always in, then fixed."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from django.db import transaction
 
@@ -46,7 +47,7 @@ def draw_split(
 
 
 def create_split(
-    *, project: Project, fraction: float, seed: int = 0, field_name: str | None = None, by
+    *, project: Project, fraction: Any, seed: int = 0, field_name: str | None = None, by
 ) -> EvaluationSplit:
     """Draw and store the split; a second call refuses (the split never changes, so no
     number measured on it is ever measured on items a model trained on)."""

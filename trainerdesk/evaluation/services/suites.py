@@ -336,7 +336,7 @@ def import_suite(*, project: Project, text: str | bytes, name: str | None = None
     with transaction.atomic():
         suite = create_suite(
             project=project,
-            name=name or doc.get("name"),
+            name=name or doc.get("name") or "",
             description=doc.get("description") or "",
             field_name=doc.get("field"),
             seed=doc.get("seed", 0),
@@ -349,7 +349,7 @@ def import_suite(*, project: Project, text: str | bytes, name: str | None = None
             spec = {k: v for k, v in raw_test.items() if k not in ("name", "type", "cases")}
             try:
                 test = add_test(
-                    suite=suite, name=raw_test.get("name"), kind=raw_test.get("type"),
+                    suite=suite, name=raw_test.get("name") or "", kind=raw_test.get("type") or "",
                     spec=spec, by=by,
                 )  # fmt: skip
                 if test.collected:
@@ -618,15 +618,16 @@ def sync_confirmations(*, suite: Suite, by=None) -> dict[str, int]:
             "confirm_item__project"
         )
     )
-    by_project: dict[int, list[SuiteCase]] = {}
+    by_project: dict[int, list[tuple[SuiteCase, Item]]] = {}
     for case in cases:
-        by_project.setdefault(case.confirm_item.project_id, []).append(case)
+        if (item := case.confirm_item) is not None:  # the query asked for one
+            by_project.setdefault(item.project_id, []).append((case, item))
     changed = []
-    for group in by_project.values():
-        project = group[0].confirm_item.project
-        finals = final_answers(project=project, item_ids=[c.confirm_item_id for c in group])
-        for case in group:
-            answer = finals.get(case.confirm_item_id)
+    for pairs in by_project.values():
+        project = pairs[0][1].project
+        finals = final_answers(project=project, item_ids=[item.pk for _, item in pairs])
+        for case, item in pairs:
+            answer = finals.get(item.pk)
             label = answer.get(field_name) if isinstance(answer, dict) else None
             label = label if isinstance(label, str) else ""
             if label != case.confirmed_label:

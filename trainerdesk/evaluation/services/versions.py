@@ -4,6 +4,7 @@ named by their `model_version` string."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -83,7 +84,7 @@ def create_model_version(
 
 
 def add_probabilities(
-    *, version: ModelVersion, field_name: str | None = None, rows: list[dict], by
+    *, version: ModelVersion, field_name: str | None = None, rows: list[Any], by
 ) -> int:
     """Store probability vectors ({"item": id, "probabilities": [...]} in the field's label
     order) for a version; all rows are checked first and nothing is stored if one fails."""
