@@ -205,6 +205,9 @@ class Review(models.Model):
     fixed_answer = models.JSONField(null=True, blank=True)
     original_answer = models.JSONField(null=True, blank=True)
     sent_back = models.BooleanField(default=False)
+    # False: sent back for another look without a verdict on the annotator's work (the
+    # model disagreed, evaluation's "relabel"); not counted in their review acceptance.
+    judged = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ReviewQuerySet.as_manager()

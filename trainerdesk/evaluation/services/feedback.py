@@ -269,6 +269,9 @@ def _send_back(project: Project, entries: list[dict], by) -> int:
             decision=Review.Decision.REJECTED,
             reason=f"Please label this item again: {reason} (model feedback)",
             send_back=True,
+            # The model disagreeing is no verdict on the annotator: their review
+            # acceptance (scorecards, vetting evidence) does not count it.
+            judged=False,
         )
         count += 1
     return count

@@ -123,6 +123,36 @@ def test_relabel_sends_answers_back_to_their_author(labelled, owner, teammate):
     assert workbench.next_item(project=labelled, user=teammate).pk == item.pk
 
 
+def test_a_relabel_is_no_rejection_on_the_authors_record(labelled, owner, teammate):
+    # The model disagreeing says nothing of the annotator's work: their review acceptance
+    # (scorecards, and the vetting evidence drawn from them) must not count it. Before the
+    # `judged` flag it counted as a rejection: 0 of 1 accepted.
+    from trainerdesk.quality.services import reviews, scorecards
+
+    workbench.submit_annotation(
+        project=labelled,
+        item=workbench.next_item(project=labelled, user=teammate),
+        user=teammate,
+        answer={"topic": "sport"},
+    )
+    item = Item.objects.get(annotations__annotator=teammate)
+    feedback.send_items(
+        project=labelled, kind="relabel", source="errors", entries=[{"item": item.pk}], by=owner
+    )
+    assert Review.objects.get(item=item).judged is False
+    assert scorecards.review_acceptance(project=labelled, annotator=teammate)["available"] is False
+
+    # A reviewer's own rejection still counts.
+    again = workbench.submit_annotation(
+        project=labelled, item=item, user=teammate, answer={"topic": "sport"}
+    ).annotation
+    reviews.record_review(
+        project=labelled, annotation=again, reviewer=owner, decision="rejected", reason="no"
+    )
+    acceptance = scorecards.review_acceptance(project=labelled, annotator=teammate)
+    assert (acceptance["reviewed"], acceptance["rejected"]) == (1, 1)
+
+
 def test_send_refuses_items_of_other_projects_and_stores_nothing(labelled, owner):
     with pytest.raises(InvalidInput, match="not items of this project"):
         feedback.send_items(

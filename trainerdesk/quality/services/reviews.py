@@ -34,13 +34,16 @@ def record_review(
     reason: str = "",
     fixed_answer: Any = None,
     send_back: bool = False,
+    judged: bool = True,
 ) -> Review:
     """Record a reviewer's decision on an annotation (the annotation stays as it was).
 
     fixed: `fixed_answer` (validated by the project's schema) becomes the item's final
     answer under the reviewer rule. rejected: `reason` is shown to the annotator;
     with `send_back` the annotation leaves the item's counts and the item goes back to the
-    top of its author's queue (workbench.services.withdraw_annotation).
+    top of its author's queue (workbench.services.withdraw_annotation). judged=False: a
+    send-back that passes no verdict on the annotator (e.g. the model disagreed): it is
+    left out of their review acceptance.
     """
     errors: list[str] = []
     if decision not in Decision.values:
@@ -52,6 +55,8 @@ def record_review(
         errors.append("reason: at most 2000 characters")
     if send_back and decision != Decision.REJECTED:
         errors.append("send_back: only a rejected annotation can be sent back")
+    if not judged and not send_back:
+        errors.append("judged: only a send-back can be without a verdict")
     if send_back and annotation.annotator_id is None:
         errors.append("send_back: an imported annotation has no annotator to send it to")
     item = annotation.item
@@ -80,6 +85,7 @@ def record_review(
             fixed_answer=fixed_answer,
             original_answer=annotation.answer,
             sent_back=send_back,
+            judged=judged,
         )
         if send_back and annotation.annotator_id is not None:  # checked above
             workbench.withdraw_annotation(project=project, annotation=annotation, by=reviewer)
@@ -99,6 +105,7 @@ def record_review(
                 "item_id": item.pk,
                 "annotator_id": annotation.annotator_id,
                 "sent_back": send_back,
+                "judged": judged,
             },
             by=reviewer,
         )

@@ -28,10 +28,12 @@ report = lazy_module("trainerdesk.quality.report")
 def review_acceptance(*, project: Project, annotator) -> dict:
     """How reviewers judged this annotator's answers: the latest decision on each reviewed
     annotation (accepted / fixed / rejected), plus rejections sent back (their annotation
-    is gone, the review keeps it), with the acceptance rate's 95% Wilson interval."""
+    is gone, the review keeps it), with the acceptance rate's 95% Wilson interval. Reviews
+    that judged nothing (judged=False) are left out."""
     from trainerdesk.quality import metrics
 
-    mine = Review.objects.filter(project=project, annotator=annotator)
+    # Send-backs without a verdict (model feedback) say nothing about their work.
+    mine = Review.objects.filter(project=project, annotator=annotator, judged=True)
     counts = dict(
         mine.latest_per_annotation()
         .values("decision")
