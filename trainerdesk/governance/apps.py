@@ -10,9 +10,12 @@ class GovernanceConfig(AppConfig):
         # The workbench never imports governance: its project bar gets the link here.
         from trainerdesk.accounts import audit_commands
         from trainerdesk.governance import heads_cli
+        from trainerdesk.governance.personal_data import GovernanceHandler
+        from trainerdesk.privacy import registry
         from trainerdesk.workbench import extensions as ext
         from trainerdesk.workbench.extensions import NavLink
 
+        registry.register(GovernanceHandler())
         _connect_lineage()
         # `trainerdesk audit heads`, and the heads check of `audit verify`.
         audit_commands.register_subcommand(heads_cli.SUBCOMMAND)

@@ -45,4 +45,5 @@ def test_every_app_with_personal_data_is_registered():
         "invoicing",
         "payouts",
         "contracts",
+        "governance",
     } <= set(registry.registered_apps())
