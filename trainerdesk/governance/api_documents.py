@@ -7,7 +7,7 @@ from datetime import datetime
 from ninja import Field, Router, Schema, Status
 
 from trainerdesk.governance import access
-from trainerdesk.governance.models import DocumentVersion
+from trainerdesk.governance.models import DataGap, DocumentVersion
 from trainerdesk.governance.services import documents
 from trainerdesk.governance.views_documents import pdf_response
 from trainerdesk.lib.api_schemas import ErrorOut, InputSchema
@@ -127,3 +127,66 @@ def approve(request: ApiRequest, project_id: ProjectId, document_id: ObjectId):
 def download_pdf(request: ApiRequest, project_id: ProjectId, document_id: ObjectId):
     project = access.get_project_for_versions(request.auth, project_id)
     return pdf_response(access.get_document_for_user(request.auth, project, document_id))
+
+
+# --- the data-gaps register (Art. 10(2)(h)) -------------------------------------------
+
+
+class DataGapIn(InputSchema):
+    title: str
+    description: str = ""
+
+
+class DataGapClose(InputSchema):
+    resolution: str = Field(description="How the gap was addressed.")
+
+
+class DataGapOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: str
+    resolution: str
+    created_by: str | None
+    created_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+
+    @staticmethod
+    def resolve_created_by(g: DataGap) -> str | None:
+        return g.created_by.get_username() if g.created_by else None
+
+    @staticmethod
+    def resolve_closed_by(g: DataGap) -> str | None:
+        return g.closed_by.get_username() if g.closed_by else None
+
+
+GAPS = "/projects/{project_id}/data-gaps"
+
+
+@router.get(GAPS, response=list[DataGapOut], summary="The data-gaps register")
+def list_data_gaps(request: ApiRequest, project_id: ProjectId):
+    project = access.get_project_for_versions(request.auth, project_id)
+    return list(DataGap.objects.filter(project=project).select_related("created_by", "closed_by"))
+
+
+@router.post(GAPS, response={201: DataGapOut}, summary="Add a data gap (owner or manager)")
+def create_data_gap(request: ApiRequest, project_id: ProjectId, body: DataGapIn):
+    project = access.get_project_for_versions(request.auth, project_id)
+    gap = documents.create_data_gap(
+        project=project, title=body.title, description=body.description, by=request.auth
+    )
+    return Status(201, gap)
+
+
+@router.post(
+    GAPS + "/{gap_id}/close",
+    response={200: DataGapOut, 409: ErrorOut},
+    summary="Close a data gap, saying how it was addressed",
+)
+def close_data_gap(
+    request: ApiRequest, project_id: ProjectId, gap_id: ObjectId, body: DataGapClose
+):
+    project = access.get_project_for_versions(request.auth, project_id)
+    gap = access.get_data_gap_for_user(request.auth, project, gap_id)
+    return documents.close_data_gap(gap=gap, resolution=body.resolution, by=request.auth)

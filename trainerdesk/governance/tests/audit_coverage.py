@@ -7,6 +7,7 @@ from __future__ import annotations
 BASE = "/api/v1/projects/{project_id}/versions"
 BIAS = "/api/v1/projects/{project_id}/bias-audits"
 DOCS = "/api/v1/projects/{project_id}/documents"
+GAPS = "/api/v1/projects/{project_id}/data-gaps"
 
 PROJECT = "/api/v1/projects/{project_id}"
 LINEAGE = f"{BASE}/{{version_id}}/lineage"
@@ -22,6 +23,8 @@ WRITES = {
     ("POST", ANNOTATOR_PARITY): ("governance.bias_audit.run",),
     ("POST", DOCS): ("governance.document.generate",),
     ("POST", f"{DOCS}/{{document_id}}/approve"): ("governance.document.approve",),
+    ("POST", GAPS): ("governance.data_gap.create",),
+    ("POST", f"{GAPS}/{{gap_id}}/close"): ("governance.data_gap.close",),
 }
 
 
@@ -149,6 +152,23 @@ def _approve(client, *, project, request, **_):
     assert r.status_code == 200, r.content[:300]
 
 
+def _gap_create(client, *, project, **_):
+    r = client.post(GAPS.format(project_id=project.pk), {"title": "No rural speakers"},
+                    "application/json")  # fmt: skip
+    assert r.status_code == 201, r.content[:300]
+
+
+def _gap_close(client, *, project, request, **_):
+    from trainerdesk.governance.services import documents
+
+    gap = documents.create_data_gap(
+        project=project, title="No rural speakers", by=request.getfixturevalue("owner")
+    )
+    r = client.post(f"{GAPS.format(project_id=project.pk)}/{gap.pk}/close",
+                    {"resolution": "Recorded 200 more"}, "application/json")  # fmt: skip
+    assert r.status_code == 200, r.content[:300]
+
+
 DRIVERS = {
     ("POST", LINEAGE): _lineage,
     ("POST", MODEL_FAIRNESS): _model_fairness,
@@ -158,4 +178,6 @@ DRIVERS = {
     ("POST", BIAS): _bias,
     ("POST", DOCS): _generate,
     ("POST", f"{DOCS}/{{document_id}}/approve"): _approve,
+    ("POST", GAPS): _gap_create,
+    ("POST", f"{GAPS}/{{gap_id}}/close"): _gap_close,
 }

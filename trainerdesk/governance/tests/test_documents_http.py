@@ -164,3 +164,29 @@ def test_nav_link_for_managers_only(documented, owner, teammate, client_for):
     docs = reverse("governance:documents", args=[documented.pk]).encode()
     assert docs in client_for(owner).get(url).content
     assert docs not in client_for(teammate).get(url).content
+
+
+def test_api_data_gaps_register(documented, owner, teammate, client_for):
+    api = f"/api/v1/projects/{documented.pk}/data-gaps"
+    client = client_for(owner)
+    before = DataGap.objects.count()  # the fixture's own entry
+
+    r = client.post(api, {"title": " "}, "application/json")
+    assert r.status_code == 400 and "title" in r.json()["message"]
+    r = client.post(api, {"title": "No rural speakers"}, "application/json")
+    assert r.status_code == 201, r.content
+    gap = r.json()
+    assert (gap["status"], gap["created_by"]) == ("open", owner.get_username())
+
+    close = f"{api}/{gap['id']}/close"
+    assert client.post(close, {"resolution": ""}, "application/json").status_code == 400
+    r = client.post(close, {"resolution": "Recorded 200 more"}, "application/json")
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    assert client.post(close, {"resolution": "again"}, "application/json").status_code == 409
+    assert "No rural speakers" in [g["title"] for g in client.get(api).json()]
+
+    # Annotators see nothing of the register, and cannot write to it.
+    other = client_for(teammate)
+    assert other.get(api).status_code == 404
+    assert other.post(api, {"title": "x"}, "application/json").status_code == 404
+    assert DataGap.objects.count() == before + 1
