@@ -214,6 +214,13 @@ def test_the_first_versions_numbers(labelled, owner, django_capture_on_commit_ca
             m["macro"]["f1"], m["intervals"]["accuracy"],
             [(s["key"], s["value"], s["n"], s["error_rate"]["value"]) for s in run.slices],
         )  # fmt: skip
-        assert got[:5] == expected[:5]
+        # The digest covers item ids, which depend on what ran before on this database
+        # (the full suite): pinned only when the fixture's ids are the ones it was
+        # recorded with; test_evaluation_numbers_equal_the_record_read compares digests
+        # of the two read paths in every run.
+        first_id = labelled.items.order_by("id").values_list("id", flat=True).first()
+        if first_id == 1:
+            assert got[0] == expected[0]
+        assert got[1:5] == expected[1:5]
         assert {k: got[5][k] for k in ("value", "low", "high")} == expected[5]
         assert got[6] == expected[6]
