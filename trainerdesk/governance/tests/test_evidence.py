@@ -122,3 +122,16 @@ def test_api_pages_and_access(client, history, labelled, owner, teammate, outsid
     for user in (teammate, outsider):
         client.force_login(user)
         assert client.get(url).status_code == 404
+
+
+def test_the_event_pages_read_the_project_time_index(labelled):
+    # Without auditevent_project_time SQLite took the organization's index and sorted all
+    # of its events for every page (the plan said USE TEMP B-TREE FOR ORDER BY).
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    qs = evidence._events(labelled, evidence.Filters())
+    plan = qs.order_by("-created_at", "-pk")[:51].explain()
+    assert "auditevent_project_time" in plan
+    assert "TEMP B-TREE" not in plan
