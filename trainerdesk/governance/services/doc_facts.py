@@ -51,27 +51,18 @@ def _user(user: Any) -> str:
     return user.get_username() if user is not None else ""
 
 
-_RUN_TYPES = {
-    "AgreementReport": UsedVersion.RunType.AGREEMENT_REPORT,
-    "LabelErrorRun": UsedVersion.RunType.LABEL_ERROR_RUN,
-    "EvaluationRun": UsedVersion.RunType.EVALUATION_RUN,
-}
-
-
-def _newest_done(model, project: Project, version: DatasetVersion, when: str):
-    """The newest finished record of `model` (a report or run) linked to `version` in the
-    lineage table (services/lineage.py: matched by digest or recorded by a person), else
-    the project's newest finished one (the document then says "project-wide")."""
+def _newest_done(model, run_type: str, project: Project, version: DatasetVersion, when: str):
+    """(record, of_version): the newest finished record of `model` (a report or run) linked
+    to `version` in the lineage table (services/lineage.py: matched by digest or recorded by
+    a person), else the project's newest finished one (of_version False: the document
+    then says "project-wide")."""
     done = model.objects.filter(project=project, status=model.Status.DONE)
     order = (f"-{when}", "-id")
-    run_type = _RUN_TYPES.get(model.__name__)
-    if run_type is not None:
-        ids = UsedVersion.objects.filter(version=version, run_type=run_type).values("run_id")
-        linked = done.filter(pk__in=ids).order_by(*order).first()
-        if linked is not None:
-            linked.dataset_version = version
-            return linked
-    return done.order_by(*order).first()
+    ids = UsedVersion.objects.filter(version=version, run_type=run_type).values("run_id")
+    linked = done.filter(pk__in=ids).order_by(*order).first()
+    if linked is not None:
+        return linked, True
+    return done.order_by(*order).first(), False
 
 
 def project_facts(project: Project) -> dict[str, Any]:
@@ -252,7 +243,9 @@ def _gold_facts(project: Project, annotator_ids: list[int]) -> tuple[list, int, 
 
 
 def _agreement_facts(project: Project, version: DatasetVersion) -> tuple[dict | None, list]:
-    rep = _newest_done(AgreementReport, project, version, "computed_at")
+    rep, of_version = _newest_done(
+        AgreementReport, UsedVersion.RunType.AGREEMENT_REPORT, project, version, "computed_at"
+    )
     if rep is None:
         return None, []
     fields = [
@@ -272,13 +265,15 @@ def _agreement_facts(project: Project, version: DatasetVersion) -> tuple[dict | 
         "fields": fields,
         # Recorded in the lineage table as computed on this version, or only the
         # project's newest report.
-        "of_version": getattr(rep, "dataset_version", None) == version,
+        "of_version": of_version,
     }
     return facts, [input_ref("agreement_report", rep.pk, rep.digest, "agreement")]
 
 
 def _label_error_facts(project: Project, version: DatasetVersion) -> tuple[dict | None, list]:
-    run = _newest_done(LabelErrorRun, project, version, "finished_at")
+    run, of_version = _newest_done(
+        LabelErrorRun, UsedVersion.RunType.LABEL_ERROR_RUN, project, version, "finished_at"
+    )
     if run is None:
         return None, []
     findings = LabelErrorFinding.objects.filter(run=run)
@@ -294,7 +289,7 @@ def _label_error_facts(project: Project, version: DatasetVersion) -> tuple[dict 
         "field": run.field_name,
         "finished_at": _iso(run.finished_at),
         "considered": run.items_considered,
-        "of_version": getattr(run, "dataset_version", None) == version,
+        "of_version": of_version,
         "issues": run.issues_found,
         "open": by_status.get(S.OPEN, 0),
         "confirmed": by_status.get(S.CONFIRMED_ERROR, 0),
