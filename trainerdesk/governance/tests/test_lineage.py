@@ -84,7 +84,7 @@ def test_changed_labels_do_not_match_and_a_later_run_links_itself(
     assert ("label_error_run", later.pk, "digest") in _links(v3)
     assert lineage.match_version(v3) == 0  # idempotent
     assert lineage.match_run("label_error_run", later) == 0
-    # A run that finishes after the version was built links itself (its finish hook, workbench/runs.after_finish).
+    # A run that finishes after the version was built links itself (runs.after_finish).
     with django_capture_on_commit_callbacks(execute=True):
         again = quality.start_label_error_run(project=project, by=owner, folds=2)
     assert ("label_error_run", again.pk, "digest") in _links(v3)
